@@ -1,0 +1,139 @@
+"""A task, declared once: inputs, output fields, the parser, per-field metrics and weights.
+
+Everything else (rendering preflight, parsing, scoring, few-shot selection, export) reads the
+``TaskSpec``; nothing about a task is scattered across modules.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from functools import cached_property
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import Field, field_validator, model_validator
+
+from .errors import ConfigError
+from .metrics import METRICS, get_metric, weighted_overall
+from .parsers import ParsedOutput, parse_output
+from .paths import repo_root
+from .yamlio import StrictModel, load_yaml_model
+
+
+class OutputField(StrictModel):
+    """One field the model must produce, how it is labelled, and how it is scored."""
+
+    label: str
+    metric: str
+    weight: float = Field(ge=0)
+    choices: list[str] | None = None
+    required: bool = True
+    description: str = ""
+
+    @field_validator("metric")
+    @classmethod
+    def _known_metric(cls, name: str) -> str:
+        if name not in METRICS:
+            raise ValueError(f"unknown metric {name!r}; known: {', '.join(sorted(METRICS))}")
+        return name
+
+
+class ParserSpec(StrictModel):
+    style: Literal["labelled_lines", "json", "auto"] = "auto"
+
+
+class ExampleGroup(StrictModel):
+    """A named subset of training examples for few-shot selection, e.g. ``issue`` or ``benign``.
+
+    ``field`` is a dotted path into the example record (``expected.action_required``).
+    """
+
+    field: str
+    equals: str | None = None
+    startswith: str | None = None
+
+    @model_validator(mode="after")
+    def _one_rule(self) -> "ExampleGroup":
+        if (self.equals is None) == (self.startswith is None):
+            raise ValueError("give exactly one of 'equals' or 'startswith'")
+        return self
+
+    def matches(self, record: Mapping[str, Any]) -> bool:
+        value: Any = record
+        for part in self.field.split("."):
+            if not isinstance(value, Mapping) or part not in value:
+                return False
+            value = value[part]
+        text = str(value)
+        if self.equals is not None:
+            return text == self.equals
+        return text.startswith(self.startswith or "")
+
+
+class TaskSpec(StrictModel):
+    name: str = Field(pattern=r"^[a-z0-9][a-z0-9_\-]*$")
+    description: str = ""
+    dataset: str
+    expected_key: str = "expected"
+    baseline_template: str
+    search_space: str | None = None
+    inputs: list[str]
+    outputs: dict[str, OutputField]
+    parser: ParserSpec = ParserSpec()
+    example_groups: dict[str, ExampleGroup] = {}
+
+    @model_validator(mode="after")
+    def _weights_positive(self) -> "TaskSpec":
+        if not self.outputs:
+            raise ValueError("outputs: at least one output field is required")
+        if sum(field.weight for field in self.outputs.values()) <= 0:
+            raise ValueError("outputs: the weights must add up to more than 0")
+        return self
+
+    @cached_property
+    def weights(self) -> dict[str, float]:
+        return {name: field.weight for name, field in self.outputs.items()}
+
+    def parse(self, text: str) -> ParsedOutput:
+        return parse_output(
+            text,
+            style=self.parser.style,
+            labels={name: field.label for name, field in self.outputs.items()},
+            choices={name: field.choices for name, field in self.outputs.items() if field.choices},
+            required=[name for name, field in self.outputs.items() if field.required],
+        )
+
+    def score(self, expected: Mapping[str, Any], predicted: Mapping[str, Any]) -> tuple[dict[str, float], float]:
+        """Per-field scores and the weighted overall; a missing predicted field scores 0."""
+        field_scores = {
+            name: (get_metric(field.metric)(expected.get(name), predicted[name]) if name in predicted else 0.0)
+            for name, field in self.outputs.items()
+        }
+        return field_scores, weighted_overall(field_scores, self.weights)
+
+    def format_answer(self, expected: Mapping[str, Any]) -> str:
+        """The canonical labelled-lines answer, used for few-shot demonstrations."""
+        return "\n".join(f"{field.label}: {expected.get(name, '')}" for name, field in self.outputs.items())
+
+    def resolve(self, relative: str) -> Path:
+        return repo_root() / relative
+
+
+def task_path(name: str) -> Path:
+    return repo_root() / "prompt_templates" / "tasks" / f"{name}.yaml"
+
+
+def list_tasks() -> list[str]:
+    folder = repo_root() / "prompt_templates" / "tasks"
+    return sorted(path.stem for path in folder.glob("*.yaml"))
+
+
+def load_task(name_or_path: str | Path) -> TaskSpec:
+    """Load a task by name (``k8s_log_analysis``) or by the path of its YAML file."""
+    path = Path(name_or_path)
+    if path.suffix not in (".yaml", ".yml"):
+        path = task_path(str(name_or_path))
+        if not path.exists():
+            known = ", ".join(list_tasks()) or "none"
+            raise ConfigError(f"unknown task {str(name_or_path)!r} (known tasks: {known})")
+    return load_yaml_model(path, TaskSpec)
