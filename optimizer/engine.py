@@ -22,7 +22,7 @@ from .errors import MalformedResponseError, RequestRejectedError, RunPaused, Ser
 from .llm_client import Completion, LLMClient
 from .store import EvaluationRow, RunStore
 from .task import TaskSpec
-from .templates import Message, PromptTemplate, render_messages
+from .templates import Message, MessageRenderer, PromptTemplate
 
 SAMPLING_KEYS = ("temperature", "top_p", "top_k", "max_tokens", "seed", "stop", "min_p", "repeat_penalty")
 FLUSH_EVERY_ROWS = 64
@@ -51,7 +51,7 @@ ProgressCallback = Callable[[Progress], None]
 @dataclass(frozen=True)
 class WorkItem:
     candidate_id: str
-    template: PromptTemplate
+    renderer: MessageRenderer
     example: Example
 
 
@@ -149,9 +149,13 @@ async def execute(
     """Evaluate every (template, example) pair not stored yet; raise ``RunPaused`` if stopped early."""
     done_keys = store.done_keys(run_id)
     total = len(templates) * len(examples)
+    renderers = {candidate_id: MessageRenderer(template) for candidate_id, template in templates}
+    params_by_candidate = {
+        candidate_id: sampling_params(template, sampling_overrides, seed) for candidate_id, template in templates
+    }
     pending = [
-        WorkItem(candidate_id, template, example)
-        for candidate_id, template in templates
+        WorkItem(candidate_id, renderers[candidate_id], example)
+        for candidate_id, _ in templates
         for example in examples
         if (candidate_id, example.id) not in done_keys
     ]
@@ -184,8 +188,8 @@ async def execute(
         while not stop_reason and queue_index < len(pending):
             item = pending[queue_index]
             queue_index += 1
-            messages = render_messages(item.template, item.example.inputs)
-            params = sampling_params(item.template, sampling_overrides, seed)
+            messages = item.renderer.render(item.example.inputs)
+            params = params_by_candidate[item.candidate_id]
             key = cache_key(model_identity, messages, params)
             if use_cache:
                 hit = store.cache_get(key)

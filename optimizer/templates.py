@@ -106,12 +106,14 @@ def _context(template: PromptTemplate, inputs: Mapping[str, Any]) -> dict[str, A
     return {**template.inputs.optional, **inputs}
 
 
-def render_messages(template: PromptTemplate, inputs: Mapping[str, Any]) -> list[Message]:
-    """The chat messages for one call: system, few-shot turns, then the user turn."""
+def _check_required(template: PromptTemplate, inputs: Mapping[str, Any]) -> None:
     missing = sorted(name for name in template.inputs.required if name not in inputs)
     if missing:
         raise MissingVariablesError(f"template {template.id}: missing required input(s): {', '.join(missing)}")
-    context = _context(template, inputs)
+
+
+def _prefix_messages(template: PromptTemplate, context: Mapping[str, Any]) -> list[Message]:
+    """System prompt and few-shot turns: everything before the final user turn."""
     messages: list[Message] = []
     system = _render_text(template.system, context, f"template {template.id} (system)")
     if system:
@@ -121,8 +123,37 @@ def render_messages(template: PromptTemplate, inputs: Mapping[str, Any]) -> list
         where = f"template {template.id} (few-shot example {example.id or number})"
         messages.append({"role": "user", "content": _render_text(template.user, example_context, where)})
         messages.append({"role": "assistant", "content": example.output.strip()})
-    messages.append({"role": "user", "content": _render_text(template.user, context, f"template {template.id} (user)")})
     return messages
+
+
+def _user_message(template: PromptTemplate, context: Mapping[str, Any]) -> Message:
+    return {"role": "user", "content": _render_text(template.user, context, f"template {template.id} (user)")}
+
+
+def render_messages(template: PromptTemplate, inputs: Mapping[str, Any]) -> list[Message]:
+    """The chat messages for one call: system, few-shot turns, then the user turn."""
+    _check_required(template, inputs)
+    context = _context(template, inputs)
+    return [*_prefix_messages(template, context), _user_message(template, context)]
+
+
+class MessageRenderer:
+    """Renders one template for many examples, rendering the input-independent prefix once.
+
+    When the system prompt reads no variable, the system and few-shot turns are the same for
+    every example, so they are rendered once per template instead of once per call (the engine's
+    hot path).
+    """
+
+    def __init__(self, template: PromptTemplate) -> None:
+        self.template = template
+        self._prefix = None if _variables(template.system) else _prefix_messages(template, {})
+
+    def render(self, inputs: Mapping[str, Any]) -> list[Message]:
+        if self._prefix is None:
+            return render_messages(self.template, inputs)
+        _check_required(self.template, inputs)
+        return [*self._prefix, _user_message(self.template, _context(self.template, inputs))]
 
 
 def render(prompt: PromptTemplate, **inputs: Any) -> list[Message]:
