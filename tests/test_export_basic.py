@@ -1,0 +1,45 @@
+"""Export from a stored run: the next free version, the template schema, and the evaluation block."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import yaml
+
+from optimizer.export import export_candidate, load_prompt
+from optimizer.leaderboard import leaderboard
+from optimizer.runner import RunRequest, plan_run, run_plan
+from optimizer.templates import load_template
+
+
+def test_export_writes_versioned_template_with_evidence(store, fake_client, tmp_path: Path) -> None:
+    plan = plan_run(RunRequest(task="k8s_log_analysis", max_candidates=3, n_examples=8, seed=4))
+    run_id = asyncio.run(run_plan(store, plan, fake_client))
+    best = leaderboard(store, run_id).iloc[0]
+    folder = tmp_path / "prompt_templates"
+    folder.mkdir()
+    (folder / "k8s_log_analysis_v1.yaml").write_text("placeholder")
+    path = export_candidate(store, run_id, best["candidate_id"], folder=folder)
+    assert path.name == "k8s_log_analysis_v2.yaml"
+    second = export_candidate(store, run_id, best["candidate_id"], folder=folder)
+    assert second.name == "k8s_log_analysis_v3.yaml"
+
+    exported = load_template(path)
+    assert exported.id == "k8s_log_analysis_v2" and exported.task == "k8s_log_analysis"
+    evaluation = exported.evaluation
+    assert evaluation is not None
+    assert abs(evaluation["scores"]["overall"]["mean"] - best["overall"]) < 1e-4
+    low, high = evaluation["scores"]["overall"]["ci95"]
+    assert low <= evaluation["scores"]["overall"]["mean"] <= high
+    assert set(evaluation["scores"]) == {"overall", "root_cause", "severity", "action_required"}
+    provenance = evaluation["provenance"]
+    assert provenance["run_id"] == run_id and provenance["validation_examples"] == 8
+    assert provenance["dataset"] == "golden/k8s_log_analysis.jsonl" and len(provenance["dataset_sha256"]) == 64
+    if best["candidate_id"] != plan.baseline_id:
+        assert "summary" in evaluation["baseline"] and "over 8 examples" in evaluation["baseline"]["summary"]
+    text = path.read_text()
+    assert "system: |" in text  # block style: a diff reads line by line
+    assert yaml.safe_load(text)["id"] == "k8s_log_analysis_v2"
+    assert load_prompt("k8s_log_analysis", root=tmp_path).id == "k8s_log_analysis_v3"
+    assert load_prompt("k8s_log_analysis", 2, root=tmp_path).system == exported.system
