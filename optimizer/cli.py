@@ -332,5 +332,25 @@ def up(model_path: str | None, slots: int | None) -> None:
         clear_state()
 
 
+# Capabilities that live in their own subpackages add their commands here (each module has
+# ``register(group: click.Group) -> None``), so this file does not grow with every feature.
+PLUGIN_COMMAND_MODULES = ("optimizer.agent.commands", "optimizer.intents.commands")
+
+
+def _register_plugins() -> None:
+    import importlib
+
+    for name in PLUGIN_COMMAND_MODULES:
+        try:
+            module = importlib.import_module(name)
+        except ModuleNotFoundError as exc:
+            if exc.name and name.startswith(exc.name):
+                continue  # that capability is not installed in this checkout
+            raise
+        module.register(main)
+
+
+_register_plugins()
+
 if __name__ == "__main__":
     main()

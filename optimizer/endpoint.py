@@ -57,6 +57,15 @@ def open_endpoint(
         server.stop()
 
 
+def current_server_url(settings: Settings | None = None) -> str | None:
+    """The server pages and tools talk to: ``WORKBENCH_LLM_URL``, else a running embedded server."""
+    settings = settings or Settings.from_env()
+    if settings.llm_url:
+        return settings.llm_url
+    state = running_embedded_server()
+    return str(state["url"]) if state else None
+
+
 def gguf_sha256(path: Path) -> str:
     """SHA-256 of a GGUF file, memoised on disk by (path, size, mtime): hashing 100 MB takes a while."""
     stat = path.stat()

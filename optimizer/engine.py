@@ -11,20 +11,24 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import importlib
 import json
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from .dataset import Example
-from .errors import MalformedResponseError, RequestRejectedError, RunPaused, ServerUnavailableError
+from .errors import ConfigError, MalformedResponseError, RequestRejectedError, RunPaused, ServerUnavailableError
 from .llm_client import Completion, LLMClient
 from .store import EvaluationRow, RunStore
 from .task import TaskSpec
 from .templates import Message, MessageRenderer, PromptTemplate
 
-SAMPLING_KEYS = ("temperature", "top_p", "top_k", "max_tokens", "seed", "stop", "min_p", "repeat_penalty")
+SAMPLING_KEYS = (
+    "temperature", "top_p", "top_k", "max_tokens", "seed", "stop", "min_p", "repeat_penalty",
+    "response_format", "grammar", "json_schema", "logprobs", "top_logprobs",
+)
 FLUSH_EVERY_ROWS = 64
 FLUSH_EVERY_S = 0.5
 
@@ -77,6 +81,19 @@ def completion_to_cache(completion: Completion) -> dict[str, Any]:
         "completion_tokens": completion.completion_tokens,
         "latency_s": completion.latency_s,
     }
+
+
+Executor = Callable[[LLMClient, PromptTemplate, Example, dict[str, Any]], Awaitable[dict[str, Any]]]
+
+
+def load_executor(dotted: str) -> Executor:
+    """Resolve a task's ``module:function`` executor: an async function that replaces the single
+    chat call (e.g. a multi-step agent) and returns a payload shaped like ``completion_to_cache``."""
+    module_name, _, function_name = dotted.partition(":")
+    try:
+        return getattr(importlib.import_module(module_name), function_name)
+    except (ImportError, AttributeError) as exc:
+        raise ConfigError(f"task executor {dotted!r} cannot be loaded: {exc}") from None
 
 
 def score_row(
@@ -147,6 +164,7 @@ async def execute(
     use_cache: bool = True,
 ) -> None:
     """Evaluate every (template, example) pair not stored yet; raise ``RunPaused`` if stopped early."""
+    executor = load_executor(task.executor) if task.executor else None
     done_keys = store.done_keys(run_id)
     total = len(templates) * len(examples)
     renderers = {candidate_id: MessageRenderer(template) for candidate_id, template in templates}
@@ -197,14 +215,16 @@ async def execute(
                     finish(score_row(task, item, hit, cached=True), None, fresh=False)
                     continue
             try:
-                completion = await client.chat(messages, **params)
+                if executor is not None:
+                    payload = await executor(client, item.renderer.template, item.example, params)
+                else:
+                    payload = completion_to_cache(await client.chat(messages, **params))
             except ServerUnavailableError as exc:
                 stop_reason.append(str(exc))
                 return
             except (RequestRejectedError, MalformedResponseError) as exc:
                 finish(score_row(task, item, None, cached=False, error=str(exc)), None, fresh=True)
                 continue
-            payload = completion_to_cache(completion)
             finish(score_row(task, item, payload, cached=False), (key, payload), fresh=True)
 
     async def watch_cancel() -> None:

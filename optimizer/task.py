@@ -6,6 +6,7 @@ Everything else (rendering preflight, parsing, scoring, few-shot selection, expo
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from functools import cached_property
 from pathlib import Path
@@ -28,6 +29,7 @@ class OutputField(StrictModel):
     weight: float = Field(ge=0)
     choices: list[str] | None = None
     required: bool = True
+    whole: bool = False
     description: str = ""
 
     @field_validator("metric")
@@ -81,6 +83,8 @@ class TaskSpec(StrictModel):
     outputs: dict[str, OutputField]
     parser: ParserSpec = ParserSpec()
     example_groups: dict[str, ExampleGroup] = {}
+    executor: str | None = Field(None, pattern=r"^[A-Za-z_][\w.]*:[A-Za-z_]\w*$")
+    """``module:function`` replacing the single chat call, e.g. a multi-step agent (see engine)."""
 
     @model_validator(mode="after")
     def _weights_positive(self) -> "TaskSpec":
@@ -104,16 +108,29 @@ class TaskSpec(StrictModel):
         )
 
     def score(self, expected: Mapping[str, Any], predicted: Mapping[str, Any]) -> tuple[dict[str, float], float]:
-        """Per-field scores and the weighted overall; a missing predicted field scores 0."""
-        field_scores = {
-            name: (get_metric(field.metric)(expected.get(name), predicted[name]) if name in predicted else 0.0)
-            for name, field in self.outputs.items()
-        }
+        """Per-field scores and the weighted overall.
+
+        A field the model omitted scores 0, unless the expected record omits it too (a correct
+        absence, e.g. ``ip`` on a CNAME intent). A ``whole`` field's metric sees both full records.
+        """
+        field_scores: dict[str, float] = {}
+        for name, field in self.outputs.items():
+            metric = get_metric(field.metric)
+            if field.whole:
+                field_scores[name] = metric(dict(expected), dict(predicted))
+            elif name in predicted:
+                field_scores[name] = metric(expected.get(name), predicted[name])
+            else:
+                field_scores[name] = 1.0 if name not in expected else 0.0
         return field_scores, weighted_overall(field_scores, self.weights)
 
     def format_answer(self, expected: Mapping[str, Any]) -> str:
-        """The canonical labelled-lines answer, used for few-shot demonstrations."""
-        return "\n".join(f"{field.label}: {expected.get(name, '')}" for name, field in self.outputs.items())
+        """The canonical answer for few-shot demonstrations: JSON for JSON tasks, else labelled lines."""
+        if self.parser.style == "json":
+            return json.dumps(dict(expected), ensure_ascii=False)
+        return "\n".join(
+            f"{field.label}: {expected.get(name, '')}" for name, field in self.outputs.items() if not field.whole
+        )
 
     def resolve(self, relative: str) -> Path:
         return repo_root() / relative

@@ -1,0 +1,44 @@
+"""Streamlit entry: the navigation over pages/ and the model-server sidebar shown on every page."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import streamlit as st
+
+from pages.common import get_store
+from optimizer.server_status import embedded_server_starting, launch_embedded_server, server_status
+
+st.set_page_config(page_title="Prompt Workbench", layout="wide")
+
+PAGES = [
+    ("pages/search_space.py", "Search space", ":material/tune:"),
+    ("pages/run.py", "Run", ":material/play_arrow:"),
+    ("pages/compare.py", "Compare", ":material/compare:"),
+    ("pages/export.py", "Export", ":material/upload_file:"),
+    ("pages/agent.py", "Agent", ":material/smart_toy:"),
+    ("pages/parser.py", "Parser", ":material/data_object:"),
+]
+ROOT = Path(__file__).resolve().parent
+navigation = st.navigation(
+    [st.Page(path, title=title, icon=icon) for path, title, icon in PAGES if (ROOT / path).exists()]
+)
+
+with st.sidebar:
+    st.subheader("Model server")
+    status = server_status(get_store())
+    if status.up:
+        st.success(f"up · {status.model}", icon=":material/check_circle:")
+        st.caption(f"{status.url} · {status.slots} slot(s)")
+    else:
+        st.error("down", icon=":material/error:")
+        st.caption(status.problem or "")
+        if embedded_server_starting():
+            st.info("embedded server starting (first start builds llama-server, minutes)")
+        elif st.button("Start embedded server", key="start_server"):
+            launch_embedded_server()
+            st.rerun()
+    if status.tokens_per_s:
+        st.caption(f"measured {status.tokens_per_s:.1f} tokens/s per request")
+
+navigation.run()
