@@ -166,6 +166,7 @@ def _print_leaderboard(store: Any, run_id: str, top: int) -> None:
 @click.option("--no-baseline", is_flag=True, help="Do not evaluate the task's baseline template alongside.")
 @click.option("--no-cache", is_flag=True, help="Ignore the response cache.")
 @click.option("--resume", "resume_id", default=None, help="Continue an interrupted run.")
+@click.option("--run-id", default=None, help="Id for the new run (default: time-based); lets a caller follow it in the store.")
 @click.option("--dry-run", is_flag=True, help="Print the plan and estimate, call nothing.")
 @click.option("--top", type=int, default=15, show_default=True)
 @url_option
@@ -174,8 +175,8 @@ def _print_leaderboard(store: Any, run_id: str, top: int) -> None:
 @friendly_errors
 def optimize(task: str | None, strategy: str, max_candidates: int | None, max_calls: int | None, n_examples: int | None,
              seed: int, concurrency: int | None, temperature: float | None, max_tokens: int | None, no_baseline: bool,
-             no_cache: bool, resume_id: str | None, dry_run: bool, top: int, url: str | None, model_path: str | None,
-             store_path: str | None) -> None:
+             no_cache: bool, resume_id: str | None, run_id: str | None, dry_run: bool, top: int, url: str | None,
+             model_path: str | None, store_path: str | None) -> None:
     """Score candidates of a task's search space on its validation set; end with a leaderboard."""
     from .runner import RunRequest, client_for, describe_estimate, plan_run, resume_run, run_plan
 
@@ -192,10 +193,11 @@ def optimize(task: str | None, strategy: str, max_candidates: int | None, max_ca
     request = RunRequest(task=task, strategy=strategy, max_candidates=max_candidates, max_calls=max_calls, n_examples=n_examples,
                          seed=seed, include_baseline=not no_baseline, temperature=temperature, max_tokens=max_tokens,
                          use_cache=not no_cache)
-    _plan_and_run(store, request, concurrency, dry_run, top, url, model_path)
+    _plan_and_run(store, request, concurrency, dry_run, top, url, model_path, run_id)
 
 
-def _plan_and_run(store: Any, request: Any, concurrency: int | None, dry_run: bool, top: int, url: str | None, model_path: str | None) -> None:
+def _plan_and_run(store: Any, request: Any, concurrency: int | None, dry_run: bool, top: int, url: str | None,
+                  model_path: str | None, run_id: str | None = None) -> None:
     from .runner import describe_estimate, plan_run, run_plan
 
     plan = plan_run(request)
@@ -209,13 +211,13 @@ def _plan_and_run(store: Any, request: Any, concurrency: int | None, dry_run: bo
         click.echo(f"run {run_id}: model {info.model or '?'} at {info.base_url}, concurrency {concurrency or info.total_slots}")
 
     try:
-        run_id = _drive(lambda client, progress: run_plan(store, plan, client, concurrency=concurrency, on_progress=progress, on_created=on_created), url, model_path)
+        finished_id = _drive(lambda client, progress: run_plan(store, plan, client, concurrency=concurrency, on_progress=progress, on_created=on_created, run_id=run_id), url, model_path)
     except KeyboardInterrupt:
         if "run_id" in created:
             click.echo(f"\ninterrupted; resume with: workbench optimize --resume {created['run_id']}", err=True)
         sys.exit(130)
-    click.echo(f"run {run_id} completed")
-    _print_leaderboard(store, run_id, top)
+    click.echo(f"run {finished_id} completed")
+    _print_leaderboard(store, finished_id, top)
 
 
 def _drive(make_work: Callable[[Any, Any], Any], url: str | None, model_path: str | None) -> Any:
@@ -232,15 +234,15 @@ def _drive(make_work: Callable[[Any, Any], Any], url: str | None, model_path: st
 @main.command("eval")
 @click.option("--template", "template_path", required=True, help="Template YAML, e.g. prompt_templates/k8s_log_analysis_v1.yaml.")
 @click.option("--task", default=None, help="Task (default: the template's own 'task' field).")
-@click.option("--examples", "n_examples", type=int, default=None)
-@click.option("--seed", type=int, default=0, show_default=True)
+@click.option("--examples", "n_examples", type=int, default=None, help="Default: all, or those of the template's stored score.")
+@click.option("--seed", type=int, default=None, help="Default: 0, or the seed of the template's stored score.")
 @click.option("--concurrency", type=int, default=None)
 @click.option("--no-cache", is_flag=True)
 @url_option
 @model_option
 @store_option
 @friendly_errors
-def eval_command(template_path: str, task: str | None, n_examples: int | None, seed: int, concurrency: int | None,
+def eval_command(template_path: str, task: str | None, n_examples: int | None, seed: int | None, concurrency: int | None,
                  no_cache: bool, url: str | None, model_path: str | None, store_path: str | None) -> None:
     """Score one template on its task's validation set."""
     from .runner import RunRequest, template_path_for
@@ -250,6 +252,12 @@ def eval_command(template_path: str, task: str | None, n_examples: int | None, s
     task_name = task or template.task
     if not task_name:
         raise click.UsageError("the template has no 'task' field; pass --task")
+    provenance = (template.evaluation or {}).get("provenance", {})
+    if n_examples is None and provenance.get("validation_examples"):
+        n_examples = int(provenance["validation_examples"])  # the examples the exported score was measured on
+        click.echo(f"using the {n_examples} validation examples the template's stored score was measured on")
+    if seed is None:
+        seed = int(provenance.get("seed", 0))
     request = RunRequest(task=task_name, template=template_path, n_examples=n_examples, seed=seed, include_baseline=False,
                          use_cache=not no_cache)
     _plan_and_run(_store(store_path), request, concurrency, False, 1, url, model_path)
@@ -261,15 +269,16 @@ def eval_command(template_path: str, task: str | None, n_examples: int | None, s
 @friendly_errors
 def runs(store_path: str | None, limit: int) -> None:
     """List stored runs, newest first."""
-    store = _store(store_path)
-    from .leaderboard import leaderboard
+    from .background import effective_status
 
-    click.echo(f"{'run':24} {'status':10} {'task':20} {'strategy':8} {'done':>11} {'best':>6}  model")
+    store = _store(store_path)
+    totals = store.run_totals()
+    click.echo(f"{'run':24} {'status':11} {'task':20} {'strategy':8} {'done':>11} {'best':>6}  model")
     for run in store.list_runs(limit):
-        done = store.count_evaluations(run.id)
-        table = leaderboard(store, run.id)
-        best = f"{table['overall'].max():.3f}" if "overall" in table and table["overall"].notna().any() else "-"
-        click.echo(f"{run.id:24} {run.status:10} {run.task:20} {run.strategy:8} {done:>5}/{run.total_evaluations:<5} {best:>6}  {run.model_identity}")
+        done, best_score = totals.get(run.id, (0, None))
+        best = f"{best_score:.3f}" if best_score is not None else "-"
+        status = effective_status(run)
+        click.echo(f"{run.id:24} {status:11} {run.task:20} {run.strategy:8} {done:>5}/{run.total_evaluations:<5} {best:>6}  {run.model_identity}")
 
 
 @main.command("leaderboard")
@@ -287,12 +296,20 @@ def leaderboard_command(run_id: str, top: int, store_path: str | None) -> None:
 @main.command()
 @click.argument("run_id")
 @click.option("--candidate", "candidate_id", default=None, help="Candidate id (default: the run's best).")
+@click.option("--repo", "repo_path", default=None, help="Git repository holding prompt_templates/ (default: this working copy).")
+@click.option("--branch", "new_branch", is_flag=True, help="Commit on a new branch prompts/<task>-v<N> for review.")
+@click.option("--no-commit", is_flag=True, help="Only write the file; do not commit.")
+@click.option("--report", "report_path", default=None, help="Also write the review summary (Markdown) to this file.")
 @store_option
 @friendly_errors
-def export(run_id: str, candidate_id: str | None, store_path: str | None) -> None:
-    """Write a run's candidate as prompt_templates/<task>_v<N>.yaml with its scores."""
-    from .export import export_candidate
+def export(run_id: str, candidate_id: str | None, repo_path: str | None, new_branch: bool, no_commit: bool,
+           report_path: str | None, store_path: str | None) -> None:
+    """Write a run's candidate as prompt_templates/<task>_v<N>.yaml with its evidence, and commit it."""
+    from .git_export import commit_export, prepare_export, safe_destination
     from .leaderboard import leaderboard
+    from .paths import repo_root
+    from .runner import load_task_dataset
+    from .task import load_task
 
     store = _store(store_path)
     if candidate_id is None:
@@ -300,8 +317,23 @@ def export(run_id: str, candidate_id: str | None, store_path: str | None) -> Non
         if table.empty or table["overall"].isna().all():
             raise click.UsageError(f"run {run_id} has no evaluations to pick a winner from")
         candidate_id = str(table.iloc[0]["candidate_id"])
-    path = export_candidate(store, run_id, candidate_id)
-    click.echo(f"wrote {path}")
+    dataset = load_task_dataset(load_task(store.get_run(run_id).task))
+    expected = {example.id: example.expected for example in dataset.examples}
+    prepared = prepare_export(store, run_id, candidate_id, repo=Path(repo_path) if repo_path else repo_root(), expected=expected)
+    if report_path:
+        Path(report_path).write_text(prepared.review_markdown, encoding="utf-8")
+        click.echo(f"wrote review summary {report_path}")
+    if no_commit:
+        destination = safe_destination(prepared.repo, prepared.relative_path)
+        destination.parent.mkdir(parents=True, exist_ok=True)
+        with open(destination, "x", encoding="utf-8") as handle:
+            handle.write(prepared.text)
+        click.echo(f"wrote {destination}")
+        return
+    result = commit_export(prepared, new_branch=new_branch)
+    click.echo(f"committed {prepared.relative_path} on {result.branch} as {result.commit[:12]}: {prepared.commit_subject}")
+    if result.push_command:
+        click.echo(f"push for review with: {result.push_command}")
 
 
 @main.command()

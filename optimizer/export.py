@@ -134,9 +134,14 @@ def build_export(store: RunStore, run_id: str, candidate_id: str, *, version: in
         known = ", ".join(list(candidates)[:8])
         raise StoreError(f"run {run_id} has no candidate {candidate_id!r} (e.g. {known})")
     template = PromptTemplate.model_validate(candidates[candidate_id]["template"])
+    # The run's sampling overrides and seed go into the file, so the YAML alone reproduces the score.
+    from .engine import sampling_params
+
+    model_defaults = {**template.model_defaults, **sampling_params(template, run.sampling, run.seed)}
     return template.model_copy(
         update={
             "id": f"{run.task}_v{version}",
+            "model_defaults": model_defaults,
             "task": run.task,
             "description": template.description or f"Exported from run {run_id}",
             "evaluation": evaluation_block(store, run_id, candidate_id),

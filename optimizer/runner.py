@@ -148,8 +148,8 @@ async def _server_info(client: LLMClient) -> ServerInfo:
     return await client.server_info()
 
 
-def create_run(store: RunStore, plan: RunPlan, info: ServerInfo, identity: str) -> str:
-    run_id = new_run_id()
+def create_run(store: RunStore, plan: RunPlan, info: ServerInfo, identity: str, run_id: str | None = None) -> str:
+    run_id = run_id or new_run_id()
     request = plan.request
     store.create_run(
         id=run_id,
@@ -183,11 +183,12 @@ async def run_plan(
     concurrency: int | None = None,
     on_progress: ProgressCallback | None = None,
     on_created: Any = None,
+    run_id: str | None = None,
 ) -> str:
-    """Create a run for ``plan`` and execute it; returns the run id."""
+    """Create a run for ``plan`` (with ``run_id`` when the caller chose one) and execute it."""
     info = await client.server_info()
     identity = model_identity(info)
-    run_id = create_run(store, plan, info, identity)
+    run_id = create_run(store, plan, info, identity, run_id)
     if on_created is not None:
         on_created(run_id, info)
     await _execute(store, run_id, plan.task, plan.templates, plan.examples, client, identity, concurrency or info.total_slots, plan.request, on_progress)

@@ -199,3 +199,68 @@ def candidate_from_factors(
             raise ConfigError(f"dimension {dimension.name!r} has no variant {level!r}")
         choice[dimension.name] = matching[0]
     return build_candidate(space, task, dataset, choice)
+
+
+def variants_table(space: SearchSpace) -> list[dict[str, str]]:
+    """Rows of (dimension, variant, text) for a table editor; few-shot draws are shown as text."""
+    rows = []
+    for dimension in space.dimensions:
+        for variant in dimension.variants:
+            draw = ", ".join(f"{group}={count}" for group, count in (variant.few_shot or {}).items())
+            rows.append({"dimension": dimension.name, "variant": variant.name, "text": variant.text,
+                         "few_shot": draw})
+    return rows
+
+
+def apply_variants_table(space: SearchSpace, rows: list[dict[str, object]]) -> SearchSpace:
+    """A new space whose variants (names, texts, few-shot draws) come from edited table rows.
+
+    Rows keep their dimension; a row with a new dimension name adds that dimension at the end.
+    Settings that the table does not show (answer templates, model defaults) are kept by name.
+    """
+    previous = {(d.name, v.name): v for d in space.dimensions for v in d.variants}
+    order = [d.name for d in space.dimensions]
+    grouped: dict[str, list[Variant]] = {}
+    for number, row in enumerate(rows, start=1):
+        dimension = str(row.get("dimension") or "").strip()
+        name = str(row.get("variant") or "").strip()
+        if not dimension or not name:
+            raise ConfigError(f"table row {number}: dimension and variant are required")
+        draw_text = str(row.get("few_shot") or "").strip()
+        few_shot = None
+        if draw_text:
+            few_shot = {}
+            for part in draw_text.split(","):
+                group, _, count = part.partition("=")
+                if not count.strip().isdigit():
+                    raise ConfigError(f"table row {number}: few_shot must look like 'issue=2, benign=1', got {draw_text!r}")
+                few_shot[group.strip()] = int(count)
+        kept = previous.get((dimension, name))
+        data = kept.model_dump() if kept else {"name": name}
+        data.update({"name": name, "text": str(row.get("text") or ""), "few_shot": few_shot})
+        try:
+            grouped.setdefault(dimension, []).append(Variant.model_validate(data))
+        except ValueError as exc:
+            raise ConfigError(f"table row {number}: {str(exc).splitlines()[-1].strip()}") from None
+        if dimension not in order:
+            order.append(dimension)
+    descriptions = {d.name: d.description for d in space.dimensions}
+    dimensions = [
+        Dimension(name=name, description=descriptions.get(name, ""), variants=grouped[name]) for name in order if name in grouped
+    ]
+    return space.model_copy(update={"dimensions": dimensions})
+
+
+def search_space_yaml(space: SearchSpace) -> str:
+    from .yamlio import dump_yaml
+
+    return dump_yaml(space.model_dump(exclude_defaults=True))
+
+
+def save_search_space(path: Path, text: str) -> SearchSpace:
+    """Validate ``text`` and only then replace the file atomically; a bad edit leaves it untouched."""
+    space = parse_search_space(text, str(path))
+    staging = path.with_suffix(path.suffix + ".saving")
+    staging.write_text(text, encoding="utf-8")
+    staging.replace(path)
+    return space

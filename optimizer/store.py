@@ -336,6 +336,15 @@ class RunStore:
         rows = self.db.execute("SELECT * FROM evaluations WHERE run_id = ? ORDER BY candidate_id, example_id", (run_id,))
         return [dict(row) for row in rows]
 
+    def run_totals(self) -> dict[str, tuple[int, float | None]]:
+        """Per run: (evaluations stored, best candidate's mean overall score), in one query."""
+        rows = self.db.execute(
+            "SELECT run_id, SUM(n), MAX(mean_overall) FROM ("
+            " SELECT run_id, candidate_id, COUNT(*) AS n, AVG(overall) AS mean_overall"
+            " FROM evaluations GROUP BY run_id, candidate_id) GROUP BY run_id"
+        )
+        return {row[0]: (int(row[1]), row[2]) for row in rows}
+
     def seconds_per_call(self, model_identity: str | None = None) -> float | None:
         """Measured wall seconds per evaluation over finished work (cache hits excluded)."""
         query = (

@@ -1,0 +1,36 @@
+"""The optimizer task's executor: one golden example is one whole investigation.
+
+The engine calls ``run_example`` instead of a single chat call (``executor:`` in
+``prompt_templates/tasks/k8s_agent.yaml``). The candidate template supplies the agent's system
+prompt and sampling settings; the example names the scenario and the question. The payload's
+``content`` is the labelled lines the task parses (root cause, culprit, steps) and its token
+counts are totals over the investigation.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..dataset import Example
+from ..llm_client import LLMClient
+from ..templates import PromptTemplate
+from .config import optimized_config
+from .loop import investigate
+from .scenarios import ScenarioError, load_scenario
+
+
+async def run_example(client: LLMClient, template: PromptTemplate, example: Example, params: dict[str, Any]) -> dict[str, Any]:
+    scenario_id = example.inputs.get("scenario")
+    if not isinstance(scenario_id, str):
+        raise ScenarioError(f"example {example.id!r} (line {example.line}): field 'scenario' is missing or not a string")
+    scenario = load_scenario(scenario_id)
+    config = optimized_config(template, params)
+    investigation = await investigate(client, scenario, config, question=example.inputs.get("question"), seed=params.get("seed"))
+    return {
+        "content": investigation.content(),
+        "model": investigation.model,
+        "finish_reason": investigation.stop_reason,
+        "prompt_tokens": investigation.prompt_tokens,
+        "completion_tokens": investigation.completion_tokens,
+        "latency_s": investigation.latency_s,
+    }

@@ -1,0 +1,124 @@
+"""Constrained decoding: a GBNF grammar for the intent schema whose values are spans of the input.
+
+llama.cpp's ``grammar`` field makes the model emit exactly one compact JSON intent of the allowed
+actions. Each string value may only be a span of the command itself (hostnames for ``zone``, IPv4
+or IPv6 addresses for ``ip``, paths for ``path``, words for names), so the model cannot invent a
+value, and an action whose values the command lacks is not offered at all: "Add user peter" has no
+password span, so ``add_user`` cannot be produced. ``unknown`` is always allowed.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+
+from .models import ACTIONS_BY_DOMAIN, ALL_ACTIONS, Action, value_keys
+from .text import KEYWORDS, STOPWORDS, entities, strip_value
+
+_KIND_BY_KEY = {
+    "zone": "host", "target": "host", "path": "path", "password": "password", "group": "group",
+    "username": "name", "name": "name", "share": "name",
+}
+
+
+def _unique(values: list[str]) -> list[str]:
+    return list(dict.fromkeys(value for value in values if value))
+
+
+def _name_span(token: str) -> str:
+    value = strip_value(token).rstrip(".")
+    return value[:-2] if value.lower().endswith("'s") else value
+
+
+def value_candidates(text: str) -> dict[str, list[str]]:
+    """The spans of ``text`` each kind of value may take, in order of appearance."""
+    found = entities(text)
+    tokens = text.split()
+    names = _unique([_name_span(token) for token in tokens if not token.startswith("/")])
+    names = [name for name in names if re.search(r"\w", name) and name.lower() not in STOPWORDS | KEYWORDS]
+    passwords: list[str] = []
+    for token in tokens:
+        passwords.append(token.strip("'\"`").rstrip(",;"))
+        for separator in ("=", ":"):
+            if separator in token:
+                passwords.append(token.split(separator, 1)[1].strip("'\"`"))
+    passwords = [password for password in passwords if password.lower() not in STOPWORDS | KEYWORDS]
+    bigrams = [f"{first} {second}" for first, second in zip(names, names[1:]) if f"{first} {second}" in text]
+    return {
+        "ipv4": _unique([entity.value for entity in found if entity.kind == "ipv4"]),
+        "ipv6": _unique([entity.value for entity in found if entity.kind == "ipv6"]),
+        "host": _unique([entity.value for entity in found if entity.kind == "host"]),
+        "path": _unique([entity.value for entity in found if entity.kind == "path"]),
+        "name": names,
+        "group": _unique(names + bigrams),
+        "password": _unique(passwords),
+    }
+
+
+def _literal(text: str) -> str:
+    """A GBNF string literal for ``text``."""
+    escaped = text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n").replace("\r", "\\r").replace("\t", "\\t")
+    return f'"{escaped}"'
+
+
+def compact_json(intent: dict[str, str]) -> str:
+    """The exact text the grammar produces for an intent (and few-shot answers should show)."""
+    return json.dumps(intent, ensure_ascii=False, separators=(",", ":"))
+
+
+@dataclass(frozen=True)
+class SpanGrammar:
+    """The grammar for one command, and what each key could have been (for confidence)."""
+
+    gbnf: str
+    alternatives: dict[str, list[str]] = field(default_factory=dict)
+
+
+def _branch(action: Action, sequence: dict[str, str]) -> str:
+    """``{"action":"x","k1":<rule1>,...}`` as a GBNF sequence; ``sequence`` maps key -> rule or literal."""
+    parts = [_literal('{"action":' + json.dumps(action.value))]
+    for key, rule in sequence.items():
+        parts.append(_literal(f',"{key}":'))
+        parts.append(rule)
+    parts.append(_literal("}"))
+    return " ".join(parts)
+
+
+def span_grammar(text: str, domain: str) -> SpanGrammar:
+    """The grammar for ``text``: the domain's actions (all actions for an unplaced query) + ``unknown``."""
+    candidates = value_candidates(text)
+    rules: dict[str, str] = {}
+    alternatives: dict[str, list[str]] = {"action": [], "record_type": []}
+    branches: list[str] = []
+
+    def add_branch(action: Action, kinds: dict[str, str], record_type: str | None = None) -> None:
+        """Offer ``action`` with each key's value drawn from its kind of span, if every kind has one."""
+        if not all(candidates[kind] for kind in kinds.values()):
+            return
+        sequence: dict[str, str] = {}
+        for key, kind in kinds.items():
+            rules[f"v-{kind}"] = " | ".join(_literal(json.dumps(value, ensure_ascii=False)) for value in candidates[kind])
+            sequence[key] = f"v-{kind}"
+            alternatives.setdefault(key, []).extend(candidates[kind])
+            if key == "zone" and record_type is not None:
+                sequence["record_type"] = _literal(json.dumps(record_type))
+        branches.append(_branch(action, sequence))
+        alternatives["action"].append(action.value)
+        if record_type is not None:
+            alternatives["record_type"].append(record_type)
+
+    for action in ACTIONS_BY_DOMAIN.get(domain, ALL_ACTIONS):
+        if action is Action.dns_add:
+            add_branch(action, {"zone": "host", "ip": "ipv4"}, "A")
+            add_branch(action, {"zone": "host", "ip": "ipv6"}, "AAAA")
+            if len(candidates["host"]) >= 2:
+                add_branch(action, {"zone": "host", "target": "host"}, "CNAME")
+        elif action is not Action.unknown:
+            add_branch(action, {key: _KIND_BY_KEY[key] for key in value_keys(action)})
+    branches.append(_literal('{"action":"unknown"}'))
+    alternatives["action"].append(Action.unknown.value)
+    lines = ["root ::= " + " | ".join(f"b{number}" for number in range(len(branches)))]
+    lines += [f"b{number} ::= {branch}" for number, branch in enumerate(branches)]
+    lines += [f"{name} ::= {body}" for name, body in rules.items()]
+    return SpanGrammar("\n".join(lines) + "\n", {key: _unique(values) for key, values in alternatives.items()})

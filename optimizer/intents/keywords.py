@@ -1,0 +1,61 @@
+"""The keyword router: which micro parser (dns, user, samba) a command belongs to, if any.
+
+It reads canonical words (typos corrected) and typed entities. A domain scores one point per
+keyword it owns (two for a decisive one); an IP address or a hostname with a known top-level
+domain counts for DNS. The highest score wins; ties go to samba, then user, then dns, because
+share-access wording ("give X access to the Y share") often mentions a user too. Nothing scored
+means ``unknown``: the query goes to the general model, or comes back ``unknown``.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from .text import entities, words
+
+_DECISIVE = {
+    "dns": {"dns", "cname", "aaaa", "mx", "ptr", "txt", "srv", "alias", "canonical", "zone"},
+    "user": {"password", "passwd", "group", "membership", "useradd", "userdel", "usermod", "username"},
+    "samba": {"share", "shares", "samba", "smb", "cifs", "access", "accessing", "permission", "permissions"},
+    "mail": {"mail", "email", "e-mail", "mailbox", "inbox", "smtp", "imap"},
+}
+_PLAIN = {
+    "dns": {"record", "records", "resolve", "hostname", "host", "ip", "ipv6", "ipv4", "nameserver", "lookup"},
+    "user": {"user", "users", "account", "accounts", "login", "member", "offboard", "onboard"},
+    "samba": {"folder", "directory", "read/write", "mount"},
+    "mail": {"mailing", "newsletter"},
+}
+_TIE_ORDER = ("samba", "user", "dns", "mail")
+_KNOWN_TLDS = {"local", "lan", "com", "net", "org", "io", "internal", "arpa", "test", "intra", "corp", "dev", "home", "example"}
+_LET_INTO = re.compile(r"\blet\s+\S+\s+into\b", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class DomainRoute:
+    domain: str
+    scores: dict[str, int] = field(default_factory=dict)
+
+
+def route_domain(text: str) -> DomainRoute:
+    """Pick ``dns``, ``user``, ``samba``, ``mail`` or ``unknown`` for a cleaned command text."""
+    scores = dict.fromkeys(_TIE_ORDER, 0)
+    for word in words(text):
+        for domain in _TIE_ORDER:
+            if word.canonical in _DECISIVE[domain] or word.bare in _DECISIVE[domain]:
+                scores[domain] += 2
+            elif word.canonical in _PLAIN[domain] or word.bare in _PLAIN[domain]:
+                scores[domain] += 1
+    for entity in entities(text):
+        if entity.kind in ("ipv4", "ipv6"):
+            scores["dns"] += 2
+        elif entity.kind == "host" and (entity.value.startswith("*.") or entity.value.rstrip(".").rsplit(".", 1)[-1].lower() in _KNOWN_TLDS):
+            scores["dns"] += 1
+        elif entity.kind == "path":
+            scores["samba"] += 1
+    if _LET_INTO.search(text):
+        scores["samba"] += 2
+    best = max(scores.values())
+    if best == 0:
+        return DomainRoute("unknown", scores)
+    return DomainRoute(next(domain for domain in _TIE_ORDER if scores[domain] == best), scores)

@@ -1,0 +1,318 @@
+"""The deterministic parser: regular patterns over the typo-corrected command, per domain.
+
+It is both the fast path (when it is certain) and the fallback of the micro model (when the
+model's output is invalid or unsure). It follows golden/README_intents.md's labelling rules:
+values are copied verbatim, a missing required value means ``unknown``, and questions,
+negations and unsupported operations mean ``unknown``. Each result carries a confidence:
+
+- ``CERTAIN`` (0.95): a pattern for the action matched and every value was found;
+- ``DEFINITE`` (0.9): a definite ``unknown`` (question, negation, unsupported, value missing);
+- ``TYPO`` (0.8): as certain, but only after correcting a misspelt keyword;
+- ``GUESS`` (0.5): the domain is known but no pattern matched; ``unknown`` is a guess.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from .models import UNKNOWN, InvalidIntentError, _IntentBase, validate_intent
+from .text import STOPWORDS, corrected_text, entities
+
+CERTAIN = 0.95
+DEFINITE = 0.9
+TYPO = 0.8
+GUESS = 0.5
+NO_DOMAIN = 0.6
+
+_FLAGS = re.IGNORECASE
+# A value is never a stopword: the look-ahead makes a pattern try its next reading instead.
+_NOT_STOPWORD = r"(?!['\"]?(?:" + "|".join(sorted(STOPWORDS, key=len, reverse=True)) + r")(?![\w.\-]))"
+_NAME = _NOT_STOPWORD + r"(?:'[^'\s]+'|\"[^\"\s]+\"|\w[\w.\-]*)"
+_SLOTS = {
+    "U": rf"(?P<user>{_NAME})",
+    "S": rf"(?P<share>{_NAME})",
+    "N": rf"(?P<name>{_NAME})",
+    # A group may run on over Title-case words ("Domain Admins"); the case test ignores re.I.
+    "G": rf"(?P<group>(?:{_NAME})(?:\s+(?-i:[A-Z][a-z][\w\-]*))*)",
+    "PW": r"(?P<password>'[^']+'|\"[^\"]+\"|\S+)",
+}
+_PASSWORD_STOPWORDS = frozenset("the a an his her it its to for is be something anything same new".split())
+
+_WRAPPERS = [
+    re.compile(pattern, _FLAGS)
+    for pattern in (
+        r"^(?:hey|hi|hello|yo|ok|okay|so|also|and|thanks)\b[\s,!.:;-]*",
+        r"^(?:quick one|one more thing|heads up)\s*[:,!.-]\s*",
+        r"^(?:as part of|since|because|when|after|before|once|if)\b[^,]{0,80},\s*",
+        r"^(?:please|kindly)\b[\s,]*",
+        r"^(?:could|can|would|will)\s+you\s+(?:please\s+|kindly\s+)?",
+        r"^i'd\s+appreciate\s+it\s+if\s+you\s+could\s+",
+        r"^(?:i\s+think\s+)?(?:we|i)\s+(?:need|want|would\s+like)\s+to\s+",
+        r"^(?:i'd|i\s+would)\s+like\s+(?:you\s+)?to\s+",
+    )
+]
+_QUESTION_WORDS = frozenset(
+    "why how what what's whats which who whom whose where when is are was were should does do did am can could".split()
+)
+_NEGATION = re.compile(r"\b(?:don't|dont|do\s+not|never|shouldn't|should\s+not|won't|must\s+not)\b", _FLAGS)
+_UNSUPPORTED_VERBS = frozenset(
+    """
+    list show display rename restart reload fix check lookup find count lock unlock tell explain describe
+    mount unmount ping debug troubleshoot help
+    """.split()
+)
+
+
+@dataclass(frozen=True)
+class RuleParse:
+    """What the rules make of a command, how sure they are, and which rule decided."""
+
+    intent: _IntentBase
+    confidence: float
+    reason: str
+
+    @property
+    def is_unknown(self) -> bool:
+        return self.intent.action.value == "unknown"
+
+
+def strip_wrappers(text: str) -> str:
+    """Remove polite wrappers and leading context clauses ("Could you please", "As part of X, ")."""
+    previous = None
+    while previous != text:
+        previous = text
+        for wrapper in _WRAPPERS:
+            text = wrapper.sub("", text, count=1)
+    return text.strip()
+
+
+def _first_word(text: str) -> str:
+    match = re.match(r"\s*([\w'’]+)", text)
+    return match.group(1).lower().replace("’", "'") if match else ""
+
+
+def _clean_value(raw: str) -> str:
+    value = raw.strip()
+    if len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"":
+        value = value[1:-1]
+    return value
+
+
+def _find(patterns: Sequence[str], text: str, slot: str, stopwords: frozenset[str] = STOPWORDS) -> str | None:
+    """The first value of ``slot`` found by the patterns, in order, that is not a stopword."""
+    for pattern in patterns:
+        for match in re.finditer(pattern.format(**_SLOTS), text, _FLAGS):
+            value = _clean_value(match.group(slot))
+            if slot != "password":
+                value = value.rstrip(".-")
+            if value and value.lower() not in stopwords and not value.startswith("/"):
+                return value
+    return None
+
+
+def _find_pair(patterns: Sequence[str], text: str) -> tuple[str, str] | None:
+    """(user, share) from the first pattern that yields both and neither is a stopword."""
+    for pattern in patterns:
+        for match in re.finditer(pattern.format(**_SLOTS), text, _FLAGS):
+            user = _clean_value(match.group("user")).rstrip(".-")
+            share = _clean_value(match.group("share")).rstrip(".-")
+            if user.lower() not in STOPWORDS and share.lower() not in STOPWORDS:
+                return user, share
+    return None
+
+
+def _unknown(confidence: float, reason: str) -> RuleParse:
+    return RuleParse(UNKNOWN, confidence, reason)
+
+
+def _intent(fields: dict[str, str | None], reason: str, confidence: float = CERTAIN) -> RuleParse:
+    """Build the intent; a missing value (``None``) makes it a definite unknown."""
+    missing = [key for key, value in fields.items() if value is None]
+    if missing:
+        return _unknown(DEFINITE, f"{fields['action']}: no {', '.join(missing)} given")
+    try:
+        return RuleParse(validate_intent(fields), confidence, reason)
+    except InvalidIntentError as exc:
+        return _unknown(DEFINITE, f"{fields['action']}: {exc}")
+
+
+# DNS ------------------------------------------------------------------------------------------
+
+_DNS_UNSUPPORTED_TYPE = re.compile(r"\b(?:mx|txt|srv|ptr|soa|spf|caa|ns)\s+(?:record|entry)", _FLAGS)
+_DNS_REMOVE = re.compile(
+    r"\b(?:remove|delete|drop|purge|unregister|deregister|erase|get\s+rid\s+of|take\b.*\bout\s+of)\b", _FLAGS
+)
+_CNAME_WORDS = re.compile(r"\b(?:cname|alias|canonical)\b", _FLAGS)
+
+
+def _dns(core: str) -> RuleParse:
+    if _DNS_UNSUPPORTED_TYPE.search(core):
+        return _unknown(DEFINITE, "dns: unsupported record type")
+    found = entities(core)
+    hosts = [entity.value for entity in found if entity.kind == "host"]
+    addresses = [entity for entity in found if entity.kind in ("ipv4", "ipv6")]
+    if _DNS_REMOVE.search(core):
+        return _intent({"action": "dns_remove", "zone": hosts[0] if hosts else None}, "dns: remove + hostname")
+    if addresses:
+        if _CNAME_WORDS.search(core):
+            return _unknown(DEFINITE, "dns: a CNAME cannot point at an address")
+        address = addresses[0]
+        record_type = "AAAA" if address.kind == "ipv6" else "A"
+        confidence = CERTAIN if len(hosts) == 1 and len(addresses) == 1 else TYPO
+        return _intent(
+            {"action": "dns_add", "zone": hosts[0] if hosts else None, "record_type": record_type, "ip": address.value},
+            f"dns: hostname + {address.kind}",
+            confidence,
+        )
+    if len(hosts) >= 2:
+        confidence = CERTAIN if len(hosts) == 2 else TYPO
+        return _intent(
+            {"action": "dns_add", "zone": hosts[0], "record_type": "CNAME", "target": hosts[1]}, "dns: hostname -> hostname", confidence
+        )
+    return _unknown(DEFINITE, "dns: no hostname with an address or target")
+
+
+# Users ----------------------------------------------------------------------------------------
+
+_REMOVE_VERBS = r"(?:delete|remove|drop|erase|kill|offboard|userdel|get\s+rid\s+of|deprovision|deactivate|terminate)"
+_FROM_GROUP = re.compile(rf"\b{_REMOVE_VERBS}\b.*\bfrom\s+(?:the\s+|a\s+)?(?:\S+\s+)?group\b", _FLAGS)
+_GROUP_CUE = re.compile(r"\b(?:group|membership|member)\b|\busermod\b", _FLAGS)
+_CHANGE_CUE = re.compile(r"\b(?:change|reset|update|rotate|forgot|passwd)\b|\bnew\s+password\b|\bset\b(?!\s+up\b)", _FLAGS)
+_PASSWORD_WORD = re.compile(r"\b(?:password|passwd)\b", _FLAGS)
+_ADD_USER_CUE = re.compile(
+    r"\b(?:create|add|register|make|set\s*up|new|provision|onboard|useradd)\b.*\b(?:user|account|login)\b|\buseradd\b", _FLAGS
+)
+_REMOVE_USER_CUE = re.compile(rf"\b{_REMOVE_VERBS}\b", _FLAGS)
+
+_GROUP_USER = (
+    r"\busermod\s+-aG\s+\S+\s+{U}",
+    r"\busername\s+is\s+{U}",
+    r"\b(?:add|put|include|enroll|join|assign|place)\s+(?:the\s+)?(?:user\s+)?{U}\s+(?:to|in|into)\b",
+    r"\b{U}\s+(?:is\s+|becomes\s+)?(?:a\s+)?member\s+(?:of|in)\b",
+    r"\b(?:grant|give)\s+(?:user\s+)?{U}\s+(?:a\s+)?membership\b",
+)
+_GROUP_NAME = (
+    r"\busermod\s+-aG\s+{G}",
+    r"\bmember(?:ship)?\s+(?:of|in)\s+(?:the\s+)?(?:group\s+)?{G}",
+    r"\bgroup\s+{G}",
+    r"\b(?:the|a)\s+{G}\s+group\b",
+)
+_NEW_USER = (
+    r"\buseradd\s+{U}",
+    r"\b(?:user|account|login)\s+(?:for\s+)?(?:called\s+|named\s+)?{U}",
+)
+_NEW_PASSWORD = (r"\bpassword\s*(?:is\s+|=\s*|:\s*|of\s+)?{PW}",)
+_OLD_USER = (
+    r"\buserdel\s+{U}",
+    r"\b(?:user|account|login)\s+(?:account\s+)?(?:for\s+|of\s+|belonging\s+to\s+)?{U}",
+)
+_PASSWORD_OWNER = (
+    r"\bpasswd\s+{U}",
+    r"\b{U}'s\s+(?:new\s+)?password\b",
+    r"\bpassword\s+(?:for|of)\s+(?:the\s+)?(?:user\s+|account\s+)?{U}",
+    r"\buser\s+{U}",
+    r"\b{U}\s+(?:password|forgot)\b",
+)
+_CHANGED_PASSWORD = (
+    r"\bpasswd\s+\S+\s+{PW}",
+    r"\bpassword\s*:\s*{PW}",
+    r"\bnew\s+password\s+(?:is\s+)?{PW}",
+    r"\bto\s+{PW}",
+    r"\bis\s+{PW}",
+)
+
+
+def _user(core: str) -> RuleParse:
+    if _FROM_GROUP.search(core):
+        return _unknown(DEFINITE, "user: removing from a group is not supported")
+    if _GROUP_CUE.search(core):
+        return _intent(
+            {"action": "add_to_group", "username": _find(_GROUP_USER, core, "user"), "group": _find(_GROUP_NAME, core, "group")},
+            "user: add to group",
+        )
+    if _PASSWORD_WORD.search(core) and _CHANGE_CUE.search(core):
+        username = _find(_PASSWORD_OWNER, core, "user")
+        password = _find(_CHANGED_PASSWORD, core, "password", _PASSWORD_STOPWORDS)
+        return _intent({"action": "change_password", "username": username, "password": password}, "user: change password")
+    if _ADD_USER_CUE.search(core):
+        username = _find(_NEW_USER, core, "user")
+        password = _find(_NEW_PASSWORD, core, "password", _PASSWORD_STOPWORDS)
+        return _intent({"action": "add_user", "username": username, "password": password}, "user: create with password")
+    if _REMOVE_USER_CUE.search(core):
+        return _intent({"action": "remove_user", "username": _find(_OLD_USER, core, "user")}, "user: remove")
+    return _unknown(GUESS, "user: no pattern matched")
+
+
+# Samba ----------------------------------------------------------------------------------------
+
+_REVOKE_CUE = re.compile(
+    r"\b(?:revoke|remove|delete|drop|destroy|deny|block|kick|take\s+away|cut\s+off|withdraw|disable|stop|no\s+longer|prevent|ban"
+    r"|rescind)\b", _FLAGS
+)
+_GRANT_CUE = re.compile(r"\b(?:give|grant|let|allow|open|provide|enable|authori[sz]e|add|permit)\b", _FLAGS)
+_CREATE_CUE = re.compile(r"\b(?:create|set\s*up|make|new|add|export|publish|need)\b", _FLAGS)
+_ACCESS_PATTERNS = (
+    r"\bsmb\s+(?:grant|revoke)\s+{U}\s+{S}",
+    r"\baccess\s+(?:to|on)\s+(?:the\s+)?share\s+{S}\s+for\s+(?:the\s+)?(?:user\s+)?{U}",
+    r"\baccess\s+(?:for|of)\s+(?:the\s+)?(?:user\s+)?{U}\s+(?:on|to)\s+(?:the\s+)?(?:share\s+)?{S}",
+    r"\b{U}'s\s+(?:\w+\s+)?(?:access|permissions?|rights)\s+(?:to|on|for)\s+(?:the\s+)?(?:share\s+)?{S}",
+    r"\bopen\s+(?:up\s+)?(?:the\s+)?(?:share\s+)?{S}(?:\s+share)?\s+(?:to|for)\s+(?:the\s+)?(?:user\s+)?{U}",
+    r"\b{U}\s+should\s+no\s+longer\s+(?:have\s+)?(?:access|be\s+able\s+to\s+access)\s+(?:to\s+)?(?:the\s+)?(?:share\s+)?{S}",
+    r"\b(?:give|grant|let|allow|provide|authori[sz]e|permit|deny|block|kick|remove|stop|add|enable|disable|revoke|ban|prevent)"
+    r"\s+(?:the\s+)?(?:user\s+)?{U}\s+(?:\S+\s+){{0,3}}?(?:to|on|into|from|of|reach|for)\s+(?:(?:access(?:ing)?|use|using|reach)\s+)?"
+    r"(?:the\s+)?(?:share\s+)?{S}",
+)
+_SHARE_NAME = (
+    r"\bname\s*=\s*{N}",
+    r"\b(?:called|named)\s+{N}",
+    r"\bunder\s+the\s+name\s+{N}",
+    r"\bas\s+(?:a\s+)?(?:samba\s+|file\s+)?share\s+(?:called\s+|named\s+)?{N}",
+    r"\bshare\s+{N}",
+)
+
+
+def _samba(core: str) -> RuleParse:
+    paths = [entity.value for entity in entities(core) if entity.kind == "path"]
+    if paths:
+        return _intent({"action": "create_share", "name": _find(_SHARE_NAME, core, "name"), "path": paths[0]}, "samba: share at a path")
+    revoke, grant = _REVOKE_CUE.search(core), _GRANT_CUE.search(core)
+    if revoke or grant:
+        action = "revoke_access" if revoke else "grant_access"
+        pair = _find_pair(_ACCESS_PATTERNS, core)
+        if pair is None:
+            return _unknown(DEFINITE, f"samba: {action} without a user and a share")
+        return _intent({"action": action, "username": pair[0], "share": pair[1]}, f"samba: {action}")
+    if _CREATE_CUE.search(core):
+        return _unknown(DEFINITE, "samba: create_share without a path")
+    return _unknown(GUESS, "samba: no pattern matched")
+
+
+_BY_DOMAIN: dict[str, Callable[[str], RuleParse]] = {"dns": _dns, "user": _user, "samba": _samba}
+
+
+def parse_with_rules(text: str, domain: str) -> RuleParse:
+    """Parse a cleaned command routed to ``domain``; never raises."""
+    if not text:
+        return _unknown(0.99, "empty input")
+    corrected, corrections = corrected_text(text)
+    core = strip_wrappers(corrected)
+    first = _first_word(core)
+    if first in _QUESTION_WORDS:
+        return _unknown(DEFINITE, "a question, not a command")
+    if _NEGATION.search(core):
+        return _unknown(DEFINITE, "a negated command")
+    if first in _UNSUPPORTED_VERBS:
+        return _unknown(DEFINITE, f"unsupported operation {first!r}")
+    if domain not in _BY_DOMAIN:
+        return _unknown(DEFINITE if domain == "mail" else NO_DOMAIN, f"no parser for domain {domain!r}")
+    parsed = _BY_DOMAIN[domain](core)
+    if parsed.is_unknown:
+        return parsed
+    values = [value for key, value in parsed.intent.as_dict().items() if key not in ("action", "record_type")]
+    if any(value not in text for value in values):
+        return _unknown(GUESS, "a value is not verbatim in the input")
+    if corrections:
+        return RuleParse(parsed.intent, min(parsed.confidence, TYPO), f"{parsed.reason} (typo: {', '.join(corrections)})")
+    return parsed

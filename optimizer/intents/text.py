@@ -1,0 +1,170 @@
+"""Input text: cleaning untrusted input, words with typo correction, and typed entities.
+
+Everything here is deterministic and cheap; the keyword router, the rules and the grammar builder
+all read the same ``Word`` and ``Entity`` lists so they agree on what the input contains.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from functools import lru_cache
+
+from .models import ip_version
+
+MAX_INPUT_CHARS = 1000
+"""Longer inputs are not commands; they come back ``unknown`` without reaching a model."""
+
+_PUNCTUATION = ".,;:!?()[]{}\"'`"
+_TRAILING = ",;:!?)]}\"'`"
+_HOST = re.compile(
+    r"(?:\*\.)?(?:[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?\.)+[A-Za-z](?:[A-Za-z0-9-]*[A-Za-z0-9])?\.?"
+)
+_PATH = re.compile(r"(?<![\w/])/[^\s'\",;]*")
+
+KEYWORDS = frozenset(
+    """
+    add create delete remove record records password passwords grant revoke share shares group groups
+    user users access change reset alias drop register update account accounts samba member membership
+    insert entry point resolve canonical remove erase purge provision onboard offboard include enroll
+    assign permission permissions withdraw block allow authorize provide enable disable revoke rename
+    restart please address domain cname dns host hostname login folder directory
+    """.split()
+)
+_NOT_TYPOS = frozenset({"used", "name", "names", "shared", "grand", "hosts", "posts", "most", "range", "users", "chance", "makes",
+                        "older"})
+"""Ordinary words one edit away from a keyword: never corrected."""
+STOPWORDS = frozenset(
+    """
+    the a an user users account accounts login to from for with password new group share shares access
+    him her them someone somebody everyone anyone everybody nobody me us it all his their this that named
+    called at on in into of and or read write permission permissions please samba smb path folder
+    directory name member is be as under located pointing so he she they we i you my our your its use
+    using reach see have get
+    """.split()
+)
+"""Words that are never a user, group or share name."""
+ALIASES = {"ad": "add", "grp": "group", "pw": "password", "pwd": "password", "pls": "please", "plz": "please",
+           "u": "you", "rm": "remove", "del": "delete", "usr": "user"}
+
+
+def clean_input(raw: str | bytes) -> str:
+    """Untrusted input -> one line of printable text (never raises).
+
+    Bytes that are not UTF-8 become U+FFFD, lone surrogates (what a shell hands Python for such
+    bytes) become ``?``; control and format characters become spaces; runs of whitespace become one space.
+    """
+    if isinstance(raw, bytes):
+        text = raw.decode("utf-8", errors="replace")
+    else:
+        text = str(raw).encode("utf-8", errors="replace").decode("utf-8")
+    text = "".join(" " if unicodedata.category(char) in ("Cc", "Cf", "Zl", "Zp") else char for char in text)
+    return " ".join(text.split())
+
+
+@dataclass(frozen=True)
+class Word:
+    """A whitespace-separated token: its text as written, where it is, and its canonical keyword."""
+
+    text: str
+    start: int
+    end: int
+    bare: str
+    canonical: str
+    corrected: bool
+
+
+def _damerau_distance_at_most_one(a: str, b: str) -> bool:
+    if a == b:
+        return True
+    if abs(len(a) - len(b)) > 1:
+        return False
+    if len(a) == len(b):
+        diffs = [index for index in range(len(a)) if a[index] != b[index]]
+        if len(diffs) == 1:
+            return True
+        return len(diffs) == 2 and diffs[1] == diffs[0] + 1 and a[diffs[0]] == b[diffs[1]] and a[diffs[1]] == b[diffs[0]]
+    shorter, longer = (a, b) if len(a) < len(b) else (b, a)
+    return any(longer[:index] + longer[index + 1:] == shorter for index in range(len(longer)))
+
+
+@lru_cache(maxsize=4096)
+def canonical_keyword(bare: str) -> tuple[str, bool]:
+    """(canonical form, whether a typo was corrected) for a lower-cased bare word.
+
+    Only alphabetic words of four letters or more are corrected, and only to a keyword one edit
+    (insert, delete, replace, swap) away, so values such as ``bob2`` or ``jdoe`` are left alone.
+    """
+    if bare in KEYWORDS:
+        return bare, False
+    if bare in ALIASES:
+        return ALIASES[bare], False
+    if len(bare) >= 4 and bare not in _NOT_TYPOS and bare.isalpha():
+        matches = [keyword for keyword in KEYWORDS if len(keyword) >= 4 and _damerau_distance_at_most_one(bare, keyword)]
+        if len(matches) == 1:
+            return matches[0], True
+    return bare, False
+
+
+def words(text: str) -> list[Word]:
+    found = []
+    for match in re.finditer(r"\S+", text):
+        bare = match.group().strip(_PUNCTUATION).lower()
+        canonical, corrected = canonical_keyword(bare)
+        found.append(Word(match.group(), match.start(), match.end(), bare, canonical, corrected))
+    return found
+
+
+def corrected_text(text: str) -> tuple[str, list[str]]:
+    """``text`` with misspelt keywords and shorthands (``pw``, ``grp``, ``u``) spelt out, same spacing.
+
+    Also returns the typo corrections made (``Grnat->grant``); shorthands are not typos.
+    """
+    pieces: list[str] = []
+    corrections: list[str] = []
+    position = 0
+    lowered = text.lower()
+    for word in words(text):
+        if word.canonical == word.bare:
+            continue
+        core_start = lowered.index(word.bare, word.start)
+        pieces.append(text[position:core_start])
+        pieces.append(word.canonical)
+        if word.corrected:
+            corrections.append(f"{text[core_start:core_start + len(word.bare)]}->{word.canonical}")
+        position = core_start + len(word.bare)
+    pieces.append(text[position:])
+    return "".join(pieces), corrections
+
+
+@dataclass(frozen=True)
+class Entity:
+    kind: str  # ipv4, ipv6, host or path
+    value: str
+    start: int
+
+
+def strip_value(token: str) -> str:
+    """A token without the punctuation around it; a hostname's trailing dot is kept."""
+    token = token.lstrip("(['\"`").rstrip(_TRAILING)
+    return token
+
+
+def entities(text: str) -> list[Entity]:
+    """IP addresses, hostnames (wildcards and trailing dots kept) and absolute paths, in order."""
+    found: list[Entity] = []
+    for match in re.finditer(r"\S+", text):
+        token = strip_value(match.group())
+        if not token or token.startswith("/"):
+            continue
+        version = ip_version(token.rstrip("."))
+        if version is not None:
+            found.append(Entity(f"ipv{version}", token.rstrip("."), match.start()))
+        elif _HOST.fullmatch(token):
+            found.append(Entity("host", token, match.start()))
+    for match in _PATH.finditer(text):
+        path = match.group().rstrip(".)")
+        if len(path) > 1:
+            found.append(Entity("path", path, match.start()))
+    return sorted(found, key=lambda entity: entity.start)

@@ -1,0 +1,90 @@
+"""Run: start a budgeted run that lives outside the page, follow it live, cancel or resume it."""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from optimizer.background import effective_status, resume_background_run, run_log_tail, run_state, start_background_run
+from optimizer.endpoint import current_server_url
+from optimizer.errors import WorkbenchError
+from optimizer.leaderboard import leaderboard
+from optimizer.runner import RunRequest, describe_estimate, format_duration, plan_run
+from optimizer.strategies import STRATEGIES
+from optimizer.task import list_tasks
+from pages.common import get_store
+
+st.title("Run")
+store = get_store()
+
+with st.form("new_run"):
+    st.subheader("New run")
+    task_names = list_tasks()
+    columns = st.columns(4)
+    task_name = columns[0].selectbox("Task", task_names, index=task_names.index("k8s_log_analysis") if "k8s_log_analysis" in task_names else 0)
+    strategy = columns[1].selectbox("Strategy", sorted(STRATEGIES), index=sorted(STRATEGIES).index("random"))
+    max_candidates = columns[2].number_input("Max candidates", 1, 10_000, 10)
+    max_calls = columns[3].number_input("Max calls (0 = no cap)", 0, 1_000_000, 0)
+    columns = st.columns(4)
+    n_examples = columns[0].number_input("Validation examples", 1, 10_000, 20)
+    concurrency = columns[1].number_input("Concurrency (0 = server slots)", 0, 64, 0)
+    seed = columns[2].number_input("Seed", 0, 1_000_000, 0)
+    include_baseline = columns[3].checkbox("Include baseline", True)
+    submitted = st.form_submit_button("Start run", type="primary")
+
+if submitted:
+    request = RunRequest(task=task_name, strategy=strategy, max_candidates=int(max_candidates),
+                         max_calls=int(max_calls) or None, n_examples=int(n_examples), seed=int(seed),
+                         include_baseline=include_baseline)
+    try:
+        plan = plan_run(request)  # preflight here so a bad template is reported on the page
+        st.info(describe_estimate(plan, store.seconds_per_call()))
+        run_id, _ = start_background_run(request, store_path=store.path, url=current_server_url(),
+                                         concurrency=int(concurrency) or None)
+        st.session_state["active_run"] = run_id
+    except WorkbenchError as exc:
+        st.error(str(exc))
+
+runs = store.list_runs()
+if not runs:
+    st.info("No runs yet.")
+    st.stop()
+run_ids = [run.id for run in runs]
+active = st.session_state.get("active_run")
+selected = st.selectbox("Follow run", run_ids, index=run_ids.index(active) if active in run_ids else 0, key="follow_run")
+
+
+@st.fragment(run_every=2.0)
+def live_view(run_id: str) -> None:
+    state = run_state(store, run_id)
+    eta = f" · ETA {format_duration(state.eta_s)}" if state.eta_s else ""
+    st.progress(state.fraction, text=f"{state.status} · {state.done}/{state.run.total_evaluations} evaluations{eta}")
+    if state.run.message:
+        st.caption(state.run.message)
+    buttons = st.columns(3)
+    if state.status == "running" and buttons[0].button("Cancel run", key=f"cancel::{run_id}"):
+        store.request_cancel(run_id)
+        st.toast("cancel requested")
+    if state.status in ("paused", "cancelled", "interrupted") and buttons[0].button("Resume run", key=f"resume::{run_id}"):
+        resume_background_run(run_id, store_path=store.path, url=current_server_url())
+        st.toast("resuming")
+    table = leaderboard(store, run_id)
+    if "overall" in table:
+        shown = table.rename(columns=lambda column: column.removeprefix("score_"))
+        st.dataframe(shown, hide_index=True, width="stretch", key=f"board::{run_id}::{state.done}")
+    log = run_log_tail(run_id)
+    if log and state.status != "completed":
+        st.code(log, language=None)
+
+
+live_view(selected)
+
+st.subheader("Past runs")
+totals = store.run_totals()
+rows = []
+for run in runs:
+    done, best = totals.get(run.id, (0, None))
+    rows.append({"run": run.id, "task": run.task, "strategy": run.strategy, "status": effective_status(run),
+                 "done": f"{done}/{run.total_evaluations}", "best overall": best, "model": run.model_identity,
+                 "created": run.created_at})
+st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")
