@@ -74,9 +74,10 @@ async def plain_loop(url: str, calls: list[tuple[list, dict]], concurrency: int)
 
 
 def bench_real(n_calls: int) -> None:
-    examples = 6
-    request = RunRequest(task="k8s_log_analysis", strategy="random", max_candidates=max(1, n_calls // examples),
-                         n_examples=examples, seed=2, include_baseline=False, max_tokens=48, use_cache=False)
+    # The baseline template over n_calls validation examples: short prompts, so the measurement is
+    # about scheduling requests, not about one candidate's long few-shot prefix.
+    request = RunRequest(task="k8s_log_analysis", template="prompt_templates/k8s_log_analysis_v1.yaml",
+                         n_examples=n_calls, seed=2, include_baseline=False, max_tokens=48, use_cache=False)
     plan = plan_run(request)
     calls = [
         (render_messages(template, example.inputs), sampling_params(template, request.sampling_overrides(), request.seed))
@@ -112,7 +113,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--fake-only", action="store_true")
     parser.add_argument("--fake-evaluations", type=int, default=5000)
-    parser.add_argument("--calls", type=int, default=48, help="calls per measurement against the real server")
+    parser.add_argument("--calls", type=int, default=32, help="calls per measurement against the real server")
     args = parser.parse_args()
     bench_fake(args.fake_evaluations)
     if not args.fake_only:

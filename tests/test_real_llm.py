@@ -33,7 +33,7 @@ def test_embedded_server_reports_slots_and_model(real_server) -> None:
 
 
 def test_two_candidates_three_examples_against_real_model(real_server, store) -> None:
-    plan = plan_run(RunRequest(task="k8s_log_analysis", strategy="random", max_candidates=2, n_examples=3, seed=1,
+    plan = plan_run(RunRequest(task="k8s_log_analysis", strategy="grid", max_candidates=2, n_examples=3, seed=1,
                                include_baseline=False, max_tokens=48))
 
     async def go():
