@@ -15,7 +15,6 @@ PAGES = [
     ("pages/search_space.py", "Search space", ":material/tune:"),
     ("pages/run.py", "Run", ":material/play_arrow:"),
     ("pages/compare.py", "Compare", ":material/compare:"),
-    ("pages/export.py", "Export", ":material/upload_file:"),
     ("pages/agent.py", "Agent", ":material/smart_toy:"),
     ("pages/parser.py", "Parser", ":material/data_object:"),
 ]

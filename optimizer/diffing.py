@@ -18,9 +18,9 @@ def word_diff_html(before: str, after: str) -> str:
             parts.append(html.escape("".join(new[new_start:new_end])))
             continue
         if opcode in ("delete", "replace"):
-            parts.append(f'<del class="diff-del">{html.escape("".join(old[old_start:old_end]))}</del>')
+            parts.append(f'<del class="diff-del" style="background:#ffd7d5;color:#82071e">{html.escape("".join(old[old_start:old_end]))}</del>')
         if opcode in ("insert", "replace"):
-            parts.append(f'<ins class="diff-ins">{html.escape("".join(new[new_start:new_end]))}</ins>')
+            parts.append(f'<ins class="diff-ins" style="background:#ccffd8;color:#055d20;text-decoration:none">{html.escape("".join(new[new_start:new_end]))}</ins>')
     body = "".join(parts)
     return f'<div class="word-diff" style="white-space: pre-wrap; font-family: monospace">{body}</div>'
 

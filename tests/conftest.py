@@ -70,3 +70,15 @@ def run_cli(*args: str, env: dict[str, str] | None = None, timeout: float = 300)
         timeout=timeout,
         env={**os.environ, **(env or {})},
     )
+
+
+@pytest.fixture
+def workspace(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A private copy of prompt_templates/ and golden/ that pages and commands edit instead of the repo."""
+    import shutil
+
+    root = tmp_path / "workspace"
+    shutil.copytree(ROOT / "prompt_templates", root / "prompt_templates")
+    shutil.copytree(ROOT / "golden", root / "golden")
+    monkeypatch.setenv("WORKBENCH_ROOT", str(root))
+    return root

@@ -1,0 +1,1 @@
+"""Streamlit pages: thin scripts that read state, call optimizer/, and draw."""

@@ -1,0 +1,79 @@
+"""Agent page: investigate a simulated cluster step by step, and compare configurations (A/B)."""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from optimizer.agent.config import named_config
+from optimizer.agent.harness import load_report, run_ab_at, save_report, select_scenarios, table_rows
+from optimizer.agent.loop import investigate_at
+from optimizer.agent.scenarios import load_scenarios
+from optimizer.endpoint import current_server_url
+from optimizer.errors import WorkbenchError
+
+st.title("Kubernetes investigation agent")
+scenarios = load_scenarios()
+by_id = {scenario.id: scenario for scenario in scenarios}
+url = current_server_url()
+if url is None:
+    st.warning("No model server is running: start the embedded one in the sidebar.")
+
+investigate_tab, ab_tab = st.tabs(["Investigate", "A/B: baseline vs optimized"])
+
+with investigate_tab:
+    scenario_id = st.selectbox("Scenario", list(by_id), format_func=lambda key: f"{key}: {by_id[key].title}", key="agent_scenario")
+    question = st.text_input("Question (or type your own)", value=by_id[scenario_id].question, key=f"agent_question_{scenario_id}")
+    config_name = st.radio("Configuration", ["optimized", "baseline"], horizontal=True, key="agent_config")
+    if st.button("Run investigation", key="agent_run", type="primary", disabled=url is None):
+        with st.spinner("Investigating..."):
+            try:
+                st.session_state["agent_investigation"] = investigate_at(url, by_id[scenario_id], named_config(config_name), question=question)
+            except WorkbenchError as exc:
+                st.error(str(exc))
+    investigation = st.session_state.get("agent_investigation")
+    if investigation is not None:
+        st.caption(f"{investigation.scenario_id} · {investigation.config_name} · {len(investigation.steps)} steps · "
+                   f"{investigation.prompt_tokens + investigation.completion_tokens:,} tokens · {investigation.stop_reason}")
+        for step in investigation.steps:
+            with st.expander(f"Step {step.number} · {step.state} · {step.tool_call or 'no tool call'}", expanded=True):
+                st.markdown("**Raw model output**")
+                st.code(step.raw_output or "(no model call)", language=None)
+                st.markdown(f"**Enforced tool call:** `{step.tool_call or 'none'}`")
+                if step.mapped_from:
+                    st.info(f"Legacy tool mapped: {step.mapped_from} -> {step.tool_call}")
+                if step.fallback:
+                    st.warning(f"Fallback: {step.fallback}")
+                if step.refused:
+                    st.error(f"Refused: {step.refused}")
+                for note in step.notes:
+                    st.caption(note)
+                if step.tool_call:
+                    st.markdown("**Tool output (as the model sees it)**")
+                    st.code(step.tool_output, language=None)
+        if investigation.answer is not None:
+            st.success(f"ROOT CAUSE: {investigation.answer.root_cause}  \nCULPRIT: {investigation.answer.culprit}  \n"
+                       f"(answered by the {investigation.answered_by})")
+        else:
+            st.error(f"No answer: {investigation.stop_reason}")
+
+with ab_tab:
+    count = st.number_input("Scenarios (spread over categories)", min_value=1, max_value=len(scenarios), value=min(6, len(scenarios)),
+                            key="agent_ab_count")
+    if st.button("Run A/B", key="agent_ab_run", disabled=url is None):
+        with st.spinner("Running both configurations over the scenarios..."):
+            try:
+                report = run_ab_at(url, select_scenarios(scenarios, int(count)), [named_config("baseline"), named_config("optimized")])
+                save_report(report)
+                st.session_state["agent_ab_report"] = report
+            except WorkbenchError as exc:
+                st.error(str(exc))
+    report = st.session_state.get("agent_ab_report") or load_report()
+    if report is None:
+        st.info("No A/B run yet: run one here or with `workbench agent ab`.")
+    else:
+        st.dataframe(pd.DataFrame(table_rows(report)).set_index("metric"), use_container_width=True)
+        st.caption(f"{len(report.scenario_ids)} scenarios · model {report.model or '?'} · {report.wall_s:.0f}s · {report.created_at}")
+        outcomes = pd.DataFrame([vars(outcome) for outcome in report.outcomes])
+        st.dataframe(outcomes[["config_name", "scenario_id", "success", "steps", "answered_by", "root_cause", "culprit"]],
+                     use_container_width=True, hide_index=True)

@@ -1,0 +1,129 @@
+"""Compare: candidates side by side (prompts, diffs, metrics with CIs, per-example outputs), the
+whole run's leaderboard, factor effects and cost/quality trade-offs, and export of a winner."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from optimizer.charts import factor_effect_chart, metric_bars, pareto_chart
+from optimizer.compare import (
+    EXAMPLE_FILTERS, candidate_label, default_selection, example_table, factor_effects, field_intervals,
+    filter_examples, leaderboard_with_factors, load_run_data, paired_against, pareto_front, rendered_prompt,
+)
+from optimizer.diffing import word_diff_html
+from optimizer.errors import WorkbenchError
+from optimizer.git_export import commit_export, prepare_export
+from optimizer.paths import repo_root
+from optimizer.runner import load_task_dataset
+from optimizer.task import load_task
+from pages.common import get_store
+
+st.title("Compare")
+store = get_store()
+runs = store.list_runs()
+if not runs:
+    st.info("No runs yet: start one on the Run page.")
+    st.stop()
+
+run_ids = [run.id for run in runs]
+run_id = st.selectbox("Run", run_ids, index=run_ids.index(st.session_state["active_run"]) if st.session_state.get("active_run") in run_ids else 0,
+                      key="compare_run")
+
+
+@st.cache_data(show_spinner="Loading run...", max_entries=4)
+def cached_run_data(run_id: str, evaluations: int):
+    return load_run_data(get_store(), run_id)
+
+
+data = cached_run_data(run_id, store.count_evaluations(run_id))
+if data.evaluations.empty:
+    st.info("This run has no evaluations yet.")
+    st.stop()
+run = store.get_run(run_id)
+try:
+    task = load_task(run.task)
+    dataset = load_task_dataset(task)
+except WorkbenchError as exc:
+    st.error(str(exc))
+    st.stop()
+examples = {example.id: example for example in dataset.examples}
+
+ids = list(data.leaderboard["candidate_id"])
+selected = st.multiselect("Candidates (2-4; the first is the reference)", ids, default=default_selection(data, 2),
+                          format_func=lambda cid: candidate_label(data, cid), max_selections=4, key=f"compare_candidates::{run_id}")
+if len(selected) < 2:
+    st.info("Pick at least two candidates.")
+    st.stop()
+
+st.subheader("Prompts")
+example_ids = sorted(set(data.evaluations["example_id"]))
+shown_example = st.selectbox("Render on example", example_ids, key="compare_example")
+reference_system, reference_user = rendered_prompt(data.templates[selected[0]], examples[shown_example].inputs)
+for column, candidate_id in zip(st.columns(len(selected)), selected):
+    system, user = rendered_prompt(data.templates[candidate_id], examples[shown_example].inputs)
+    with column:
+        st.markdown(f"**{candidate_label(data, candidate_id)}**")
+        st.caption(", ".join(f"{k}={v}" for k, v in data.factors.get(candidate_id, {}).items()))
+        if candidate_id == selected[0]:
+            st.code(system + "\n\n[user]\n" + user, language=None, wrap_lines=True)
+        else:
+            st.markdown(word_diff_html(reference_system + "\n\n[user]\n" + reference_user, system + "\n\n[user]\n" + user),
+                        unsafe_allow_html=True)
+
+st.subheader("Metrics")
+st.plotly_chart(metric_bars(field_intervals(data, selected)), key="metric_bars")
+for candidate_id in selected[1:]:
+    comparison = paired_against(data, candidate_id, selected[0])
+    st.markdown(f"**{candidate_label(data, candidate_id)}** vs **{candidate_label(data, selected[0])}**: {comparison.sentence()}")
+
+st.subheader("Per example")
+choice = st.radio("Show", list(EXAMPLE_FILTERS), horizontal=True, key="example_filter")
+table = example_table(data, selected, {example_id: example.expected for example_id, example in examples.items()})
+st.dataframe(filter_examples(table, choice), hide_index=True, width="stretch", key="example_table")
+
+st.subheader("Whole run")
+board = leaderboard_with_factors(data)
+dimensions = [column for column in board.columns if column in {k for factors in data.factors.values() for k in factors} and column != "baseline"]
+filters = st.columns(max(len(dimensions), 1))
+for column, dimension in zip(filters, dimensions):
+    levels = sorted(board[dimension].dropna().unique())
+    picked = column.multiselect(dimension, levels, key=f"filter::{dimension}")
+    if picked:
+        board = board[board[dimension].isin(picked)]
+st.dataframe(board.rename(columns=lambda name: name.removeprefix("score_")), hide_index=True, width="stretch", key="run_board")
+effects = factor_effects(data)
+if not effects.empty:
+    st.plotly_chart(factor_effect_chart(effects), key="factor_effects")
+cost = st.radio("Cost axis", ["mean_completion_tokens", "mean_latency_s"], horizontal=True, key="pareto_cost")
+st.plotly_chart(pareto_chart(data.leaderboard, cost, cost.replace("_", " ")), key="pareto")
+front = data.leaderboard[pareto_front(data.leaderboard.dropna(subset=[cost, "overall"]), cost).reindex(data.leaderboard.index, fill_value=False)]
+st.caption("Pareto front: " + ", ".join(front["candidate_id"]))
+
+st.subheader("Export a candidate")
+export_id = st.selectbox("Candidate to export", selected, format_func=lambda cid: candidate_label(data, cid), key="export_candidate")
+target = st.text_input("Target Git repository (holds prompt_templates/)", str(repo_root()), key="export_repo")
+new_branch = st.checkbox("Commit on a new branch prompts/<task>-v<N> for review", key="export_branch")
+if st.button("Prepare export", key="prepare_export"):
+    try:
+        st.session_state["prepared_export"] = prepare_export(
+            store, run_id, export_id, repo=__import__("pathlib").Path(target),
+            expected={example_id: example.expected for example_id, example in examples.items()},
+        )
+    except WorkbenchError as exc:
+        st.error(str(exc))
+prepared = st.session_state.get("prepared_export")
+if prepared is not None and prepared.template.evaluation["provenance"]["candidate_id"] == export_id:
+    st.markdown(f"`{prepared.relative_path}` · commit message: `{prepared.commit_subject}`")
+    st.code(prepared.git_diff, language="diff")
+    with st.expander("Review summary (Markdown)", expanded=True):
+        st.markdown(prepared.review_markdown)
+    st.download_button("Download review.md", prepared.review_markdown, file_name="review.md", key="download_review")
+    if st.button("Commit", type="primary", key="commit_export"):
+        try:
+            result = commit_export(prepared, new_branch=new_branch)
+            st.success(f"Committed {prepared.relative_path} on {result.branch} ({result.commit[:12]})")
+            if result.push_command:
+                st.code(result.push_command, language="bash")
+            del st.session_state["prepared_export"]
+        except WorkbenchError as exc:
+            st.error(str(exc))

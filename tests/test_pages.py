@@ -1,0 +1,169 @@
+"""Every page renders under Streamlit's AppTest, and its key actions reach the file or the store."""
+
+from __future__ import annotations
+
+import asyncio
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from optimizer.paths import default_store_path
+from optimizer.runner import RunRequest, plan_run, run_plan
+from optimizer.store import RunStore
+
+from conftest import ROOT
+
+
+def open_page(page: str) -> AppTest:
+    app = AppTest.from_file(str(ROOT / "app.py"), default_timeout=90)
+    app.run()
+    app.switch_page(page).run()
+    assert not app.exception, app.exception
+    return app
+
+
+def open_app() -> AppTest:
+    """The app on its default page (AppTest keeps the sidebar only for the entry page)."""
+    app = AppTest.from_file(str(ROOT / "app.py"), default_timeout=90)
+    app.run()
+    assert not app.exception, app.exception
+    return app
+
+
+def test_sidebar_shows_server_state_and_start_button(fake_llm, monkeypatch) -> None:
+    app = open_app()
+    assert any("down" in element.value for element in app.sidebar.error)
+    assert any(button.label == "Start embedded server" for button in app.sidebar.button)
+    with fake_llm.serve() as url:
+        monkeypatch.setenv("WORKBENCH_LLM_URL", url)
+        app = open_app()
+        assert any("up · fake-model" in element.value for element in app.sidebar.success)
+        assert any("4 slot(s)" in element.value for element in app.sidebar.caption)
+
+
+def test_search_space_page_counts_previews_and_saves(workspace: Path) -> None:
+    app = open_page("pages/search_space.py")
+    assert [metric.value for metric in app.metric][:2] == ["324", "6,480"]
+    assert any("Candidate `" in caption.value for caption in app.caption)
+    space_file = workspace / "prompt_templates/search_spaces/k8s_log_analysis.yaml"
+    original = space_file.read_text()
+
+    broken = original.replace("  - name: reasoning\n", "  - nme: reasoning\n")
+    app.text_area(key="yaml_editor::k8s_log_analysis").set_value(broken).run()
+    errors = [element.value for element in app.error]
+    line = broken.splitlines().index("  - nme: reasoning") + 1
+    assert any(f"k8s_log_analysis.yaml:{line}: dimensions.4" in error for error in errors), errors
+    assert space_file.read_text() == original  # nothing saved
+
+    edited = original.replace("      - name: neutral\n", "      - name: plain\n")
+    edited = edited.replace("Read the Kubernetes logs below and classify what they show.", "Classify these Kubernetes logs.")
+    app.text_area(key="yaml_editor::k8s_log_analysis").set_value(edited).run()
+    assert not app.error
+    app.button(key="save_space").click().run()
+    assert any("Saved" in element.value for element in app.success)
+    assert "name: plain" in space_file.read_text() and "Classify these Kubernetes logs." in space_file.read_text()
+
+
+def test_search_space_table_edit_updates_yaml_and_count(workspace: Path) -> None:
+    app = open_page("pages/search_space.py")
+    editor = app.text_area(key="yaml_editor::k8s_log_analysis")
+    text = editor.value
+    # Removing a tone variant in the YAML shrinks the space from 324 to 216 candidates.
+    start = text.index("      - name: oncall")
+    end = text.index("  - name: constraints")
+    app.text_area(key="yaml_editor::k8s_log_analysis").set_value(text[:start] + text[end:]).run()
+    assert app.metric[0].value == "216"
+
+
+def wait_for(predicate, timeout: float = 60.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return
+        time.sleep(0.2)
+    raise AssertionError("condition not met in time")
+
+
+def test_run_page_starts_a_background_run_that_completes(fake_llm, monkeypatch) -> None:
+    with fake_llm.serve() as url:
+        monkeypatch.setenv("WORKBENCH_LLM_URL", url)
+        app = open_page("pages/run.py")
+        app.number_input[0].set_value(2)  # max candidates
+        app.number_input[2].set_value(3)  # validation examples
+        app.button[0].click().run()  # the form's submit
+        assert not app.exception, app.exception
+        assert any("plan: 3 candidates x 3 examples = 9 calls" in element.value for element in app.info)
+        with RunStore(default_store_path()) as store:
+            wait_for(lambda: store.list_runs() and store.list_runs()[0].status == "completed")
+            run = store.list_runs()[0]
+            assert store.count_evaluations(run.id) == 9
+        app.run()
+        assert "completed · 9/9 evaluations" in app.get("progress")[0].proto.text
+        assert any(run.id in frame.value["run"].tolist() for frame in app.dataframe if "run" in frame.value)
+
+
+def test_run_page_cancel_and_resume(fake_llm, monkeypatch) -> None:
+    fake_llm.delay_s = 0.2
+    with fake_llm.serve() as url:
+        monkeypatch.setenv("WORKBENCH_LLM_URL", url)
+        app = open_page("pages/run.py")
+        app.number_input[0].set_value(5)
+        app.number_input[2].set_value(10)
+        app.number_input[3].set_value(1)  # concurrency 1: slow enough to cancel
+        app.button[0].click().run()
+        with RunStore(default_store_path()) as store:
+            wait_for(lambda: store.list_runs() and store.count_evaluations(store.list_runs()[0].id) >= 2)
+            run_id = store.list_runs()[0].id
+            app.run()
+            app.button(key=f"cancel::{run_id}").click().run()
+            wait_for(lambda: store.get_run(run_id).status == "cancelled", 30)
+            app.run()
+            fake_llm.delay_s = 0.0
+            app.button(key=f"resume::{run_id}").click().run()
+            wait_for(lambda: store.get_run(run_id).status == "completed", 60)
+            assert store.count_evaluations(run_id) == 60
+
+
+@pytest.fixture
+def stored_run(fake_client) -> str:
+    with RunStore(default_store_path()) as store:
+        plan = plan_run(RunRequest(task="k8s_log_analysis", max_candidates=3, n_examples=8, seed=2))
+        return asyncio.run(run_plan(store, plan, fake_client))
+
+
+def test_compare_page_shows_diff_chart_table_and_paired_test(stored_run: str) -> None:
+    app = open_page("pages/compare.py")
+    with RunStore(default_store_path()) as store:
+        baseline_id = store.get_run(stored_run).config["baseline_id"]
+    assert app.multiselect(key=f"compare_candidates::{stored_run}").value[0] == baseline_id
+    html = [element.value for element in app.markdown if "word-diff" in element.value]
+    assert html and "diff-ins" in html[0]
+    sentences = [element.value for element in app.markdown if "95% CI" in element.value]
+    assert sentences and "over 8 examples" in sentences[0]
+    assert len(app.get("plotly_chart")) == 3  # metric bars, factor effects, Pareto
+    table = app.dataframe[0].value  # the per-example table comes first
+    assert len(table) == 8 and {"expected severity", "C1 output", "C2 overall"} <= set(table.columns)
+    app.radio(key="example_filter").set_value("only failures").run()
+    filtered = app.dataframe[0].value
+    assert len(filtered) <= 8 and filtered["any_failure"].all()
+
+
+def test_compare_page_exports_and_commits(stored_run: str, tmp_path: Path) -> None:
+    repo = tmp_path / "repo"
+    (repo / "prompt_templates").mkdir(parents=True)
+    (repo / "prompt_templates" / "k8s_log_analysis_v1.yaml").write_text((ROOT / "prompt_templates/k8s_log_analysis_v1.yaml").read_text())
+    for command in (["init", "-q", "-b", "main"], ["config", "user.email", "t@example.com"], ["config", "user.name", "T"],
+                    ["add", "."], ["commit", "-qm", "init"]):
+        subprocess.run(["git", "-C", str(repo), *command], check=True)
+    app = open_page("pages/compare.py")
+    app.text_input(key="export_repo").set_value(str(repo)).run()
+    app.button(key="prepare_export").click().run()
+    assert not app.exception and not app.error, [e.value for e in app.error]
+    assert any("diff --git a/prompt_templates/k8s_log_analysis_v1.yaml" in code.value for code in app.code)
+    app.button(key="commit_export").click().run()
+    assert any("Committed prompt_templates/k8s_log_analysis_v2.yaml on main" in s.value for s in app.success)
+    log = subprocess.run(["git", "-C", str(repo), "log", "-1", "--format=%s"], capture_output=True, text=True).stdout
+    assert log.startswith("feat(prompts): k8s_log_analysis v2")
