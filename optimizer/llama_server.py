@@ -146,6 +146,20 @@ def ensure_llama_server(on_line: LineCallback = _print_line, *, jobs: int | None
     return binary
 
 
+def _die_with_parent() -> None:
+    """In the child before exec: get SIGTERM when the process that started us dies (Linux).
+
+    A test run or command killed with SIGKILL then leaves no orphaned model server behind.
+    """
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL("libc.so.6", use_errno=True)
+        libc.prctl(1, signal.SIGTERM, 0, 0, 0)  # PR_SET_PDEATHSIG
+    except OSError:
+        pass
+
+
 def free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
         probe.bind((HOST, 0))
@@ -250,7 +264,9 @@ def start_server(
     for note in notes:
         on_line(note)
     with open(log_path, "wb") as log:
-        process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+        process = subprocess.Popen(
+            command, stdout=log, stderr=subprocess.STDOUT, start_new_session=True, preexec_fn=_die_with_parent
+        )
     server = ServerProcess(process, f"http://{HOST}:{port}", kind, model, effective_slots, log_path, notes)
     _wait_healthy(server, startup_timeout_s)
     return server
