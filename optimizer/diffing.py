@@ -6,7 +6,7 @@ import difflib
 import html
 import re
 
-_TOKENS = re.compile(r"\s+|[^\s]+")
+_TOKENS = re.compile(r"\S+\s*|\s+")  # a word keeps its trailing space
 
 
 def word_diff_html(before: str, after: str) -> str:

@@ -140,3 +140,12 @@ def agent_steps(expected: Any, predicted: Any) -> float:
         return 0.0
     steps = max(1, int(match.group()))
     return max(0.0, (AGENT_STEP_BUDGET - steps) / (AGENT_STEP_BUDGET - 1))
+
+
+@metric("intent_schema_valid")
+def intent_schema_valid(expected: Any, predicted: Any) -> float:
+    """1.0 when the predicted record is a valid intent (``optimizer.intents.models``); a whole-record
+    metric that ignores ``expected``."""
+    from .intents.models import is_valid_intent
+
+    return 1.0 if is_valid_intent(dict(predicted) if isinstance(predicted, Mapping) else predicted) else 0.0

@@ -67,8 +67,7 @@ for column, candidate_id in zip(st.columns(len(selected)), selected):
         if candidate_id == selected[0]:
             st.code(system + "\n\n[user]\n" + user, language=None, wrap_lines=True)
         else:
-            st.markdown(word_diff_html(reference_system + "\n\n[user]\n" + reference_user, system + "\n\n[user]\n" + user),
-                        unsafe_allow_html=True)
+            st.html(word_diff_html(reference_system + "\n\n[user]\n" + reference_user, system + "\n\n[user]\n" + user))
 
 st.subheader("Metrics")
 st.plotly_chart(metric_bars(field_intervals(data, selected)), key="metric_bars")

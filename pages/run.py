@@ -46,11 +46,30 @@ if submitted:
         st.error(str(exc))
 
 runs = store.list_runs()
+run_ids = [run.id for run in runs]
+active = st.session_state.get("active_run")
+
+
+@st.fragment(run_every=1.0)
+def wait_for_start(run_id: str) -> None:
+    """The run's process creates it in the store a moment after it starts; redraw when it has."""
+    try:
+        store.get_run(run_id)
+    except WorkbenchError:
+        st.info(f"starting run {run_id}...")
+        log = run_log_tail(run_id)
+        if log:
+            st.code(log, language=None)
+        return
+    st.rerun(scope="app")
+
+
+if active and active not in run_ids:
+    wait_for_start(active)
+    st.stop()
 if not runs:
     st.info("No runs yet.")
     st.stop()
-run_ids = [run.id for run in runs]
-active = st.session_state.get("active_run")
 selected = st.selectbox("Follow run", run_ids, index=run_ids.index(active) if active in run_ids else 0, key="follow_run")
 
 

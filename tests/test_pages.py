@@ -139,7 +139,7 @@ def test_compare_page_shows_diff_chart_table_and_paired_test(stored_run: str) ->
     with RunStore(default_store_path()) as store:
         baseline_id = store.get_run(stored_run).config["baseline_id"]
     assert app.multiselect(key=f"compare_candidates::{stored_run}").value[0] == baseline_id
-    html = [element.value for element in app.markdown if "word-diff" in element.value]
+    html = [element.proto.body for element in app.get("html") if "word-diff" in element.proto.body]
     assert html and "diff-ins" in html[0]
     sentences = [element.value for element in app.markdown if "95% CI" in element.value]
     assert sentences and "over 8 examples" in sentences[0]

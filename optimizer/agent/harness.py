@@ -200,6 +200,17 @@ async def run_ab(client: LLMClient, scenarios: Sequence[Scenario], configs: Sequ
                     wall_s=time.monotonic() - started)
 
 
+def run_ab_at(url: str, scenarios: Sequence[Scenario], configs: Sequence[AgentConfig], *, seed: int = 0) -> ABReport:
+    """Synchronous entry for pages: the A/B run against the server at ``url`` with its slot count."""
+
+    async def go() -> ABReport:
+        async with LLMClient(url) as client:
+            slots = (await client.server_info()).total_slots
+            return await run_ab(client, scenarios, configs, concurrency=slots, seed=seed)
+
+    return asyncio.run(go())
+
+
 def select_scenarios(scenarios: Sequence[Scenario], count: int | None) -> list[Scenario]:
     """``count`` scenarios spread over categories (round robin in id order); all when count is None."""
     if count is None or count >= len(scenarios):

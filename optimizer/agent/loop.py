@@ -9,7 +9,7 @@ context) is decided here step by step, and every decision is written into the st
 
 from __future__ import annotations
 
-import re
+import asyncio
 from collections.abc import AsyncIterator, Callable
 from dataclasses import asdict, dataclass, field
 from typing import Any
@@ -23,7 +23,7 @@ from .policy import RULES, STATES, Evidence, choose_tool, diagnose, next_state, 
 from .protocol import Answer, Reply, call_key, find_placeholder, read_reply
 from .render import explicit, reduce, truncate
 from .scenarios import Scenario
-from .tools import ALL_TOOL_NAMES, ToolCall, ToolResult, run_tool, to_core
+from .tools import ALL_TOOL_NAMES, ToolCall, ToolResult, refusal, run_tool, to_core
 
 STORED_REPLY_CHARS = 4_000
 HISTORY_CHARS = 300
@@ -227,10 +227,11 @@ class AgentRun:
                 why = ungrounded(reply.answer, self.evidence, self.known_names) if config.answer_fallback else None
                 if why is None:
                     self._finish(step, reply.answer, "model")
-                else:
-                    step.notes.append(f"model answer not used: {why}")
+                    return step
+                step.notes.append(f"model answer not used: {why}")
+                if not (config.state_machine and config.keyword_fallback) or self.state == "RESOLVE":
                     self._finish(step, diagnose(self.evidence), "fallback")
-                return step
+                    return step
         if self.state == "RESOLVE" and config.state_machine:
             if config.answer_fallback:
                 step.notes.append("no usable answer in RESOLVE: answer from the evidence")
@@ -258,15 +259,20 @@ class AgentRun:
                     step.requested = call.text
             elif placeholder:
                 step.placeholder = placeholder
-        if call is not None and config.state_machine:
-            core_name = to_core(call)[0].name
-            if core_name not in STATES[self.state].tools:
-                call = self._fallback(step, f"{core_name} is not allowed in state {self.state}")
+        if call is not None:
+            refused = refusal(call)
+            if refused and config.keyword_fallback:
+                step.refused = refused
+                call = self._fallback(step, f"refused: {refused}")
         if call is not None and call_key(to_core(call)[0]) in self.evidence.used:
             if config.loop_detection:
                 call = self._fallback(step, f"loop: {to_core(call)[0].text} was already run")
             else:
                 step.loop = True
+        if call is not None and config.state_machine:
+            core_name = to_core(call)[0].name
+            if core_name not in STATES[self.state].tools:
+                call = self._fallback(step, f"{core_name} is not allowed in state {self.state}")
         if call is None and reply.call is None and not step.fallback:
             call = self._fallback(step, "no usable tool call in the reply")
         if call is None:
@@ -322,6 +328,17 @@ class AgentRun:
 
 
 StepCallback = Callable[[Step], None]
+
+
+def investigate_at(url: str, scenario: Scenario, config: AgentConfig, *, question: str | None = None,
+                   seed: int | None = 0) -> Investigation:
+    """Synchronous entry for pages: one investigation against the server at ``url``."""
+
+    async def go() -> Investigation:
+        async with LLMClient(url) as client:
+            return await investigate(client, scenario, config, question=question, seed=seed)
+
+    return asyncio.run(go())
 
 
 async def investigate(client: LLMClient, scenario: Scenario, config: AgentConfig, *, question: str | None = None,

@@ -63,7 +63,14 @@ def parse_answer(text: str) -> Answer | None:
     return Answer(root_cause, culprit) if root_cause else None
 
 
-def _clean_args(text: str) -> tuple[str, ...]:
+RAW_ARGUMENT_TOOLS = ("RUN_KUBECTL", "KUBECTL")
+
+
+def _clean_args(text: str, name: str = "") -> tuple[str, ...]:
+    """Arguments without quotes and trailing punctuation; a command's words are kept as written
+    so that the kubectl checker, not this reader, decides about shell syntax."""
+    if name in RAW_ARGUMENT_TOOLS:
+        return tuple(text.strip().strip("`").split())
     words = [word.strip("`'\"“”,;") for word in text.split()]
     words = [word for word in words if word]
     if words:
@@ -89,7 +96,7 @@ def read_strict(text: str, tool_names: Collection[str]) -> Reply:
         return Reply(answer=answer, strict=answer is not None, note=None if answer else "ANSWER without ROOT CAUSE")
     match = TOOL_LINE.match(lines[0])
     if match and match.group(1) in tool_names:
-        return Reply(call=ToolCall(match.group(1), _clean_args(match.group(2) or "")), strict=len(lines) == 1)
+        return Reply(call=ToolCall(match.group(1), _clean_args(match.group(2) or "", match.group(1))), strict=len(lines) == 1)
     if match:
         return Reply(note=f"unknown tool {match.group(1)[:40]}")
     return Reply(note="first line is not TOOL: NAME args")
@@ -110,17 +117,17 @@ def read_reply(text: str, tool_names: Collection[str], *, enforce: bool) -> Repl
     for match in ANY_TOOL_LABEL.finditer(text):
         name = match.group(1).upper()
         if name in tool_names:
-            return Reply(call=_fit(name, _clean_args(match.group(2))), note=f"enforcer: extracted TOOL: {name} from a longer reply")
+            return Reply(call=_fit(name, _clean_args(match.group(2), name)), note=f"enforcer: extracted TOOL: {name} from a longer reply")
     names = sorted(tool_names, key=len, reverse=True)
     bare_names = re.compile(r"(?<![A-Z_])(" + "|".join(map(re.escape, names)) + r")(?![A-Z_])([^\n]*)") if names else None
     for bare in bare_names.finditer(text) if bare_names else ():
-        call = _fit(bare.group(1), _clean_args(bare.group(2)))
+        call = _fit(bare.group(1), _clean_args(bare.group(2), bare.group(1)))
         spec = CORE_TOOLS.get(call.name)
         if spec is None or len(call.args) >= spec.min_args:  # "Last result from DESCRIBE:" is an echo, not a call
             return Reply(call=call, note=f"enforcer: tool name {call.name} found without TOOL:")
     command = KUBECTL_COMMAND.search(text)
     if command and "RUN_KUBECTL" in tool_names:
-        return Reply(call=ToolCall("RUN_KUBECTL", _clean_args(command.group(1))), note="enforcer: kubectl command turned into RUN_KUBECTL")
+        return Reply(call=ToolCall("RUN_KUBECTL", _clean_args(command.group(1), "RUN_KUBECTL")), note="enforcer: kubectl command turned into RUN_KUBECTL")
     root_cause = ROOT_CAUSE.search(text)
     if root_cause:
         answer = parse_answer(text)

@@ -120,6 +120,15 @@ def kubectl_argv(call: ToolCall) -> list[str] | None:
     return split_command(" ".join(args))
 
 
+def refusal(call: ToolCall) -> str | None:
+    """Why ``call`` (core or legacy) would be refused, checked before anything runs; None if it is fine."""
+    try:
+        kubectl_argv(to_core(call)[0])
+    except CommandRefused as exc:
+        return str(exc)
+    return None
+
+
 def run_tool(cluster: SimulatedCluster, call: ToolCall) -> ToolResult:
     """Map, check and answer one call. Never raises for what a model can write; never spawns."""
     core, legacy = to_core(call)

@@ -1,0 +1,152 @@
+"""One real-browser walk through the workbench: Debian's chromium driven by Playwright.
+
+Starts ``streamlit run app.py`` headless against the fake OpenAI-compatible server, edits a
+search-space variant, runs a small grid, opens Compare with two candidates and checks that the
+prompt diff, the metric chart and the per-example table are on screen. Screenshots of every step
+land in the test's tmp dir (and one more on failure).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+from optimizer.store import RunStore
+
+from conftest import ROOT
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists() and not os.environ.get("CI"), reason="Debian chromium not installed (make test installs it)")
+IDLE = "[data-testid='stApp'][data-test-script-state='notRunning']"
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.fixture
+def streamlit_app(workspace: Path, fake_llm, tmp_path: Path):
+    with fake_llm.serve() as llm_url:
+        port = free_port()
+        env = {**os.environ, "WORKBENCH_LLM_URL": llm_url, "WORKBENCH_ROOT": str(workspace),
+               "WORKBENCH_HOME": str(tmp_path / "home"), "PYTHONUNBUFFERED": "1"}
+        log = open(tmp_path / "streamlit.log", "wb")
+        process = subprocess.Popen(
+            [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"), "--server.headless", "true",
+             "--server.port", str(port), "--server.address", "127.0.0.1"],
+            cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+        )
+        url = f"http://127.0.0.1:{port}"
+        try:
+            deadline = time.monotonic() + 60
+            while time.monotonic() < deadline:
+                try:
+                    if httpx.get(url + "/_stcore/health", timeout=1).status_code == 200:
+                        break
+                except httpx.HTTPError:
+                    pass
+                time.sleep(0.3)
+            else:
+                pytest.fail("streamlit did not become healthy: " + (tmp_path / "streamlit.log").read_text()[-2000:])
+            yield url, tmp_path / "home" / "runs.sqlite"
+        finally:
+            process.terminate()
+            process.wait(10)
+            log.close()
+
+
+def test_edit_run_compare_in_a_real_browser(streamlit_app, workspace: Path, tmp_path: Path) -> None:
+    from playwright.sync_api import expect, sync_playwright
+
+    url, store_path = streamlit_app
+    shots = tmp_path / "screenshots"
+    shots.mkdir()
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM,
+            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                  "--disable-sync", "--no-first-run"],
+        )
+        page = browser.new_page(viewport={"width": 1500, "height": 1100})
+        page.set_default_timeout(60_000)
+        step = 0
+
+        def shot(name: str) -> None:
+            nonlocal step
+            step += 1
+            page.screenshot(path=str(shots / f"{step:02d}-{name}.png"), full_page=True)
+
+        def settle() -> None:
+            page.wait_for_selector(IDLE)
+            page.wait_for_timeout(300)
+            page.wait_for_selector(IDLE)
+
+        try:
+            page.goto(url)
+            settle()
+            expect(page.get_by_role("heading", name="Search space")).to_be_visible()
+            shot("search-space")
+
+            # Change a variant in the raw YAML, then save.
+            page.get_by_role("tab", name="Raw YAML").click()
+            editor = page.get_by_role("textbox", name="YAML")
+            text = (workspace / "prompt_templates/search_spaces/k8s_log_analysis.yaml").read_text()
+            edited = text.replace("Read the Kubernetes logs below and classify what they show.",
+                                  "Classify the Kubernetes logs below, line by line.")
+            assert edited != text
+            editor.fill(edited)
+            editor.press("Control+Enter")
+            settle()
+            page.get_by_role("button", name="Save search space").click()
+            settle()
+            expect(page.get_by_text("Saved k8s_log_analysis.yaml")).to_be_visible()
+            assert "line by line" in (workspace / "prompt_templates/search_spaces/k8s_log_analysis.yaml").read_text()
+            shot("saved")
+
+            # Start a small grid run and wait for it to finish.
+            page.get_by_role("link", name="Run").click()
+            settle()
+            page.get_by_label("Strategy").click()
+            page.get_by_role("option", name="grid").click()
+            page.get_by_label("Max candidates").fill("2")
+            page.get_by_label("Validation examples").fill("3")
+            page.get_by_role("button", name="Start run").click()
+            settle()
+            shot("run-started")
+            deadline = time.monotonic() + 90
+            while time.monotonic() < deadline:
+                with RunStore(store_path) as store:
+                    runs = store.list_runs()
+                    if runs and runs[0].status == "completed":
+                        break
+                time.sleep(0.5)
+            else:
+                pytest.fail("the run did not complete")
+            expect(page.get_by_text("completed · 9/9 evaluations")).to_be_visible(timeout=30_000)
+            shot("run-completed")
+
+            # Compare two candidates.
+            page.get_by_role("link", name="Compare").click()
+            settle()
+            expect(page.get_by_text("(baseline)").first).to_be_visible()
+            expect(page.locator("ins.diff-ins").first).to_be_visible()
+            expect(page.locator("[data-testid='stPlotlyChart']").first).to_be_visible()
+            expect(page.locator("[data-testid='stDataFrame']").first).to_be_visible()
+            expect(page.get_by_text("95% CI").first).to_be_visible()
+            shot("compare")
+        except Exception:
+            page.screenshot(path=str(shots / "failure.png"), full_page=True)
+            raise
+        finally:
+            browser.close()
+    assert len(list(shots.glob("*.png"))) >= 5
