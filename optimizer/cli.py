@@ -339,10 +339,15 @@ def export(run_id: str, candidate_id: str | None, repo_path: str | None, new_bra
 @main.command()
 @model_option
 @click.option("--slots", type=int, default=None)
+@click.option("--port", type=int, default=8501, show_default=True, help="Port of the workbench UI.")
+@click.option("--smoke/--no-smoke", default=True, show_default=True, help="Score the baseline on 4 examples first.")
 @friendly_errors
-def up(model_path: str | None, slots: int | None) -> None:
-    """Start the embedded model server and check it with a smoke evaluation of the baseline."""
+def up(model_path: str | None, slots: int | None, port: int, smoke: bool) -> None:
+    """Start the embedded model server and the workbench UI on 127.0.0.1 (Ctrl-C stops both)."""
+    import subprocess
+
     from .llama_server import clear_state, start_server, write_state
+    from .paths import repo_root
     from .runner import RunRequest
     from .settings import Settings
 
@@ -350,16 +355,24 @@ def up(model_path: str | None, slots: int | None) -> None:
     gguf = model_path or settings.model_path
     server = start_server(Path(gguf) if gguf else None, slots=slots or settings.slots)
     write_state(server)
+    ui = None
     try:
         click.echo(f"model server ready: {server.url} ({server.kind}, {server.slots} slots)")
-        request = RunRequest(task="k8s_log_analysis", template="prompt_templates/k8s_log_analysis_v1.yaml", n_examples=4, include_baseline=False)
-        _plan_and_run(_store(None), request, None, False, 1, server.url, None)
-        click.echo("workbench is up; press Ctrl-C to stop the model server")
-        while server.alive():
+        if smoke:
+            request = RunRequest(task="k8s_log_analysis", template="prompt_templates/k8s_log_analysis_v1.yaml", n_examples=4,
+                                 include_baseline=False)
+            _plan_and_run(_store(None), request, None, False, 1, server.url, None)
+        ui = subprocess.Popen([sys.executable, "-m", "streamlit", "run", str(repo_root() / "app.py"),
+                               "--server.port", str(port), "--server.address", "127.0.0.1"], cwd=repo_root())
+        click.echo(f"workbench: http://127.0.0.1:{port}  (Ctrl-C stops the UI and the model server)")
+        while server.alive() and ui.poll() is None:
             time.sleep(0.5)
     except KeyboardInterrupt:
         pass
     finally:
+        if ui is not None and ui.poll() is None:
+            ui.terminate()
+            ui.wait(10)
         server.stop()
         clear_state()
 

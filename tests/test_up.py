@@ -1,0 +1,45 @@
+"""The README's first command ends in ``workbench up``: the UI with the embedded server behind it."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import httpx
+import pytest
+
+from conftest import ROOT
+from test_browser_e2e import free_port
+
+pytestmark = pytest.mark.real_llm
+
+
+def test_up_serves_ui_and_model_then_stops_both(isolated_state) -> None:
+    port = free_port()
+    process = subprocess.Popen([sys.executable, "-m", "optimizer.cli", "up", "--no-smoke", "--port", str(port)],
+                               cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                               env={**os.environ, "PYTHONUNBUFFERED": "1"})
+    state_path = isolated_state / "model-server.json"
+    try:
+        deadline = time.monotonic() + 120
+        ui_up = False
+        while time.monotonic() < deadline and not ui_up:
+            try:
+                ui_up = httpx.get(f"http://127.0.0.1:{port}/_stcore/health", timeout=1).status_code == 200
+            except httpx.HTTPError:
+                time.sleep(0.5)
+        assert ui_up, "the UI never answered"
+        state = json.loads(state_path.read_text())
+        assert state["url"].startswith("http://127.0.0.1:") and state["kind"] == "llama.cpp"
+        assert httpx.get(state["url"] + "/health", timeout=5).status_code == 200
+    finally:
+        process.send_signal(signal.SIGINT)
+        output, _ = process.communicate(timeout=30)
+    assert "model server ready" in output and f"workbench: http://127.0.0.1:{port}" in output
+    assert not state_path.exists()
+    with pytest.raises(httpx.HTTPError):
+        httpx.get(state["url"] + "/health", timeout=2)
