@@ -1,0 +1,10 @@
+"""Prompt Workbench core library: optimize prompts for small local models. Never imports a UI.
+
+The runtime side that production code uses is re-exported here:
+``load_prompt(task, version="latest")`` and ``render(prompt, **inputs)``.
+"""
+
+from .export import load_prompt
+from .templates import PromptTemplate, render
+
+__all__ = ["PromptTemplate", "load_prompt", "render"]
