@@ -53,6 +53,10 @@ def leaderboard(store: RunStore, run_id: str, frame: pd.DataFrame | None = None)
     table["mean_completion_tokens"] = grouped["completion_tokens"].mean()
     table["n"] = grouped.size()
     table = table.reset_index().merge(meta, on="candidate_id", how="left")
-    table = table.sort_values(["overall", "position"], ascending=[False, True], kind="stable").reset_index(drop=True)
+    # In multi-round runs (successive halving) a candidate that went further ranks above one
+    # eliminated early: its mean is over more, and harder-won, examples.
+    order = ["n", "overall", "position"] if store.get_run(run_id).config.get("schedule") else ["overall", "position"]
+    ascending = [False, False, True] if len(order) == 3 else [False, True]
+    table = table.sort_values(order, ascending=ascending, kind="stable").reset_index(drop=True)
     table.insert(0, "rank", range(1, len(table) + 1))
     return table.drop(columns=["position"])

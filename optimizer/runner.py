@@ -12,6 +12,7 @@ import hashlib
 import json
 import os
 import secrets
+import time
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -25,7 +26,7 @@ from .llm_client import LLMClient, ServerInfo
 from .paths import display_path, resolve_in_repo
 from .search_space import load_search_space, search_space_path, enumerate_candidates
 from .store import RunStore
-from .strategies import Budget, select_candidates
+from .strategies import MULTI_ROUND, Budget, Round, halving_schedule, planned_evaluations, select_candidates
 from .task import TaskSpec, load_task
 from .templates import PromptTemplate, load_template, preflight
 
@@ -61,10 +62,13 @@ class RunPlan:
     templates: list[tuple[str, PromptTemplate]]
     baseline_id: str | None
     factors: dict[str, dict[str, str]] = field(default_factory=dict)
+    schedule: list[Round] | None = None
 
     @property
     def calls(self) -> int:
-        return len(self.templates) * len(self.examples)
+        if self.schedule is None:
+            return len(self.templates) * len(self.examples)
+        return planned_evaluations(self.schedule) + (len(self.examples) if self.baseline_id else 0)
 
     def estimate_seconds(self, seconds_per_call: float | None) -> float:
         return self.calls * (seconds_per_call or DEFAULT_SECONDS_PER_CALL)
@@ -73,8 +77,13 @@ class RunPlan:
 def describe_estimate(plan: RunPlan, seconds_per_call: float | None) -> str:
     measured = seconds_per_call is not None
     per_call = seconds_per_call or DEFAULT_SECONDS_PER_CALL
+    if plan.schedule:
+        rounds = " -> ".join(f"{r.candidates}x{r.examples}" for r in plan.schedule)
+        shape = f"successive halving over {len(plan.templates)} candidates (rounds {rounds}) = {plan.calls} calls"
+    else:
+        shape = f"{len(plan.templates)} candidates x {len(plan.examples)} examples = {plan.calls} calls"
     return (
-        f"plan: {len(plan.templates)} candidates x {len(plan.examples)} examples = {plan.calls} calls; "
+        f"plan: {shape}; "
         f"estimated {format_duration(plan.calls * per_call)} at {per_call:.2f} s/call "
         f"({'measured' if measured else 'default guess, nothing measured yet'}; cached calls cost nothing)"
     )
@@ -120,8 +129,12 @@ def plan_run(request: RunRequest) -> RunPlan:
         factors[template.content_hash()] = dict(template.factors)
     else:
         space = load_search_space(search_space_path(task))
-        budget = Budget(request.max_candidates, request.max_calls)
-        chosen = select_candidates(request.strategy, enumerate_candidates(space, task, dataset), budget, len(examples), request.seed)
+        everything = enumerate_candidates(space, task, dataset)
+        if request.strategy in MULTI_ROUND:
+            chosen = _halving_pool(request, everything, len(examples))
+        else:
+            budget = Budget(request.max_candidates, request.max_calls)
+            chosen = select_candidates(request.strategy, everything, budget, len(examples), request.seed)
         if request.include_baseline:
             baseline = baseline_template(task)
             baseline_id = baseline.content_hash()
@@ -133,7 +146,23 @@ def plan_run(request: RunRequest) -> RunPlan:
                 factors[candidate.id] = candidate.factors
     for _, template in templates:
         preflight(template, examples, source=display_path(dataset.path))
-    return RunPlan(request, task, dataset, examples, templates, baseline_id, factors)
+    schedule = None
+    if request.strategy in MULTI_ROUND and not request.template:
+        schedule = halving_schedule(len(templates) - (1 if baseline_id else 0), len(examples))
+    return RunPlan(request, task, dataset, examples, templates, baseline_id, factors, schedule)
+
+
+def _halving_pool(request: RunRequest, candidates: list, n_examples: int) -> list:
+    """The largest starting pool whose whole schedule (plus the baseline) fits ``max_calls``."""
+    size = min(request.max_candidates or len(candidates), len(candidates))
+    baseline_calls = n_examples if request.include_baseline else 0
+    while True:
+        pool = select_candidates(request.strategy, candidates, Budget(size, None), n_examples, request.seed)
+        if request.max_calls is None or planned_evaluations(halving_schedule(len(pool), n_examples)) + baseline_calls <= request.max_calls:
+            return pool
+        if size <= 1:
+            raise ConfigError(f"budget of {request.max_calls} calls is too small for successive halving on {n_examples} examples")
+        size -= 1
 
 
 def new_run_id() -> str:
@@ -156,7 +185,13 @@ def create_run(store: RunStore, plan: RunPlan, info: ServerInfo, identity: str, 
         task=plan.task.name,
         strategy="template" if request.template else request.strategy,
         status="running",
-        config={**asdict(request), "example_ids": [example.id for example in plan.examples], "baseline_id": plan.baseline_id},
+        config={
+            **asdict(request),
+            "example_ids": [example.id for example in plan.examples],
+            "baseline_id": plan.baseline_id,
+            "schedule": [asdict(round_) for round_ in plan.schedule] if plan.schedule else None,
+            "planned_evaluations": plan.calls,
+        },
         config_hash=config_hash(request),
         dataset_path=display_path(plan.dataset.path),
         dataset_sha256=plan.dataset.sha256,
@@ -208,25 +243,84 @@ async def _execute(
     on_progress: ProgressCallback | None,
 ) -> None:
     store.update_run(run_id, status="running", pid=os.getpid(), message="")
-    try:
+    run = store.get_run(run_id)
+
+    async def evaluate(round_templates: list[tuple[str, PromptTemplate]], round_examples: list[Example],
+                       progress: ProgressCallback | None) -> None:
         await execute(
             store=store,
             run_id=run_id,
             task=task,
-            templates=templates,
-            examples=examples,
+            templates=round_templates,
+            examples=round_examples,
             client=client,
             model_identity=identity,
             concurrency=concurrency,
             sampling_overrides=request.sampling_overrides(),
             seed=request.seed,
-            on_progress=on_progress,
+            on_progress=progress,
             use_cache=request.use_cache,
         )
+
+    try:
+        schedule = run.config.get("schedule")
+        if schedule:
+            await _successive_halving(store, run_id, templates, examples, [Round(**r) for r in schedule],
+                                      run.config.get("baseline_id"), run.total_evaluations, evaluate, on_progress)
+        else:
+            await evaluate(templates, examples, on_progress)
     except (KeyboardInterrupt, asyncio.CancelledError):
         store.update_run(run_id, status="paused", pid=None, message=f"interrupted; resume with: workbench optimize --resume {run_id}")
         raise
     store.update_run(run_id, status="completed", pid=None, message="")
+
+
+async def _successive_halving(
+    store: RunStore,
+    run_id: str,
+    templates: list[tuple[str, PromptTemplate]],
+    examples: list[Example],
+    schedule: list[Round],
+    baseline_id: str | None,
+    planned: int,
+    evaluate: Any,
+    on_progress: ProgressCallback | None,
+) -> None:
+    """Run the rounds: all candidates on a few examples, then the best ``1/eta`` on more, and so on.
+
+    Survivors are ranked from stored scores only, so a resumed run picks the same ones. The baseline
+    (if any) is evaluated on every example, for the comparison, outside the halving.
+    """
+    from .engine import Progress
+    from .leaderboard import evaluations_frame
+
+    baseline = [item for item in templates if item[0] == baseline_id]
+    survivors = [item for item in templates if item[0] != baseline_id]
+    started = time.monotonic()
+    start_count = store.count_evaluations(run_id)
+    for number, round_ in enumerate(schedule):
+        if number:
+            frame = evaluations_frame(store, run_id)
+            seen = frame[frame["example_id"].isin({e.id for e in examples[: schedule[number - 1].examples]})]
+            means = seen.groupby("candidate_id")["overall"].mean()
+            order = {candidate_id: position for position, (candidate_id, _) in enumerate(survivors)}
+            survivors = sorted(survivors, key=lambda item: (-means.get(item[0], 0.0), order[item[0]]))[: round_.candidates]
+        base = store.count_evaluations(run_id)
+        first_done: list[int] = []  # the round's own count at its first report (pairs already stored)
+
+        def report(progress: Progress, base: int = base, first_done: list[int] = first_done) -> None:
+            if on_progress is None:
+                return
+            if not first_done:
+                first_done.append(progress.done)
+            done = base + progress.done - first_done[0]
+            elapsed = time.monotonic() - started
+            fresh = done - start_count
+            eta = elapsed / fresh * (planned - done) if fresh > 0 else None
+            on_progress(Progress(done, planned, progress.cached, progress.failed, elapsed, eta))
+
+        round_templates = survivors + (baseline if number == len(schedule) - 1 else [])
+        await evaluate(round_templates, examples[: round_.examples], report)
 
 
 def load_run_inputs(store: RunStore, run_id: str) -> tuple[TaskSpec, list[tuple[str, PromptTemplate]], list[Example], RunRequest]:

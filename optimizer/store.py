@@ -131,7 +131,8 @@ class RunRecord:
 
     @property
     def total_evaluations(self) -> int:
-        return self.n_candidates * self.n_examples
+        """Planned evaluations: candidates x examples, or the halving schedule's own total."""
+        return int(self.config.get("planned_evaluations") or self.n_candidates * self.n_examples)
 
 
 @dataclass(frozen=True)

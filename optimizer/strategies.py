@@ -80,3 +80,47 @@ def select_candidates(
             f"budget allows no candidate: max_calls={budget.max_calls} is below {examples_per_candidate} examples per candidate"
         )
     return STRATEGIES[name](candidates, limit, seed)
+
+
+@strategy("halving")
+def halving_pool(candidates: Sequence[Candidate], limit: int | None, seed: int) -> list[Candidate]:
+    """Successive halving's starting pool: a seeded sample (all candidates when no budget).
+
+    The rounds themselves (few examples for many candidates, then the best half on more) are run
+    by ``runner`` following ``halving_schedule``.
+    """
+    return random_sample(candidates, limit, seed)
+
+
+MULTI_ROUND = {"halving"}
+
+
+@dataclass(frozen=True)
+class Round:
+    """One round of successive halving: how many candidates run on how many leading examples."""
+
+    candidates: int
+    examples: int
+
+
+def halving_schedule(n_candidates: int, n_examples: int, eta: int = 2, min_examples: int = 2) -> list[Round]:
+    """Rounds that shrink the field by ``eta`` while growing the examples by ``eta``.
+
+    Later rounds reuse the earlier rounds' examples (a prefix of the validation list), so a survivor
+    is never evaluated twice on the same example and the final round uses every example.
+    """
+    halvings = 0
+    while eta ** (halvings + 1) <= n_candidates and n_examples // eta ** (halvings + 1) >= min_examples:
+        halvings += 1
+    return [
+        Round(-(-n_candidates // eta**index), n_examples // eta ** (halvings - index)) for index in range(halvings + 1)
+    ]
+
+
+def planned_evaluations(schedule: Sequence[Round]) -> int:
+    """Calls a schedule needs: each round only adds the examples its survivors have not seen."""
+    total, seen = 0, 0
+    for round_ in schedule:
+        total += round_.candidates * (round_.examples - seen)
+        seen = round_.examples
+    return total

@@ -143,3 +143,46 @@ def test_random_strategy_is_seeded_and_budget_caps_calls() -> None:
         {"tone": "expert", "constraints": "none", "output_structure": "labelled", "few_shot": "none", "reasoning": "direct"},
         {"tone": "expert", "constraints": "none", "output_structure": "labelled", "few_shot": "none", "reasoning": "cot"},
     ]
+
+
+def test_successive_halving_follows_its_schedule_and_resumes_identically(store, fake_llm) -> None:
+    from optimizer.strategies import Round, halving_schedule, planned_evaluations
+
+    assert halving_schedule(16, 20) == [Round(16, 2), Round(8, 5), Round(4, 10), Round(2, 20)]
+    assert planned_evaluations(halving_schedule(16, 20)) == 16 * 2 + 8 * 3 + 4 * 5 + 2 * 10
+    request = small_request(strategy="halving", max_candidates=16, n_examples=20, seed=1)
+    plan = plan_run(request)
+    assert plan.calls == 96 + 20  # the schedule plus the baseline on every example
+    run_id = asyncio.run(run_plan(store, plan, LLMClient("http://f", transport=fake_llm.transport())))
+    frame = evaluations_frame(store, run_id)
+    assert len(frame) == 116 and len(fake_llm.calls) == 116
+    per_candidate = frame.groupby("candidate_id").size().sort_values(ascending=False)
+    assert sorted(per_candidate.tolist(), reverse=True)[:3] == [20, 20, 20]  # 2 finalists + baseline
+    assert (per_candidate == 2).sum() == 8  # half the field stopped after the first round
+    table = leaderboard(store, run_id)
+    assert table["n"].is_monotonic_decreasing
+
+    # A run interrupted by a dead server resumes to exactly the same evaluations.
+    state = {"calls": 0}
+    inner = fake_llm.transport()
+
+    async def flaky(request: httpx.Request) -> httpx.Response:
+        if request.url.path == "/v1/chat/completions":
+            state["calls"] += 1
+            if state["calls"] > 40 and state.get("down", True):
+                raise httpx.ConnectError("down")
+        return await inner.handle_async_request(request)
+
+    from optimizer.store import RunStore
+
+    with RunStore(store.path.with_name("other.sqlite")) as other:
+        client = LLMClient("http://f", transport=httpx.MockTransport(flaky), retry=FAST_RETRY)
+        created = {}
+        with pytest.raises(RunPaused):
+            asyncio.run(run_plan(other, plan_run(request), client, on_created=lambda rid, _: created.setdefault("id", rid)))
+        state["down"] = False
+        asyncio.run(resume_run(other, created["id"], client))
+        resumed = evaluations_frame(other, created["id"])[["candidate_id", "example_id", "overall"]]
+    original = frame[["candidate_id", "example_id", "overall"]]
+    key = ["candidate_id", "example_id"]
+    assert resumed.sort_values(key).reset_index(drop=True).equals(original.sort_values(key).reset_index(drop=True))
