@@ -155,7 +155,7 @@ def _print_leaderboard(store: Any, run_id: str, top: int) -> None:
 
 @main.command()
 @click.option("--task", default=None, help="Task name, e.g. k8s_log_analysis.")
-@click.option("--strategy", default="random", show_default=True, help="grid or random.")
+@click.option("--strategy", default="random", show_default=True, help="grid, random or halving (successive halving).")
 @click.option("--candidates", "max_candidates", type=int, default=None, help="Budget: at most this many candidates.")
 @click.option("--max-calls", type=int, default=None, help="Budget: at most this many LLM calls.")
 @click.option("--examples", "n_examples", type=int, default=None, help="Validation examples per candidate (default: all).")

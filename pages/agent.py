@@ -9,8 +9,11 @@ from optimizer.agent.config import named_config
 from optimizer.agent.harness import load_report, run_ab_at, save_report, select_scenarios, table_rows
 from optimizer.agent.loop import investigate_at
 from optimizer.agent.scenarios import load_scenarios
+from optimizer.agent.trace import step_signals
 from optimizer.endpoint import current_server_url
 from optimizer.errors import WorkbenchError
+
+SIGNAL_WIDGETS = {"note": st.caption, "requested": st.caption, "mapped": st.info, "fallback": st.warning, "refused": st.error}
 
 st.title("Kubernetes investigation agent")
 scenarios = load_scenarios()
@@ -40,14 +43,8 @@ with investigate_tab:
                 st.markdown("**Raw model output**")
                 st.code(step.raw_output or "(no model call)", language=None)
                 st.markdown(f"**Enforced tool call:** `{step.tool_call or 'none'}`")
-                if step.mapped_from:
-                    st.info(f"Legacy tool mapped: {step.mapped_from} -> {step.tool_call}")
-                if step.fallback:
-                    st.warning(f"Fallback: {step.fallback}")
-                if step.refused:
-                    st.error(f"Refused: {step.refused}")
-                for note in step.notes:
-                    st.caption(note)
+                for kind, text in step_signals(step):
+                    SIGNAL_WIDGETS[kind](f"{kind.capitalize()}: {text}")
                 if step.tool_call:
                     st.markdown("**Tool output (as the model sees it)**")
                     st.code(step.tool_output, language=None)

@@ -363,8 +363,7 @@ class SimulatedCluster:
 
     def _describe_one(self, kind: str, item: object) -> str:
         if isinstance(item, Pod):
-            owner = _owner_ref(item)
-            return describe_pod(item, pod_ip(item, self.node_index(item.node)), owner,
+            return describe_pod(item, pod_ip(item, self.node_index(item.node)), item.owner,
                                 self.events_for("Pod", item.name, item.namespace), _pod_condition_rows(item))
         if isinstance(item, Node):
             return describe_node(item, [p for p in self.pods if p.node == item.name], self.events_for("Node", item.name, None))
@@ -450,10 +449,6 @@ def _workload_of(pod: Pod) -> tuple[str, str] | None:
     if kind == "ReplicaSet":
         return "Deployment", name.rsplit("-", 1)[0]
     return (kind, name) if kind in WORKLOAD_KINDS else None
-
-
-def _owner_ref(pod: Pod) -> str | None:
-    return pod.owner
 
 
 def _pod_condition_rows(pod: Pod) -> list[tuple[str, str]]:

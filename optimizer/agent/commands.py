@@ -83,13 +83,13 @@ def register(group: click.Group) -> None:
     @click.option("--configs", default="baseline,optimized", show_default=True,
                   help="Comma-separated: baseline, optimized, optimized-without-<change>.")
     @click.option("--ablations", is_flag=True, help="Add optimized-without-<change> for every change of the guide.")
-    @click.option("--concurrency", type=int, default=None, help="Investigations at once (default: the server's slots).")
+    @click.option("--concurrency", type=int, default=None, help="Investigations at once (default: the server's slots, at most 2).")
     @click.option("--seed", type=int, default=0, show_default=True)
     @url_option
     def ab_command(count: int | None, configs: str, ablations: bool, concurrency: int | None, seed: int, url: str | None) -> None:
         """Run the configurations over the scenarios and print the A/B table."""
         from .config import CHANGES, named_config
-        from .harness import format_table, run_ab, save_report, select_scenarios
+        from .harness import default_concurrency, format_table, run_ab, save_report, select_scenarios
         from .scenarios import load_scenarios
 
         names = [name.strip() for name in configs.split(",") if name.strip()]
@@ -104,7 +104,7 @@ def register(group: click.Group) -> None:
             click.echo(f"[{done}/{total}] {verdict} {outcome.config_name:28} {outcome.scenario_id:34} {outcome.steps} steps", err=True)
 
         async def work(client: Any) -> Any:
-            slots = concurrency or (await client.server_info()).total_slots
+            slots = concurrency or await default_concurrency(client)
             return await run_ab(client, chosen, agent_configs, concurrency=slots, seed=seed, on_outcome=progress)
 
         report = _or_exit(lambda: _with_client(url, work))

@@ -18,6 +18,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+from ..errors import ServerError
 from ..llm_client import LLMClient
 from ..metrics import agent_culprit, agent_root_cause
 from ..paths import workbench_home
@@ -91,6 +92,7 @@ class Summary:
     tokens_per_investigation: float
     fallback_step_rate: float
     model_answer_rate: float
+    server_error_rate: float = 0.0
 
 
 def _ratio(part: float, whole: float) -> float:
@@ -110,6 +112,7 @@ def summarize(config_name: str, outcomes: Sequence[Outcome]) -> Summary:
         tokens_per_investigation=_ratio(sum(o.tokens for o in outcomes), count),
         fallback_step_rate=_ratio(sum(o.fallback_steps for o in outcomes), sum(o.steps for o in outcomes)),
         model_answer_rate=_ratio(sum(o.answered_by == "model" for o in outcomes), count),
+        server_error_rate=_ratio(sum(o.error is not None for o in outcomes), count),
     )
 
 
@@ -146,6 +149,7 @@ TABLE_ROWS: list[tuple[str, str, Callable[[float], str]]] = [
     ("tokens per investigation", "tokens_per_investigation", lambda v: f"{v:,.0f}"),
     ("steps chosen by the keyword fallback", "fallback_step_rate", lambda v: f"{v:.0%}"),
     ("answers written by the model", "model_answer_rate", lambda v: f"{v:.0%}"),
+    ("investigations lost to a server error", "server_error_rate", lambda v: f"{v:.0%}"),
 ]
 
 
@@ -173,6 +177,13 @@ def format_table(report: ABReport) -> str:
 
 
 OutcomeCallback = Callable[[Outcome, int, int], None]
+DEFAULT_MAX_CONCURRENCY = 2
+"""Investigations at once unless asked: the baseline's prompts grow to thousands of tokens, and on a
+small CPU server more parallel requests only push each past its deadline."""
+
+
+async def default_concurrency(client: LLMClient) -> int:
+    return min((await client.server_info()).total_slots, DEFAULT_MAX_CONCURRENCY)
 
 
 async def run_ab(client: LLMClient, scenarios: Sequence[Scenario], configs: Sequence[AgentConfig], *,
@@ -186,7 +197,11 @@ async def run_ab(client: LLMClient, scenarios: Sequence[Scenario], configs: Sequ
 
     async def one(config: AgentConfig, scenario: Scenario) -> None:
         async with gate:
-            investigation = await investigate(client, scenario, config, seed=seed)
+            try:
+                investigation = await investigate(client, scenario, config, seed=seed)
+            except ServerError as exc:  # one investigation lost, not the whole comparison
+                investigation = Investigation(scenario.id, config.name, scenario.question, error=str(exc),
+                                              stop_reason=f"server error: {exc}")
         models.add(investigation.model)
         outcome = score_investigation(scenario, investigation)
         outcomes[(config.name, scenario.id)] = outcome
@@ -201,12 +216,11 @@ async def run_ab(client: LLMClient, scenarios: Sequence[Scenario], configs: Sequ
 
 
 def run_ab_at(url: str, scenarios: Sequence[Scenario], configs: Sequence[AgentConfig], *, seed: int = 0) -> ABReport:
-    """Synchronous entry for pages: the A/B run against the server at ``url`` with its slot count."""
+    """Synchronous entry for pages: the A/B run against the server at ``url``."""
 
     async def go() -> ABReport:
         async with LLMClient(url) as client:
-            slots = (await client.server_info()).total_slots
-            return await run_ab(client, scenarios, configs, concurrency=slots, seed=seed)
+            return await run_ab(client, scenarios, configs, concurrency=await default_concurrency(client), seed=seed)
 
     return asyncio.run(go())
 

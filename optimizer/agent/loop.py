@@ -11,8 +11,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Callable
-from dataclasses import asdict, dataclass, field
-from typing import Any
+from dataclasses import dataclass, field
 
 from ..errors import MalformedResponseError, RequestRejectedError
 from ..llm_client import Completion, LLMClient
@@ -96,9 +95,6 @@ class Investigation:
         """The labelled lines the optimizer task parses."""
         answer = self.answer or Answer("", "")
         return f"Root cause: {answer.root_cause}\nCulprit: {answer.culprit}\nSteps: {len(self.steps)}"
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
 
 
 def _state_lines(config: AgentConfig, state: str) -> list[str]:

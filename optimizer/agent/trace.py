@@ -5,20 +5,25 @@ from __future__ import annotations
 from .loop import Investigation, Step
 
 
+def step_signals(step: Step) -> list[tuple[str, str]]:
+    """What fired in a step, in order, as (kind, text): note, requested, mapped, fallback, refused."""
+    signals = [("note", note) for note in step.notes]
+    if step.requested and step.requested != step.tool_call:
+        signals.append(("requested", step.requested[:200]))
+    if step.mapped_from:
+        signals.append(("mapped", f"{step.mapped_from} -> {step.tool_call}"))
+    if step.fallback:
+        signals.append(("fallback", step.fallback))
+    if step.refused:
+        signals.append(("refused", step.refused))
+    return signals
+
+
 def format_step(step: Step, *, output_chars: int = 1500) -> str:
     lines = [f"step {step.number} [{step.state}]"]
     if step.model_calls:
         lines.append(f"  model said: {step.raw_output.strip()[:400]}")
-    for note in step.notes:
-        lines.append(f"  note: {note}")
-    if step.requested and step.requested != step.tool_call:
-        lines.append(f"  requested: {step.requested[:200]}")
-    if step.mapped_from:
-        lines.append(f"  mapped: {step.mapped_from} -> {step.tool_call}")
-    if step.fallback:
-        lines.append(f"  fallback: {step.fallback}")
-    if step.refused:
-        lines.append(f"  refused: {step.refused}")
+    lines += [f"  {kind}: {text}" for kind, text in step_signals(step)]
     if step.tool_call:
         lines.append(f"  tool call: {step.tool_call}")
         output = step.tool_output if len(step.tool_output) <= output_chars else step.tool_output[:output_chars] + " ..."

@@ -13,7 +13,7 @@ import json
 import re
 from dataclasses import dataclass, field
 
-from .models import ACTIONS_BY_DOMAIN, ALL_ACTIONS, Action, value_keys
+from .models import Action, actions_for, value_keys
 from .text import KEYWORDS, STOPWORDS, entities, strip_value
 
 _KIND_BY_KEY = {
@@ -32,27 +32,33 @@ def _name_span(token: str) -> str:
 
 
 def value_candidates(text: str) -> dict[str, list[str]]:
-    """The spans of ``text`` each kind of value may take, in order of appearance."""
+    """The spans of ``text`` each kind of value may take, in order of appearance.
+
+    Names are words that are not stopwords or keywords; a group may also be two such words in a
+    row ("Domain Admins"). A password is any word with a digit or a symbol in it: a plain word
+    such as "peter" is a name, so "Add user peter" offers no ``add_user``.
+    """
     found = entities(text)
     tokens = text.split()
-    names = _unique([_name_span(token) for token in tokens if not token.startswith("/")])
-    names = [name for name in names if re.search(r"\w", name) and name.lower() not in STOPWORDS | KEYWORDS]
+    spans = [_name_span(token) for token in tokens]
+    names = _unique([span for span in spans if re.search(r"\w", span) and not span.startswith("/")
+                     and span.lower() not in STOPWORDS | KEYWORDS])
+    bigrams = [f"{first} {second}" for first, second in zip(spans, spans[1:])
+               if first.isalnum() and second.isalnum() and not {first.lower(), second.lower()} & STOPWORDS]
     passwords: list[str] = []
     for token in tokens:
         passwords.append(token.strip("'\"`").rstrip(",;"))
         for separator in ("=", ":"):
             if separator in token:
                 passwords.append(token.split(separator, 1)[1].strip("'\"`"))
-    passwords = [password for password in passwords if password.lower() not in STOPWORDS | KEYWORDS]
-    bigrams = [f"{first} {second}" for first, second in zip(names, names[1:]) if f"{first} {second}" in text]
     return {
         "ipv4": _unique([entity.value for entity in found if entity.kind == "ipv4"]),
         "ipv6": _unique([entity.value for entity in found if entity.kind == "ipv6"]),
         "host": _unique([entity.value for entity in found if entity.kind == "host"]),
         "path": _unique([entity.value for entity in found if entity.kind == "path"]),
         "name": names,
-        "group": _unique(names + bigrams),
-        "password": _unique(passwords),
+        "group": _unique(names + [bigram for bigram in bigrams if bigram in text]),
+        "password": _unique([password for password in passwords if re.search(r"[^A-Za-z]", password) and len(password) > 1]),
     }
 
 
@@ -108,7 +114,7 @@ def span_grammar(text: str, domain: str) -> SpanGrammar:
         if record_type is not None:
             alternatives["record_type"].append(record_type)
 
-    for action in ACTIONS_BY_DOMAIN.get(domain, ALL_ACTIONS):
+    for action in actions_for(domain):
         if action is Action.dns_add:
             add_branch(action, {"zone": "host", "ip": "ipv4"}, "A")
             add_branch(action, {"zone": "host", "ip": "ipv6"}, "AAAA")

@@ -47,6 +47,13 @@ ACTIONS_BY_DOMAIN: dict[str, tuple[Action, ...]] = {
     "samba": (Action.create_share, Action.grant_access, Action.revoke_access),
 }
 ALL_ACTIONS: tuple[Action, ...] = tuple(Action)
+
+
+def actions_for(domain: str) -> tuple[Action, ...]:
+    """What a query of ``domain`` may become: its domain's actions (all of them when the keyword
+    router could not place it), and always ``unknown``."""
+    commands = tuple(action for action in Action if action is not Action.unknown)
+    return (*ACTIONS_BY_DOMAIN.get(domain, commands), Action.unknown)
 RECORD_TYPES = ("A", "AAAA", "CNAME")
 
 Value = Annotated[str, Field(min_length=1, max_length=200)]

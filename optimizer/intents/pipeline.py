@@ -33,7 +33,7 @@ from ..templates import PromptTemplate, load_template, render
 from .confidence import agreement_confidence, logprob_confidence
 from .grammar import span_grammar
 from .keywords import route_domain
-from .models import ACTIONS_BY_DOMAIN, ALL_ACTIONS, UNKNOWN, IntentError, InvalidIntentError, intent_json_schema
+from .models import ACTIONS_BY_DOMAIN, UNKNOWN, IntentError, InvalidIntentError, actions_for, intent_json_schema
 from .normalize import normalize_model_output
 from .rules import RuleParse, parse_with_rules
 from .text import MAX_INPUT_CHARS, clean_input
@@ -86,6 +86,8 @@ class ParseResult(BaseModel):
     model_intent: dict[str, str] | None = None
     model_confidence: float | None = None
     model_error: str | None = None
+    model_failed: bool = False
+    """The model server gave no answer (down, timed out); ``model_error`` says why."""
     model_latency_s: float | None = None
 
     @property
@@ -101,6 +103,7 @@ class ModelAnswer:
     confidence: float | None
     error: str | None
     latency_s: float | None
+    failed: bool = False
 
 
 class IntentParser:
@@ -158,14 +161,14 @@ class IntentParser:
     async def _ask_model(self, text: str, domain: str, rules: RuleParse, path: str) -> ModelAnswer:
         client = self.micro if path == "micro" else self.general
         assert client is not None
-        allowed = ACTIONS_BY_DOMAIN.get(domain, ALL_ACTIONS)
+        allowed = actions_for(domain)
         grammar = span_grammar(text, domain)
         params = self._params(grammar.gbnf, allowed, path)
         started = time.perf_counter()
         try:
             completion = await client.chat(render(self.template, input=text), **params)
         except ServerError as exc:
-            return ModelAnswer(None, None, str(exc), time.perf_counter() - started)
+            return ModelAnswer(None, None, str(exc), time.perf_counter() - started, failed=True)
         latency_s = time.perf_counter() - started
         try:
             intent = normalize_model_output(completion.content, text, allowed).as_dict()
@@ -215,6 +218,7 @@ class IntentParser:
             model_intent=answer.intent if answer else None,
             model_confidence=answer.confidence if answer else None,
             model_error=answer.error if answer else None,
+            model_failed=answer.failed if answer else False,
             model_latency_s=round(answer.latency_s, 6) if answer and answer.latency_s is not None else None,
         )
 
