@@ -34,7 +34,7 @@ class RunState:
         return self.done / total if total else 1.0
 
 
-def _process_alive(pid: int | None) -> bool:
+def process_alive(pid: int | None) -> bool:
     if not pid:
         return False
     try:
@@ -52,7 +52,7 @@ def _process_alive(pid: int | None) -> bool:
 
 def effective_status(run: RunRecord) -> str:
     """``interrupted`` for a run stored as running whose process is gone (killed, crashed)."""
-    if run.status == "running" and not _process_alive(run.pid):
+    if run.status == "running" and not process_alive(run.pid):
         return "interrupted"
     return run.status
 
