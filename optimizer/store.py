@@ -200,45 +200,25 @@ class RunStore:
 
     # Runs -----------------------------------------------------------------------------------
 
-    def create_run(self, **fields: Any) -> None:
+    def create_run(self, *, config: dict[str, Any], sampling: dict[str, Any], **fields: Any) -> None:
         now = utc_now()
         row = {
             **fields,
             "created_at": now,
             "updated_at": now,
-            "config_json": json.dumps(fields.pop("config"), sort_keys=True),
-            "sampling_json": json.dumps(fields.pop("sampling"), sort_keys=True),
+            "config_json": json.dumps(config, sort_keys=True),
+            "sampling_json": json.dumps(sampling, sort_keys=True),
         }
-        row.pop("config", None)
-        row.pop("sampling", None)
         columns = ", ".join(row)
         placeholders = ", ".join("?" for _ in row)
         self.db.execute(f"INSERT INTO runs ({columns}) VALUES ({placeholders})", tuple(row.values()))
 
     def _run_from_row(self, row: sqlite3.Row) -> RunRecord:
         data = dict(row)
-        return RunRecord(
-            id=data["id"],
-            created_at=data["created_at"],
-            updated_at=data["updated_at"],
-            task=data["task"],
-            strategy=data["strategy"],
-            status=data["status"],
-            config=json.loads(data["config_json"]),
-            config_hash=data["config_hash"],
-            dataset_path=data["dataset_path"],
-            dataset_sha256=data["dataset_sha256"],
-            model_identity=data["model_identity"],
-            server_url=data["server_url"],
-            sampling=json.loads(data["sampling_json"]),
-            seed=data["seed"],
-            n_candidates=data["n_candidates"],
-            n_examples=data["n_examples"],
-            message=data["message"],
-            wall_s=data["wall_s"],
-            pid=data["pid"],
-            cancel_requested=bool(data["cancel_requested"]),
-        )
+        data["config"] = json.loads(data.pop("config_json"))
+        data["sampling"] = json.loads(data.pop("sampling_json"))
+        data["cancel_requested"] = bool(data["cancel_requested"])
+        return RunRecord(**data)
 
     def get_run(self, run_id: str) -> RunRecord:
         row = self.db.execute("SELECT * FROM runs WHERE id = ?", (run_id,)).fetchone()

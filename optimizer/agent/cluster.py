@@ -172,6 +172,15 @@ class SimulatedCluster:
                 kinds.append(KindInfo(res.kind, res.resource_plural, tuple(res.short_names), res.namespace is not None, res.api_version))
         return kinds
 
+    def kind_words(self) -> list[str]:
+        """Words a command may name a kind by: every kind (lower case) and the listing categories."""
+        return sorted({info.kind.lower() for info in self._all_kinds()} | {"pods", "nodes", "events", "crossplane", "istio", "webhooks"})
+
+    def object_refs(self) -> list[tuple[str, str | None, str]]:
+        """(kind, namespace, name) of every pod, node and other object."""
+        return ([("Pod", pod.namespace, pod.name) for pod in self.pods] + [("Node", None, node.name) for node in self.nodes]
+                + [(res.kind, res.namespace, res.name) for res in self.resources])
+
     def category_kinds(self, word: str) -> list[str] | None:
         """Kinds in a category (``crossplane``, ``managed``, ``istio``, ``webhooks``, ``all``), or None."""
         lowered = word.lower()

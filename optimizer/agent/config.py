@@ -52,7 +52,7 @@ If there is no problem, do not invent one."""
 
 CHANGES = (
     "core_tools", "short_prompt", "state_machine", "format_enforcer", "placeholder_check", "loop_detection",
-    "keyword_fallback", "answer_fallback", "explicit_output", "reduced_context", "sampling",
+    "keyword_fallback", "answer_fallback", "explicit_output", "reduced_context", "sampling", "constrained_decoding",
 )
 
 
@@ -76,6 +76,8 @@ class AgentConfig:
     max_steps: int = 10
     result_chars: int = 1500
     sampling: dict[str, Any] | None = None
+    constrained_decoding: bool = False
+    """Send llama.cpp a GBNF grammar per step (grammar.py); other servers may refuse the field."""
 
     def params(self, seed: int | None = 0) -> dict[str, Any]:
         params: dict[str, Any] = {"temperature": self.temperature, "max_tokens": self.max_tokens, "seed": seed}
@@ -97,6 +99,7 @@ class AgentConfig:
             "explicit_output": {"explicit_output": False},
             "reduced_context": {"reduced_context": False, "result_chars": base.result_chars},
             "sampling": {"temperature": base.temperature, "max_tokens": base.max_tokens, "sampling": None},
+            "constrained_decoding": {"constrained_decoding": False},
         }
         if change not in undo:
             raise ConfigError(f"unknown change {change!r}; changes: {', '.join(CHANGES)}")
@@ -121,6 +124,7 @@ def optimized_config(template: PromptTemplate | None = None, params: dict[str, A
         format_enforcer=True, placeholder_check=True, loop_detection=True, keyword_fallback=True, answer_fallback=True,
         explicit_output=True, reduced_context=True, temperature=float(settings.get("temperature", 0.1)),
         max_tokens=int(settings.get("max_tokens", 48)), sampling=extra or None,
+        constrained_decoding=bool(settings.get("grammar_constrained", True)),
     )
 
 

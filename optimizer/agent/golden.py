@@ -6,15 +6,22 @@ after changing a scenario with ``workbench agent dataset`` (``--check`` fails if
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 from ..paths import repo_root
-from .scenarios import Scenario, load_scenarios
+from .scenarios import Scenario, load_scenarios, scenarios_dir
 
 DATASET_PATH = "golden/k8s_agent.jsonl"
+
+
+def fixture_sha(scenario: Scenario) -> str:
+    """A short hash of the scenario file. The template renders it, so editing a scenario changes
+    the rendered messages and with them the engine's cache key (no stale cached investigations)."""
+    return hashlib.sha256((scenarios_dir() / f"{scenario.id}.yaml").read_bytes()).hexdigest()[:12]
 
 
 def dataset_records(scenarios: Sequence[Scenario]) -> list[dict[str, Any]]:
@@ -24,6 +31,7 @@ def dataset_records(scenarios: Sequence[Scenario]) -> list[dict[str, Any]]:
             "id": scenario.id,
             "split": scenario.split,
             "scenario": scenario.id,
+            "fixture_sha": fixture_sha(scenario),
             "question": scenario.question,
             "category": scenario.category,
             "expected": scenario.expected.model_dump(),

@@ -18,11 +18,12 @@ from ..llm_client import Completion, LLMClient
 from ..templates import Message
 from .cluster import SimulatedCluster
 from .config import AgentConfig
+from .grammar import answer_grammar, tool_grammar
 from .policy import RULES, STATES, Evidence, choose_tool, diagnose, next_state, ungrounded
 from .protocol import Answer, Reply, call_key, find_placeholder, read_reply
 from .render import explicit, reduce, truncate
 from .scenarios import Scenario
-from .tools import ALL_TOOL_NAMES, ToolCall, ToolResult, refusal, run_tool, to_core
+from .tools import ALL_TOOL_NAMES, CORE_TOOLS, ToolCall, ToolResult, refusal, run_tool, to_core
 
 STORED_REPLY_CHARS = 4_000
 HISTORY_CHARS = 300
@@ -130,8 +131,7 @@ class AgentRun:
         self.transcript: list[Message] = []
         self.last_result: tuple[str, str] | None = None
         self.history: list[str] = []
-        self.known_names = [pod.name for pod in self.cluster.pods] + [node.name for node in self.cluster.nodes] + [
-            res.name for res in self.cluster.resources]
+        self.known_names = [name for _, _, name in self.cluster.object_refs()]
         self.investigation = Investigation(scenario.id, config.name, self.question)
 
     # ------------------------------------------------------------ messages
@@ -163,8 +163,21 @@ class AgentRun:
             return reduce(text, self.config.result_chars, prefer_tail=result.call.name == "GET_LOGS")
         return truncate(text, self.config.result_chars)
 
+    def grammar(self, state: str) -> str | None:
+        """The GBNF grammar for this step (constrained decoding), built from what was seen so far."""
+        if not self.config.constrained_decoding:
+            return None
+        text = self.evidence.text
+        seen = [(kind, namespace, name) for kind, namespace, name in self.cluster.object_refs() if name in text]
+        if state == "RESOLVE":
+            return answer_grammar(f"{kind} {namespace}/{name}" if namespace else f"{kind} {name}" for kind, namespace, name in seen)
+        tools = STATES[state].tools if self.config.state_machine else tuple(name for name in self.config.tools if name in CORE_TOOLS)
+        return tool_grammar(tools, self.cluster.kind_words(), self.cluster.namespaces, [name for _, _, name in seen])
+
     async def ask(self, step: Step, messages: list[Message]) -> str:
-        completion = await self.client.chat(messages, **self.params)
+        grammar = self.grammar(self.state)
+        params = {**self.params, "grammar": grammar} if grammar else self.params
+        completion = await self.client.chat(messages, **params)
         step.count(completion)
         self.investigation.model = completion.model or self.investigation.model
         return completion.content

@@ -212,6 +212,8 @@ def ungrounded(answer: Answer, evidence: Evidence, known_names: Sequence[str]) -
     """Why an answer cannot be used (a placeholder, or a culprit nobody saw), else None."""
     if re.search(r"[<>]|\.\.\.", answer.root_cause) or len(answer.root_cause) < 4:
         return f"root cause {answer.root_cause[:60]!r} is a placeholder"
+    if not re.search(r"[A-Za-z]{3,}", answer.root_cause):
+        return f"root cause {answer.root_cause[:60]!r} says nothing"
     culprit = answer.culprit.lower()
     if culprit.strip(" .") in ("none", "n/a", "nothing", "no culprit", ""):
         return None if evidence.healthy else "culprit is none, but unhealthy resources were found"

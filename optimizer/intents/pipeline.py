@@ -174,19 +174,23 @@ class IntentParser:
             intent = normalize_model_output(completion.content, text, allowed).as_dict()
         except InvalidIntentError as exc:
             return ModelAnswer(None, None, str(exc), latency_s)
-        confidence = logprob_confidence(completion.content, _as_emitted(completion.content, intent), grammar.alternatives, completion.raw)
+        emitted = _as_emitted(completion.content, intent)
+        confidence = logprob_confidence(completion.content, emitted, grammar.alternatives, completion.raw)
         if confidence is None:
             confidence = agreement_confidence(intent, rules)
         return ModelAnswer(intent, round(confidence, 4), None, latency_s)
 
     def _params(self, gbnf: str, allowed: tuple[Any, ...], path: str) -> dict[str, Any]:
-        params: dict[str, Any] = {key: value for key, value in self.template.model_defaults.items() if key in ("temperature", "max_tokens", "seed", "top_p", "top_k")}
+        params: dict[str, Any] = {
+            key: value for key, value in self.template.model_defaults.items() if key in ("temperature", "max_tokens", "seed", "top_p", "top_k")
+        }
         params.update(self.config.sampling)
         params.update(logprobs=True, top_logprobs=TOP_LOGPROBS)
         if self.config.decoding == "spans":
             params["grammar"] = gbnf
         elif self.config.decoding == "schema":
-            params["response_format"] = {"type": "json_schema", "json_schema": {"name": "intent", "schema": intent_json_schema(allowed)}}
+            schema = intent_json_schema(allowed)
+            params["response_format"] = {"type": "json_schema", "json_schema": {"name": "intent", "schema": schema}}
         model = self.micro_model if path == "micro" else self.general_model
         if model:
             params["model"] = model
