@@ -147,7 +147,7 @@ def ensure_llama_server(on_line: LineCallback = _print_line, *, jobs: int | None
 
 
 def _die_with_parent() -> None:
-    """In the child before exec: get SIGTERM when the process that started us dies (Linux).
+    """In the child before exec: get SIGKILL when the process that started us dies (Linux).
 
     A test run or command killed with SIGKILL then leaves no orphaned model server behind.
     """
@@ -155,7 +155,7 @@ def _die_with_parent() -> None:
         import ctypes
 
         libc = ctypes.CDLL("libc.so.6", use_errno=True)
-        libc.prctl(1, signal.SIGTERM, 0, 0, 0)  # PR_SET_PDEATHSIG
+        libc.prctl(1, signal.SIGKILL, 0, 0, 0)  # PR_SET_PDEATHSIG; SIGTERM can hang mid-shutdown
     except OSError:
         pass
 
