@@ -58,3 +58,37 @@ def test_cli_eval_against_real_server(real_server, tmp_path) -> None:
                      "--url", real_server.url, "--store", str(tmp_path / "s.sqlite"))
     assert result.returncode == 0, result.stderr
     assert "run " in result.stdout and "completed" in result.stdout
+
+
+def test_export_round_trip_reproduces_the_score_with_the_real_model(real_server, tmp_path) -> None:
+    import subprocess
+
+    from optimizer.export import load_prompt
+
+    repo = tmp_path / "repo"
+    (repo / "prompt_templates").mkdir(parents=True)
+    for command in (["init", "-q", "-b", "main"], ["config", "user.email", "t@example.com"], ["config", "user.name", "T"],
+                    ["commit", "-q", "--allow-empty", "-m", "init"]):
+        subprocess.run(["git", "-C", str(repo), *command], check=True)
+    store_path = str(tmp_path / "s.sqlite")
+    optimized = run_cli("optimize", "--task", "k8s_log_analysis", "--strategy", "grid", "--candidates", "1",
+                        "--examples", "2", "--max-tokens", "40", "--url", real_server.url, "--store", store_path)
+    assert optimized.returncode == 0, optimized.stderr
+    run_id = optimized.stdout.split("run ", 2)[1].split(":")[0]
+    exported = run_cli("export", run_id, "--repo", str(repo), "--store", store_path)
+    assert exported.returncode == 0, exported.stderr
+    template = load_prompt("k8s_log_analysis", root=repo)
+    assert template.id == "k8s_log_analysis_v1" and template.model_defaults["max_tokens"] == 40
+    assert template.evaluation["provenance"]["model"].startswith("SmolLM2-135M-Instruct.Q4_1.gguf@sha256:")
+    from conftest import ROOT
+
+    local_copy = ROOT / "prompt_templates" / f"_roundtrip_real_{run_id}.yaml"
+    local_copy.write_text((repo / "prompt_templates/k8s_log_analysis_v1.yaml").read_text())
+    try:
+        evaluated = run_cli("eval", "--template", str(local_copy.relative_to(ROOT)), "--url", real_server.url, "--store", store_path)
+    finally:
+        local_copy.unlink()
+    assert evaluated.returncode == 0, evaluated.stderr
+    assert "cached 2" in evaluated.stderr
+    score = template.evaluation["scores"]["overall"]["mean"]
+    assert f"{score:.3f}" in next(line for line in evaluated.stdout.splitlines() if line.strip().startswith("1 "))

@@ -43,3 +43,24 @@ def test_up_serves_ui_and_model_then_stops_both(isolated_state) -> None:
     assert not state_path.exists()
     with pytest.raises(httpx.HTTPError):
         httpx.get(state["url"] + "/health", timeout=2)
+
+
+def test_model_serve_prints_url_and_stops_on_ctrl_c(isolated_state) -> None:
+    port = free_port()
+    process = subprocess.Popen([sys.executable, "-m", "optimizer.cli", "model", "serve", "--port", str(port), "--slots", "2"],
+                               cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                               env={**os.environ, "PYTHONUNBUFFERED": "1"})
+    try:
+        line = ""
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline and "model server ready" not in line:
+            line = process.stdout.readline()
+        assert f"model server ready: http://127.0.0.1:{port} (llama.cpp, 2 slot(s)" in line
+        props = httpx.get(f"http://127.0.0.1:{port}/props", timeout=5).json()
+        assert props["total_slots"] == 2
+    finally:
+        process.send_signal(signal.SIGINT)
+        rest, _ = process.communicate(timeout=30)
+    assert process.returncode == 0 and "model server stopped" in rest
+    with pytest.raises(httpx.HTTPError):
+        httpx.get(f"http://127.0.0.1:{port}/health", timeout=2)
