@@ -64,7 +64,9 @@ class FakeLLM:
         messages = body["messages"]
         system = next((m["content"] for m in messages if m["role"] == "system"), "")
         user = messages[-1]["content"]
-        for logs, expected in self.answers.items():
+        tail = user.split("Logs:\n", 1)[-1].strip()
+        candidates = [(tail, self.answers[tail])] if tail in self.answers else self.answers.items()
+        for logs, expected in candidates:
             if logs in user:
                 quality = 0.35 + 0.6 * _stable_fraction("quality", system, str(len(messages)))
                 correct = _stable_fraction("answer", system, logs) < quality
