@@ -69,8 +69,8 @@ with ab_tab:
     if report is None:
         st.info("No A/B run yet: run one here or with `workbench agent ab`.")
     else:
-        st.dataframe(pd.DataFrame(table_rows(report)).set_index("metric"), use_container_width=True)
+        st.dataframe(pd.DataFrame(table_rows(report)).set_index("metric"), width="stretch")
         st.caption(f"{len(report.scenario_ids)} scenarios · model {report.model or '?'} · {report.wall_s:.0f}s · {report.created_at}")
         outcomes = pd.DataFrame([vars(outcome) for outcome in report.outcomes])
         st.dataframe(outcomes[["config_name", "scenario_id", "success", "steps", "answered_by", "root_cause", "culprit"]],
-                     use_container_width=True, hide_index=True)
+                     width="stretch", hide_index=True)

@@ -253,10 +253,19 @@ def describe_resource(resource: Resource, events: Sequence[Event]) -> str:
     lines = fields(header, width=14)
     lines += _label_lines("Labels", resource.labels, 14)
     lines += fields([("Annotations", NONE), ("API Version", resource.api_version), ("Kind", resource.kind)], width=14)
-    lines += fields(resource.details.items())
+    details = dict(resource.details)
+    custom = _is_custom(resource)
+    status = details.pop("Status", None) if custom and resource.conditions else None
+    lines += fields(details.items())
     if resource.conditions:
-        lines.append("Conditions:" if not _is_custom(resource) else "Status:\n  Conditions:")
-        pad = "  " if not _is_custom(resource) else "    "
+        if custom:  # custom resources show their conditions under Status, as kubectl does
+            lines.append("Status:")
+            if isinstance(status, Mapping):
+                lines += fields(status.items(), indent=2)
+            lines.append("  Conditions:")
+        else:
+            lines.append("Conditions:")
+        pad = "    " if custom else "  "
         for condition in resource.conditions:
             lines += [f"{pad}Type:     {condition.type}", f"{pad}Status:   {condition.status}"]
             if condition.reason:

@@ -170,9 +170,11 @@ class AgentRun:
         text = self.evidence.text
         seen = [(kind, namespace, name) for kind, namespace, name in self.cluster.object_refs() if name in text]
         if state == "RESOLVE":
-            return answer_grammar(f"{kind} {namespace}/{name}" if namespace else f"{kind} {name}" for kind, namespace, name in seen)
+            culprits = [] if self.evidence.healthy else [
+                f"{kind} {namespace}/{name}" if namespace else f"{kind} {name}" for kind, namespace, name in seen]
+            return answer_grammar(culprits)
         tools = STATES[state].tools if self.config.state_machine else tuple(name for name in self.config.tools if name in CORE_TOOLS)
-        return tool_grammar(tools, self.cluster.kind_words(), self.cluster.namespaces, [name for _, _, name in seen])
+        return tool_grammar(tools, self.cluster.kind_words(), self.cluster.namespaces, seen)
 
     async def ask(self, step: Step, messages: list[Message]) -> str:
         grammar = self.grammar(self.state)

@@ -27,7 +27,8 @@ def _unique(values: list[str]) -> list[str]:
 
 
 def _name_span(token: str) -> str:
-    value = strip_value(token).rstrip(".")
+    """A word as a name: punctuation, a possessive 's and a ``key=`` prefix removed."""
+    value = strip_value(token).rstrip(".").rpartition("=")[2]
     return value[:-2] if value.lower().endswith("'s") else value
 
 
@@ -41,7 +42,7 @@ def value_candidates(text: str) -> dict[str, list[str]]:
     found = entities(text)
     tokens = text.split()
     spans = [_name_span(token) for token in tokens]
-    names = _unique([span for span in spans if re.search(r"\w", span) and not span.startswith("/")
+    names = _unique([span for span in spans if re.search(r"\w", span) and not span.startswith(("/", "-"))
                      and span.lower() not in STOPWORDS | KEYWORDS])
     bigrams = [f"{first} {second}" for first, second in zip(spans, spans[1:])
                if first.isalnum() and second.isalnum() and not {first.lower(), second.lower()} & STOPWORDS]

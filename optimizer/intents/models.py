@@ -59,7 +59,9 @@ RECORD_TYPES = ("A", "AAAA", "CNAME")
 Value = Annotated[str, Field(min_length=1, max_length=200)]
 
 
-class _IntentBase(BaseModel):
+class IntentModel(BaseModel):
+    """Base of the intent models: unknown keys are an error, and an intent never changes."""
+
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     def as_dict(self) -> dict[str, Any]:
@@ -74,7 +76,7 @@ def ip_version(text: str) -> int | None:
         return None
 
 
-class DnsAdd(_IntentBase):
+class DnsAdd(IntentModel):
     action: Literal[Action.dns_add] = Action.dns_add
     zone: Value
     record_type: Literal["A", "AAAA", "CNAME"]
@@ -95,53 +97,53 @@ class DnsAdd(_IntentBase):
         return self
 
 
-class DnsRemove(_IntentBase):
+class DnsRemove(IntentModel):
     action: Literal[Action.dns_remove] = Action.dns_remove
     zone: Value
 
 
-class AddUser(_IntentBase):
+class AddUser(IntentModel):
     action: Literal[Action.add_user] = Action.add_user
     username: Value
     password: Value
 
 
-class RemoveUser(_IntentBase):
+class RemoveUser(IntentModel):
     action: Literal[Action.remove_user] = Action.remove_user
     username: Value
 
 
-class AddToGroup(_IntentBase):
+class AddToGroup(IntentModel):
     action: Literal[Action.add_to_group] = Action.add_to_group
     username: Value
     group: Value
 
 
-class ChangePassword(_IntentBase):
+class ChangePassword(IntentModel):
     action: Literal[Action.change_password] = Action.change_password
     username: Value
     password: Value
 
 
-class CreateShare(_IntentBase):
+class CreateShare(IntentModel):
     action: Literal[Action.create_share] = Action.create_share
     name: Value
     path: Value
 
 
-class GrantAccess(_IntentBase):
+class GrantAccess(IntentModel):
     action: Literal[Action.grant_access] = Action.grant_access
     username: Value
     share: Value
 
 
-class RevokeAccess(_IntentBase):
+class RevokeAccess(IntentModel):
     action: Literal[Action.revoke_access] = Action.revoke_access
     username: Value
     share: Value
 
 
-class Unknown(_IntentBase):
+class Unknown(IntentModel):
     action: Literal[Action.unknown] = Action.unknown
 
 
@@ -150,7 +152,7 @@ Intent = Annotated[
     Field(discriminator="action"),
 ]
 INTENT_ADAPTER: TypeAdapter[Intent] = TypeAdapter(Intent)
-MODEL_BY_ACTION: dict[Action, type[_IntentBase]] = {
+MODEL_BY_ACTION: dict[Action, type[IntentModel]] = {
     Action.dns_add: DnsAdd,
     Action.dns_remove: DnsRemove,
     Action.add_user: AddUser,
@@ -170,7 +172,7 @@ def value_keys(action: Action) -> tuple[str, ...]:
     return tuple(name for name in MODEL_BY_ACTION[action].model_fields if name != "action")
 
 
-def validate_intent(data: Any) -> _IntentBase:
+def validate_intent(data: Any) -> IntentModel:
     """A dict -> its intent model; raise ``InvalidIntentError`` with a one-line reason."""
     if not isinstance(data, dict):
         raise InvalidIntentError(f"an intent is a JSON object, got {type(data).__name__}")

@@ -4,8 +4,10 @@ Normalisation forgives what does not change the meaning: key and action spelling
 value, a possessive ``'s``, the record type's case, a record type that contradicts the address,
 keys the action does not use, and a value whose case differs from the command (it is replaced by
 the command's own spelling). What cannot be forgiven raises ``InvalidIntentError``: no JSON, an
-action outside the allowed ones, a missing value, or a value that is not in the command at all
-(a hallucination, or a prompt injection trying to smuggle in ``rm -rf``).
+action outside the allowed ones, a missing value, a value that is not in the command at all (a
+hallucination, or a prompt injection trying to smuggle in ``rm -rf``), or one value filling two
+keys (a CNAME to itself, a user as their own group): a small model under a span grammar tends to
+copy the span it has just written, and a command that means that is vanishingly rare.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from ..parsers import parse_json_fields
-from .models import Action, InvalidIntentError, _IntentBase, ip_version, validate_intent, value_keys
+from .models import Action, InvalidIntentError, IntentModel, ip_version, validate_intent, value_keys
 
 INTENT_KEYS = ("action", "zone", "record_type", "ip", "target", "username", "password", "group", "name", "path", "share")
 _VERBATIM_EXEMPT = ("action", "record_type")
@@ -38,7 +40,7 @@ def _verbatim(value: str, command: str) -> str:
     return match.group()
 
 
-def normalize_fields(fields: dict[str, Any], command: str, allowed_actions: Iterable[Action]) -> _IntentBase:
+def normalize_fields(fields: dict[str, Any], command: str, allowed_actions: Iterable[Action]) -> IntentModel:
     """Normalise and validate already-extracted fields against the command they came from."""
     action_text = re.sub(r"[\s\-]+", "_", _clean(fields.get("action", ""))).lower()
     allowed = {action.value for action in allowed_actions} | {Action.unknown.value}
@@ -53,6 +55,9 @@ def normalize_fields(fields: dict[str, Any], command: str, allowed_actions: Iter
         if key == "username" and value.lower().endswith("'s"):
             value = value[:-2]
         normalized[key] = value if key in _VERBATIM_EXEMPT else _verbatim(value, command)
+    values = [value for key, value in normalized.items() if key not in _VERBATIM_EXEMPT]
+    if len(set(values)) < len(values):
+        raise InvalidIntentError(f"{action.value}: one value fills two keys ({', '.join(values)})")
     if action is Action.dns_add:
         if "ip" in normalized:
             normalized.pop("target", None)
@@ -62,7 +67,7 @@ def normalize_fields(fields: dict[str, Any], command: str, allowed_actions: Iter
     return validate_intent(normalized)
 
 
-def normalize_model_output(content: str, command: str, allowed_actions: Iterable[Action]) -> _IntentBase:
+def normalize_model_output(content: str, command: str, allowed_actions: Iterable[Action]) -> IntentModel:
     """The intent a model's reply states about ``command``; ``InvalidIntentError`` if none."""
     fields = parse_json_fields(content or "", INTENT_KEYS)
     if not fields:

@@ -3,7 +3,8 @@
 keyword router -> micro model (few-shot prompt, decoding constrained to the intent schema with
 values restricted to spans of the command) -> validation -> normalisation -> confidence (token
 log-probabilities, else agreement with the rules) -> the rule-based parse as fallback when the
-model's answer is invalid or unsure. Queries the router cannot place go to the general model
+model's answer is invalid, unsure (below ``model_threshold``), an abstention (``unknown``) where
+the rules found a command, or less sure than the rules where the two disagree. Queries the router cannot place go to the general model
 (another server or model; by default the same one) or come back ``unknown``.
 
 Modes (``ParserConfig.mode``):
@@ -37,6 +38,7 @@ from .models import ACTIONS_BY_DOMAIN, UNKNOWN, IntentError, InvalidIntentError,
 from .normalize import normalize_model_output
 from .rules import RuleParse, parse_with_rules
 from .text import MAX_INPUT_CHARS, clean_input
+from .workbench import template_decoding
 
 Mode = Literal["auto", "model_first", "model_only", "rules_only"]
 Decoding = Literal["spans", "schema", "free"]
@@ -51,9 +53,12 @@ class ParserConfig:
     """How the pipeline decides. Thresholds are confidences in [0, 1]."""
 
     mode: str = "auto"
-    decoding: str = "spans"
+    decoding: str | None = None
+    """``spans``, ``schema`` or ``free``; ``None``: what the template's ``model_defaults`` ask for
+    (``grammar: "@input_spans"`` is spans), so an exported winner of the workbench decides."""
     model_threshold: float = 0.5
-    """The model's intent is used when its confidence reaches this; below it the rules answer."""
+    """The model's intent is used when its confidence reaches this (and, when it disagrees with the
+    rules, exceeds the rules' own confidence); otherwise the rules answer."""
     rules_threshold: float = 0.9
     """In ``auto`` mode a rules parse at least this sure skips the model."""
     use_general: bool = True
@@ -65,7 +70,7 @@ class ParserConfig:
     def __post_init__(self) -> None:
         if self.mode not in MODES:
             raise IntentError(f"parser mode {self.mode!r} is not one of {', '.join(MODES)}")
-        if self.decoding not in DECODINGS:
+        if self.decoding is not None and self.decoding not in DECODINGS:
             raise IntentError(f"parser decoding {self.decoding!r} is not one of {', '.join(DECODINGS)}")
         for name in ("model_threshold", "rules_threshold"):
             if not 0.0 <= getattr(self, name) <= 1.0:
@@ -83,6 +88,8 @@ class ParseResult(BaseModel):
     domain: str
     reason: str
     rules_intent: dict[str, str] | None = None
+    model_reply: str | None = None
+    """The model's raw text, before validation and normalisation."""
     model_intent: dict[str, str] | None = None
     model_confidence: float | None = None
     model_error: str | None = None
@@ -104,6 +111,7 @@ class ModelAnswer:
     error: str | None
     latency_s: float | None
     failed: bool = False
+    reply: str | None = None
 
 
 class IntentParser:
@@ -128,6 +136,7 @@ class IntentParser:
         self.micro_model = micro_model
         self.general_model = general_model
         self.template: PromptTemplate = load_template(_template_file(self.config.template_path))
+        self.decoding = self.config.decoding or template_decoding(self.template)
 
     async def parse(self, raw: str | bytes) -> ParseResult:
         """Parse one command; never raises for any input (bad input comes back ``unknown``)."""
@@ -154,9 +163,14 @@ class IntentParser:
             # The model abstained where the rules found a complete command: abstaining is no
             # evidence against it (a tiny model says "unknown" whenever it is lost).
             return self._from_rules(text, domain, rules, started, answer, "the model abstained")
-        if answer.intent is not None and answer.confidence is not None and answer.confidence >= self.config.model_threshold:
-            return self._result(text, domain, answer.intent, path, answer.confidence, f"{path} model", started, rules, answer)
-        return self._from_rules(text, domain, rules, started, answer)
+        if answer.intent is None or answer.confidence is None or answer.confidence < self.config.model_threshold:
+            return self._from_rules(text, domain, rules, started, answer)
+        if answer.intent != rules.intent.as_dict() and answer.confidence <= rules.confidence:
+            # Disagreement: the surer side wins, ties go to the rules (calibrated on the train split,
+            # where the 135M model is often sure and wrong).
+            why = f"model confidence {answer.confidence:.2f} not above the rules' {rules.confidence:.2f}"
+            return self._from_rules(text, domain, rules, started, answer, why)
+        return self._result(text, domain, answer.intent, path, answer.confidence, f"{path} model", started, rules, answer)
 
     async def _ask_model(self, text: str, domain: str, rules: RuleParse, path: str) -> ModelAnswer:
         client = self.micro if path == "micro" else self.general
@@ -173,12 +187,12 @@ class IntentParser:
         try:
             intent = normalize_model_output(completion.content, text, allowed).as_dict()
         except InvalidIntentError as exc:
-            return ModelAnswer(None, None, str(exc), latency_s)
+            return ModelAnswer(None, None, str(exc), latency_s, reply=completion.content)
         emitted = _as_emitted(completion.content, intent)
         confidence = logprob_confidence(completion.content, emitted, grammar.alternatives, completion.raw)
         if confidence is None:
             confidence = agreement_confidence(intent, rules)
-        return ModelAnswer(intent, round(confidence, 4), None, latency_s)
+        return ModelAnswer(intent, round(confidence, 4), None, latency_s, reply=completion.content)
 
     def _params(self, gbnf: str, allowed: tuple[Any, ...], path: str) -> dict[str, Any]:
         params: dict[str, Any] = {
@@ -186,9 +200,9 @@ class IntentParser:
         }
         params.update(self.config.sampling)
         params.update(logprobs=True, top_logprobs=TOP_LOGPROBS)
-        if self.config.decoding == "spans":
+        if self.decoding == "spans":
             params["grammar"] = gbnf
-        elif self.config.decoding == "schema":
+        elif self.decoding == "schema":
             schema = intent_json_schema(allowed)
             params["response_format"] = {"type": "json_schema", "json_schema": {"name": "intent", "schema": schema}}
         model = self.micro_model if path == "micro" else self.general_model
@@ -219,6 +233,7 @@ class IntentParser:
             domain=domain,
             reason=reason,
             rules_intent=rules.intent.as_dict(),
+            model_reply=answer.reply if answer else None,
             model_intent=answer.intent if answer else None,
             model_confidence=answer.confidence if answer else None,
             model_error=answer.error if answer else None,

@@ -4,7 +4,8 @@ a general writing model (``llm``), with the same shape as the intent parser.
 Rules first (golden/README_intents.md's precedence: a request for a *new* computation is ``risk``;
 an answer that needs company-specific facts is ``rag``; the rest, including writing whose content
 is given in the query, is ``llm``), then the model when the rules are unsure, its choice
-constrained to the three routes and scored from token log-probabilities.
+constrained to the three routes and scored from token log-probabilities. As in the parser, when
+the model and the rules disagree the surer side wins and ties go to the rules.
 """
 
 from __future__ import annotations
@@ -151,9 +152,11 @@ class QueryRouter:
         if mode == "model_only":
             return _route_result(query, model_route or "llm", "model", confidence or 0.0, error or "model answer", started, rules,
                                  model_route, confidence, error)
-        if model_route is not None and confidence is not None and confidence >= self.config.model_threshold:
+        sure_enough = confidence is not None and confidence >= self.config.model_threshold
+        if model_route is not None and sure_enough and (model_route == rules.route or confidence > rules.confidence):
             return _route_result(query, model_route, "model", confidence, "model answer", started, rules, model_route, confidence)
-        why = error or f"model confidence {confidence:.2f} below {self.config.model_threshold:.2f}"
+        why = error or (f"model confidence {confidence:.2f} below {self.config.model_threshold:.2f}" if not sure_enough
+                        else f"model confidence {confidence:.2f} not above the rules' {rules.confidence:.2f}")
         return _route_result(query, rules.route, "rules", rules.confidence, f"rules: {rules.reason} (model not used: {why})",
                              started, rules, model_route, confidence, error)
 

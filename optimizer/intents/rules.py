@@ -8,6 +8,8 @@ negations and unsupported operations mean ``unknown``. Each result carries a con
 - ``CERTAIN`` (0.95): a pattern for the action matched and every value was found;
 - ``DEFINITE`` (0.9): a definite ``unknown`` (question, negation, unsupported, value missing);
 - ``TYPO`` (0.8): as certain, but only after correcting a misspelt keyword;
+- ``NO_DOMAIN`` (0.6): the keyword router placed the query nowhere; ``unknown`` unless a
+  general model knows better;
 - ``GUESS`` (0.5): the domain is known but no pattern matched; ``unknown`` is a guess.
 """
 
@@ -17,7 +19,7 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from .models import UNKNOWN, InvalidIntentError, _IntentBase, validate_intent
+from .models import UNKNOWN, InvalidIntentError, IntentModel, validate_intent
 from .text import STOPWORDS, corrected_text, entities
 
 CERTAIN = 0.95
@@ -69,7 +71,7 @@ _UNSUPPORTED_VERBS = frozenset(
 class RuleParse:
     """What the rules make of a command, how sure they are, and which rule decided."""
 
-    intent: _IntentBase
+    intent: IntentModel
     confidence: float
     reason: str
 

@@ -29,7 +29,8 @@ KEYWORDS = frozenset(
     user users access change reset alias drop register update account accounts samba member membership
     insert entry point resolve canonical remove erase purge provision onboard offboard include enroll
     assign permission permissions withdraw block allow authorize provide enable disable revoke rename
-    restart please address domain cname dns host hostname login folder directory
+    restart please address domain cname dns host hostname login folder directory useradd userdel usermod
+    passwd smb cifs
     """.split()
 )
 _NOT_TYPOS = frozenset({"used", "name", "names", "shared", "grand", "hosts", "posts", "most", "range", "users", "chance", "makes",

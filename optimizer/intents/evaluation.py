@@ -1,0 +1,223 @@
+"""Golden-set evaluation of the parser and the router: accuracy, per-domain accuracy, confusion
+matrix, misses, path shares, p50/p95 latency, and A/B tables. The CLI, the page and the bench all
+read these frames; nothing here draws or prints.
+
+The golden files are read through their workbench tasks (``intent_parsing``, ``query_routing``)
+so the dataset path and its expected key are declared once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import pandas as pd
+
+from ..dataset import Example
+from ..errors import DatasetError
+from ..runner import load_task_dataset
+from ..task import load_task
+from .models import is_valid_intent
+from .pipeline import IntentParser
+from .routing import QueryRouter
+
+ProgressCallback = Callable[[int, int], None]
+SPLITS = ("validation", "train", "all")
+
+
+def golden_examples(task_name: str, split: str = "validation", limit: int | None = None) -> list[Example]:
+    """The task's golden examples of one split (``all`` for both), at most ``limit`` of them."""
+    if split not in SPLITS:
+        raise DatasetError(f"split must be one of {', '.join(SPLITS)}, got {split!r}")
+    if limit is not None and limit < 1:
+        raise DatasetError(f"the number of examples must be at least 1, got {limit}")
+    dataset = load_task_dataset(load_task(task_name))
+    examples = list(dataset.examples) if split == "all" else dataset.split(split)
+    return examples[:limit] if limit is not None else examples
+
+
+async def _run_all(
+    work: Callable[[Example], Awaitable[dict[str, Any]]], examples: Sequence[Example], concurrency: int,
+    on_progress: ProgressCallback | None,
+) -> list[dict[str, Any]]:
+    """Rows in example order, at most ``concurrency`` in flight (1 measures latency undisturbed)."""
+    semaphore = asyncio.Semaphore(max(1, concurrency))
+    done = 0
+
+    async def one(example: Example) -> dict[str, Any]:
+        nonlocal done
+        async with semaphore:
+            row = await work(example)
+        done += 1
+        if on_progress is not None:
+            on_progress(done, len(examples))
+        return row
+
+    return list(await asyncio.gather(*(one(example) for example in examples)))
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    """Per-example rows of one evaluation and the tables read off them.
+
+    ``rows`` has at least: id, group (domain or route), input, expected_label, predicted_label,
+    correct, path, confidence, latency_s, model_called, model_correct.
+    """
+
+    name: str
+    rows: pd.DataFrame
+    group_name: str
+    label_name: str
+
+    def summary(self) -> dict[str, Any]:
+        rows = self.rows
+        called = rows[rows["model_called"]]
+        summary = {
+            "name": self.name,
+            "n": len(rows),
+            "accuracy": float(rows["correct"].mean()) if len(rows) else float("nan"),
+            "p50_s": _quantile(rows["latency_s"], 0.5),
+            "p95_s": _quantile(rows["latency_s"], 0.95),
+            "model_calls": int(len(called)),
+            "model_accuracy": float(called["model_correct"].mean()) if len(called) else float("nan"),
+        }
+        if "schema_valid" in rows:
+            summary["schema_valid"] = float(rows["schema_valid"].mean()) if len(rows) else float("nan")
+        if "model_valid" in rows and len(called):
+            answered = called[~called["model_failed"]]
+            summary["model_failures"] = int(called["model_failed"].sum())
+            for column in ("model_valid", "model_schema_valid"):
+                summary[column] = float(answered[column].mean()) if len(answered) else float("nan")
+        for path in ("rules", "micro", "general", "model"):
+            share = float((rows["path"] == path).mean()) if len(rows) else 0.0
+            if share:
+                summary[f"share_{path}"] = share
+        return summary
+
+    def by_group(self) -> pd.DataFrame:
+        """Accuracy and latency per domain (parser) or per expected route (router)."""
+        return self._grouped("group").rename(columns={"group": self.group_name})
+
+    def by_path(self) -> pd.DataFrame:
+        """How many answers each path gave, and how good and fast they were."""
+        return self._grouped("path")
+
+    def _grouped(self, column: str) -> pd.DataFrame:
+        if self.rows.empty:
+            return pd.DataFrame(columns=[column, "n", "accuracy", "p50_s", "p95_s"])
+        grouped = self.rows.groupby(column, sort=True)
+        return pd.DataFrame(
+            {
+                "n": grouped.size(),
+                "accuracy": grouped["correct"].mean(),
+                "p50_s": grouped["latency_s"].quantile(0.5),
+                "p95_s": grouped["latency_s"].quantile(0.95),
+            }
+        ).reset_index()
+
+    def confusion(self) -> pd.DataFrame:
+        """Counts of expected (rows) against predicted (columns) actions or routes."""
+        if self.rows.empty:
+            return pd.DataFrame()
+        return pd.crosstab(
+            self.rows["expected_label"].rename(f"expected {self.label_name}"),
+            self.rows["predicted_label"].rename(f"predicted {self.label_name}"),
+        )
+
+    def misses(self) -> pd.DataFrame:
+        columns = ["id", "group", "input", "expected", "predicted", "path", "confidence", "reason"]
+        misses = self.rows.loc[~self.rows["correct"], [c for c in columns if c in self.rows]]
+        return misses.rename(columns={"group": self.group_name}).reset_index(drop=True)
+
+
+def _schema_valid_reply(reply: str | None) -> bool:
+    """Whether the model's raw reply, as written, is one JSON intent the schema accepts."""
+    try:
+        return reply is not None and is_valid_intent(json.loads(reply))
+    except ValueError:
+        return False
+
+
+def _quantile(values: pd.Series, q: float) -> float:
+    return float(values.quantile(q)) if len(values) else float("nan")
+
+
+async def evaluate_parser(
+    parser: IntentParser, examples: Sequence[Example], *, name: str = "parser", concurrency: int = 1,
+    on_progress: ProgressCallback | None = None,
+) -> Evaluation:
+    """Parse every example; score exact intent match, schema validity, and the model's own answer."""
+
+    async def work(example: Example) -> dict[str, Any]:
+        result = await parser.parse(str(example.inputs.get("input", "")))
+        expected = dict(example.expected)
+        model_called = result.model_intent is not None or result.model_error is not None
+        return {
+            "id": example.id,
+            "group": example.inputs.get("domain", "?"),
+            "input": result.input,
+            "expected": expected,
+            "predicted": result.intent,
+            "expected_label": expected.get("action"),
+            "predicted_label": result.action,
+            "correct": result.intent == expected,
+            "schema_valid": is_valid_intent(result.intent),
+            "path": result.path,
+            "confidence": result.confidence,
+            "latency_s": result.latency_s,
+            "model_called": model_called,
+            # The model's own answer, an invalid one counting as "unknown" (what model_only returns).
+            "model_correct": model_called and (result.model_intent or {"action": "unknown"}) == expected,
+            "model_valid": model_called and result.model_intent is not None,
+            "model_schema_valid": model_called and _schema_valid_reply(result.model_reply),
+            "model_failed": result.model_failed,
+            "reason": result.reason,
+        }
+
+    rows = await _run_all(work, examples, concurrency, on_progress)
+    return Evaluation(name, pd.DataFrame(rows, columns=[*_ROW_COLUMNS, "model_valid", "model_schema_valid", "model_failed"]), "domain", "action")
+
+
+async def evaluate_router(
+    router: QueryRouter, examples: Sequence[Example], *, name: str = "router", concurrency: int = 1,
+    on_progress: ProgressCallback | None = None,
+) -> Evaluation:
+    """Route every example; score exact route match and the model's own answer."""
+
+    async def work(example: Example) -> dict[str, Any]:
+        result = await router.route(str(example.inputs.get("query", "")))
+        expected = str(example.expected.get("route"))
+        return {
+            "id": example.id,
+            "group": expected,
+            "input": result.input,
+            "expected": expected,
+            "predicted": result.route,
+            "expected_label": expected,
+            "predicted_label": result.route,
+            "correct": result.route == expected,
+            "path": result.path,
+            "confidence": result.confidence,
+            "latency_s": result.latency_s,
+            "model_called": result.model_route is not None or result.model_error is not None,
+            "model_correct": result.model_route == expected,
+            "reason": result.reason,
+        }
+
+    rows = await _run_all(work, examples, concurrency, on_progress)
+    return Evaluation(name, pd.DataFrame(rows, columns=[c for c in _ROW_COLUMNS if c != "schema_valid"]), "route", "route")
+
+
+_ROW_COLUMNS = [
+    "id", "group", "input", "expected", "predicted", "expected_label", "predicted_label", "correct", "schema_valid",
+    "path", "confidence", "latency_s", "model_called", "model_correct", "reason",
+]
+
+
+def side_by_side(evaluations: Mapping[str, Evaluation] | Sequence[Evaluation]) -> pd.DataFrame:
+    """One row per evaluation (A/B): accuracy, schema-valid rate, p50/p95, model calls, path shares."""
+    items = evaluations.values() if isinstance(evaluations, Mapping) else evaluations
+    return pd.DataFrame([evaluation.summary() for evaluation in items]).set_index("name")

@@ -1,0 +1,93 @@
+"""Constrained decoding: the per-command GBNF grammar and the confidence read off token logprobs."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from test_intents_support import p
+
+from optimizer.intents.confidence import agreement_confidence, logprob_confidence
+from optimizer.intents.grammar import compact_json, span_grammar, value_candidates
+from optimizer.intents.models import UNKNOWN, validate_intent
+from optimizer.intents.rules import RuleParse
+
+
+def branches(gbnf: str) -> list[str]:
+    return [line for line in gbnf.splitlines() if re.match(r"b\d+ ::=", line)]
+
+
+def test_only_actions_whose_values_are_in_the_command_are_offered() -> None:
+    grammar = span_grammar("Add DNS record api.local to 10.0.0.5", "dns")
+    assert grammar.alternatives["action"] == ["dns_add", "dns_remove", "unknown"]
+    assert grammar.alternatives["record_type"] == ["A"]  # no IPv6 address, no second hostname
+    assert grammar.alternatives["ip"] == ["10.0.0.5"]
+    assert 'v-host ::= "\\"api.local\\""' in grammar.gbnf
+    no_password = span_grammar("Add user peter", "user")
+    assert "add_user" not in no_password.alternatives["action"]
+    assert "remove_user" in no_password.alternatives["action"]
+
+
+def test_unplaced_queries_get_every_action_and_unknown_is_always_there() -> None:
+    assert span_grammar("???", "unknown").alternatives["action"] == ["unknown"]
+    assert branches(span_grammar("???", "unknown").gbnf) == ['b0 ::= "{\\"action\\":\\"unknown\\"}"']
+    everything = span_grammar("alice bob P@ss1 /srv/x 10.0.0.1 ::1 a.local b.local", "unknown")
+    assert len(everything.alternatives["action"]) == 10
+
+
+def test_values_are_spans_with_quotes_and_possessives_removed_and_escaped() -> None:
+    candidates = value_candidates("Revoke bob's access to 'Legal_Docs' with password=Pa\"ss\\1")
+    assert "bob" in candidates["name"] and "Legal_Docs" in candidates["name"]
+    assert "Pa\"ss\\1" in candidates["password"]
+    assert "access" not in candidates["name"]  # stopwords are never names
+    gbnf = span_grammar("Create user alice with password Pa\"ss\\1", "user").gbnf
+    assert '"\\"Pa\\\\\\"ss\\\\\\\\1\\""' in gbnf  # JSON-escaped, then GBNF-escaped
+
+
+def test_multi_word_group_names_are_offered_as_bigrams() -> None:
+    assert "Domain Admins" in value_candidates("Join user tchen to group Domain Admins")["group"]
+
+
+def test_compact_json_is_the_grammar_form() -> None:
+    intent = {"action": "dns_add", "zone": "api.local", "record_type": "A", "ip": "10.0.0.5"}
+    assert compact_json(intent) == '{"action":"dns_add","zone":"api.local","record_type":"A","ip":"10.0.0.5"}'
+
+
+CONTENT = '{"action":"dns_remove","zone":"old.local"}'
+TOKENS = [
+    ('{"action":"', p(0.01), {}),
+    ("d", p(0.6), {"un": p(0.2), "x": p(0.15)}),
+    ("ns_", p(0.9), {}),
+    ("remove", p(0.3), {"add": p(0.6)}),
+    ('","zone":"', p(0.5), {}),
+    ("old.local", p(0.4), {}),
+    ('"}', p(0.9), {}),
+]
+
+
+def raw_payload(tokens: list[tuple[str, float, dict[str, float]]]) -> dict:
+    entries = [{"token": token, "logprob": logprob, "top_logprobs": [{"token": alt, "logprob": lp} for alt, lp in alts.items()]}
+               for token, logprob, alts in tokens]
+    return {"choices": [{"message": {"content": CONTENT}, "logprobs": {"content": entries}}]}
+
+
+def test_logprob_confidence_renormalises_over_the_values_the_grammar_allowed() -> None:
+    alternatives = {"action": ["dns_add", "dns_remove", "unknown"], "zone": ["old.local"]}
+    confidence = logprob_confidence(CONTENT, {"action": "dns_remove", "zone": "old.local"}, alternatives, raw_payload(TOKENS))
+    # "d" against "un" ("x" spells nothing allowed), then "remove" against "add"; the zone is forced.
+    assert confidence == pytest.approx((0.6 / 0.8) * (0.3 / 0.9))
+
+
+def test_logprob_confidence_is_none_without_usable_logprobs() -> None:
+    intent = {"action": "dns_remove", "zone": "old.local"}
+    assert logprob_confidence(CONTENT, intent, {}, {"choices": [{"message": {"content": CONTENT}}]}) is None
+    mismatched = raw_payload([("something else", 0.0, {})])
+    assert logprob_confidence(CONTENT, intent, {}, mismatched) is None
+
+
+def test_agreement_confidence_without_logprobs() -> None:
+    certain = RuleParse(validate_intent({"action": "remove_user", "username": "bob"}), 0.95, "user: remove")
+    assert agreement_confidence({"action": "remove_user", "username": "bob"}, certain) == 0.95
+    assert agreement_confidence({"action": "remove_user", "username": "rob"}, certain) == 0.5
+    assert agreement_confidence({"action": "add_user", "username": "bob", "password": "x"}, certain) == 0.05
+    assert agreement_confidence({"action": "remove_user", "username": "bob"}, RuleParse(UNKNOWN, 0.5, "guess")) == 0.5
