@@ -85,11 +85,11 @@ def _coerce_choice(value: Any, choices: Sequence[str]) -> Any:
         value = "yes" if value else "no"
     text = _normalize_label(str(value))
     for choice in choices:
-        if text == choice.lower():
+        if text == _normalize_label(choice):  # both sides normalised: "DNS_ADD" matches dns_add
             return choice
     first_word = text.split(" ", 1)[0] if text else ""
     for choice in choices:
-        if first_word == choice.lower():
+        if first_word == _normalize_label(choice):
             return choice
     return str(value).strip()
 

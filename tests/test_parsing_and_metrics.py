@@ -70,3 +70,9 @@ def test_weighted_overall_uses_task_weights() -> None:
     # A field the model did not produce scores zero.
     _, overall_missing = task.score(expected, {"severity": "error"})
     assert overall_missing == pytest.approx(0.4)
+
+
+def test_choices_with_underscores_are_matched() -> None:
+    parsed = parse_output('{"action": "DNS_ADD"}', style="json", labels={"action": "action"},
+                          choices={"action": ["dns_add", "dns_remove"]}, required=["action"])
+    assert parsed.fields == {"action": "dns_add"}
