@@ -166,3 +166,13 @@ def test_constrained_decoding_sends_a_grammar_of_what_was_seen() -> None:
     _, plain_fake = run(["TOOL: FIND_ISSUES"], named_config("optimized-without-constrained_decoding"))
     assert all("grammar" not in call for call in plain_fake.calls)
     assert all("grammar" not in call for call in run(["x"], baseline_config())[1].calls)
+
+
+def test_resolve_gathers_more_evidence_when_no_rule_explains_it_yet() -> None:
+    replies = ["TOOL: FIND_ISSUES", "TOOL: DESCRIBE deployment payments payments-api", "TOOL: RUN_KUBECTL top nodes", "x", "x", "x"]
+    investigation, _ = run(replies, scenario="crashloop-panic-payments")
+    assert [step.state for step in investigation.steps] == ["DISCOVERY", "INSPECT", "DIAGNOSE", "RESOLVE", "RESOLVE", "RESOLVE"]
+    gathered = [step.tool_call for step in investigation.steps[3:5]]
+    assert gathered == ["DESCRIBE pod payments payments-api-7b64c8d5f-5n2rd", "GET_LOGS payments payments-api-7b64c8d5f-5n2rd"]
+    assert all(step.fallback.endswith("(because the evidence names no cause yet)") for step in investigation.steps[3:5])
+    assert investigation.answered_by == "fallback" and "panic" in investigation.answer.root_cause

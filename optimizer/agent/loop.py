@@ -19,7 +19,7 @@ from ..templates import Message
 from .cluster import SimulatedCluster
 from .config import AgentConfig
 from .grammar import answer_grammar, tool_grammar
-from .policy import RULES, STATES, Evidence, choose_tool, diagnose, next_state, ungrounded
+from .policy import RULES, STATES, Evidence, choose_tool, diagnose, explains, next_state, ungrounded
 from .protocol import Answer, Reply, call_key, find_placeholder, read_reply
 from .render import explicit, reduce, truncate
 from .scenarios import Scenario
@@ -208,6 +208,16 @@ class AgentRun:
         step.fallback = f"{reason} (because {why})"
         return call
 
+    def _evidence_call(self, step: Step, number: int) -> ToolCall | None:
+        """Before answering from evidence that no rule recognises: one more fallback call, if steps remain."""
+        if not self.config.keyword_fallback or number >= self.config.max_steps or self.evidence.healthy or explains(self.evidence):
+            return None
+        choice = choose_tool("DIAGNOSE", self.question, self.evidence)
+        if choice is None:
+            return None
+        step.fallback = f"{choice[1]} (because the evidence names no cause yet)"
+        return choice[0]
+
     def _finish(self, step: Step, answer: Answer, by: str) -> None:
         step.answer, step.answered_by = answer, by
         self.investigation.answer, self.investigation.answered_by = answer, by
@@ -241,10 +251,17 @@ class AgentRun:
                     return step
                 step.notes.append(f"model answer not used: {why}")
                 if not (config.state_machine and config.keyword_fallback) or self.state == "RESOLVE":
+                    extra = self._evidence_call(step, number) if self.state == "RESOLVE" else None
+                    if extra is not None:
+                        return self._execute(step, extra)
                     self._finish(step, diagnose(self.evidence), "fallback")
                     return step
         if self.state == "RESOLVE" and config.state_machine:
             if config.answer_fallback:
+                extra = self._evidence_call(step, number)
+                if extra is not None:
+                    step.notes.append("no usable answer in RESOLVE and the evidence names no cause yet")
+                    return self._execute(step, extra)
                 step.notes.append("no usable answer in RESOLVE: answer from the evidence")
                 self._finish(step, diagnose(self.evidence), "fallback")
                 return step
@@ -293,6 +310,9 @@ class AgentRun:
             self._transcript_result(step, "Invalid reply. Reply with exactly one line: TOOL: <TOOL_NAME> <arguments>")
             return step
 
+        return self._execute(step, call)
+
+    def _execute(self, step: Step, call: ToolCall) -> Step:
         result = run_tool(self.cluster, call)
         self.evidence.record(self.cluster, result)
         step.tool_call = result.call.text
@@ -304,7 +324,7 @@ class AgentRun:
         self.history.append(result.call.text if len(result.call.text) <= 80 else result.call.name)
         self.last_result = (result.call.name, step.tool_output)
         self._transcript_result(step, step.tool_output, name=result.call.text)
-        if config.state_machine:
+        if self.config.state_machine:
             self.state = next_state(self.state, result)
         return step
 

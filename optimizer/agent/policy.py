@@ -111,14 +111,17 @@ def choose_tool(state: str, question: str, evidence: Evidence) -> tuple[ToolCall
         candidates.append((ToolCall("RUN_KUBECTL", ("get", "events", "-A")), "recent events of the cluster"))
     elif state == "DIAGNOSE":
         focus = evidence.focus
-        next_issues = [(_describe_call(issue), f"next unhealthy {issue.kind} not described yet") for issue in evidence.issues[1:3]]
+        issues = [issue for issue in evidence.issues if not issue.problem.startswith("warning event")]
+        describe = [(_describe_call(issue), f"unhealthy {issue.kind} not described yet") for issue in issues]
+        logs = [(ToolCall("GET_LOGS", (issue.namespace, issue.name)), f"logs of pod {issue.name}")
+                for issue in issues if issue.kind == "Pod" and issue.namespace]
         if focus is not None and focus.kind == "Pod" and focus.namespace:
             candidates.append((ToolCall("GET_LOGS", (focus.namespace, focus.name)), f"logs of pod {focus.name}"))
         else:
-            candidates += next_issues
+            candidates += describe[:2] + logs[:1]
         if focus is not None and focus.namespace:
             candidates.append((ToolCall("RUN_KUBECTL", ("get", "events", "-n", focus.namespace)), f"events in namespace {focus.namespace}"))
-        candidates += next_issues
+        candidates += describe + logs
         candidates.append((ToolCall("RUN_KUBECTL", ("get", "events", "-A")), "recent events of the cluster"))
     for call, reason in candidates:
         if call_key(call) not in evidence.used:
@@ -180,6 +183,12 @@ RULES: list[Rule] = [
     Rule(re.compile(r"(?:AccessDenied|InvalidParameter\w*|cannot [a-z]+ package)[^\n]*"), "Crossplane resource cannot reconcile: {0}"),
     Rule(re.compile(r"ReconcileError|UnhealthyPackageRevision"), "Crossplane resource cannot reconcile: {0}"),
 ]
+
+
+def explains(evidence: Evidence) -> bool:
+    """Whether a diagnosis rule recognises something in the evidence (else the answer would be generic)."""
+    text = evidence.text
+    return any(rule.pattern.search(text) for rule in RULES)
 
 
 def _format_culprit(issue: Issue) -> str:
