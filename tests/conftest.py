@@ -82,3 +82,14 @@ def workspace(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     shutil.copytree(ROOT / "golden", root / "golden")
     monkeypatch.setenv("WORKBENCH_ROOT", str(root))
     return root
+
+
+def open_page(page: str) -> "AppTest":
+    """Run the app, switch to ``page`` and check it rendered without an exception."""
+    from streamlit.testing.v1 import AppTest
+
+    app = AppTest.from_file(str(ROOT / "app.py"), default_timeout=90)
+    app.run()
+    app.switch_page(page).run()
+    assert not app.exception, app.exception
+    return app

@@ -6,9 +6,8 @@ from collections.abc import Iterator
 
 import pytest
 from fake_openai import FakeLLM
-from streamlit.testing.v1 import AppTest
 
-from conftest import ROOT
+from conftest import open_page
 
 
 CONFUSED = "I am a helpful assistant. Could you tell me more about your cluster?"
@@ -23,17 +22,10 @@ def fake_url(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
         yield url
 
 
-def open_page() -> AppTest:
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
-    at.run()
-    at.switch_page("pages/agent.py")
-    at.run()
-    assert not at.exception
-    return at
 
 
 def test_investigation_trace_step_by_step(fake_url: str) -> None:
-    at = open_page()
+    at = open_page("pages/agent.py")
     at.selectbox(key="agent_scenario").set_value("imagepull-bad-tag-frontend")
     at.run()
     assert at.text_input(key="agent_question_imagepull-bad-tag-frontend").value.startswith("The new frontend version")
@@ -50,7 +42,7 @@ def test_investigation_trace_step_by_step(fake_url: str) -> None:
 
 
 def test_baseline_trace_runs_to_the_step_limit(fake_url: str) -> None:
-    at = open_page()
+    at = open_page("pages/agent.py")
     at.radio(key="agent_config").set_value("baseline")
     at.run()
     at.button(key="agent_run").click()
@@ -59,7 +51,7 @@ def test_baseline_trace_runs_to_the_step_limit(fake_url: str) -> None:
 
 
 def test_ab_table(fake_url: str) -> None:
-    at = open_page()
+    at = open_page("pages/agent.py")
     assert any("No A/B run yet" in info.value for info in at.info)
     at.number_input(key="agent_ab_count").set_value(2)
     at.button(key="agent_ab_run").click()

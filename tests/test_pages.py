@@ -14,15 +14,7 @@ from optimizer.paths import default_store_path
 from optimizer.runner import RunRequest, plan_run, run_plan
 from optimizer.store import RunStore
 
-from conftest import ROOT
-
-
-def open_page(page: str) -> AppTest:
-    app = AppTest.from_file(str(ROOT / "app.py"), default_timeout=90)
-    app.run()
-    app.switch_page(page).run()
-    assert not app.exception, app.exception
-    return app
+from conftest import ROOT, open_page
 
 
 def open_app() -> AppTest:
