@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from collections import Counter
 
-from optimizer.runner import load_task_dataset
-from optimizer.task import load_task
+from optimizer.evaluate.runner import load_task_dataset
+from optimizer.tasks.spec import load_task
 
 FAILURE_KINDS = {
     "oomkilled", "crashloopbackoff", "imagepullbackoff", "liveness_probe_failure", "readiness_probe_failure",
@@ -40,8 +40,21 @@ def test_size_mix_and_labels() -> None:
 
 
 def test_fixed_split_covers_every_category() -> None:
+    # 60/60/60 since issue 11 (it was 60 train / 120 validation): the test split came out of the
+    # old validation examples, so a choice made on validation is reported on examples nobody tuned on.
     dataset = load_task_dataset(load_task("k8s_log_analysis"))
-    assert len(dataset.train) == 60 and len(dataset.validation) == len(dataset.examples) - 60
-    train_categories = {example.inputs["category"] for example in dataset.train}
-    validation_categories = {example.inputs["category"] for example in dataset.validation}
-    assert train_categories == validation_categories
+    assert (len(dataset.train), len(dataset.validation), len(dataset.test)) == (60, 60, 60)
+    categories = [{example.inputs["category"] for example in split} for split in (dataset.train, dataset.validation, dataset.test)]
+    assert categories[0] == categories[1] == categories[2]
+
+
+def test_test_split_keeps_the_measured_validation_prefix() -> None:
+    """The 20 validation examples earlier measurements used (``--examples 20``) are still validation,
+    and the test ids are exactly old validation ids (the train split did not move)."""
+    dataset = load_task_dataset(load_task("k8s_log_analysis"))
+    validation_ids = [example.id for example in dataset.validation]
+    measured_prefix = ["k8s-001", "k8s-002", "k8s-004", "k8s-005", "k8s-006", "k8s-007", "k8s-008", "k8s-009", "k8s-010",
+                       "k8s-013", "k8s-014", "k8s-015", "k8s-018", "k8s-020", "k8s-021", "k8s-023", "k8s-024", "k8s-027",
+                       "k8s-028", "k8s-029"]
+    assert validation_ids[:20] == measured_prefix
+    assert not {example.id for example in dataset.test} & {example.id for example in dataset.train}
