@@ -1,0 +1,156 @@
+"""Issue 11 item 3: class-balanced metrics, trivial references and collapsed candidates.
+
+Every expected number here is computed by hand from the definitions (or from the golden labels),
+not read back from the code under test.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+
+import pytest
+
+from optimizer.analysis.references import (
+    Reference, annotate_leaderboard, best_constant_answer, collapsed_fields, leaderboard_with_references, majority_answer,
+    task_dataset, trivial_references, verdict,
+)
+from optimizer.evaluate.store import EvaluationRow, RunStore
+from optimizer.tasks.balanced import balanced_accuracy_contributions, macro_f1_contributions
+from optimizer.tasks.spec import load_task
+
+EXPECTED = ["a", "a", "a", "a", "a", "a", "b", "b", "c", "c"]
+PREDICTED = ["a", "a", "a", "a", "a", "b", "b", "a", "a", "c"]
+
+
+def test_balanced_accuracy_contributions_average_to_the_mean_recall() -> None:
+    recalls = {"a": 5 / 6, "b": 1 / 2, "c": 1 / 2}
+    contributions = balanced_accuracy_contributions(EXPECTED, PREDICTED)
+    assert sum(contributions) / len(contributions) == pytest.approx(sum(recalls.values()) / 3)
+    # a constant answer gets 1/K whatever the class mix; plain accuracy would give it 0.6
+    constant = balanced_accuracy_contributions(EXPECTED, ["a"] * 10)
+    assert sum(constant) / 10 == pytest.approx(1 / 3)
+
+
+def test_macro_f1_contributions_average_to_the_mean_per_class_f1() -> None:
+    def f1(label: str) -> float:
+        tp = sum(e == p == label for e, p in zip(EXPECTED, PREDICTED))
+        fp = sum(p == label != e for e, p in zip(EXPECTED, PREDICTED))
+        fn = sum(e == label != p for e, p in zip(EXPECTED, PREDICTED))
+        return 2 * tp / (2 * tp + fp + fn)
+
+    contributions = macro_f1_contributions(EXPECTED, PREDICTED)
+    assert sum(contributions) / len(contributions) == pytest.approx((f1("a") + f1("b") + f1("c")) / 3)
+    # a predicted class nobody expected counts as a class with F1 0
+    odd = macro_f1_contributions(["a", "b"], ["a", "z"])
+    assert sum(odd) / 2 == pytest.approx((1.0 + 0.0 + 0.0) / 3)
+
+
+def test_k8s_scores_severity_and_action_balanced_over_a_split() -> None:
+    task = load_task("k8s_log_analysis")
+    assert task.outputs["severity"].metric == task.outputs["action_required"].metric == "balanced_accuracy"
+    validation = task_dataset(task).validation
+    always_info = [task.score(e.expected, {"severity": "info", "action_required": "no"}, split="validation")[0] for e in validation]
+    perfect = [task.score(e.expected, e.expected, split="validation")[0] for e in validation]
+    n = len(validation)
+    assert sum(s["severity"] for s in always_info) / n == pytest.approx(1 / 4)
+    assert sum(s["action_required"] for s in always_info) / n == pytest.approx(1 / 2)
+    assert sum(s["severity"] for s in perfect) / n == pytest.approx(1.0)
+    assert sum(s["action_required"] for s in perfect) / n == pytest.approx(1.0)
+    # without a split (no class counts) a field is plain exact match
+    assert task.score({"severity": "info"}, {"severity": "info"})[0]["severity"] == 1.0
+
+
+def test_references_from_the_labels_alone() -> None:
+    task = load_task("k8s_log_analysis")
+    validation = task_dataset(task).validation
+    severities = Counter(e.expected["severity"] for e in validation)
+    assert majority_answer(task, validation)["severity"] == severities.most_common(1)[0][0] == "info"
+    majority, best = trivial_references(task, validation)
+    assert majority.name == "majority label" and best.name == "best constant"
+    # the best constant is chosen to score best field by field, so it can't be below the majority
+    assert best.mean() >= majority.mean() - 1e-12
+    # balanced fields: any constant scores 1/K; the root cause constant is one of the expected texts
+    fields = {name: sum(scores[name] for scores, _ in majority.per_example.values()) / len(validation) for name in task.outputs}
+    assert fields["severity"] == pytest.approx(0.25) and fields["action_required"] == pytest.approx(0.5)
+    assert best_constant_answer(task, validation)["root_cause"] in {e.expected["root_cause"] for e in validation}
+    expected_overall = 0.2 * fields["root_cause"] + 0.4 * 0.25 + 0.4 * 0.5
+    assert majority.mean() == pytest.approx(expected_overall)
+
+
+def test_collapse_flag() -> None:
+    task = load_task("k8s_log_analysis")
+    expected = [{"severity": "info" if i % 2 else "error", "action_required": "no" if i % 2 else "yes"} for i in range(20)]
+    parrot = [{"severity": "info", "action_required": "no"} for _ in range(19)] + [{"severity": "error", "action_required": "yes"}]
+    assert collapsed_fields(task, parrot, expected) == {"severity": ("info", 0.95), "action_required": ("no", 0.95)}
+    varied = [dict(record) for record in expected]
+    assert collapsed_fields(task, varied, expected) == {}
+    # answering the skewed truth is not a collapse; too few answers are never flagged
+    skewed = [{"severity": "info", "action_required": "no"}] * 20
+    assert collapsed_fields(task, skewed, skewed) == {}
+    assert collapsed_fields(task, parrot[:9], expected[:9]) == {}
+    # a field the model never answers collapses to "" (missing)
+    assert collapsed_fields(task, [{}] * 12, expected[:12])["severity"] == ("", 1.0)
+
+
+def test_verdict_needs_a_significant_paired_margin() -> None:
+    reference = Reference("majority label", {}, {f"e{i}": ({}, 0.5) for i in range(40)})
+    same = {f"e{i}": 0.5 for i in range(40)}
+    slightly = {f"e{i}": 0.5 + (0.1 if i == 0 else 0.0) for i in range(40)}
+    clearly = {f"e{i}": 0.9 for i in range(40)}
+    assert not verdict(same, [reference]).above
+    assert not verdict(slightly, [reference]).above
+    clear = verdict(clearly, [reference])
+    assert clear.above and clear.delta == pytest.approx(0.4) and clear.n == 40
+    assert "NOT above trivial" in verdict(same, [reference]).label()
+
+
+def _store_run(store: RunStore, task_name: str, answers: dict[str, list[dict]]) -> tuple[str, list]:
+    """A run stored the way the engine stores one, each candidate answering ``answers[candidate]``."""
+    from optimizer.evaluate.engine import WorkItem, score_row
+
+    task = load_task(task_name)
+    examples = task_dataset(task).validation[:20]
+    store.create_run(id="r1", task=task_name, strategy="grid", status="completed", config={"example_ids": [e.id for e in examples]},
+                     config_hash="x", dataset_path="golden", dataset_sha256="0" * 64, model_identity="m", server_url="u",
+                     sampling={}, seed=0, n_candidates=len(answers), n_examples=len(examples))
+    store.add_candidates("r1", [(cid, {"c": cid}, {}) for cid in answers])
+    rows: list[EvaluationRow] = []
+    for cid, records in answers.items():
+        for example, record in zip(examples, records):
+            content = "\n".join(f"{task.outputs[name].label}: {value}" for name, value in record.items())
+            item = WorkItem(cid, None, example)  # type: ignore[arg-type]
+            rows.append(score_row(task, item, {"content": content}, cached=False))
+    store.insert_evaluations("r1", rows)
+    return "r1", examples
+
+
+def test_leaderboard_shows_references_and_marks_parrots(store: RunStore) -> None:
+    task = load_task("k8s_log_analysis")
+    examples = task_dataset(task).validation[:20]
+    parrot = [{"root_cause": "No issue", "severity": "info", "action_required": "no"} for _ in examples]
+    oracle = [dict(e.expected) for e in examples]
+    run_id, _ = _store_run(store, "k8s_log_analysis", {"parrot": parrot, "oracle": oracle})
+    table = leaderboard_with_references(store, run_id)
+    references = table[table["is_reference"]]
+    assert list(references["candidate_id"]) == ["ref: majority label", "ref: best constant"]
+    assert set(references["rank"]) == {"ref"} and (references["n"] == 20).all()
+    rows = table.set_index("candidate_id")
+    assert rows.loc["oracle", "above_trivial"] and rows.loc["oracle", "collapsed"] == ""
+    assert not rows.loc["parrot", "above_trivial"]
+    assert rows.loc["parrot", "vs_trivial"].startswith("NOT above trivial")
+    assert "severity=info 100%" in rows.loc["parrot", "collapsed"] and "action_required=no 100%" in rows.loc["parrot", "collapsed"]
+    # the stored score is already balanced: the parrot's severity mean is the weighted share of "info"
+    parrot_rows = [json.loads(r["field_scores_json"]) for r in store.evaluation_rows(run_id) if r["candidate_id"] == "parrot"]
+    weights = task.label_weights[("validation", "severity")]
+    info_share = sum(e.expected["severity"] == "info" for e in examples) / 20
+    assert sum(r["severity"] for r in parrot_rows) / 20 == pytest.approx(info_share * weights["info"])
+
+
+def test_annotate_without_references_keeps_the_table() -> None:
+    import pandas as pd
+
+    table = pd.DataFrame({"rank": [1], "candidate_id": ["c"], "overall": [0.5], "n": [1]})
+    frame = pd.DataFrame({"candidate_id": ["c"], "example_id": ["e"], "overall": [0.5]})
+    annotated = annotate_leaderboard(None, table, frame, [], {})
+    assert list(annotated["candidate_id"]) == ["c"] and annotated.loc[0, "vs_trivial"] == "-"
