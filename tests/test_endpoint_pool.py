@@ -1,0 +1,149 @@
+"""Several endpoints in one run: slots add up, routing fills free slots, a dead endpoint's work moves,
+different models are refused, and the endpoints YAML reports bad entries by line and key."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import httpx
+import pytest
+
+from fake_openai import FakeLLM
+from optimizer.errors import ConfigError, ServerUnavailableError
+from optimizer.serving.client import LLMClient
+from optimizer.serving.pool import EndpointPool, EndpointSpec, _prefix_key, load_endpoints_file
+
+from conftest import FAST_RETRY, GOLDEN_K8S
+
+
+def client(fake: FakeLLM, name: str) -> LLMClient:
+    return LLMClient(f"http://{name}.invalid", transport=fake.transport(), retry=FAST_RETRY, request_deadline_s=5)
+
+
+def messages(system: str, user: str = "hello") -> list[dict[str, str]]:
+    return [{"role": "system", "content": system}, {"role": "user", "content": user}]
+
+
+async def fire(pool: EndpointPool, n: int, concurrency: int) -> None:
+    queue = list(range(n))
+
+    async def worker() -> None:
+        while queue:
+            index = queue.pop()
+            await pool.chat(messages(f"prompt {index % 3}", str(index)))
+
+    await asyncio.gather(*(worker() for _ in range(concurrency)))
+
+
+def test_slots_add_up_and_requests_fill_the_freest_endpoint() -> None:
+    small, large = FakeLLM(GOLDEN_K8S, slots=2, delay_s=0.02), FakeLLM(GOLDEN_K8S, slots=6, delay_s=0.02)
+    pool = EndpointPool([client(small, "a"), client(large, "b")])
+
+    async def scenario() -> int:
+        info = await pool.server_info()
+        await fire(pool, 80, info.total_slots)
+        return info.total_slots
+
+    assert asyncio.run(scenario()) == 8
+    assert len(small.calls) + len(large.calls) == 80
+    # Equal latency, 2 vs 6 slots: the larger endpoint takes about three quarters of the work.
+    assert 0.6 <= len(large.calls) / 80 <= 0.9
+
+
+def test_set_concurrency_overrides_a_server_without_props() -> None:
+    plain = FakeLLM(GOLDEN_K8S, slots=None)
+    pool = EndpointPool([client(plain, "a")], [5])
+    assert asyncio.run(pool.server_info()).total_slots == 5
+
+
+def test_same_system_prompt_stays_on_the_same_endpoint_when_slots_are_equal() -> None:
+    first, second = FakeLLM(GOLDEN_K8S), FakeLLM(GOLDEN_K8S)
+    pool = EndpointPool([client(first, "a"), client(second, "b")])
+
+    async def scenario() -> None:
+        await pool.server_info()
+        pool.members[1].last_prefix = _prefix_key(messages("candidate B"))  # b served B before
+        for system in ["candidate A", "candidate B"] * 3:
+            await pool.chat(messages(system))
+
+    asyncio.run(scenario())
+    assert [call["messages"][0]["content"] for call in first.calls] == ["candidate A"] * 3
+    assert [call["messages"][0]["content"] for call in second.calls] == ["candidate B"] * 3
+
+
+def test_dead_endpoint_work_moves_to_the_others_and_pauses_only_when_none_is_left() -> None:
+    alive = FakeLLM(GOLDEN_K8S)
+    dying = FakeLLM(GOLDEN_K8S)
+    dead = {"now": False}
+    healthy_transport = dying.transport()
+
+    async def handler(request: httpx.Request) -> httpx.Response:
+        if dead["now"] and request.method == "POST":
+            raise httpx.ConnectError("connection refused")
+        return await healthy_transport.handle_async_request(request)
+
+    dying_client = LLMClient("http://dying.invalid", transport=httpx.MockTransport(handler), retry=FAST_RETRY)
+    pool = EndpointPool([dying_client, client(alive, "alive")])
+
+    async def scenario() -> None:
+        await pool.server_info()
+        await fire(pool, 20, 8)
+        dead["now"] = True
+        await fire(pool, 40, 8)  # every one of these is answered: the dying endpoint's calls move
+
+    asyncio.run(scenario())
+    assert len(dying.calls) > 0
+    assert len(dying.calls) + len(alive.calls) == 60
+    assert pool.members[0].down_reason and "ConnectError" in pool.members[0].down_reason
+    assert pool.capacity == 4
+    assert any("taken out" in note and "1 left" in note for note in pool.events.notes)
+
+    alive_handler = alive.transport()
+
+    async def refuse(request: httpx.Request) -> httpx.Response:
+        if request.method == "POST":
+            raise httpx.ConnectError("connection refused")
+        return await alive_handler.handle_async_request(request)
+
+    pool.members[1].client = LLMClient("http://alive.invalid", transport=httpx.MockTransport(refuse), retry=FAST_RETRY)
+    with pytest.raises(ServerUnavailableError, match="every endpoint is down"):
+        asyncio.run(pool.chat(messages("x")))
+
+
+def test_endpoints_serving_different_models_are_refused() -> None:
+    one = FakeLLM(GOLDEN_K8S, model_path="/models/a.gguf")
+    other = FakeLLM(GOLDEN_K8S, model_path="/models/b.gguf")
+    pool = EndpointPool([client(one, "one"), client(other, "other")])
+    with pytest.raises(ConfigError, match="different models.*a.gguf.*b.gguf"):
+        asyncio.run(pool.server_info())
+
+
+def test_endpoint_that_is_down_at_start_is_left_out() -> None:
+    up = FakeLLM(GOLDEN_K8S)
+
+    async def refuse(request: httpx.Request) -> httpx.Response:
+        raise httpx.ConnectError("connection refused")
+
+    down = LLMClient("http://down.invalid", transport=httpx.MockTransport(refuse), retry=FAST_RETRY)
+    pool = EndpointPool([down, client(up, "up")])
+    info = asyncio.run(pool.server_info())
+    assert info.total_slots == 4 and pool.capacity == 4
+    assert pool.members[0].down_reason
+
+
+def test_endpoints_file_loads_and_names_bad_keys(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("GPU_BOX_KEY", "secret")
+    good = tmp_path / "endpoints.yaml"
+    good.write_text("endpoints:\n  - url: http://a:8080\n  - url: http://b:8000\n    concurrency: 8\n    api_key_env: GPU_BOX_KEY\n")
+    assert load_endpoints_file(good) == [
+        EndpointSpec("http://a:8080"), EndpointSpec("http://b:8000", 8, None, "secret"),
+    ]
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("endpoints:\n  - url: http://a:8080\n  - url: http://b:8000\n    slots: 8\n")
+    with pytest.raises(ConfigError, match=r"bad.yaml.*4.*slots"):
+        load_endpoints_file(bad)
+    zero = tmp_path / "zero.yaml"
+    zero.write_text("endpoints:\n  - url: http://a:8080\n    concurrency: 0\n")
+    with pytest.raises(ConfigError, match="concurrency"):
+        load_endpoints_file(zero)
