@@ -27,9 +27,12 @@ def export_panel(store: RunStore, run_id: str, candidate_ids: list[str], label: 
     else:
         target = st.text_input("Path of the Git repository (holds prompt_templates/)", key="export_repo")
     branch_mode = st.radio("Commit on", BRANCH_MODES, key="export_branch_mode")
+    allow_degenerate = st.checkbox("Export even if its answers collapse to one label (written into the evidence)",
+                                   key="export_degenerate")
     if st.button("Prepare export", key="prepare_export", disabled=not target):
         try:
-            st.session_state["prepared_export"] = prepare_export(store, run_id, export_id, repo=Path(target), expected=expected)
+            st.session_state["prepared_export"] = prepare_export(store, run_id, export_id, repo=Path(target), expected=expected,
+                                                                 allow_degenerate=allow_degenerate)
         except WorkbenchError as exc:
             st.error(str(exc))
     prepared = st.session_state.get("prepared_export")

@@ -7,18 +7,24 @@ not read back from the code under test.
 from __future__ import annotations
 
 import json
+import subprocess
 from collections import Counter
+from pathlib import Path
 
 import pytest
+import yaml
 
 from optimizer.analysis.references import (
     Reference, annotate_leaderboard, best_constant_answer, collapsed_fields, leaderboard_with_references, majority_answer,
     task_dataset, trivial_references, verdict,
 )
+from optimizer.errors import ExportError
 from optimizer.evaluate.store import EvaluationRow, RunStore
+from optimizer.export.git import prepare_export
 from optimizer.tasks.balanced import balanced_accuracy_contributions, macro_f1_contributions
 from optimizer.tasks.spec import load_task
 
+ROOT = Path(__file__).resolve().parent.parent
 EXPECTED = ["a", "a", "a", "a", "a", "a", "b", "b", "c", "c"]
 PREDICTED = ["a", "a", "a", "a", "a", "b", "b", "a", "a", "c"]
 
@@ -105,24 +111,29 @@ def test_verdict_needs_a_significant_paired_margin() -> None:
     assert "NOT above trivial" in verdict(same, [reference]).label()
 
 
-def _store_run(store: RunStore, task_name: str, answers: dict[str, list[dict]]) -> tuple[str, list]:
-    """A run stored the way the engine stores one, each candidate answering ``answers[candidate]``."""
+def _store_run(store: RunStore, task_name: str, answers: dict[str, list[dict]], *, run_id: str = "r1",
+               split: str = "validation") -> tuple[str, list]:
+    """A run stored the way the engine stores one, each candidate answering ``answers[candidate]``
+    on the first examples of ``split``."""
     from optimizer.evaluate.engine import WorkItem, score_row
+    from optimizer.prompts.templates import load_template
 
     task = load_task(task_name)
-    examples = task_dataset(task).validation[:20]
-    store.create_run(id="r1", task=task_name, strategy="grid", status="completed", config={"example_ids": [e.id for e in examples]},
+    examples = task_dataset(task).split(split)[:20]
+    config = {"example_ids": [e.id for e in examples], **({"split": split} if split != "validation" else {})}
+    store.create_run(id=run_id, task=task_name, strategy="grid", status="completed", config=config,
                      config_hash="x", dataset_path="golden", dataset_sha256="0" * 64, model_identity="m", server_url="u",
                      sampling={}, seed=0, n_candidates=len(answers), n_examples=len(examples))
-    store.add_candidates("r1", [(cid, {"c": cid}, {}) for cid in answers])
+    template = load_template(ROOT / "prompt_templates" / "k8s_log_analysis_v1.yaml").model_dump()
+    store.add_candidates(run_id, [(cid, {"c": cid}, template) for cid in answers])
     rows: list[EvaluationRow] = []
     for cid, records in answers.items():
         for example, record in zip(examples, records):
             content = "\n".join(f"{task.outputs[name].label}: {value}" for name, value in record.items())
             item = WorkItem(cid, None, example)  # type: ignore[arg-type]
             rows.append(score_row(task, item, {"content": content}, cached=False))
-    store.insert_evaluations("r1", rows)
-    return "r1", examples
+    store.insert_evaluations(run_id, rows)
+    return run_id, examples
 
 
 def test_leaderboard_shows_references_and_marks_parrots(store: RunStore) -> None:
@@ -154,3 +165,48 @@ def test_annotate_without_references_keeps_the_table() -> None:
     frame = pd.DataFrame({"candidate_id": ["c"], "example_id": ["e"], "overall": [0.5]})
     annotated = annotate_leaderboard(None, table, frame, [], {})
     assert list(annotated["candidate_id"]) == ["c"] and annotated.loc[0, "vs_trivial"] == "-"
+
+
+def _git_repo(path: Path) -> Path:
+    (path / "prompt_templates").mkdir(parents=True)
+    for arguments in (["init", "-q", "-b", "main"], ["config", "user.email", "ci@example.com"], ["config", "user.name", "CI"],
+                      ["commit", "-q", "--allow-empty", "-m", "initial"]):
+        subprocess.run(["git", "-C", str(path), *arguments], check=True, capture_output=True)
+    return path
+
+
+def test_export_refuses_a_collapsed_candidate_unless_confirmed(store: RunStore, tmp_path: Path) -> None:
+    examples = task_dataset(load_task("k8s_log_analysis")).validation[:20]
+    parrot = [{"root_cause": "No issue", "severity": "info", "action_required": "no"} for _ in examples]
+    run_id, _ = _store_run(store, "k8s_log_analysis", {"parrot": parrot})
+    repo = _git_repo(tmp_path / "repo")
+    with pytest.raises(ExportError, match="collapse.*severity=info 100%.*--allow-degenerate"):
+        prepare_export(store, run_id, "parrot", repo=repo)
+    prepared = prepare_export(store, run_id, "parrot", repo=repo, allow_degenerate=True)
+    evaluation = yaml.safe_load(prepared.text)["evaluation"]
+    assert evaluation["degenerate"]["confirmed_by_user"] is True
+    assert evaluation["degenerate"]["collapsed_fields"]["severity"] == {"value": "info", "share": 1.0}
+    assert evaluation["trivial_reference"]["above"] is False and evaluation["trivial_reference"]["n"] == 20
+    assert "DEGENERATE" in prepared.commit_body and "NOT above" in prepared.commit_body
+    assert "test" not in evaluation  # nothing was evaluated on the test split
+
+
+def test_export_reports_validation_and_test_apart(store: RunStore, tmp_path: Path) -> None:
+    task = load_task("k8s_log_analysis")
+    dataset = task_dataset(task)
+    validation, test = dataset.validation[:20], dataset.test[:20]
+    # right on validation, always "error"/"yes" on test: the two sections must not mix
+    run_id, _ = _store_run(store, "k8s_log_analysis", {"oracle": [dict(e.expected) for e in validation]})
+    wrong = [{"root_cause": "x", "severity": "error", "action_required": "yes"} for _ in test]
+    _store_run(store, "k8s_log_analysis", {"oracle": wrong}, run_id="t1", split="test")
+    repo = _git_repo(tmp_path / "repo")
+    evaluation = yaml.safe_load(prepare_export(store, run_id, "oracle", repo=repo).text)["evaluation"]
+    assert evaluation["split"] == "validation"
+    assert evaluation["trivial_reference"]["above"] is True
+    assert evaluation["test"]["run_id"] == "t1" and evaluation["test"]["examples"] == 20
+    scored = [task.score(e.expected, w, split="test")[1] for e, w in zip(test, wrong)]
+    assert evaluation["test"]["scores"]["overall"]["mean"] == pytest.approx(sum(scored) / 20, abs=1e-4)
+    assert evaluation["scores"]["overall"]["mean"] > evaluation["test"]["scores"]["overall"]["mean"]
+    # a test-split run is never the source of an export (it would choose on test)
+    with pytest.raises(ExportError, match="test split"):
+        prepare_export(store, "t1", "oracle", repo=repo)
