@@ -11,16 +11,20 @@ import time
 
 import pytest
 
-from optimizer.background import process_alive
+from optimizer.app.background import process_alive
 from optimizer.errors import ServerError
-from optimizer.llama_server import (
+from optimizer.serving.llama_server import (
     LLAMA_CPP_PYTHON_VERSION, bundled_model_path, ensure_llama_server, server_binary_path, start_server, toolchain_missing,
 )
-from optimizer.llm_client import LLMClient
+from optimizer.serving.client import LLMClient
 
 from conftest import ROOT
 
 pytestmark = pytest.mark.real_llm
+needs_pyserver = pytest.mark.skipif(
+    __import__("importlib").util.find_spec("llama_cpp") is None,
+    reason="the optional Python server is not installed (pip install -e '.[pyserver]')",
+)
 
 
 def test_bundled_model_is_the_smollm2_gguf() -> None:
@@ -44,6 +48,7 @@ def test_missing_toolchain_is_named(monkeypatch, tmp_path) -> None:
         ensure_llama_server()
 
 
+@needs_pyserver
 def test_python_server_fallback_serves_one_request_at_a_time() -> None:
     notes: list[str] = []
     server = start_server(prefer_native=False, on_line=notes.append)
@@ -63,6 +68,7 @@ def test_python_server_fallback_serves_one_request_at_a_time() -> None:
         server.stop()
 
 
+@needs_pyserver
 def test_native_unavailable_falls_back_and_says_so(monkeypatch, tmp_path) -> None:
     monkeypatch.setenv("WORKBENCH_CACHE_DIR", str(tmp_path / "empty-cache"))
     monkeypatch.setenv("PATH", str(tmp_path))  # no cmake, no compiler
@@ -76,7 +82,7 @@ def test_native_unavailable_falls_back_and_says_so(monkeypatch, tmp_path) -> Non
 
 
 def test_killed_parent_leaves_no_orphan_server() -> None:
-    code = "from optimizer.llama_server import start_server; s = start_server(slots=1); print(s.process.pid, flush=True); import time; time.sleep(120)"
+    code = "from optimizer.serving.llama_server import start_server; s = start_server(slots=1); print(s.process.pid, flush=True); import time; time.sleep(120)"
     parent = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True, cwd=ROOT)
     server_pid = int(parent.stdout.readline())
     os.kill(parent.pid, signal.SIGKILL)
