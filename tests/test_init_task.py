@@ -1,0 +1,96 @@
+"""Bring your own task: inference from a JSONL file, the written files, validation and errors."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from pathlib import Path
+
+import pytest
+
+from optimizer.errors import DatasetError, WorkbenchError
+from optimizer.tasks.init import infer_task, propose_metric
+
+from conftest import run_cli
+
+REVIEWS = [
+    ("I loved this phone, the battery lasts two days.", "positive"), ("Screen cracked after a week. Terrible.", "negative"),
+    ("It is a phone. It makes calls.", "neutral"), ("Best purchase this year, fast and light.", "positive"),
+    ("Support never answered my emails.", "negative"), ("Arrived on time; nothing special.", "neutral"),
+    ("Camera is superb and the price fair.", "positive"), ("Battery died in a day, very disappointed.", "negative"),
+    ("Does what it says.", "neutral"), ("Wonderful sound, great value.", "positive"), ("Broke on day two.", "negative"),
+    ("Average phone for an average price.", "neutral"),
+]
+
+
+def write_reviews(path: Path) -> Path:
+    path.write_text("".join(json.dumps({"text": text, "label": label}) + "\n" for text, label in REVIEWS))
+    return path
+
+
+def test_metrics_are_proposed_from_the_values() -> None:
+    labels = propose_metric("sentiment", ["pos", "neg", "pos", "neu", "neg", "pos"])
+    assert labels.metric == "exact_match" and labels.choices == ["neg", "neu", "pos"]
+    text = propose_metric("summary", [f"a different summary number {n}" for n in range(8)])
+    assert text.metric == "token_f1" and text.choices is None
+    objects = propose_metric("entities", [{"name": "x"}, [1, 2], {"k": 1}])
+    assert objects.metric == "json_valid" and objects.kind == "json"
+
+
+def test_golden_format_and_flat_records_are_both_understood() -> None:
+    golden = '{"id": "a", "split": "train", "question": "2+2?", "expected": {"answer": "4", "work": {"steps": 1}}}\n' \
+             '{"id": "b", "question": "3+3?", "expected": {"answer": "6", "work": {"steps": 2}}}\n'
+    draft = infer_task("math", golden, "math.jsonl")
+    assert draft.inputs == ["question"] and [p.name for p in draft.outputs] == ["answer", "work"]
+    assert draft.parser_style == "json" and draft.records[0]["split"] == "train"
+    flat = infer_task("flat", '{"q": "x", "target": "y"}\n{"q": "z", "target": "w"}\n', "flat.jsonl")
+    assert flat.inputs == ["q"] and flat.outputs[0].name == "target" and flat.records[1]["id"] == "flat-0002"
+
+
+@pytest.mark.parametrize(("text", "message"), [
+    ('{"text": "a", "label": "x"}\n{"text": "b"}\n', "flat.jsonl:2: output field 'label' is missing"),
+    ('{"text": "a", "label": "x"}\n{"label": "y"}\n', "flat.jsonl:2: input field 'text' is missing (line 1 has it)"),
+    ('{"text": "a", "label": "x"}\nnot json\n', "flat.jsonl:2: not valid JSON"),
+    ('{"text": "a"}\n', "flat.jsonl:1: no output field"),
+    ('{"text": "a", "label": "x", "split": "bogus"}\n', "flat.jsonl:1: field 'split' must be one of train, validation"),
+    ('{"id": "1", "text": "a", "label": "x"}\n{"id": "1", "text": "b", "label": "y"}\n', "flat.jsonl:2: field 'id': duplicate '1'"),
+    ('{"my text": "a", "label": "x"}\n', "flat.jsonl:1: field 'my text' is not usable in a template"),
+])
+def test_errors_name_the_line_and_the_field(text: str, message: str) -> None:
+    with pytest.raises(DatasetError) as caught:
+        infer_task("flat", text, "flat.jsonl")
+    assert str(caught.value).startswith(message), str(caught.value)
+
+
+def test_cli_init_task_writes_validated_files_that_a_run_uses(workspace: Path, tmp_path: Path, fake_client) -> None:
+    from optimizer.evaluate.runner import RunRequest, plan_run, run_plan
+    from optimizer.evaluate.store import RunStore
+
+    dataset = write_reviews(tmp_path / "my.jsonl")
+    result = run_cli("init-task", "reviews", "--dataset", str(dataset), "--prompt-text", "Classify the sentiment of this product review.")
+    assert result.returncode == 0, result.stderr
+    assert "output label: exact_match (3 distinct short values: a label set)" in result.stdout
+    assert "12 examples from" in result.stdout and "(3 train, 7 validation, 2 test)" in result.stdout
+    assert "validated: 6 candidates" in result.stdout or "validated: 12 candidates" in result.stdout
+    baseline = (workspace / "prompt_templates/reviews_v1.yaml").read_text()
+    assert "Classify the sentiment of this product review." in baseline and "Label: <one of negative, neutral, positive>" in baseline
+    # The new task runs like any other.
+    plan = plan_run(RunRequest(task="reviews", strategy="grid", max_candidates=2))
+    assert plan.baseline_id is not None and len(plan.examples) >= 1
+    with RunStore(tmp_path / "s.sqlite") as store:
+        run_id = asyncio.run(run_plan(store, plan, fake_client))
+        assert store.count_evaluations(run_id) == len(plan.templates) * len(plan.examples)
+    again = run_cli("init-task", "reviews", "--dataset", str(dataset))
+    assert again.returncode == 2 and "already exists; choose another task name" in again.stderr
+
+
+def test_a_failed_validation_leaves_nothing_behind(workspace: Path, tmp_path: Path) -> None:
+    from optimizer.search.starter import create_task
+
+    dataset = write_reviews(tmp_path / "my.jsonl")
+    with pytest.raises(WorkbenchError, match="variable 'body' is not a field of the dataset"):
+        create_task("reviews", dataset, prompt="Review: {{ body }}")
+    assert not (workspace / "prompt_templates/tasks/reviews.yaml").exists()
+    assert not (workspace / "golden/reviews.jsonl").exists()
+    bad = run_cli("init-task", "reviews", "--dataset", str(tmp_path / "missing.jsonl"))
+    assert bad.returncode == 2 and "missing.jsonl: dataset not found" in bad.stderr
