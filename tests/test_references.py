@@ -210,3 +210,74 @@ def test_export_reports_validation_and_test_apart(store: RunStore, tmp_path: Pat
     # a test-split run is never the source of an export (it would choose on test)
     with pytest.raises(ExportError, match="test split"):
         prepare_export(store, "t1", "oracle", repo=repo)
+
+
+def test_run_and_compare_pages_draw_references_and_flags() -> None:
+    from conftest import open_page
+    from optimizer.config.paths import default_store_path
+
+    examples = task_dataset(load_task("k8s_log_analysis")).validation[:20]
+    with RunStore(default_store_path()) as store:
+        _store_run(store, "k8s_log_analysis", {
+            "oracle": [dict(e.expected) for e in examples],
+            "parrot": [{"root_cause": "No issue", "severity": "info", "action_required": "no"} for _ in examples],
+        })
+    compare = open_page("pages/compare.py")
+    assert compare.multiselect(key="compare_candidates::r1").value == ["oracle", "parrot"]
+    warnings = [element.value for element in compare.warning]
+    assert any("parrot is degenerate" in text and "severity=info 100%" in text for text in warnings)
+    captions = [element.value for element in compare.caption]
+    assert any(text.startswith("#1 oracle vs the trivial references: above trivial") for text in captions)
+    assert any(text.startswith("#2 parrot vs the trivial references: NOT above trivial") for text in captions)
+    board = next(frame.value for frame in compare.dataframe if "is_reference" in frame.value)  # the whole-run board
+    assert {"ref: majority label", "ref: best constant"} <= set(board["candidate_id"])
+    assert board.set_index("candidate_id").loc["parrot", "collapsed"].startswith("severity=info 100%")
+
+    run_page = open_page("pages/run.py")
+    shown = next(frame.value for frame in run_page.dataframe if "candidate_id" in frame.value and "vs_trivial" in frame.value)
+    assert list(shown["candidate_id"][-2:]) == ["ref: majority label", "ref: best constant"]
+    assert not [element for element in run_page.warning if "trivial" in element.value]  # the oracle is above them
+
+
+def test_a_right_answer_is_not_a_failure_on_a_balanced_field(store: RunStore) -> None:
+    """Per-example scores on a balanced field are class weights, not 1.0: "failure" compares with
+    what the expected answer itself scores."""
+    from optimizer.analysis.compare import example_table, load_run_data
+    from optimizer.analysis.references import perfect_scores
+
+    examples = task_dataset(load_task("k8s_log_analysis")).validation[:20]
+    answers = [dict(e.expected) for e in examples]
+    answers[3] = {**answers[3], "severity": "critical" if answers[3]["severity"] != "critical" else "info"}
+    run_id, _ = _store_run(store, "k8s_log_analysis", {"almost": answers, "oracle": [dict(e.expected) for e in examples]})
+    data = load_run_data(store, run_id)
+    ids = [e.id for e in examples]
+    table = example_table(data, ["almost", "oracle"], {e.id: e.expected for e in examples}, perfect_scores(store, run_id, ids))
+    assert table.loc[table["any_failure"], "example_id"].tolist() == [examples[3].id]
+
+
+def test_macro_f1_field_is_scored_per_candidate_over_its_examples(store: RunStore, tmp_path: Path) -> None:
+    """A task field declared ``macro_f1`` reads as macro-F1 in every frame (leaderboard, Compare, export)."""
+    from optimizer.evaluate.leaderboard import evaluations_frame, leaderboard
+
+    spec = yaml.safe_load((ROOT / "prompt_templates/tasks/k8s_log_analysis.yaml").read_text())
+    spec["outputs"]["severity"]["metric"] = "macro_f1"
+    spec["dataset"] = str(ROOT / "golden/k8s_log_analysis.jsonl")
+    task_file = tmp_path / "k8s_macro.yaml"
+    task_file.write_text(yaml.safe_dump(spec))
+    examples = task_dataset(load_task("k8s_log_analysis")).validation[:20]
+    guesses = ["info" if i % 3 else "error" for i in range(20)]
+    answers = [{**e.expected, "severity": guess} for e, guess in zip(examples, guesses)]
+    run_id, _ = _store_run(store, str(task_file), {"guess": answers})
+    truth = [e.expected["severity"] for e in examples]
+    classes = set(truth) | set(guesses)
+
+    def f1(label: str) -> float:
+        tp = sum(t == g == label for t, g in zip(truth, guesses))
+        return 2 * tp / (truth.count(label) + guesses.count(label))
+
+    macro = sum(f1(label) for label in classes) / len(classes)
+    frame = evaluations_frame(store, run_id)
+    assert frame["score_severity"].mean() == pytest.approx(macro)
+    row = leaderboard(store, run_id, frame).iloc[0]
+    expected_overall = (0.2 * row["score_root_cause"] + 0.4 * macro + 0.4 * row["score_action_required"])
+    assert row["overall"] == pytest.approx(expected_overall)

@@ -234,7 +234,7 @@ def annotate_leaderboard(task: TaskSpec | None, table: pd.DataFrame, frame: pd.D
     table["collapsed"] = collapsed
     table["is_reference"] = False
     if "rank" in table:
-        table["rank"] = table["rank"].astype(object)
+        table["rank"] = table["rank"].astype(str)  # reference rows rank "ref"
     scored_ids = sorted(set(frame["example_id"])) if not frame.empty else None
     rows = []
     for reference in references:
@@ -282,3 +282,31 @@ def candidate_collapse(store: RunStore, run_id: str, candidate_id: str) -> dict[
     mine = frame[frame["candidate_id"] == candidate_id]
     parsed = [json.loads(text) if isinstance(text, str) and text else {} for text in mine["parsed_json"]]
     return collapsed_fields(task, parsed, [expected.get(i, {}) for i in mine["example_id"]])
+
+
+def perfect_scores(store: RunStore, run_id: str, example_ids: Sequence[str]) -> dict[str, float]:
+    """Per example, the overall the expected answer itself scores (1.0, or a class weight on a
+    balanced field), so "this example is right" stays checkable per row."""
+    run = store.get_run(run_id)
+    try:
+        task = load_task(run.task)
+        by_id = {example.id: example for example in task_dataset(task).examples}
+    except WorkbenchError:
+        return {}
+    return {
+        example_id: task.score(by_id[example_id].expected, by_id[example_id].expected, split=by_id[example_id].split)[1]
+        for example_id in example_ids if example_id in by_id
+    }
+
+
+FLAG_COLUMNS = ["vs_trivial", "above_trivial", "collapsed", "is_reference"]
+
+
+def merge_flags(board: pd.DataFrame, annotated: pd.DataFrame) -> pd.DataFrame:
+    """``board`` (any per-candidate table) with the flag columns of ``annotated`` and its reference rows."""
+    flags = annotated[["candidate_id", *FLAG_COLUMNS]]
+    merged = board.drop(columns=[c for c in FLAG_COLUMNS if c in board]).merge(flags, on="candidate_id", how="left")
+    if "rank" in merged:
+        merged["rank"] = merged["rank"].astype(str)
+    references = annotated[annotated["is_reference"]]
+    return pd.concat([merged, references[[c for c in references.columns if c in merged.columns]]], ignore_index=True)
