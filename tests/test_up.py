@@ -15,12 +15,11 @@ import pytest
 from conftest import ROOT
 from test_browser_e2e import free_port
 
-pytestmark = pytest.mark.real_llm
 
-
+@pytest.mark.real_llm
 def test_up_serves_ui_and_model_then_stops_both(isolated_state) -> None:
     port = free_port()
-    process = subprocess.Popen([sys.executable, "-m", "optimizer.cli", "up", "--no-smoke", "--port", str(port)],
+    process = subprocess.Popen([sys.executable, "-m", "optimizer.app.cli", "up", "--no-smoke", "--port", str(port)],
                                cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
                                env={**os.environ, "PYTHONUNBUFFERED": "1"})
     state_path = isolated_state / "model-server.json"
@@ -45,9 +44,10 @@ def test_up_serves_ui_and_model_then_stops_both(isolated_state) -> None:
         httpx.get(state["url"] + "/health", timeout=2)
 
 
+@pytest.mark.real_llm
 def test_model_serve_prints_url_and_stops_on_ctrl_c(isolated_state) -> None:
     port = free_port()
-    process = subprocess.Popen([sys.executable, "-m", "optimizer.cli", "model", "serve", "--port", str(port), "--slots", "2"],
+    process = subprocess.Popen([sys.executable, "-m", "optimizer.app.cli", "model", "serve", "--port", str(port), "--slots", "2"],
                                cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
                                env={**os.environ, "PYTHONUNBUFFERED": "1"})
     try:
@@ -64,3 +64,82 @@ def test_model_serve_prints_url_and_stops_on_ctrl_c(isolated_state) -> None:
     assert process.returncode == 0 and "model server stopped" in rest
     with pytest.raises(httpx.HTTPError):
         httpx.get(f"http://127.0.0.1:{port}/health", timeout=2)
+
+
+def children_of(pid: int) -> list[int]:
+    found = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat") as handle:
+                    if int(handle.read().rsplit(") ", 1)[1].split()[1]) == pid:
+                        found.append(int(entry))
+            except (OSError, IndexError, ValueError):
+                continue
+    return found
+
+
+def alive(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat") as handle:
+            return handle.read().rsplit(") ", 1)[1][0] != "Z"
+    except OSError:
+        return False
+
+
+def test_ui_comes_first_smoke_runs_behind_it_and_sigterm_stops_streamlit(isolated_state) -> None:
+    from fake_openai import FakeLLM
+
+    from conftest import GOLDEN_K8S
+
+    port = free_port()
+    slow = FakeLLM(GOLDEN_K8S, delay_s=4.0)  # the smoke check's one call takes 4 s
+    smoke_file = isolated_state / "smoke-check.json"
+    with slow.serve() as llm_url:
+        process = subprocess.Popen([sys.executable, "-m", "optimizer.app.cli", "up", "--url", llm_url, "--port", str(port)],
+                                   cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                                   env={**os.environ, "PYTHONUNBUFFERED": "1"})
+        try:
+            deadline = time.monotonic() + 90
+            ui_up = False
+            while time.monotonic() < deadline and not ui_up:
+                try:
+                    ui_up = httpx.get(f"http://127.0.0.1:{port}/_stcore/health", timeout=1).status_code == 200
+                except httpx.HTTPError:
+                    time.sleep(0.2)
+            assert ui_up, "the UI never answered"
+            state_when_ui_up = json.loads(smoke_file.read_text()) if smoke_file.exists() else None
+            while time.monotonic() < deadline and json.loads(smoke_file.read_text())["level"] == "running":
+                time.sleep(0.3)
+            finished = json.loads(smoke_file.read_text())
+            streamlit_pids = children_of(process.pid)
+            assert streamlit_pids and all(alive(pid) for pid in streamlit_pids)
+        finally:
+            process.send_signal(signal.SIGTERM)
+            output, _ = process.communicate(timeout=30)
+    assert state_when_ui_up is None or state_when_ui_up["level"] == "running"  # the UI did not wait for it
+    assert finished["level"] == "ok" and finished["text"].startswith("smoke check passed")
+    assert "parsed" in finished["detail"]
+    body = slow.calls[0]
+    assert body["response_format"]["type"] == "json_schema"  # the candidate is held to parseable JSON
+    assert "workbench stopped" in output
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and any(alive(pid) for pid in streamlit_pids):
+        time.sleep(0.2)
+    assert not any(alive(pid) for pid in streamlit_pids), "streamlit outlived workbench up"
+    with pytest.raises(httpx.HTTPError):
+        httpx.get(f"http://127.0.0.1:{port}/_stcore/health", timeout=2)
+    assert not smoke_file.exists()
+
+
+def test_sidebar_shows_the_smoke_check_result(isolated_state) -> None:
+    from streamlit.testing.v1 import AppTest
+
+    isolated_state.mkdir(parents=True, exist_ok=True)
+    (isolated_state / "smoke-check.json").write_text(json.dumps(
+        {"level": "problem", "text": "smoke check: the answer did not parse", "detail": "no Severity line: hello"}))
+    app = AppTest.from_file(str(ROOT / "app.py"), default_timeout=90)
+    app.run()  # the first page; the sidebar is drawn by app.py for every page
+    assert not app.exception, app.exception
+    assert [box.value for box in app.sidebar.warning] == ["smoke check: the answer did not parse"]
+    assert "no Severity line: hello" in [caption.value for caption in app.sidebar.caption]
