@@ -19,11 +19,11 @@ import gradio as gr
 
 from optimizer.agent.config import named_config
 from optimizer.agent.loop import AgentRun
-from optimizer.agent.scenarios import load_scenario, load_scenarios
+from optimizer.agent.scenarios import load_scenario, load_scenarios, neutral_choices
 from optimizer.agent.trace import format_answer, format_step
-from optimizer.endpoint import current_server_url
+from optimizer.serving.endpoint import current_server_url
 from optimizer.errors import WorkbenchError
-from optimizer.llm_client import LLMClient
+from optimizer.serving.client import LLMClient
 
 ChatMessages = list[dict[str, Any]]
 
@@ -72,7 +72,7 @@ def _jsonable(value: Any) -> Any:
 
 def build_demo(url: str | None = None) -> gr.Blocks:
     scenarios = load_scenarios()
-    choices = [(f"{scenario.id}: {scenario.title}", scenario.id) for scenario in scenarios]
+    choices = neutral_choices(scenarios)  # labels that do not name the root cause
 
     async def investigate(scenario_id: str, question: str, config_name: str) -> AsyncIterator[ChatMessages]:
         scenario = load_scenario(scenario_id)
@@ -111,11 +111,12 @@ def build_demo(url: str | None = None) -> gr.Blocks:
         gr.Markdown("# Prompt Workbench playground")
         with gr.Tab("Kubernetes agent"):
             with gr.Row():
-                scenario = gr.Dropdown(choices=choices, value=scenarios[0].id, label="Scenario (a simulated cluster)")
+                scenario = gr.Dropdown(choices=choices, value=choices[0][1], label="Scenario (a simulated cluster)")
                 config = gr.Radio(["optimized", "baseline"], value="optimized", label="Configuration")
-            question = gr.Textbox(label="Question", placeholder="Leave empty to ask the scenario's own question")
-            chat = gr.Chatbot(label="Investigation", height=560)
-            run_button = gr.Button("Investigate", variant="primary")
+            with gr.Row(equal_height=True):
+                question = gr.Textbox(label="Question", placeholder="Leave empty to ask the scenario's own question", scale=5)
+                run_button = gr.Button("Investigate", variant="primary", scale=1)  # above the chat: visible without scrolling
+            chat = gr.Chatbot(label="Investigation", height=520)
             run_button.click(investigate, inputs=[scenario, question, config], outputs=chat, api_name="investigate")
             question.submit(investigate, inputs=[scenario, question, config], outputs=chat, api_name=False)
         with gr.Tab("Micro parser"):

@@ -24,8 +24,8 @@ from fake_openai import FakeLLM  # noqa: E402
 from optimizer.agent.config import CHANGES, named_config  # noqa: E402
 from optimizer.agent.harness import default_concurrency, format_table, run_ab, save_report, select_scenarios  # noqa: E402
 from optimizer.agent.scenarios import load_scenarios  # noqa: E402
-from optimizer.endpoint import open_endpoint  # noqa: E402
-from optimizer.llm_client import LLMClient  # noqa: E402
+from optimizer.serving.endpoint import open_endpoint  # noqa: E402
+from optimizer.serving.client import LLMClient  # noqa: E402
 
 
 async def bench(client: LLMClient, count: int | None, ablations: bool, concurrency: int | None) -> None:

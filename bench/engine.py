@@ -24,12 +24,12 @@ sys.path.insert(0, str(ROOT / "tests"))
 
 from fake_openai import FakeLLM  # noqa: E402
 
-from optimizer.engine import sampling_params  # noqa: E402
-from optimizer.llama_server import DEFAULT_SLOTS, start_server  # noqa: E402
-from optimizer.llm_client import LLMClient  # noqa: E402
-from optimizer.runner import RunRequest, plan_run, run_plan  # noqa: E402
-from optimizer.store import RunStore  # noqa: E402
-from optimizer.templates import render_messages  # noqa: E402
+from optimizer.evaluate.engine import sampling_params  # noqa: E402
+from optimizer.serving.llama_server import DEFAULT_SLOTS, start_server  # noqa: E402
+from optimizer.serving.client import LLMClient  # noqa: E402
+from optimizer.evaluate.runner import RunRequest, plan_run, run_plan  # noqa: E402
+from optimizer.evaluate.store import RunStore  # noqa: E402
+from optimizer.prompts.templates import render_messages  # noqa: E402
 
 GOLDEN = Path(__import__("os").environ.get("WORKBENCH_ROOT", ROOT)) / "golden" / "k8s_log_analysis.jsonl"
 

@@ -28,7 +28,7 @@ from optimizer.intents.evaluation import Evaluation, golden_examples  # noqa: E4
 from optimizer.intents.pipeline import ParserConfig  # noqa: E402
 from optimizer.intents.routing import RouterConfig  # noqa: E402
 from optimizer.intents.session import Backend, evaluate_parser_at, evaluate_router_at  # noqa: E402
-from optimizer.llama_server import start_server  # noqa: E402
+from optimizer.serving.llama_server import start_server  # noqa: E402
 
 
 def verdict(ok: bool) -> str:

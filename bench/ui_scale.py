@@ -16,9 +16,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from optimizer.runner import RunRequest, create_run, plan_run  # noqa: E402
-from optimizer.llm_client import ServerInfo  # noqa: E402
-from optimizer.store import EvaluationRow, RunStore  # noqa: E402
+from optimizer.evaluate.runner import RunRequest, create_run, plan_run  # noqa: E402
+from optimizer.serving.client import ServerInfo  # noqa: E402
+from optimizer.evaluate.store import EvaluationRow, RunStore  # noqa: E402
 
 CANDIDATES, EXAMPLES = 324, 100
 SEVERITIES = ["info", "warning", "error", "critical"]
@@ -57,9 +57,9 @@ def timed(label: str, function) -> float:
 def main() -> None:
     from streamlit.testing.v1 import AppTest
 
-    from optimizer.background import run_state
-    from optimizer.compare import default_selection, example_table, factor_effects, field_intervals, leaderboard_with_factors, load_run_data
-    from optimizer.leaderboard import leaderboard
+    from optimizer.app.background import run_state
+    from optimizer.analysis.compare import default_selection, example_table, factor_effects, field_intervals, leaderboard_with_factors, load_run_data
+    from optimizer.evaluate.leaderboard import leaderboard
 
     with tempfile.TemporaryDirectory() as home:
         os.environ["WORKBENCH_HOME"] = home

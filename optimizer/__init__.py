@@ -4,7 +4,7 @@ The runtime side that production code uses is re-exported here:
 ``load_prompt(task, version="latest")`` and ``render(prompt, **inputs)``.
 """
 
-from .export import load_prompt
-from .templates import PromptTemplate, render
+from optimizer.prompts.versions import load_prompt
+from optimizer.prompts.templates import PromptTemplate, render
 
 __all__ = ["PromptTemplate", "load_prompt", "render"]

@@ -1,11 +1,33 @@
-"""The one exception tree of the workbench.
+"""The one exception tree of the workbench, and the one adapter from errors to exit codes.
 
 Every error a user can cause or meet (bad YAML, a dataset line that is not JSON, a template
 variable the dataset lacks, a server that does not answer) is a ``WorkbenchError`` whose message
-is one line naming the file, line or field, so the CLI and the UI can show it as is.
+is one line naming the file, line or field, so the CLI and the UI can show it as is::
+
+    WorkbenchError
+    ├── ConfigError            task spec, search space, settings, unknown plugin name
+    ├── DatasetError           golden dataset file or line
+    ├── TemplateError          prompt template load or render
+    │   └── MissingVariablesError
+    ├── ServerError            model server build, start, reach
+    │   ├── ServerUnavailableError   down after every retry (pauses a run)
+    │   ├── RequestRejectedError     4xx for this request
+    │   └── MalformedResponseError   an answer that is not OpenAI-shaped
+    ├── StoreError             run store
+    ├── RunPaused              a run stopped with its state saved (exit 3)
+    └── ExportError            export target, path or Git operation
+
+``exit_on_error`` turns them into ``error: ...`` on stderr and exit 2 (``paused: ...`` and 3).
 """
 
 from __future__ import annotations
+
+import functools
+import sys
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+F = TypeVar("F", bound=Callable[..., Any])
 
 
 class WorkbenchError(Exception):
@@ -26,10 +48,6 @@ class TemplateError(WorkbenchError):
 
 class MissingVariablesError(TemplateError):
     """A template uses a variable that an example (or the caller) does not provide."""
-
-
-class ParseError(WorkbenchError):
-    """A model output could not be parsed into the task's output fields."""
 
 
 class ServerError(WorkbenchError):
@@ -62,3 +80,20 @@ class RunPaused(WorkbenchError):
 
 class ExportError(WorkbenchError):
     """An export target, path or Git operation was refused or failed."""
+
+
+def exit_on_error(function: F) -> F:
+    """Wrap a command: a ``WorkbenchError`` prints one line on stderr and exits 2 (3 when paused)."""
+
+    @functools.wraps(function)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return function(*args, **kwargs)
+        except RunPaused as exc:
+            print(f"paused: {exc}", file=sys.stderr, flush=True)
+            sys.exit(3)
+        except WorkbenchError as exc:
+            print(f"error: {exc}", file=sys.stderr, flush=True)
+            sys.exit(2)
+
+    return wrapper  # type: ignore[return-value]

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import streamlit as st
 
-from optimizer.paths import default_store_path
-from optimizer.store import RunStore
+from optimizer.config.paths import default_store_path
+from optimizer.evaluate.store import RunStore
 
 
 @st.cache_resource

@@ -5,18 +5,20 @@ from __future__ import annotations
 
 import streamlit as st
 
-from optimizer.charts import factor_effect_chart, metric_bars, pareto_chart
-from optimizer.compare import (
+from optimizer.analysis.charts import factor_effect_chart, metric_bars, pareto_chart
+from optimizer.analysis.compare import (
     EXAMPLE_FILTERS, candidate_label, default_selection, example_table, factor_effects, field_intervals,
-    filter_examples, leaderboard_with_factors, load_run_data, paired_against, pareto_front, rendered_prompt,
+    filter_examples, leaderboard_with_factors, load_run_data, output_columns, paired_against, pareto_front, rendered_prompt,
 )
-from optimizer.diffing import word_diff_html
+from optimizer.analysis.diffing import prompt_diff_html
+from optimizer.analysis.references import leaderboard_with_references, merge_flags, perfect_scores
 from optimizer.errors import WorkbenchError
-from optimizer.git_export import commit_export, prepare_export
-from optimizer.paths import repo_root
-from optimizer.runner import load_task_dataset
-from optimizer.task import load_task
+from optimizer.evaluate.reviews import reviews_version, run_reviews
+from optimizer.evaluate.runner import load_task_dataset
+from optimizer.tasks.spec import load_task
 from pages.common import get_store
+from pages.export_panel import export_panel
+from pages.review_panel import review_panel
 
 st.title("Compare")
 store = get_store()
@@ -31,11 +33,11 @@ run_id = st.selectbox("Run", run_ids, index=run_ids.index(st.session_state["acti
 
 
 @st.cache_data(show_spinner="Loading run...", max_entries=4)
-def cached_run_data(run_id: str, evaluations: int):
+def cached_run_data(run_id: str, evaluations: int, reviews: tuple):
     return load_run_data(get_store(), run_id)
 
 
-data = cached_run_data(run_id, store.count_evaluations(run_id))
+data = cached_run_data(run_id, store.count_evaluations(run_id), reviews_version(store))
 if data.evaluations.empty:
     st.info("This run has no evaluations yet.")
     st.stop()
@@ -48,6 +50,8 @@ except WorkbenchError as exc:
     st.stop()
 examples = {example.id: example for example in dataset.examples}
 
+flags = leaderboard_with_references(store, run_id, data.evaluations)  # trivial references, verdicts, collapse flags
+flag_rows = flags.set_index("candidate_id")
 ids = list(data.leaderboard["candidate_id"])
 selected = st.multiselect("Candidates (2-4; the first is the reference)", ids, default=default_selection(data, 2),
                           format_func=lambda cid: candidate_label(data, cid), max_selections=4, key=f"compare_candidates::{run_id}")
@@ -64,24 +68,30 @@ for column, candidate_id in zip(st.columns(len(selected)), selected):
     with column:
         st.markdown(f"**{candidate_label(data, candidate_id)}**")
         st.caption(", ".join(f"{k}={v}" for k, v in data.factors.get(candidate_id, {}).items()))
-        if candidate_id == selected[0]:
-            st.code(system + "\n\n[user]\n" + user, language=None, wrap_lines=True)
-        else:
-            st.html(word_diff_html(reference_system + "\n\n[user]\n" + reference_user, system + "\n\n[user]\n" + user))
+        st.html(prompt_diff_html(reference_system + "\n\n[user]\n" + reference_user, system + "\n\n[user]\n" + user))
 
 st.subheader("Metrics")
 st.plotly_chart(metric_bars(field_intervals(data, selected)), key="metric_bars")
+for candidate_id in selected:
+    if flag_rows.loc[candidate_id, "collapsed"]:
+        st.warning(f"{candidate_label(data, candidate_id)} is degenerate: its answers collapse to {flag_rows.loc[candidate_id, 'collapsed']}")
+    st.caption(f"{candidate_label(data, candidate_id)} vs the trivial references: {flag_rows.loc[candidate_id, 'vs_trivial']}")
 for candidate_id in selected[1:]:
     comparison = paired_against(data, candidate_id, selected[0])
     st.markdown(f"**{candidate_label(data, candidate_id)}** vs **{candidate_label(data, selected[0])}**: {comparison.sentence()}")
 
 st.subheader("Per example")
 choice = st.radio("Show", list(EXAMPLE_FILTERS), horizontal=True, key="example_filter")
-table = example_table(data, selected, {example_id: example.expected for example_id, example in examples.items()})
-st.dataframe(filter_examples(table, choice), hide_index=True, width="stretch", key="example_table")
+reviews = run_reviews(store, run_id, selected)
+table = example_table(data, selected, {example_id: example.expected for example_id, example in examples.items()},
+                      perfect_scores(store, run_id, example_ids), human=reviews)
+shown_table = filter_examples(table, choice)
+st.dataframe(shown_table, hide_index=True, width="stretch", key="example_table", row_height=110,
+             column_config={column: st.column_config.TextColumn(width="large") for column in output_columns(table)})
+review_panel(store, data, selected, shown_table["example_id"].tolist(), reviews)
 
 st.subheader("Whole run")
-board = leaderboard_with_factors(data)
+board = merge_flags(leaderboard_with_factors(data), flags)
 dimensions = [column for column in board.columns if column in {k for factors in data.factors.values() for k in factors} and column != "baseline"]
 filters = st.columns(max(len(dimensions), 1))
 for column, dimension in zip(filters, dimensions):
@@ -98,31 +108,5 @@ st.plotly_chart(pareto_chart(data.leaderboard, cost, cost.replace("_", " ")), ke
 front = data.leaderboard[pareto_front(data.leaderboard.dropna(subset=[cost, "overall"]), cost).reindex(data.leaderboard.index, fill_value=False)]
 st.caption("Pareto front: " + ", ".join(front["candidate_id"]))
 
-st.subheader("Export a candidate")
-export_id = st.selectbox("Candidate to export", selected, format_func=lambda cid: candidate_label(data, cid), key="export_candidate")
-target = st.text_input("Target Git repository (holds prompt_templates/)", str(repo_root()), key="export_repo")
-new_branch = st.checkbox("Commit on a new branch prompts/<task>-v<N> for review", key="export_branch")
-if st.button("Prepare export", key="prepare_export"):
-    try:
-        st.session_state["prepared_export"] = prepare_export(
-            store, run_id, export_id, repo=__import__("pathlib").Path(target),
-            expected={example_id: example.expected for example_id, example in examples.items()},
-        )
-    except WorkbenchError as exc:
-        st.error(str(exc))
-prepared = st.session_state.get("prepared_export")
-if prepared is not None and prepared.template.evaluation["provenance"]["candidate_id"] == export_id:
-    st.markdown(f"`{prepared.relative_path}` · commit message: `{prepared.commit_subject}`")
-    st.code(prepared.git_diff, language="diff")
-    with st.expander("Review summary (Markdown)", expanded=True):
-        st.markdown(prepared.review_markdown)
-    st.download_button("Download review.md", prepared.review_markdown, file_name="review.md", key="download_review")
-    if st.button("Commit", type="primary", key="commit_export"):
-        try:
-            result = commit_export(prepared, new_branch=new_branch)
-            st.success(f"Committed {prepared.relative_path} on {result.branch} ({result.commit[:12]})")
-            if result.push_command:
-                st.code(result.push_command, language="bash")
-            del st.session_state["prepared_export"]
-        except WorkbenchError as exc:
-            st.error(str(exc))
+export_panel(store, run_id, selected, lambda cid: candidate_label(data, cid),
+             {example_id: example.expected for example_id, example in examples.items()})

@@ -7,7 +7,7 @@ from typing import Any
 
 import streamlit as st
 
-from optimizer.endpoint import current_server_url
+from optimizer.serving.endpoint import current_server_url
 from optimizer.errors import WorkbenchError
 from optimizer.intents.evaluation import SPLITS, Evaluation, golden_examples, side_by_side
 from optimizer.intents.pipeline import MODES, ParserConfig

@@ -5,13 +5,14 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from optimizer.background import effective_status, resume_background_run, run_log_tail, run_state, start_background_run
-from optimizer.endpoint import current_server_url
+from optimizer.app.background import call_health_lines, effective_status, resume_background_run, run_log_tail, run_state, start_background_run
+from optimizer.serving.endpoint import current_server_url
 from optimizer.errors import WorkbenchError
-from optimizer.leaderboard import leaderboard
-from optimizer.runner import RunRequest, describe_estimate, format_duration, plan_run
-from optimizer.strategies import STRATEGIES
-from optimizer.task import list_tasks
+from optimizer.analysis.references import leaderboard_with_references
+from optimizer.evaluate.leaderboard import live_leaderboard
+from optimizer.evaluate.runner import RunRequest, describe_estimate, format_duration, plan_run
+from optimizer import plugins
+from optimizer.tasks.spec import list_tasks
 from pages.common import get_store
 
 st.title("Run")
@@ -22,7 +23,7 @@ with st.form("new_run"):
     task_names = list_tasks()
     columns = st.columns(4)
     task_name = columns[0].selectbox("Task", task_names, index=task_names.index("k8s_log_analysis") if "k8s_log_analysis" in task_names else 0)
-    strategy = columns[1].selectbox("Strategy", sorted(STRATEGIES), index=sorted(STRATEGIES).index("random"))
+    strategy = columns[1].selectbox("Strategy", plugins.strategies.names(), index=plugins.strategies.names().index("random"))
     max_candidates = columns[2].number_input("Max candidates", 1, 10_000, 10)
     max_calls = columns[3].number_input("Max calls (0 = no cap)", 0, 1_000_000, 0)
     columns = st.columns(4)
@@ -76,19 +77,27 @@ selected = st.selectbox("Follow run", run_ids, index=run_ids.index(active) if ac
 @st.fragment(run_every=2.0)
 def live_view(run_id: str) -> None:
     state = run_state(store, run_id)
-    eta = f" · ETA {format_duration(state.eta_s)}" if state.eta_s else ""
-    st.progress(state.fraction, text=f"{state.status} · {state.done}/{state.run.total_evaluations} evaluations{eta}")
+    bar = st.empty()  # drawn below, once a click on Cancel has been taken into account
     if state.run.message:
         st.caption(state.run.message)
+    for line in call_health_lines(store, state):
+        st.caption(line)
     buttons = st.columns(3)
     if state.status == "running" and buttons[0].button("Cancel run", key=f"cancel::{run_id}"):
         store.request_cancel(run_id)
-        st.toast("cancel requested")
+        state = run_state(store, run_id)
     if state.status in ("paused", "cancelled", "interrupted") and buttons[0].button("Resume run", key=f"resume::{run_id}"):
         resume_background_run(run_id, store_path=store.path, url=current_server_url())
         st.toast("resuming")
-    table = leaderboard(store, run_id)
+    eta = f" · ETA {format_duration(state.eta_s)}" if state.eta_s else ""
+    bar.progress(state.fraction, text=f"{state.status} · {state.done}/{state.run.total_evaluations} evaluations{eta}")
+    if state.status in ("running", "cancelling..."):
+        table = live_leaderboard(store, run_id)  # one SQL aggregate while the run goes
+    else:
+        table = leaderboard_with_references(store, run_id)  # with the trivial references and the flags
     if "overall" in table:
+        if "is_reference" in table and table["is_reference"].any() and not table["above_trivial"].any():
+            st.warning("No candidate is significantly above the trivial references (rows 'ref: ...', computed from the labels).")
         shown = table.rename(columns=lambda column: column.removeprefix("score_"))
         st.dataframe(shown, hide_index=True, width="stretch", key=f"board::{run_id}::{state.done}")
     log = run_log_tail(run_id)

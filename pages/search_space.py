@@ -6,13 +6,11 @@ import pandas as pd
 import streamlit as st
 
 from optimizer.errors import WorkbenchError
-from optimizer.runner import describe_estimate, format_duration, load_task_dataset
-from optimizer.search_space import (
-    apply_variants_table, candidate_from_factors, parse_search_space, save_search_space, search_space_path,
-    search_space_yaml, variants_table,
-)
-from optimizer.task import list_tasks, load_task
-from optimizer.templates import render_messages
+from optimizer.evaluate.runner import describe_estimate, format_duration, load_task_dataset
+from optimizer.search.editing import SpaceDraft, error_excerpt
+from optimizer.search.space import candidate_from_factors, save_search_space, search_space_path
+from optimizer.tasks.spec import list_tasks, load_task
+from optimizer.prompts.templates import render_messages
 from pages.common import get_store
 
 st.title("Search space")
@@ -26,42 +24,40 @@ except WorkbenchError as exc:
     st.error(str(exc))
     st.stop()
 path = search_space_path(task)
-text_key = f"space_text::{task_name}"
-if text_key not in st.session_state:
-    st.session_state[text_key] = path.read_text(encoding="utf-8")
+shown_path = str(path.relative_to(path.parents[2]))
+# One draft per task is the only copy being edited; the table and the YAML editor both change it.
+draft_key, yaml_key = f"space_draft::{task_name}", f"yaml_editor::{task_name}"
+if draft_key not in st.session_state:
+    st.session_state[draft_key] = SpaceDraft.load(path, shown_path)
+draft: SpaceDraft = st.session_state[draft_key]
+if yaml_key not in st.session_state:
+    st.session_state[yaml_key] = draft.text
 
-st.caption(f"File: `{path.relative_to(path.parents[2])}`")
+st.caption(f"File: `{shown_path}`" + (" · unsaved changes" if draft.unsaved else ""))
 table_tab, yaml_tab = st.tabs(["Variants table", "Raw YAML"])
-space, problem = None, None
-try:
-    space = parse_search_space(st.session_state[text_key], str(path))
-except WorkbenchError as exc:
-    problem = str(exc)
+with table_tab:
+    if not draft.valid:
+        st.warning("The YAML has an error: the table shows the last valid version, read-only until it is fixed.")
+    # The table is drawn from fixed rows per revision, never from its own output, so an edit applies once.
+    edited = st.data_editor(pd.DataFrame(draft.table_rows), num_rows="dynamic", width="stretch",
+                            key=f"table_editor::{task_name}::{draft.table_revision}", disabled=not draft.valid,
+                            column_config={"text": st.column_config.TextColumn(width="large")})
+    if draft.apply_table(edited.to_dict("records")):
+        st.session_state[yaml_key] = draft.text  # the YAML editor shows the table's edit
 
 with yaml_tab:
-    edited_text = st.text_area("YAML", st.session_state[text_key], height=480, key=f"yaml_editor::{task_name}")
-    if edited_text != st.session_state[text_key]:
-        st.session_state[text_key] = edited_text
-        st.rerun()
+    editor_column, numbered_column = st.columns(2)
+    editor_column.text_area("YAML", key=yaml_key, height=520, on_change=lambda: draft.set_text(st.session_state[yaml_key]))
+    numbered_column.code(draft.text, language="yaml", line_numbers=True, height=520)
 
-with table_tab:
-    if space is None:
-        st.warning("Fix the YAML first; the table shows a valid search space only.")
-    else:
-        rows = pd.DataFrame(variants_table(space))
-        edited = st.data_editor(rows, num_rows="dynamic", width="stretch", key=f"table_editor::{task_name}",
-                                column_config={"text": st.column_config.TextColumn(width="large")})
-        if not edited.equals(rows):
-            try:
-                updated = apply_variants_table(space, edited.fillna("").to_dict("records"))
-                st.session_state[text_key] = search_space_yaml(updated)
-                st.rerun()
-            except WorkbenchError as exc:
-                st.error(str(exc))
-
-if problem:
-    st.error(problem)
-    st.stop()
+if draft.problem:
+    st.error(draft.problem)
+    excerpt = error_excerpt(draft.text, draft.problem, shown_path)
+    if excerpt:
+        st.code(excerpt, language=None)
+space = draft.last_valid
+if not draft.valid:
+    st.caption("Counts and preview below are from the last valid text.")
 
 store = get_store()
 columns = st.columns(4)
@@ -75,9 +71,10 @@ per_call = seconds_per_call or 0.6
 columns[3].metric("Estimated time (grid)", format_duration(calls * per_call),
                   help="From measured seconds per call" if seconds_per_call else "Default guess: nothing measured yet")
 
-if st.button("Save search space", type="primary", key="save_space"):
+if st.button("Save search space", type="primary", key="save_space", disabled=not draft.valid):
     try:
-        save_search_space(path, st.session_state[text_key])
+        save_search_space(path, draft.text)
+        draft.mark_saved()
         st.success(f"Saved {path.name}")
     except WorkbenchError as exc:
         st.error(str(exc))

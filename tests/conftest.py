@@ -15,8 +15,8 @@ sys.path.insert(0, str(ROOT / "tests"))
 
 from fake_openai import FakeLLM  # noqa: E402
 
-from optimizer.llm_client import LLMClient, RetryPolicy  # noqa: E402
-from optimizer.store import RunStore  # noqa: E402
+from optimizer.serving.client import LLMClient, RetryPolicy  # noqa: E402
+from optimizer.evaluate.store import RunStore  # noqa: E402
 
 FAST_RETRY = RetryPolicy(attempts=3, base_delay_s=0.01, max_delay_s=0.02)
 
@@ -50,7 +50,7 @@ def fake_client(fake_llm: FakeLLM) -> LLMClient:
 @pytest.fixture(scope="session")
 def real_server() -> Iterator[object]:
     """The real embedded llama.cpp server with the real SmolLM2-135M model (built once, cached)."""
-    from optimizer.llama_server import start_server
+    from optimizer.serving.llama_server import start_server
 
     server = start_server(slots=4, on_line=lambda line: print(line, file=sys.stderr))
     try:
@@ -63,7 +63,7 @@ def run_cli(*args: str, env: dict[str, str] | None = None, timeout: float = 300)
     import subprocess
 
     return subprocess.run(
-        [sys.executable, "-m", "optimizer.cli", *args],
+        [sys.executable, "-m", "optimizer.app.cli", *args],
         cwd=ROOT,
         capture_output=True,
         text=True,

@@ -12,10 +12,10 @@ from fake_openai import FakeLLM
 from optimizer.agent.config import baseline_config, named_config, optimized_config
 from optimizer.agent.harness import format_table, load_report, run_ab, save_report, select_scenarios, table_rows
 from optimizer.agent.scenarios import load_scenarios
-from optimizer.leaderboard import evaluations_frame, leaderboard
-from optimizer.llm_client import LLMClient
-from optimizer.runner import RunRequest, plan_run, run_plan
-from optimizer.store import RunStore
+from optimizer.evaluate.leaderboard import evaluations_frame, leaderboard
+from optimizer.serving.client import LLMClient
+from optimizer.evaluate.runner import RunRequest, plan_run, run_plan
+from optimizer.evaluate.store import RunStore
 
 from conftest import FAST_RETRY, ROOT, run_cli
 
@@ -98,7 +98,7 @@ def test_cli_agent_run_and_ab(tmp_path: Path) -> None:
 
 
 def test_the_agent_core_imports_no_ui() -> None:
-    code = ("import sys, optimizer.cli, optimizer.agent.commands, optimizer.agent.harness, optimizer.agent.executor; "
+    code = ("import sys, optimizer.app.cli, optimizer.agent.commands, optimizer.agent.harness, optimizer.agent.executor; "
             "assert 'streamlit' not in sys.modules and 'gradio' not in sys.modules")
     assert subprocess.run([sys.executable, "-c", code], cwd=ROOT).returncode == 0
     assert named_config("baseline").name == "baseline"

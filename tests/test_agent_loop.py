@@ -13,8 +13,8 @@ from optimizer.agent.protocol import find_placeholder, read_reply
 from optimizer.agent.scenarios import load_scenario
 from optimizer.agent.tools import ALL_TOOL_NAMES, ToolCall
 from optimizer.errors import ConfigError
-from optimizer.llm_client import LLMClient
-from optimizer.task import load_task
+from optimizer.serving.client import LLMClient
+from optimizer.tasks.spec import load_task
 
 from conftest import FAST_RETRY
 

@@ -37,8 +37,25 @@ def test_investigation_trace_step_by_step(fake_url: str) -> None:
     assert any(label.startswith("Step 2 · INSPECT · DESCRIBE pod web frontend-6c8b9d7f5-q2wlx") for label in labels)
     assert any("Fallback: keyword fallback" in warning.value for warning in at.warning)
     assert any("Raw model output" in markdown.value for markdown in at.markdown)
-    assert "image ghcr.io/acme/frontend:v2.31 cannot be pulled" in at.success[0].value
-    assert "answered by the fallback" in at.success[0].value
+    # The answer came from the deterministic fallback: shown as such, not as a green success.
+    assert not at.success
+    written = [warning.value for warning in at.warning if warning.value.startswith("Written by the deterministic fallback")]
+    assert written and "image ghcr.io/acme/frontend:v2.31 cannot be pulled" in written[0]
+
+
+def test_scenario_picker_does_not_give_the_answer_away(fake_url: str) -> None:
+    from optimizer.agent.scenarios import load_scenarios
+
+    at = open_page("pages/agent.py")
+    picker = at.selectbox(key="agent_scenario")
+    shown = list(picker.options)  # the labels the browser shows
+    scenarios = {scenario.id: scenario for scenario in load_scenarios()}
+    assert len(shown) == len(scenarios)
+    for label in shown:
+        assert label.startswith("Case ")
+        assert not any(scenario.title in label or scenario_id in label for scenario_id, scenario in scenarios.items())
+    for word in ("OOMKilled", "oom", "expired", "typo", "panic", "NotReady"):
+        assert not any(word in label for label in shown), word
 
 
 def test_baseline_trace_runs_to_the_step_limit(fake_url: str) -> None:

@@ -10,8 +10,8 @@ import pytest
 from optimizer.agent.config import optimized_config
 from optimizer.agent.loop import investigate
 from optimizer.agent.scenarios import load_scenario
-from optimizer.llm_client import LLMClient
-from optimizer.metrics import agent_success
+from optimizer.serving.client import LLMClient
+from optimizer.agent.metrics import agent_success
 
 pytestmark = pytest.mark.real_llm
 

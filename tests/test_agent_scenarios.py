@@ -11,9 +11,9 @@ from optimizer.agent.golden import dataset_is_current, dataset_path, fixture_sha
 from optimizer.agent.policy import Evidence, choose_tool, diagnose, next_state
 from optimizer.agent.scenarios import ScenarioError, load_scenario, load_scenario_file, load_scenarios
 from optimizer.agent.tools import ToolCall, run_tool
-from optimizer.dataset import load_dataset
-from optimizer.metrics import agent_success
-from optimizer.templates import load_template, render_messages
+from optimizer.tasks.dataset import load_dataset
+from optimizer.agent.metrics import agent_success
+from optimizer.prompts.templates import load_template, render_messages
 
 from conftest import ROOT
 
@@ -107,7 +107,7 @@ def test_a_bad_scenario_file_is_named_with_line_and_field(tmp_path: Path) -> Non
     path.write_text("id: broken\ntitle: t\ncategory: healthy\nquestion: q\nexpected:\n  root_cause: x\n"
                     "  root_cause_terms: [x]\n  culprit: none\n  culprit_terms: [none]\npods:\n  - name: a\n    namespace: b\n"
                     "    colour: red\n    containers: [{name: c, image: i}]\n")
-    with pytest.raises(ScenarioError, match=r"broken\.yaml:13: pods\.0\.colour: unknown key 'colour'"):
+    with pytest.raises(ScenarioError, match=r"broken\.yaml:13: a / colour: unknown key 'colour'"):
         load_scenario_file(path)
     path.write_text(path.read_text().replace("id: broken", "id: other").replace("    colour: red\n", ""))
     with pytest.raises(ScenarioError, match="does not match the file name"):

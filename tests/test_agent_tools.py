@@ -16,7 +16,7 @@ from optimizer.agent.loop import investigate
 from optimizer.agent.render import explicit, reduce
 from optimizer.agent.scenarios import load_scenario
 from optimizer.agent.tools import ToolCall, run_tool
-from optimizer.llm_client import LLMClient
+from optimizer.serving.client import LLMClient
 
 from conftest import FAST_RETRY
 

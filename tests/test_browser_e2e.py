@@ -19,7 +19,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from optimizer.store import RunStore
+from optimizer.evaluate.store import RunStore
 
 from conftest import ROOT
 

@@ -7,8 +7,8 @@ from pathlib import Path
 import yaml
 from fake_openai import FakeLLM
 
-from optimizer.export import load_prompt
-from optimizer.store import RunStore
+from optimizer.prompts.versions import load_prompt
+from optimizer.evaluate.store import RunStore
 
 from conftest import GOLDEN_K8S, run_cli
 

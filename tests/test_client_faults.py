@@ -8,7 +8,7 @@ import httpx
 import pytest
 
 from optimizer.errors import MalformedResponseError, RequestRejectedError, ServerUnavailableError
-from optimizer.llm_client import LLMClient, RetryPolicy
+from optimizer.serving.client import LLMClient, RetryPolicy
 
 MESSAGES = [{"role": "user", "content": "hi"}]
 FAST = RetryPolicy(attempts=3, base_delay_s=0.01, max_delay_s=0.02)

@@ -7,13 +7,13 @@ import asyncio
 import pandas as pd
 import pytest
 
-from optimizer.compare import (
+from optimizer.analysis.compare import (
     default_selection, example_table, factor_effects, field_intervals, filter_examples, load_run_data, paired_against,
     pareto_front,
 )
-from optimizer.diffing import diff_counts, word_diff_html
-from optimizer.runner import RunRequest, plan_run, run_plan
-from optimizer.stats import bootstrap_ci, paired_comparison
+from optimizer.analysis.diffing import diff_counts, prompt_diff_html, word_diff_html
+from optimizer.evaluate.runner import RunRequest, plan_run, run_plan
+from optimizer.analysis.stats import bootstrap_ci, paired_comparison
 
 
 def test_word_diff_marks_removed_and_added_words_and_escapes_html() -> None:
@@ -21,6 +21,21 @@ def test_word_diff_marks_removed_and_added_words_and_escapes_html() -> None:
     assert '<del class="diff-del"' in html and "&lt;info&gt; </del>" in html
     assert "&lt;critical&gt; </ins>" in html and "<critical>" not in html
     assert diff_counts("a b c", "a x c d") == (1, 2)
+
+
+def test_prompt_diff_pairs_lines_then_marks_words_inside_changed_lines() -> None:
+    reference = "You are an expert.\nAnswer in this format:\nSeverity: <info>\nLogs follow."
+    text = "You are an expert.\nAnswer in exactly this format:\nCompletely unrelated instruction about tone\nLogs follow.\nExtra line"
+    rendered = prompt_diff_html(reference, text)
+    lines = rendered.split('<div class="diff-line ')[1:]
+    kinds = [line.split('"', 1)[0] for line in lines]
+    # unchanged, changed in place (word marks inside), a replaced line (removed + added), unchanged, added
+    assert kinds == ["diff-same", "diff-changed", "diff-removed", "diff-added", "diff-same", "diff-added"], kinds
+    assert '<ins class="diff-ins"' in lines[1] and "exactly" in lines[1] and "format:" in lines[1]
+    assert "&lt;info&gt;" in lines[2] and "<info>" not in rendered  # escaped
+    # The reference against itself: the same frame, only plain lines.
+    same = prompt_diff_html(reference, reference)
+    assert same.startswith('<div class="prompt-diff"') and "diff-ins" not in same and same.count("diff-same") == 4
 
 
 def test_bootstrap_ci_brackets_the_mean_and_paired_test_detects_a_real_gain() -> None:

@@ -9,12 +9,12 @@ from pathlib import Path
 
 import pytest
 
-from optimizer.dataset import load_dataset
+from optimizer.tasks.dataset import load_dataset
 from optimizer.errors import ConfigError, DatasetError, MissingVariablesError, TemplateError
-from optimizer.runner import load_task_dataset
-from optimizer.search_space import enumerate_candidates, load_search_space, parse_search_space, search_space_path
-from optimizer.task import load_task
-from optimizer.templates import PromptTemplate, load_template, preflight, render, render_messages
+from optimizer.evaluate.runner import load_task_dataset
+from optimizer.search.space import enumerate_candidates, load_search_space, parse_search_space, search_space_path
+from optimizer.tasks.spec import load_task
+from optimizer.prompts.templates import PromptTemplate, load_template, preflight, render, render_messages
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -94,8 +94,8 @@ def test_dataset_errors_name_file_and_line(tmp_path: Path) -> None:
     path.write_text('{"id": "a", "expected": {}}\n{"id": "a", "expected": {}}\n')
     with pytest.raises(DatasetError, match=r"d\.jsonl:2: duplicate id 'a' \(first on line 1\)"):
         load_dataset(path)
-    path.write_text('{"id": "a", "split": "test", "expected": {}}\n')
-    with pytest.raises(DatasetError, match=r"d\.jsonl:1: field 'split' must be one of train, validation"):
+    path.write_text('{"id": "a", "split": "holdout", "expected": {}}\n')  # test is a split since issue 12
+    with pytest.raises(DatasetError, match=r"d\.jsonl:1: field 'split' must be one of train, validation, test, paraphrase"):
         load_dataset(path)
     path.write_bytes(b'{"id": "a", "expected": {}}\n{"id": "\xff"}\n')
     with pytest.raises(DatasetError, match=r"d\.jsonl:2: not UTF-8"):
@@ -128,8 +128,8 @@ def test_search_space_has_324_candidates_with_factor_levels() -> None:
 
 def test_candidate_ids_are_stable_across_processes() -> None:
     code = (
-        "from optimizer.task import load_task; from optimizer.runner import load_task_dataset;"
-        "from optimizer.search_space import *;"
+        "from optimizer.tasks.spec import load_task; from optimizer.evaluate.runner import load_task_dataset;"
+        "from optimizer.search.space import *;"
         "t=load_task('k8s_log_analysis'); s=load_search_space(search_space_path(t));"
         "print(','.join(c.id for c in enumerate_candidates(s, t, load_task_dataset(t))[:5]))"
     )
@@ -147,4 +147,5 @@ def test_search_space_errors_name_line_and_field() -> None:
     with pytest.raises(ConfigError) as info:
         parse_search_space(broken, "space.yaml")
     line = broken.splitlines().index("      - nam: neutral") + 1
-    assert str(info.value).startswith(f"space.yaml:{line}: dimensions.0.variants.1.")
+    # the variant has no name (the key is misspelt), so it is named by its place in its dimension
+    assert str(info.value).startswith(f"space.yaml:{line}: tone / variants #2 / "), str(info.value)

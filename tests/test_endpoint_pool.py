@@ -147,3 +147,25 @@ def test_endpoints_file_loads_and_names_bad_keys(tmp_path: Path, monkeypatch: py
     zero.write_text("endpoints:\n  - url: http://a:8080\n    concurrency: 0\n")
     with pytest.raises(ConfigError, match="concurrency"):
         load_endpoints_file(zero)
+
+
+def test_optimize_spreads_one_run_over_repeated_urls_and_an_endpoints_file(tmp_path: Path) -> None:
+    from conftest import run_cli
+    from optimizer.evaluate.store import RunStore
+
+    first, second, third = (FakeLLM(GOLDEN_K8S, slots=2, delay_s=0.01) for _ in range(3))
+    with first.serve() as url_a, second.serve() as url_b, third.serve() as url_c:
+        endpoints = tmp_path / "endpoints.yaml"
+        endpoints.write_text(f"endpoints:\n  - url: {url_c}\n    concurrency: 3\n")
+        store_path = tmp_path / "runs.sqlite"
+        result = run_cli("optimize", "--task", "k8s_log_analysis", "--candidates", "3", "--examples", "8",
+                         "--url", url_a, "--url", url_b, "--endpoints", str(endpoints), "--store", str(store_path),
+                         "--run-id", "spread")
+    assert result.returncode == 0, result.stderr
+    assert "concurrency 7" in result.stdout
+    assert len(first.calls) + len(second.calls) + len(third.calls) == 32
+    assert min(len(first.calls), len(second.calls), len(third.calls)) > 0
+    with RunStore(store_path) as store:
+        run = store.get_run("spread")
+        assert run.server_url == f"{url_a}, {url_b}, {url_c}" and run.status == "completed"
+        assert store.count_evaluations("spread") == 32

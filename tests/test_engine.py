@@ -8,9 +8,9 @@ import httpx
 import pytest
 
 from optimizer.errors import RunPaused
-from optimizer.leaderboard import evaluations_frame, leaderboard
-from optimizer.llm_client import LLMClient
-from optimizer.runner import RunRequest, plan_run, resume_run, run_plan
+from optimizer.evaluate.leaderboard import evaluations_frame, leaderboard
+from optimizer.serving.client import LLMClient
+from optimizer.evaluate.runner import RunRequest, plan_run, resume_run, run_plan
 
 from conftest import FAST_RETRY
 
@@ -65,10 +65,11 @@ def test_transport_errors_are_recorded_as_failures_and_never_cached(store, fake_
     fake_llm.enqueue(400, 400)
     plan = plan_run(small_request(max_candidates=1, n_examples=2, include_baseline=False))
     run_id = asyncio.run(run_plan(store, plan, fake_client, concurrency=1))
-    frame = evaluations_frame(store, run_id)
-    assert frame["failed"].sum() == 2
-    assert frame["error"].str.contains("HTTP 400").all()
-    assert (frame["overall"] == 0).all()
+    # Failed calls are kept apart from scores (issue 14): no 0-score rows, a count on the leaderboard.
+    assert evaluations_frame(store, run_id).empty
+    failures = store.call_failures(run_id)
+    assert len(failures) == 2 and all("HTTP 400" in failure["error"] for failure in failures)
+    assert leaderboard(store, run_id)["call_failures"].tolist() == [2]
     assert store.db.execute("SELECT COUNT(*) FROM response_cache").fetchone()[0] == 0
     rerun = asyncio.run(run_plan(store, plan_run(small_request(max_candidates=1, n_examples=2, include_baseline=False)), fake_client))
     assert not evaluations_frame(store, rerun)["failed"].any()
@@ -137,7 +138,8 @@ def test_random_strategy_is_seeded_and_budget_caps_calls() -> None:
     ids = [candidate_id for candidate_id, _ in first.templates]
     assert ids == [candidate_id for candidate_id, _ in again.templates]
     assert ids != [candidate_id for candidate_id, _ in other.templates]
-    assert len(first.templates) == 1 + 5  # baseline + max_calls // examples
+    # --max-calls caps the whole run: the baseline's 10 calls first, then (50 - 10) // 10 candidates
+    assert len(first.templates) == 1 + 4 and first.calls == 50
     grid = plan_run(small_request(strategy="grid", max_candidates=4, include_baseline=False))
     assert [t.factors for _, t in grid.templates][:2] == [
         {"tone": "expert", "constraints": "none", "output_structure": "labelled", "few_shot": "none", "reasoning": "direct"},
@@ -146,7 +148,7 @@ def test_random_strategy_is_seeded_and_budget_caps_calls() -> None:
 
 
 def test_successive_halving_follows_its_schedule_and_resumes_identically(store, fake_llm) -> None:
-    from optimizer.strategies import Round, halving_schedule, planned_evaluations
+    from optimizer.search.strategies import Round, halving_schedule, planned_evaluations
 
     assert halving_schedule(16, 20) == [Round(16, 2), Round(8, 5), Round(4, 10), Round(2, 20)]
     assert planned_evaluations(halving_schedule(16, 20)) == 16 * 2 + 8 * 3 + 4 * 5 + 2 * 10
@@ -173,7 +175,7 @@ def test_successive_halving_follows_its_schedule_and_resumes_identically(store, 
                 raise httpx.ConnectError("down")
         return await inner.handle_async_request(request)
 
-    from optimizer.store import RunStore
+    from optimizer.evaluate.store import RunStore
 
     with RunStore(store.path.with_name("other.sqlite")) as other:
         client = LLMClient("http://f", transport=httpx.MockTransport(flaky), retry=FAST_RETRY)

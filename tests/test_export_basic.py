@@ -7,10 +7,11 @@ from pathlib import Path
 
 import yaml
 
-from optimizer.export import export_candidate, load_prompt
-from optimizer.leaderboard import leaderboard
-from optimizer.runner import RunRequest, plan_run, run_plan
-from optimizer.templates import load_template
+from optimizer.export.evidence import export_candidate
+from optimizer.prompts.versions import load_prompt
+from optimizer.evaluate.leaderboard import leaderboard
+from optimizer.evaluate.runner import RunRequest, plan_run, run_plan
+from optimizer.prompts.templates import load_template
 
 
 def test_export_writes_versioned_template_with_evidence(store, fake_client, tmp_path: Path) -> None:

@@ -10,10 +10,10 @@ from pathlib import Path
 import pytest
 
 from optimizer.errors import ExportError
-from optimizer.export import load_prompt
-from optimizer.git_export import clean_message, commit_export, prepare_export, safe_destination
-from optimizer.leaderboard import leaderboard
-from optimizer.runner import RunRequest, plan_run, run_plan
+from optimizer.prompts.versions import load_prompt
+from optimizer.export.git import clean_message, commit_export, prepare_export, safe_destination
+from optimizer.evaluate.leaderboard import leaderboard
+from optimizer.evaluate.runner import RunRequest, plan_run, run_plan
 
 from conftest import ROOT, run_cli
 
@@ -168,7 +168,7 @@ def test_cli_export_commit_report_and_eval_round_trip(tmp_path, repo) -> None:
         assert optimized.returncode == 0, optimized.stderr
         run_id = optimized.stdout.split("run ", 2)[1].split(":")[0]
         report = tmp_path / "review.md"
-        exported = run_cli("export", run_id, "--repo", str(repo), "--report", str(report), "--store", store_path)
+        exported = run_cli("export", run_id, "--repo", str(repo), "--current-branch", "--report", str(report), "--store", store_path)
         assert exported.returncode == 0, exported.stderr
         assert "committed prompt_templates/k8s_log_analysis_v2.yaml on main" in exported.stdout
         assert report.read_text().startswith("## k8s_log_analysis_v2: prompt update")

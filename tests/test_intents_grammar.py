@@ -7,10 +7,8 @@ import re
 import pytest
 from test_intents_support import p
 
-from optimizer.intents.confidence import agreement_confidence, logprob_confidence
+from optimizer.intents.confidence import logprob_confidence
 from optimizer.intents.grammar import compact_json, span_grammar, value_candidates
-from optimizer.intents.models import UNKNOWN, validate_intent
-from optimizer.intents.rules import RuleParse
 
 
 def branches(gbnf: str) -> list[str]:
@@ -84,10 +82,3 @@ def test_logprob_confidence_is_none_without_usable_logprobs() -> None:
     mismatched = raw_payload([("something else", 0.0, {})])
     assert logprob_confidence(CONTENT, intent, {}, mismatched) is None
 
-
-def test_agreement_confidence_without_logprobs() -> None:
-    certain = RuleParse(validate_intent({"action": "remove_user", "username": "bob"}), 0.95, "user: remove")
-    assert agreement_confidence({"action": "remove_user", "username": "bob"}, certain) == 0.95
-    assert agreement_confidence({"action": "remove_user", "username": "rob"}, certain) == 0.5
-    assert agreement_confidence({"action": "add_user", "username": "bob", "password": "x"}, certain) == 0.05
-    assert agreement_confidence({"action": "remove_user", "username": "bob"}, RuleParse(UNKNOWN, 0.5, "guess")) == 0.5

@@ -10,9 +10,9 @@ import pytest
 from optimizer.intents.models import is_valid_intent
 from optimizer.intents.pipeline import IntentParser, ParserConfig
 from optimizer.intents.routing import ROUTES, QueryRouter, RouterConfig
-from optimizer.leaderboard import evaluations_frame
-from optimizer.llm_client import LLMClient
-from optimizer.runner import RunRequest, plan_run, run_plan
+from optimizer.evaluate.leaderboard import evaluations_frame
+from optimizer.serving.client import LLMClient
+from optimizer.evaluate.runner import RunRequest, plan_run, run_plan
 
 from conftest import run_cli
 

@@ -9,7 +9,7 @@ from typing import Any
 
 from fake_openai import FakeLLM
 
-from optimizer.llm_client import LLMClient
+from optimizer.serving.client import LLMClient
 
 from conftest import FAST_RETRY, ROOT
 

@@ -12,10 +12,10 @@ from test_intents_support import GoldenFake
 
 from optimizer.intents.grammar import compact_json
 from optimizer.intents.models import intent_json_schema, validate_intent
-from optimizer.runner import RunRequest, load_task_dataset, plan_run
-from optimizer.store import RunStore
-from optimizer.task import load_task
-from optimizer.templates import load_template
+from optimizer.evaluate.runner import RunRequest, load_task_dataset, plan_run
+from optimizer.evaluate.store import RunStore
+from optimizer.tasks.spec import load_task
+from optimizer.prompts.templates import load_template
 
 from conftest import ROOT, run_cli
 

@@ -12,8 +12,8 @@ from pathlib import Path
 
 from fake_openai import FakeLLM
 
-from optimizer.leaderboard import leaderboard
-from optimizer.store import RunStore
+from optimizer.evaluate.leaderboard import leaderboard
+from optimizer.evaluate.store import RunStore
 
 from conftest import GOLDEN_K8S, ROOT
 
@@ -36,7 +36,7 @@ def test_sigkill_then_resume_matches_uninterrupted_run(tmp_path: Path) -> None:
     killed_store, clean_store = tmp_path / "killed.sqlite", tmp_path / "clean.sqlite"
     with fake.serve() as url:
         process = subprocess.Popen(
-            [sys.executable, "-m", "optimizer.cli", *ARGS, "--url", url, "--store", str(killed_store)],
+            [sys.executable, "-m", "optimizer.app.cli", *ARGS, "--url", url, "--store", str(killed_store)],
             cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
         )
         deadline = time.monotonic() + 60
@@ -52,14 +52,14 @@ def test_sigkill_then_resume_matches_uninterrupted_run(tmp_path: Path) -> None:
             run = store.list_runs()[0]
             assert run.status == "running"  # died without a chance to say so
         resumed = subprocess.run(
-            [sys.executable, "-m", "optimizer.cli", "optimize", "--resume", run.id, "--url", url, "--store", str(killed_store)],
+            [sys.executable, "-m", "optimizer.app.cli", "optimize", "--resume", run.id, "--url", url, "--store", str(killed_store)],
             cwd=ROOT, env=env, capture_output=True, text=True, timeout=120,
         )
         assert resumed.returncode == 0, resumed.stderr
         assert f"resuming run {run.id}: {saved}/30 evaluations stored" in resumed.stdout
 
         clean = subprocess.run(
-            [sys.executable, "-m", "optimizer.cli", *ARGS, "--url", url, "--store", str(clean_store), "--no-cache"],
+            [sys.executable, "-m", "optimizer.app.cli", *ARGS, "--url", url, "--store", str(clean_store), "--no-cache"],
             cwd=ROOT, env=env, capture_output=True, text=True, timeout=120,
         )
         assert clean.returncode == 0, clean.stderr

@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from optimizer.paths import default_store_path
-from optimizer.runner import RunRequest, plan_run, run_plan
-from optimizer.store import RunStore
+from optimizer.config.paths import default_store_path
+from optimizer.evaluate.runner import RunRequest, plan_run, run_plan
+from optimizer.evaluate.store import RunStore
 
 from conftest import ROOT, open_page
 
@@ -47,8 +47,15 @@ def test_search_space_page_counts_previews_and_saves(workspace: Path) -> None:
     app.text_area(key="yaml_editor::k8s_log_analysis").set_value(broken).run()
     errors = [element.value for element in app.error]
     line = broken.splitlines().index("  - nme: reasoning") + 1
-    assert any(f"k8s_log_analysis.yaml:{line}: dimensions.4" in error for error in errors), errors
+    assert any(f"k8s_log_analysis.yaml:{line}: dimensions #5 / name" in error for error in errors), errors
     assert space_file.read_text() == original  # nothing saved
+    # Counts and the preview stay visible (from the last valid text) while the text is invalid.
+    assert [metric.value for metric in app.metric][:2] == ["324", "6,480"]
+    assert any("Candidate `" in caption.value for caption in app.caption)
+    assert any("from the last valid text" in caption.value for caption in app.caption)
+    # The numbered view beside the editor shows the text as typed, and the error's line is excerpted.
+    assert any("nme: reasoning" in code.value and code.proto.show_line_numbers for code in app.code)
+    assert any(f"> {line} |   - nme: reasoning" in code.value for code in app.code)
 
     edited = original.replace("      - name: neutral\n", "      - name: plain\n")
     edited = edited.replace("Read the Kubernetes logs below and classify what they show.", "Classify these Kubernetes logs.")
@@ -131,13 +138,17 @@ def test_compare_page_shows_diff_chart_table_and_paired_test(stored_run: str) ->
     with RunStore(default_store_path()) as store:
         baseline_id = store.get_run(stored_run).config["baseline_id"]
     assert app.multiselect(key=f"compare_candidates::{stored_run}").value[0] == baseline_id
-    html = [element.proto.body for element in app.get("html") if "word-diff" in element.proto.body]
-    assert html and "diff-ins" in html[0]
+    html = [element.proto.body for element in app.get("html") if "prompt-diff" in element.proto.body]
+    assert len(html) == 2 and "diff-changed" not in html[0] and "diff-ins" in html[1]  # same frame for every column
     sentences = [element.value for element in app.markdown if "95% CI" in element.value]
     assert sentences and "over 8 examples" in sentences[0]
     assert len(app.get("plotly_chart")) == 3  # metric bars, factor effects, Pareto
     table = app.dataframe[0].value  # the per-example table comes first
-    assert len(table) == 8 and {"expected severity", "C1 output", "C2 overall"} <= set(table.columns)
+    selected = app.multiselect(key=f"compare_candidates::{stored_run}").value
+    # Candidate labels and their outputs come right after the example id, before expected values and scores.
+    assert len(table) == 8 and table.columns[1] == f"{baseline_id} (baseline) output"
+    assert table.columns[2].startswith("#") and table.columns[2].endswith(f"{selected[1]} output")
+    assert {"expected severity", f"{baseline_id} (baseline) overall"} <= set(table.columns)
     app.radio(key="example_filter").set_value("only failures").run()
     filtered = app.dataframe[0].value
     assert len(filtered) <= 8 and filtered["any_failure"].all()
@@ -151,11 +162,27 @@ def test_compare_page_exports_and_commits(stored_run: str, tmp_path: Path) -> No
                     ["add", "."], ["commit", "-qm", "init"]):
         subprocess.run(["git", "-C", str(repo), *command], check=True)
     app = open_page("pages/compare.py")
+    # Target and branch are explicit choices; the default branch is a new review branch.
+    assert app.radio(key="export_target").value == "This workbench's repository"
+    assert app.radio(key="export_branch_mode").value.startswith("A new review branch")
+    app.radio(key="export_target").set_value("Another Git repository").run()
     app.text_input(key="export_repo").set_value(str(repo)).run()
     app.button(key="prepare_export").click().run()
     assert not app.exception and not app.error, [e.value for e in app.error]
-    assert any("diff --git a/prompt_templates/k8s_log_analysis_v1.yaml" in code.value for code in app.code)
+    # The review summary is on the page before the full diff, which sits in a collapsed expander.
+    review = next(index for index, m in enumerate(app.markdown) if "prompt update" in m.value)
+    assert any("diff --git a/prompt_templates/k8s_log_analysis_v1.yaml" in code.value for code in app.expander[-1].code)
+    assert app.markdown[review].value.startswith("## k8s_log_analysis_v2")
+    app.button(key="commit_export").click().run()
+    assert any("Committed prompt_templates/k8s_log_analysis_v2.yaml on prompts/k8s_log_analysis-v2" in s.value for s in app.success)
+    branch_log = subprocess.run(["git", "-C", str(repo), "log", "-1", "--format=%s", "prompts/k8s_log_analysis-v2"],
+                                capture_output=True, text=True).stdout
+    assert branch_log.startswith("feat(prompts): k8s_log_analysis v2")
+    main_log = subprocess.run(["git", "-C", str(repo), "log", "-1", "--format=%s", "main"], capture_output=True, text=True).stdout
+    assert main_log.strip() == "init"  # the current branch is untouched by default
+    assert not (repo / "prompt_templates/k8s_log_analysis_v2.yaml").exists()
+
+    app.radio(key="export_branch_mode").set_value("The target's current branch").run()
+    app.button(key="prepare_export").click().run()
     app.button(key="commit_export").click().run()
     assert any("Committed prompt_templates/k8s_log_analysis_v2.yaml on main" in s.value for s in app.success)
-    log = subprocess.run(["git", "-C", str(repo), "log", "-1", "--format=%s"], capture_output=True, text=True).stdout
-    assert log.startswith("feat(prompts): k8s_log_analysis v2")

@@ -2,9 +2,11 @@ from __future__ import annotations
 
 import pytest
 
-from optimizer.metrics import METRICS, exact_match, get_metric, token_jaccard, weighted_overall
-from optimizer.parsers import parse_output
-from optimizer.task import load_task
+from optimizer import plugins
+from optimizer.errors import ConfigError
+from optimizer.tasks.metrics import exact_match, get_metric, token_jaccard, weighted_overall
+from optimizer.tasks.parsers import parse_output
+from optimizer.tasks.spec import load_task
 
 LABELS = {"root_cause": "Root cause", "severity": "Severity", "action_required": "Action required"}
 CHOICES = {"severity": ["info", "warning", "error", "critical"], "action_required": ["yes", "no"]}
@@ -49,13 +51,14 @@ def test_value_outside_choices_is_kept_for_scoring_as_wrong() -> None:
 
 
 def test_metrics_registry_and_values() -> None:
-    assert {"exact_match", "token_jaccard", "token_f1"} <= set(METRICS)
+    # core metrics and the features' metrics come through the one plugin registry
+    assert {"exact_match", "token_jaccard", "token_f1", "agent_success", "intent_schema_valid"} <= set(plugins.metrics.names())
     assert exact_match("Error", " error. ") == 1.0
     assert exact_match("error", "critical") == 0.0
     assert exact_match("error", None) == 0.0
     assert token_jaccard("Container OOMKilled memory limit", "container was OOMKilled") == pytest.approx(2 / 5)
     assert token_jaccard("", "") == 1.0
-    with pytest.raises(KeyError, match="unknown metric 'nope'"):
+    with pytest.raises(ConfigError, match="unknown metric 'nope'; known: .*exact_match"):
         get_metric("nope")
 
 

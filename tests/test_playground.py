@@ -93,7 +93,7 @@ def test_workbench_playground_serves_on_localhost(fake: FakeLLM) -> None:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     with fake.serve() as url:
-        server = subprocess.Popen([sys.executable, "-m", "optimizer.cli", "playground", "--port", str(port), "--url", url],
+        server = subprocess.Popen([sys.executable, "-m", "optimizer.app.cli", "playground", "--port", str(port), "--url", url],
                                   cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
         try:
             status = None

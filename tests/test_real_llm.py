@@ -7,10 +7,10 @@ import asyncio
 import httpx
 import pytest
 
-from optimizer.endpoint import model_identity
-from optimizer.leaderboard import evaluations_frame, leaderboard
-from optimizer.llm_client import LLMClient
-from optimizer.runner import RunRequest, plan_run, run_plan
+from optimizer.serving.endpoint import model_identity
+from optimizer.evaluate.leaderboard import evaluations_frame, leaderboard
+from optimizer.serving.client import LLMClient
+from optimizer.evaluate.runner import RunRequest, plan_run, run_plan
 
 from conftest import run_cli
 
@@ -63,7 +63,7 @@ def test_cli_eval_against_real_server(real_server, tmp_path) -> None:
 def test_export_round_trip_reproduces_the_score_with_the_real_model(real_server, tmp_path) -> None:
     import subprocess
 
-    from optimizer.export import load_prompt
+    from optimizer.prompts.versions import load_prompt
 
     repo = tmp_path / "repo"
     (repo / "prompt_templates").mkdir(parents=True)
@@ -75,7 +75,7 @@ def test_export_round_trip_reproduces_the_score_with_the_real_model(real_server,
                         "--examples", "2", "--max-tokens", "40", "--url", real_server.url, "--store", store_path)
     assert optimized.returncode == 0, optimized.stderr
     run_id = optimized.stdout.split("run ", 2)[1].split(":")[0]
-    exported = run_cli("export", run_id, "--repo", str(repo), "--store", store_path)
+    exported = run_cli("export", run_id, "--repo", str(repo), "--current-branch", "--store", store_path)
     assert exported.returncode == 0, exported.stderr
     template = load_prompt("k8s_log_analysis", root=repo)
     assert template.id == "k8s_log_analysis_v1" and template.model_defaults["max_tokens"] == 40

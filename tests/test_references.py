@@ -52,12 +52,13 @@ def test_macro_f1_contributions_average_to_the_mean_per_class_f1() -> None:
     assert sum(odd) / 2 == pytest.approx((1.0 + 0.0 + 0.0) / 3)
 
 
-def test_k8s_scores_severity_and_action_balanced_over_a_split() -> None:
+def test_k8s_scores_severity_and_action_balanced_over_a_runs_examples() -> None:
     task = load_task("k8s_log_analysis")
     assert task.outputs["severity"].metric == task.outputs["action_required"].metric == "balanced_accuracy"
-    validation = task_dataset(task).validation
-    always_info = [task.score(e.expected, {"severity": "info", "action_required": "no"}, split="validation")[0] for e in validation]
-    perfect = [task.score(e.expected, e.expected, split="validation")[0] for e in validation]
+    validation = task_dataset(task).validation  # all four severities occur here
+    weights = task.class_weights([e.expected for e in validation])
+    always_info = [task.score(e.expected, {"severity": "info", "action_required": "no"}, class_weights=weights)[0] for e in validation]
+    perfect = [task.score(e.expected, e.expected, class_weights=weights)[0] for e in validation]
     n = len(validation)
     assert sum(s["severity"] for s in always_info) / n == pytest.approx(1 / 4)
     assert sum(s["action_required"] for s in always_info) / n == pytest.approx(1 / 2)
@@ -115,7 +116,7 @@ def _store_run(store: RunStore, task_name: str, answers: dict[str, list[dict]], 
                split: str = "validation") -> tuple[str, list]:
     """A run stored the way the engine stores one, each candidate answering ``answers[candidate]``
     on the first examples of ``split``."""
-    from optimizer.evaluate.engine import WorkItem, score_row
+    from optimizer.evaluate.engine import WorkItem, run_class_weights, score_row
     from optimizer.prompts.templates import load_template
 
     task = load_task(task_name)
@@ -131,7 +132,8 @@ def _store_run(store: RunStore, task_name: str, answers: dict[str, list[dict]], 
         for example, record in zip(examples, records):
             content = "\n".join(f"{task.outputs[name].label}: {value}" for name, value in record.items())
             item = WorkItem(cid, None, example)  # type: ignore[arg-type]
-            rows.append(score_row(task, item, {"content": content}, cached=False))
+            rows.append(score_row(task, item, {"content": content}, cached=False,
+                                  class_weights=run_class_weights(store, run_id, task, examples)))
     store.insert_evaluations(run_id, rows)
     return run_id, examples
 
@@ -151,11 +153,12 @@ def test_leaderboard_shows_references_and_marks_parrots(store: RunStore) -> None
     assert not rows.loc["parrot", "above_trivial"]
     assert rows.loc["parrot", "vs_trivial"].startswith("NOT above trivial")
     assert "severity=info 100%" in rows.loc["parrot", "collapsed"] and "action_required=no 100%" in rows.loc["parrot", "collapsed"]
-    # the stored score is already balanced: the parrot's severity mean is the weighted share of "info"
-    parrot_rows = [json.loads(r["field_scores_json"]) for r in store.evaluation_rows(run_id) if r["candidate_id"] == "parrot"]
-    weights = task.label_weights[("validation", "severity")]
-    info_share = sum(e.expected["severity"] == "info" for e in examples) / 20
-    assert sum(r["severity"] for r in parrot_rows) / 20 == pytest.approx(info_share * weights["info"])
+    # the stored score is already balanced over the run's 20 examples: 1/K for a constant, 1.0 for the truth
+    rows = store.evaluation_rows(run_id)
+    classes = len({e.expected["severity"] for e in examples})
+    for candidate, mean in (("parrot", 1 / classes), ("oracle", 1.0)):
+        scores = [json.loads(r["field_scores_json"])["severity"] for r in rows if r["candidate_id"] == candidate]
+        assert sum(scores) / 20 == pytest.approx(mean)
 
 
 def test_annotate_without_references_keeps_the_table() -> None:
@@ -204,7 +207,8 @@ def test_export_reports_validation_and_test_apart(store: RunStore, tmp_path: Pat
     assert evaluation["split"] == "validation"
     assert evaluation["trivial_reference"]["above"] is True
     assert evaluation["test"]["run_id"] == "t1" and evaluation["test"]["examples"] == 20
-    scored = [task.score(e.expected, w, split="test")[1] for e, w in zip(test, wrong)]
+    weights = task.class_weights([e.expected for e in test])
+    scored = [task.score(e.expected, w, class_weights=weights)[1] for e, w in zip(test, wrong)]
     assert evaluation["test"]["scores"]["overall"]["mean"] == pytest.approx(sum(scored) / 20, abs=1e-4)
     assert evaluation["scores"]["overall"]["mean"] > evaluation["test"]["scores"]["overall"]["mean"]
     # a test-split run is never the source of an export (it would choose on test)
@@ -281,3 +285,65 @@ def test_macro_f1_field_is_scored_per_candidate_over_its_examples(store: RunStor
     row = leaderboard(store, run_id, frame).iloc[0]
     expected_overall = (0.2 * row["score_root_cause"] + 0.4 * macro + 0.4 * row["score_action_required"])
     assert row["overall"] == pytest.approx(expected_overall)
+
+
+def test_cli_leaderboard_runs_and_export_show_references_and_guard_collapse(tmp_path: Path) -> None:
+    from conftest import run_cli
+
+    store_path = tmp_path / "cli.sqlite"
+    examples = task_dataset(load_task("k8s_log_analysis")).validation[:20]
+    with RunStore(store_path) as store:
+        _store_run(store, "k8s_log_analysis", {
+            "oracle": [dict(e.expected) for e in examples],
+            "parrot": [{"root_cause": "No issue", "severity": "info", "action_required": "no"} for _ in examples],
+        })
+    board = run_cli("leaderboard", "r1", "--store", str(store_path))
+    assert board.returncode == 0, board.stderr
+    lines = board.stdout.splitlines()
+    assert [line.split()[1] for line in lines[-2:]] == ["ref:", "ref:"] and "majority" in lines[-2] and "constant" in lines[-1]
+    parrot_line = next(line for line in lines if " parrot " in line)
+    assert "NOT above trivial" in parrot_line and "severity=info 100%" in parrot_line
+    assert "above trivial (+" in next(line for line in lines if " oracle " in line)
+    listing = run_cli("runs", "--store", str(store_path))
+    assert listing.returncode == 0 and "trivial" in listing.stdout.splitlines()[0]
+    majority = trivial_references(load_task("k8s_log_analysis"), examples)
+    assert f"{max(r.mean() for r in majority):.3f}" in listing.stdout.splitlines()[1]
+    repo = _git_repo(tmp_path / "repo")
+    refused = run_cli("export", "r1", "--candidate", "parrot", "--repo", str(repo), "--no-commit", "--store", str(store_path))
+    assert refused.returncode == 2 and "--allow-degenerate" in refused.stderr
+    assert not list((repo / "prompt_templates").iterdir())  # nothing written
+    allowed = run_cli("export", "r1", "--candidate", "parrot", "--repo", str(repo), "--no-commit", "--allow-degenerate",
+                      "--store", str(store_path))
+    assert allowed.returncode == 0, allowed.stderr
+    written = yaml.safe_load((repo / "prompt_templates" / "k8s_log_analysis_v1.yaml").read_text())
+    assert written["evaluation"]["degenerate"]["confirmed_by_user"] is True
+
+
+def test_class_weights_are_fixed_per_run_and_old_runs_stay_unweighted(store: RunStore) -> None:
+    from optimizer.evaluate.engine import run_class_weights
+
+    task = load_task("k8s_log_analysis")
+    examples = task_dataset(task).validation[:20]
+    run_id, _ = _store_run(store, "k8s_log_analysis", {"oracle": [dict(e.expected) for e in examples]})
+    stored = store.get_run(run_id).config["class_weights"]
+    info = sum(e.expected["severity"] == "info" for e in examples)
+    classes = len({e.expected["severity"] for e in examples})
+    assert stored["severity"]["info"] == pytest.approx(20 / (classes * info))
+    # a later round on fewer examples weighs the same way (the run's examples decide, not the round's)
+    assert run_class_weights(store, run_id, task, examples[:4]) == stored
+
+    # a run scored before balanced metrics existed: rows but no stored weights -> stays plain exact match
+    store.create_run(id="old", task="k8s_log_analysis", strategy="grid", status="completed", config={"example_ids": [e.id for e in examples]},
+                     config_hash="x", dataset_path="golden", dataset_sha256="0" * 64, model_identity="m", server_url="u",
+                     sampling={}, seed=0, n_candidates=1, n_examples=20)
+    store.insert_evaluations("old", [EvaluationRow("c", examples[0].id, "x", {}, None, {"severity": 1.0}, 1.0, None, None, None,
+                                                   None, None, False, None)])
+    assert run_class_weights(store, "old", task, examples) == {}
+    majority = next(r for r in leaderboard_references(store, "old") if r.name == "majority label")
+    assert sum(scores["severity"] for scores, _ in majority.per_example.values()) / 20 == pytest.approx(info / 20)
+
+
+def leaderboard_references(store: RunStore, run_id: str):
+    from optimizer.analysis.references import run_references
+
+    return run_references(store, run_id)

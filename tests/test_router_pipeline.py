@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from functools import partial
 
 import httpx
 import pytest
@@ -11,13 +12,18 @@ from test_intents_support import fake_client, p, with_logprobs
 
 from optimizer.errors import WorkbenchError
 from optimizer.intents.evaluation import evaluate_router, golden_examples
-from optimizer.intents.routing import ROUTE_GRAMMAR, QueryRouter, RouteResult, RouterConfig
-from optimizer.llm_client import LLMClient
+from optimizer.intents.calibration import UNCALIBRATED
+from optimizer.intents.routing import ROUTE_GRAMMAR, QueryRouter as CalibratedRouter, RouteResult, RouterConfig
+from optimizer.serving.client import LLMClient
 
 from conftest import FAST_RETRY
 
 
-def route(router: QueryRouter, query: str | bytes) -> RouteResult:
+# Raw confidences at face value (no calibration file), so the numbers below are the rules' and the fake server's own.
+QueryRouter = partial(CalibratedRouter, calibration=UNCALIBRATED)
+
+
+def route(router: CalibratedRouter, query: str | bytes) -> RouteResult:
     return asyncio.run(router.route(query))
 
 
@@ -45,9 +51,9 @@ def test_unsure_model_or_unreadable_reply_falls_back_to_the_rules() -> None:
     fake.enqueue(unsure, "no idea")
     router = QueryRouter(fake_client(fake), RouterConfig(mode="model_first"))
     low = route(router, "Write a haiku about quarterly planning")
-    assert low.path == "rules" and low.route == "llm" and low.model_route == "rag" and "below" in low.reason
+    assert low.path == "fallback" and low.route == "llm" and low.model_route == "rag" and "below" in low.reason
     unreadable = route(router, "Write a haiku about quarterly planning")
-    assert unreadable.path == "rules" and "no route in the reply" in (unreadable.model_error or "")
+    assert unreadable.path == "fallback" and "no route in the reply" in (unreadable.model_error or "")
 
 
 def test_server_down_falls_back_and_no_client_means_rules_only() -> None:
@@ -56,7 +62,7 @@ def test_server_down_falls_back_and_no_client_means_rules_only() -> None:
 
     client = LLMClient("http://down.invalid", transport=httpx.MockTransport(refuse), retry=FAST_RETRY)
     result = route(QueryRouter(client, RouterConfig(mode="model_first")), "Explain what Value at Risk means")
-    assert result.route == "llm" and result.path == "rules" and "ConnectError" in (result.model_error or "")
+    assert result.route == "llm" and result.path == "fallback" and "ConnectError" in (result.model_error or "")
     assert route(QueryRouter(None, RouterConfig(mode="model_only")), "Bananas").path == "rules"
 
 
@@ -74,7 +80,8 @@ def test_model_only_evaluation_of_the_router() -> None:
     examples = golden_examples("query_routing", "validation", 6)
     evaluation = asyncio.run(evaluate_router(QueryRouter(fake_client(fake), RouterConfig(mode="model_only")), examples))
     summary = evaluation.summary()
-    assert summary["model_calls"] == 6 and summary["accuracy"] == pytest.approx(2 / 6)
+    llm_share = sum(example.expected["route"] == "llm" for example in examples) / 6
+    assert summary["model_calls"] == 6 and summary["accuracy"] == pytest.approx(llm_share)
     assert set(evaluation.confusion().columns) == {"llm"}
 
 
@@ -88,5 +95,5 @@ def test_a_disagreeing_model_must_be_surer_than_the_rules() -> None:
     fake = FakeLLM()
     fake.enqueue(sure_rag)
     result = route(QueryRouter(fake_client(fake), RouterConfig(mode="model_first")), "Write a haiku about quarterly planning")
-    assert result.route == "llm" and result.path == "rules" and result.model_route == "rag"
+    assert result.route == "llm" and result.path == "fallback" and result.model_route == "rag"
     assert "not above the rules' 0.90" in result.reason

@@ -44,5 +44,6 @@ def test_precedence_risk_then_rag_then_llm() -> None:
 
 def test_unsure_rules_say_so() -> None:
     guess = route_with_rules("Bananas")
-    assert guess.route == "llm" and guess.confidence < 0.85
+    assert guess.route == "llm" and guess.confidence < 0.85 and not guess.certain
+    assert route_with_rules("Run a Monte Carlo on the loan book").certain
     assert route_with_rules("").confidence < 0.85

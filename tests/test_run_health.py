@@ -99,3 +99,69 @@ def test_cancel_aborts_in_flight_calls_fast_and_keeps_scored_rows(store, fake_ll
     frame = evaluations_frame(store, "hung")
     assert len(frame) == 40 and not frame.duplicated(["candidate_id", "example_id"]).any()
     assert store.get_run("hung").status == "completed"
+
+
+def test_run_page_shows_why_a_run_stalls_then_cancelling_then_cancelled(monkeypatch) -> None:
+    import os
+
+    from conftest import open_page
+    from optimizer.config.paths import default_store_path
+    from optimizer.evaluate.runner import create_run
+    from optimizer.evaluate.store import CallProgress, RunStore
+    from optimizer.serving.client import ServerInfo
+
+    with RunStore(default_store_path()) as seeded:
+        plan = plan_run(request(max_candidates=1, n_examples=5))
+        run_id = create_run(seeded, plan, ServerInfo("http://x", "m", 4, "llama.cpp"), "m", "stalled-page")
+        seeded.update_run(run_id, pid=os.getpid())  # a live process owns it
+        seeded.write_progress(run_id, CallProgress(2, 9, 7, 12, 7, "http://x: timed out after 180s", None, 2,
+                                                   "concurrency lowered 4 -> 2 after 3 timed-out call(s)"))
+        app = open_page("pages/run.py")
+        captions = [caption.value for caption in app.caption]
+        assert any("2 call(s) in flight (limit 2)" in c and "7 timed out" in c and "12 retried" in c
+                   and "no call answered yet" in c for c in captions), captions
+        assert "last error: http://x: timed out after 180s" in captions
+        assert "concurrency lowered 4 -> 2 after 3 timed-out call(s)" in captions
+        app.button(key=f"cancel::{run_id}").click().run()
+        assert seeded.cancel_requested(run_id)
+        assert app.get("progress")[0].proto.text.startswith("cancelling...")
+        seeded.update_run(run_id, status="cancelled", pid=None, message="run stalled-page cancelled (cancelled)")
+        app.run()
+        assert app.get("progress")[0].proto.text.startswith("cancelled ·")
+        assert not any("in flight" in caption.value for caption in app.caption)
+
+
+def test_cancel_stops_a_cli_run_stuck_on_a_hanging_server_within_seconds(fake_llm, tmp_path) -> None:
+    import subprocess
+    import sys
+
+    from conftest import ROOT
+    from optimizer.evaluate.store import RunStore
+
+    fake_llm.delay_s = 120.0  # every call hangs far past the test
+    store_path = tmp_path / "runs.sqlite"
+    with fake_llm.serve() as url:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "optimizer.app.cli", "optimize", "--task", "k8s_log_analysis", "--candidates", "1",
+             "--examples", "4", "--url", url, "--store", str(store_path), "--run-id", "stuck"],
+            cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        try:
+            with RunStore(store_path) as store:
+                deadline = time.monotonic() + 60
+                while time.monotonic() < deadline:
+                    progress = store.read_progress("stuck") if store.path.exists() else None
+                    if progress and progress.in_flight >= 2:
+                        break
+                    time.sleep(0.2)
+                assert progress and progress.in_flight >= 2
+                store.request_cancel("stuck")
+                requested = time.monotonic()
+                process.wait(timeout=30)
+                elapsed = time.monotonic() - requested
+                assert store.get_run("stuck").status == "cancelled"
+        finally:
+            if process.poll() is None:
+                process.kill()
+            output = process.communicate()[0]
+    assert elapsed < 3.0, output
+    assert process.returncode == 3 and "cancelled" in output

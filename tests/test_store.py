@@ -3,7 +3,7 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
-from optimizer.store import MIGRATIONS, RunStore, m001_initial
+from optimizer.evaluate.store import MIGRATIONS, RunStore, m001_initial
 
 
 def test_new_store_is_wal_with_every_migration(tmp_path: Path) -> None:
@@ -32,7 +32,7 @@ def test_old_store_opens_and_is_migrated(tmp_path: Path) -> None:
 
 
 def test_insert_or_ignore_never_duplicates(store) -> None:
-    from optimizer.store import EvaluationRow
+    from optimizer.evaluate.store import EvaluationRow
 
     row = EvaluationRow("c", "e", "out", {}, None, {"f": 1.0}, 1.0, 0.1, 3, 4, "m", "stop", False, None)
     assert store.insert_evaluations("r", [row, row]) == 1

@@ -12,7 +12,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from .describe import (
+from optimizer.agent.describe import (
     describe_node,
     describe_pod,
     describe_resource,
@@ -23,8 +23,8 @@ from .describe import (
     pod_ip,
     table,
 )
-from .kubectl import KubectlArgs
-from .scenarios import Condition, Container, Event, Node, Pod, Resource, Scenario
+from optimizer.agent.kubectl import KubectlArgs
+from optimizer.agent.scenarios import Condition, Container, Event, Node, Pod, Resource, Scenario
 
 BASE_NODES = [Node(name=f"node-{index}", allocated={"cpu": "1450m", "memory": "5Gi"},
                    usage={"cpu": f"{300 + 40 * index}m", "memory": f"{4 + index}Gi"}) for index in (1, 2, 3)]

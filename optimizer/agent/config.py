@@ -13,10 +13,10 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import Any
 
-from ..errors import ConfigError
-from ..paths import repo_root
-from ..templates import PromptTemplate, load_template
-from .tools import BASELINE_TOOLS, CORE_TOOLS, tool_list
+from optimizer.errors import ConfigError
+from optimizer.config.paths import repo_root
+from optimizer.prompts.templates import PromptTemplate, load_template
+from optimizer.agent.tools import BASELINE_TOOLS, CORE_TOOLS, tool_list
 
 TEMPLATE_PATH = "prompt_templates/k8s_agent_v1.yaml"
 

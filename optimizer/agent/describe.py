@@ -10,7 +10,7 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from .scenarios import Condition, Container, Event, Node, Pod, Resource
+from optimizer.agent.scenarios import Condition, Container, Event, Node, Pod, Resource
 
 NONE = "<none>"
 

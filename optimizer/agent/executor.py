@@ -11,12 +11,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..dataset import Example
-from ..llm_client import LLMClient
-from ..templates import PromptTemplate
-from .config import optimized_config
-from .loop import investigate
-from .scenarios import ScenarioError, load_scenario
+from optimizer.tasks.dataset import Example
+from optimizer.serving.client import LLMClient
+from optimizer.prompts.templates import PromptTemplate
+from optimizer.agent.config import optimized_config
+from optimizer.agent.loop import investigate
+from optimizer.agent.scenarios import ScenarioError, load_scenario
 
 
 async def run_example(client: LLMClient, template: PromptTemplate, example: Example, params: dict[str, Any]) -> dict[str, Any]:

@@ -12,8 +12,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from ..paths import repo_root
-from .scenarios import Scenario, load_scenarios, scenarios_dir
+from optimizer.config.paths import repo_root
+from optimizer.agent.scenarios import Scenario, load_scenarios, scenarios_dir
 
 DATASET_PATH = "golden/k8s_agent.jsonl"
 

@@ -18,13 +18,13 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from ..errors import ServerError
-from ..llm_client import LLMClient
-from ..metrics import agent_culprit, agent_root_cause
-from ..paths import workbench_home
-from .config import AgentConfig
-from .loop import Investigation, investigate
-from .scenarios import Scenario
+from optimizer.errors import ServerError
+from optimizer.serving.client import LLMClient
+from optimizer.agent.metrics import agent_culprit, agent_root_cause
+from optimizer.config.paths import workbench_home
+from optimizer.agent.config import AgentConfig
+from optimizer.agent.loop import Investigation, investigate
+from optimizer.agent.scenarios import Scenario
 
 
 @dataclass(frozen=True)

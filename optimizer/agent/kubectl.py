@@ -12,7 +12,7 @@ import re
 import shlex
 from dataclasses import dataclass
 
-from ..errors import WorkbenchError
+from optimizer.errors import WorkbenchError
 
 READ_ONLY_VERBS = ("get", "describe", "logs", "top", "events", "api-resources")
 MAX_COMMAND_CHARS = 300
@@ -27,6 +27,10 @@ VALUE_FLAGS = {"-n": "namespace", "--namespace": "namespace", "-c": "container",
                "--tail": "tail", "-o": "output", "--output": "output", "-l": "selector", "--selector": "selector"}
 BOOLEAN_FLAGS = {"-A": "all_namespaces", "--all-namespaces": "all_namespaces", "-p": "previous", "--previous": "previous"}
 OUTPUT_FORMATS = ("wide",)
+# Secret contents are no investigation's business (OWASP LLM08, excessive agency): any mention of
+# the kind, in any spelling kubectl accepts (secret, secrets, Secret, secrets.v1, secret/NAME, a
+# comma list), is refused; ``-o yaml|json`` is refused for every kind by OUTPUT_FORMATS.
+SECRET_KINDS = frozenset({"secret", "secrets"})
 
 
 class CommandRefused(WorkbenchError):
@@ -121,9 +125,19 @@ def check_arguments(argv: list[str]) -> list[str]:
             checker = KIND_RE if positional == 0 else NAME_RE
             if not checker.match(word):
                 raise CommandRefused(f"argument {word[:60]!r} is not a valid Kubernetes name")
+            if positional == 0 and verb != "logs" and _names_secrets(word):
+                raise CommandRefused("secrets are refused: reading them is not part of an investigation")
             positional += 1
         index += 1
     return argv
+
+
+def _names_secrets(kind_word: str) -> bool:
+    """Whether a kind word (``secrets``, ``Secret.v1``, ``pods,secrets``, ``secret/db-pass``) names secrets."""
+    for kind in kind_word.split("/", 1)[0].split(","):
+        if kind.split(".", 1)[0].lower() in SECRET_KINDS:
+            return True
+    return False
 
 
 def _check_flag_value(flag: str, value: str) -> None:

@@ -13,9 +13,9 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
-from .cluster import Issue, SimulatedCluster
-from .protocol import Answer, call_key
-from .tools import ToolCall, ToolResult
+from optimizer.agent.cluster import Issue, SimulatedCluster
+from optimizer.agent.protocol import Answer, call_key
+from optimizer.agent.tools import ToolCall, ToolResult
 
 
 @dataclass(frozen=True)
@@ -164,7 +164,8 @@ RULES: list[Rule] = [
     Rule(re.compile(r'Failed to pull image "([^"]+)": [^\n]*(?:not found|manifest unknown)[^\n]*'),
          "image {1} cannot be pulled: the image tag does not exist", kinds=("Pod",)),
     Rule(re.compile(r'(configmap|secret) "([^"]+)" not found'), "missing configuration: {1} {2} not found", kinds=("Pod",)),
-    Rule(re.compile(r"(?i)[^\n]*(?:environment variable|env var|is not set|missing required|required config)[^\n]*"),
+    # Anchored at line starts: an unanchored leading [^\n]* retries from every position (quadratic on a long line).
+    Rule(re.compile(r"(?im)^[^\n]*?(?:environment variable|env var|is not set|missing required|required config)[^\n]*"),
          "missing configuration: {0}", kinds=("Pod",)),
     Rule(re.compile(r"(?:panic: |Traceback|Exception in thread|segmentation fault|nil pointer dereference)[^\n]*"),
          "the application panics at start ({0}) and crash loops", kinds=("Pod",)),

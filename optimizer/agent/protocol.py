@@ -13,7 +13,7 @@ import re
 from collections.abc import Collection
 from dataclasses import dataclass
 
-from .tools import CORE_TOOLS, ToolCall
+from optimizer.agent.tools import CORE_TOOLS, ToolCall
 
 MAX_REPLY_CHARS = 8_000
 TOOL_LINE = re.compile(r"^\s*TOOL:\s*([A-Z][A-Z_]+)(?:\s+(.*?))?\s*$")

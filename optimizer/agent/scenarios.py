@@ -15,9 +15,9 @@ from typing import Any, Literal
 
 from pydantic import Field, model_validator
 
-from ..errors import ConfigError
-from ..paths import repo_root
-from ..yamlio import StrictModel, load_yaml_model
+from optimizer.errors import ConfigError
+from optimizer.config.paths import repo_root
+from optimizer.config.yamlio import StrictModel, load_yaml_model
 
 K8S_NAME = r"^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$"
 
@@ -245,3 +245,14 @@ def load_scenario(scenario_id: str, folder: Path | None = None) -> Scenario:
         raise ScenarioError(f"unknown scenario {scenario_id!r} (known: {len(by_id)} in {folder or scenarios_dir()}; "
                             "list them with: workbench agent scenarios)")
     return by_id[scenario_id]
+
+
+def neutral_choices(scenarios: list[Scenario]) -> list[tuple[str, str]]:
+    """(label, scenario id) pairs that do not give the answer away: the ids and titles name the
+    root cause, so a picker shows a case number, the namespaces and the user's question, in an
+    order shuffled by a stable hash (alphabetical ids would group the cases by cause)."""
+    import hashlib
+
+    ordered = sorted(scenarios, key=lambda scenario: hashlib.sha256(scenario.id.encode()).hexdigest())
+    return [(f"Case {number:02d} · {', '.join(scenario.namespaces) or 'cluster'} · {scenario.question}", scenario.id)
+            for number, scenario in enumerate(ordered, start=1)]

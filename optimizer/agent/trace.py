@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .loop import Investigation, Step
+from optimizer.agent.loop import Investigation, Step
 
 
 def step_signals(step: Step) -> list[tuple[str, str]]:

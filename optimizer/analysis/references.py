@@ -32,7 +32,7 @@ from optimizer.analysis.stats import paired_comparison
 from optimizer.errors import WorkbenchError
 from optimizer.evaluate.store import RunStore
 from optimizer.config.paths import resolve_in_repo
-from optimizer.tasks.balanced import label_key
+from optimizer.tasks.balanced import ClassWeights, label_key
 from optimizer.tasks.dataset import Dataset, Example, load_dataset
 from optimizer.tasks.spec import TaskSpec, load_task
 
@@ -75,8 +75,9 @@ def _scored_fields(task: TaskSpec) -> list[str]:
     return [name for name, field in task.outputs.items() if not field.whole]
 
 
-def _score_answer(task: TaskSpec, examples: Sequence[Example], answer: Mapping[str, Any]) -> dict[str, tuple[dict[str, float], float]]:
-    return {example.id: task.score(example.expected, answer, split=example.split) for example in examples}
+def _score_answer(task: TaskSpec, examples: Sequence[Example], answer: Mapping[str, Any],
+                  weights: ClassWeights) -> dict[str, tuple[dict[str, float], float]]:
+    return {example.id: task.score(example.expected, answer, class_weights=weights) for example in examples}
 
 
 def _key(value: Any) -> str:
@@ -95,11 +96,12 @@ def majority_answer(task: TaskSpec, examples: Sequence[Example]) -> dict[str, An
     return answer
 
 
-def best_constant_answer(task: TaskSpec, examples: Sequence[Example]) -> dict[str, Any]:
+def best_constant_answer(task: TaskSpec, examples: Sequence[Example], class_weights: ClassWeights | None = None) -> dict[str, Any]:
     """Each non-whole field's best single value on ``examples`` under the task's metric for it.
 
     Tried values: the field's choices and its expected values (the most common ``MAX_CONSTANTS``).
     """
+    weights = task.class_weights([example.expected for example in examples]) if class_weights is None else class_weights
     answer: dict[str, Any] = {}
     for name, field in task.outputs.items():
         if field.whole:
@@ -111,7 +113,7 @@ def best_constant_answer(task: TaskSpec, examples: Sequence[Example]) -> dict[st
             tried.setdefault(key, json.loads(key))
         best_value, best_score = None, float("-inf")
         for value in tried.values():
-            total = sum(task.score(example.expected, {name: value}, split=example.split)[0][name] for example in examples)
+            total = sum(task.score(example.expected, {name: value}, class_weights=weights)[0][name] for example in examples)
             if total > best_score + 1e-12:
                 best_value, best_score = value, total
         if best_value is not None:
@@ -119,35 +121,44 @@ def best_constant_answer(task: TaskSpec, examples: Sequence[Example]) -> dict[st
     return answer
 
 
-def trivial_references(task: TaskSpec, examples: Sequence[Example]) -> list[Reference]:
-    """The majority-label and best-constant references, scored on ``examples``."""
+def trivial_references(task: TaskSpec, examples: Sequence[Example], class_weights: ClassWeights | None = None) -> list[Reference]:
+    """The majority-label and best-constant references, scored on ``examples`` (a run's examples)
+    with the run's class weights (default: balanced fields weighted over ``examples``, as the engine
+    weighs a new run's answers)."""
     if not examples:
         return []
+    weights = task.class_weights([example.expected for example in examples]) if class_weights is None else class_weights
     references = []
-    for name, answer in (("majority label", majority_answer(task, examples)), ("best constant", best_constant_answer(task, examples))):
-        references.append(Reference(name, answer, _score_answer(task, examples, answer)))
+    for name, answer in (("majority label", majority_answer(task, examples)), ("best constant", best_constant_answer(task, examples, weights))):
+        references.append(Reference(name, answer, _score_answer(task, examples, answer, weights)))
     return references
 
 
 @lru_cache(maxsize=32)
-def _cached_references(task_name: str, dataset_sha: str, example_ids: tuple[str, ...]) -> tuple[Reference, ...]:
+def _cached_references(task_name: str, dataset_sha: str, example_ids: tuple[str, ...], weights_json: str) -> tuple[Reference, ...]:
     task = load_task(task_name)
     dataset = task_dataset(task)
     by_id = {example.id: example for example in dataset.examples}
-    return tuple(trivial_references(task, [by_id[i] for i in example_ids if i in by_id]))
+    return tuple(trivial_references(task, [by_id[i] for i in example_ids if i in by_id], json.loads(weights_json)))
+
+
+def stored_class_weights(config: Mapping[str, Any]) -> ClassWeights:
+    """The class weights a run's answers were scored with (none for runs from before balanced metrics)."""
+    return config.get("class_weights") or {}
 
 
 def run_references(store: RunStore, run_id: str, example_ids: Sequence[str] | None = None) -> list[Reference]:
-    """References for a stored run, over the examples it scored (default: its planned examples).
+    """References for a stored run, scored on every example the run plans (its ``example_ids``;
+    ``example_ids`` only when the run stored none); take means over the examples actually scored.
 
     Labels come from today's dataset file by example id; an id no longer in it is skipped. An
     unloadable task or dataset gives no references rather than breaking the leaderboard.
     """
     run = store.get_run(run_id)
-    ids = tuple(sorted(example_ids if example_ids is not None else run.config.get("example_ids") or []))
+    ids = tuple(run.config.get("example_ids") or sorted(example_ids or []))
     try:
         sha = task_dataset(load_task(run.task)).sha256
-        return list(_cached_references(run.task, sha, ids))
+        return list(_cached_references(run.task, sha, ids, json.dumps(stored_class_weights(run.config), sort_keys=True)))
     except WorkbenchError:
         return []
 
@@ -293,8 +304,9 @@ def perfect_scores(store: RunStore, run_id: str, example_ids: Sequence[str]) -> 
         by_id = {example.id: example for example in task_dataset(task).examples}
     except WorkbenchError:
         return {}
+    weights = stored_class_weights(run.config)
     return {
-        example_id: task.score(by_id[example_id].expected, by_id[example_id].expected, split=by_id[example_id].split)[1]
+        example_id: task.score(by_id[example_id].expected, by_id[example_id].expected, class_weights=weights)[1]
         for example_id in example_ids if example_id in by_id
     }
 

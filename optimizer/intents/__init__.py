@@ -17,9 +17,9 @@ The data flow, one module per step:
 | ``workbench parse`` / ``eval-parser`` / ``eval-router`` | ``commands.py`` |
 """
 
-from .models import Action, IntentError, InvalidIntentError, validate_intent
-from .pipeline import IntentParser, ParserConfig, ParseResult
-from .routing import QueryRouter, RouteResult, RouterConfig
+from optimizer.intents.models import Action, IntentError, InvalidIntentError, validate_intent
+from optimizer.intents.pipeline import IntentParser, ParserConfig, ParseResult
+from optimizer.intents.routing import QueryRouter, RouteResult, RouterConfig
 
 __all__ = [
     "Action", "IntentError", "InvalidIntentError", "IntentParser", "ParseResult", "ParserConfig", "QueryRouter",

@@ -16,11 +16,23 @@ from typing import Any
 
 import click
 
-from ..endpoint import open_endpoint
-from ..llm_client import Completion, LLMClient, RetryPolicy
-from .evaluation import SPLITS, Evaluation, evaluate_parser, evaluate_router, golden_examples
-from .pipeline import DECODINGS, MODES, IntentParser, ParserConfig
-from .routing import QueryRouter, RouterConfig
+from optimizer.errors import exit_on_error as friendly_errors
+from optimizer.serving.endpoint import open_endpoint
+from optimizer.serving.client import Completion, LLMClient, RetryPolicy
+from optimizer.config.paths import repo_root
+from optimizer.intents.calibration import UNCALIBRATED
+from optimizer.intents.evaluation import (
+    SPLITS,
+    Evaluation,
+    available_splits,
+    evaluate_parser,
+    evaluate_router,
+    golden_examples,
+    split_report,
+)
+from optimizer.intents.fitting import CalibrationFit, fit_parser, fit_router
+from optimizer.intents.pipeline import DECODINGS, DEFAULT_CALIBRATION, MODES, IntentParser, ParserConfig
+from optimizer.intents.routing import DEFAULT_ROUTER_CALIBRATION, QueryRouter, RouterConfig
 
 CLI_RETRY = RetryPolicy(attempts=2, base_delay_s=0.2, max_delay_s=1.0)
 CLI_DEADLINE_S = 60.0
@@ -44,12 +56,12 @@ class LazyClient:
 
 
 def _parser(stack: contextlib.AsyncExitStack, url: str | None, general_url: str | None, config: ParserConfig,
-            no_model: bool) -> IntentParser:
+            no_model: bool, **kwargs: Any) -> IntentParser:
     if no_model:
-        return IntentParser(None, config=config)
+        return IntentParser(None, config=config, **kwargs)
     micro = LazyClient(url, stack)
     general = LazyClient(general_url, stack) if general_url else None
-    return IntentParser(micro, general, config)  # type: ignore[arg-type]
+    return IntentParser(micro, general, config, **kwargs)  # type: ignore[arg-type]
 
 
 def _table(frame: Any) -> str:
@@ -79,6 +91,25 @@ def _print_evaluation(evaluation: Evaluation, header: str, misses_shown: int) ->
         click.echo(_table(shown.drop(columns=["reason"])))
 
 
+def _print_report(evaluations: dict[str, Evaluation], header: str) -> None:
+    click.echo(header)
+    click.echo(_table(split_report(evaluations)))
+    click.echo("exact: exact-match accuracy (ci95: 95% Wilson interval); majority: always answering the most common label; "
+               "<path>_share / <path>_acc: the queries that path answered and its own accuracy")
+
+
+def _print_fit(fit: CalibrationFit, path: str, written: bool) -> None:
+    calibration = fit.calibration
+    click.echo(f"calibration {'written to ' + path if written else '(not written)'}: {calibration.provenance['fitted_on']}, "
+               f"threshold from {calibration.provenance['threshold_from']}")
+    click.echo("rules, calibrated per kind: " + ", ".join(f"{kind} {value:.3f}" for kind, value in sorted(calibration.rules.items())))
+    click.echo(f"model: isotonic map with {len(calibration.model_xs)} steps, accuracy prior {calibration.model_prior:.3f}")
+    click.echo(f"\nrules threshold chosen on validation: {calibration.rules_threshold:.4f} (certain rules at least this sure answer "
+               f"without the model)\n{_table(fit.threshold_table)}")
+    for side, table in fit.reliability.items():
+        click.echo(f"\nreliability on validation, {side} ({fit.counts[side]} answers), ECE {fit.ece[side]:.3f}:\n{_table(table)}")
+
+
 def _compact(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False, separators=(",", ":")) if isinstance(value, dict) else str(value)
 
@@ -94,93 +125,167 @@ def _progress(total_label: str) -> Callable[[int, int], None] | None:
     return report
 
 
-def register(group: click.Group) -> None:
-    """Add ``parse``, ``eval-parser`` and ``eval-router`` to the main CLI group."""
-    from ..cli import friendly_errors
 
-    def model_options(*, parser: bool = True) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
-        """--mode, --url and --no-model; for the parser also --decoding and --general-url."""
-        options = [
-            click.option("--mode", type=click.Choice(MODES), default="auto", show_default=True,
-                         help="auto: rules when certain, else model; model_first; model_only; rules_only."),
-            click.option("--url", default=None, help="Model server (default: WORKBENCH_LLM_URL, else the embedded server)."),
-            click.option("--no-model", is_flag=True, help="Rules only; never start or call a model server."),
+def model_options(*, parser: bool = True) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """--mode, --url and --no-model; for the parser also --decoding and --general-url."""
+    options = [
+        click.option("--mode", type=click.Choice(MODES), default="auto", show_default=True,
+                     help="auto: rules when certain, else model; model_first; model_only; rules_only."),
+        click.option("--url", default=None, help="Model server (default: WORKBENCH_LLM_URL, else the embedded server)."),
+        click.option("--no-model", is_flag=True, help="Rules only; never start or call a model server."),
+    ]
+    if parser:
+        options += [
+            click.option("--decoding", type=click.Choice(DECODINGS), default=None,
+                         help="Model output constraint: schema grammar with input spans, JSON schema, or free "
+                              "(default: what the prompt template asks for, spans for intent_parsing_v1)."),
+            click.option("--general-url", default=None, help="Server of the general model for unplaced queries (default: --url)."),
         ]
-        if parser:
-            options += [
-                click.option("--decoding", type=click.Choice(DECODINGS), default=None,
-                             help="Model output constraint: schema grammar with input spans, JSON schema, or free "
-                                  "(default: what the prompt template asks for, spans for intent_parsing_v1)."),
-                click.option("--general-url", default=None, help="Server of the general model for unplaced queries (default: --url)."),
-            ]
 
-        def apply(function: Callable[..., Any]) -> Callable[..., Any]:
-            for option in reversed(options):
-                function = option(function)
-            return friendly_errors(function)
+    def apply(function: Callable[..., Any]) -> Callable[..., Any]:
+        for option in reversed(options):
+            function = option(function)
+        return friendly_errors(function)
 
-        return apply
+    return apply
 
-    @group.command("parse")
-    @click.argument("text")
-    @click.option("--details", is_flag=True, help="Print the whole result (path, confidence, latency, model answer) as JSON.")
-    @model_options()
-    def parse_command(text: str, details: bool, mode: str, decoding: str, url: str | None, general_url: str | None,
-                      no_model: bool) -> None:
-        """Parse one command (TEXT, or - for stdin) and print its JSON intent."""
-        raw: str | bytes = sys.stdin.buffer.read() if text == "-" else text
+@click.command("parse")
+@click.argument("text")
+@click.option("--details", is_flag=True, help="Print the whole result (path, confidence, latency, model answer) as JSON.")
+@model_options()
+def parse_command(text: str, details: bool, mode: str, decoding: str, url: str | None, general_url: str | None,
+                  no_model: bool) -> None:
+    """Parse one command (TEXT, or - for stdin) and print its JSON intent."""
+    raw: str | bytes = sys.stdin.buffer.read() if text == "-" else text
 
-        async def go() -> Any:
+    async def go() -> Any:
+        async with contextlib.AsyncExitStack() as stack:
+            return await _parser(stack, url, general_url, ParserConfig(mode=mode, decoding=decoding), no_model).parse(raw)
+
+    result = asyncio.run(go())
+    if details:
+        click.echo(json.dumps(result.model_dump(), ensure_ascii=False, indent=2))
+    else:
+        click.echo(json.dumps(result.intent, ensure_ascii=False))
+        click.echo(f"path: {result.path}  confidence: {result.confidence:.2f}  latency: {result.latency_s * 1000:.1f} ms", err=True)
+
+def split_options(function: Callable[..., Any]) -> Callable[..., Any]:
+    """--split, --report, --calibrate, --examples, --concurrency, --misses, --shots."""
+    options = [
+        click.option("--split", type=click.Choice(SPLITS), default="validation", show_default=True),
+        click.option("--report", is_flag=True,
+                     help="One table over train, validation, test and paraphrase (when present): exact match with a 95% CI, "
+                          "the majority reference, schema-valid, each path's share and accuracy, p50/p95."),
+        click.option("--calibrate", is_flag=True,
+                     help="Ask the model on every train and validation item, fit the calibration on train, choose the rules "
+                          "threshold on validation, print the reliability tables and ECE, and write the calibration file."),
+        click.option("--no-write", is_flag=True, help="With --calibrate: print, but do not write the calibration file."),
+        click.option("--examples", "limit", type=int, default=None, help="Only the first N examples of each split."),
+        click.option("--concurrency", type=int, default=1, show_default=True, help="Requests in flight (1 keeps latencies undisturbed)."),
+        click.option("--misses", "misses_shown", type=int, default=20, show_default=True, help="Misses to list."),
+        click.option("--shots", type=int, default=None,
+                     help="Few-shot demonstrations retrieved per query from train (0: the template's fixed ones; default: "
+                          "the pipeline's)."),
+    ]
+    for option in reversed(options):
+        function = option(function)
+    return function
+
+
+@click.command("eval-parser")
+@split_options
+@model_options()
+def eval_parser_command(split: str, report: bool, calibrate: bool, no_write: bool, limit: int | None, concurrency: int,
+                        misses_shown: int, shots: int | None, mode: str, decoding: str, url: str | None, general_url: str | None,
+                        no_model: bool) -> None:
+    """Score the parser on golden/intents.jsonl: accuracy per domain, paths, latency, confusion, misses."""
+    model = "none" if no_model else (url or "default server")
+    if calibrate:
+        if no_model:
+            raise click.UsageError("--calibrate needs the model")
+        fitting_config = ParserConfig(mode="model_first", decoding=decoding, retrieved_shots=shots, calibration_path=None)
+
+        async def fit_both() -> CalibrationFit:
             async with contextlib.AsyncExitStack() as stack:
-                return await _parser(stack, url, general_url, ParserConfig(mode=mode, decoding=decoding), no_model).parse(raw)
+                parser = _parser(stack, url, general_url, fitting_config, False, calibration=UNCALIBRATED)
+                train, validation = (
+                    await evaluate_parser(parser, golden_examples("intent_parsing", name, limit), concurrency=concurrency,
+                                          on_progress=_progress(f"{name}: parsed"))
+                    for name in ("train", "validation")
+                )
+                return fit_parser(train, validation, provenance={"model": model, "retrieved_shots": parser.retrieved_shots})
 
-        result = asyncio.run(go())
-        if details:
-            click.echo(json.dumps(result.model_dump(), ensure_ascii=False, indent=2))
-        else:
-            click.echo(json.dumps(result.intent, ensure_ascii=False))
-            click.echo(f"path: {result.path}  confidence: {result.confidence:.2f}  latency: {result.latency_s * 1000:.1f} ms", err=True)
+        fit = asyncio.run(fit_both())
+        if not no_write:
+            fit.calibration.save(repo_root() / DEFAULT_CALIBRATION)
+        _print_fit(fit, DEFAULT_CALIBRATION, not no_write)
+        return
+    config = ParserConfig(mode=mode, decoding=decoding, retrieved_shots=shots)
+    splits = available_splits("intent_parsing") if report else [split]
 
-    @group.command("eval-parser")
-    @click.option("--split", type=click.Choice(SPLITS), default="validation", show_default=True)
-    @click.option("--examples", "limit", type=int, default=None, help="Only the first N examples of the split.")
-    @click.option("--concurrency", type=int, default=1, show_default=True, help="Parses in flight (1 keeps latencies undisturbed).")
-    @click.option("--misses", "misses_shown", type=int, default=20, show_default=True, help="Misses to list.")
-    @model_options()
-    def eval_parser_command(split: str, limit: int | None, concurrency: int, misses_shown: int, mode: str, decoding: str,
-                            url: str | None, general_url: str | None, no_model: bool) -> None:
-        """Score the parser on golden/intents.jsonl: accuracy per domain, paths, latency, confusion, misses."""
-        examples = golden_examples("intent_parsing", split, limit)
-        config = ParserConfig(mode=mode, decoding=decoding)
+    async def go() -> tuple[dict[str, Evaluation], str]:
+        async with contextlib.AsyncExitStack() as stack:
+            parser = _parser(stack, url, general_url, config, no_model)
+            evaluations = {
+                name: await evaluate_parser(parser, golden_examples("intent_parsing", name, limit), name=name, concurrency=concurrency,
+                                            on_progress=_progress(f"{name}: parsed"))
+                for name in splits
+            }
+            return evaluations, parser.decoding
 
-        async def go() -> tuple[Evaluation, str]:
+    evaluations, used_decoding = asyncio.run(go())
+    if report:
+        _print_report(evaluations, f"parser, mode {mode}, decoding {used_decoding}, model {model}")
+        return
+    evaluation = evaluations[split]
+    header = f"parser: {len(evaluation.rows)} {split} examples, mode {mode}, decoding {used_decoding}, model {model}"
+    _print_evaluation(evaluation, header, misses_shown)
+
+@click.command("eval-router")
+@split_options
+@model_options(parser=False)
+def eval_router_command(split: str, report: bool, calibrate: bool, no_write: bool, limit: int | None, concurrency: int,
+                        misses_shown: int, shots: int | None, mode: str, url: str | None, no_model: bool) -> None:
+    """Score the rag / risk / llm router on golden/router.jsonl: accuracy, latency, confusion, misses."""
+    model = "none" if no_model else (url or "default server")
+    if calibrate:
+        if no_model:
+            raise click.UsageError("--calibrate needs the model")
+
+        async def fit_both() -> CalibrationFit:
             async with contextlib.AsyncExitStack() as stack:
-                parser = _parser(stack, url, general_url, config, no_model)
-                evaluation = await evaluate_parser(parser, examples, concurrency=concurrency, on_progress=_progress("parsed"))
-                return evaluation, parser.decoding
+                config = RouterConfig(mode="model_first", retrieved_shots=shots, calibration_path=None)
+                router = QueryRouter(LazyClient(url, stack), config, calibration=UNCALIBRATED)  # type: ignore[arg-type]
+                train, validation = (
+                    await evaluate_router(router, golden_examples("query_routing", name, limit), concurrency=concurrency,
+                                          on_progress=_progress(f"{name}: routed"))
+                    for name in ("train", "validation")
+                )
+                return fit_router(train, validation, provenance={"model": model, "retrieved_shots": router.retrieved_shots})
 
-        evaluation, used_decoding = asyncio.run(go())
-        model = "none" if no_model else (url or "default server")
-        header = f"parser: {len(examples)} {split} examples, mode {mode}, decoding {used_decoding}, model {model}"
-        _print_evaluation(evaluation, header, misses_shown)
+        fit = asyncio.run(fit_both())
+        if not no_write:
+            fit.calibration.save(repo_root() / DEFAULT_ROUTER_CALIBRATION)
+        _print_fit(fit, DEFAULT_ROUTER_CALIBRATION, not no_write)
+        return
+    splits = available_splits("query_routing") if report else [split]
 
-    @group.command("eval-router")
-    @click.option("--split", type=click.Choice(SPLITS), default="validation", show_default=True)
-    @click.option("--examples", "limit", type=int, default=None, help="Only the first N examples of the split.")
-    @click.option("--concurrency", type=int, default=1, show_default=True)
-    @click.option("--misses", "misses_shown", type=int, default=20, show_default=True)
-    @model_options(parser=False)
-    def eval_router_command(split: str, limit: int | None, concurrency: int, misses_shown: int, mode: str, url: str | None,
-                            no_model: bool) -> None:
-        """Score the rag / risk / llm router on golden/router.jsonl: accuracy, latency, confusion, misses."""
-        examples = golden_examples("query_routing", split, limit)
+    async def go() -> dict[str, Evaluation]:
+        async with contextlib.AsyncExitStack() as stack:
+            client = None if no_model else LazyClient(url, stack)
+            router = QueryRouter(client, RouterConfig(mode=mode, retrieved_shots=shots))  # type: ignore[arg-type]
+            return {
+                name: await evaluate_router(router, golden_examples("query_routing", name, limit), name=name, concurrency=concurrency,
+                                            on_progress=_progress(f"{name}: routed"))
+                for name in splits
+            }
 
-        async def go() -> Evaluation:
-            async with contextlib.AsyncExitStack() as stack:
-                client = None if no_model else LazyClient(url, stack)
-                router = QueryRouter(client, RouterConfig(mode=mode))  # type: ignore[arg-type]
-                return await evaluate_router(router, examples, concurrency=concurrency, on_progress=_progress("routed"))
+    evaluations = asyncio.run(go())
+    if report:
+        _print_report(evaluations, f"router, mode {mode}, model {model}")
+        return
+    evaluation = evaluations[split]
+    _print_evaluation(evaluation, f"router: {len(evaluation.rows)} {split} examples, mode {mode}, model {model}", misses_shown)
 
-        evaluation = asyncio.run(go())
-        model = "none" if no_model else (url or "default server")
-        _print_evaluation(evaluation, f"router: {len(examples)} {split} examples, mode {mode}, model {model}", misses_shown)
+
+COMMANDS = (parse_command, eval_parser_command, eval_router_command)

@@ -13,8 +13,8 @@ import json
 import re
 from dataclasses import dataclass, field
 
-from .models import Action, actions_for, value_keys
-from .text import KEYWORDS, STOPWORDS, entities, strip_value
+from optimizer.intents.models import Action, actions_for, value_keys
+from optimizer.intents.text import KEYWORDS, STOPWORDS, entities, strip_value
 
 _KIND_BY_KEY = {
     "zone": "host", "target": "host", "path": "path", "password": "password", "group": "group",

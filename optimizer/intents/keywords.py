@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from .text import entities, words
+from optimizer.intents.text import entities, words
 
 _DECISIVE = {
     "dns": {"dns", "cname", "aaaa", "mx", "ptr", "txt", "srv", "alias", "canonical", "zone"},

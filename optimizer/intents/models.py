@@ -12,9 +12,9 @@ import ipaddress
 from enum import Enum
 from typing import Annotated, Any, Literal, Union
 
-from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, model_validator
 
-from ..errors import WorkbenchError
+from optimizer.errors import WorkbenchError
 
 
 class IntentError(WorkbenchError):
@@ -58,6 +58,33 @@ RECORD_TYPES = ("A", "AAAA", "CNAME")
 
 Value = Annotated[str, Field(min_length=1, max_length=200)]
 
+# Each field's own schema. Whoever produced a value (rules or model), a value that fails it makes
+# the intent invalid: the intent drives shell-level tools (useradd, smbpasswd, nsupdate), so a
+# username with ``;`` or a share path with ``..`` is never passed on, however it was extracted.
+_LABEL = r"[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?"
+HOSTNAME_PATTERN = rf"^(?:\*\.)?{_LABEL}(?:\.{_LABEL})*\.?$"
+"""A DNS name: dot-separated labels, an optional leading ``*.`` wildcard and trailing root dot."""
+ACCOUNT_PATTERN = r"^[A-Za-z0-9_][A-Za-z0-9._-]*\$?$"
+"""A user or share name: letters, digits, ``.``, ``_``, ``-`` (a trailing ``$`` for hidden shares or
+machine accounts); no whitespace, quotes or shell metacharacters."""
+GROUP_PATTERN = r"^[A-Za-z0-9_][A-Za-z0-9._-]*(?: [A-Za-z0-9_][A-Za-z0-9._-]*)*$"
+"""A group name: as an account name, but single spaces between words (``Domain Admins``)."""
+PATH_PATTERN = r"^(?:/[A-Za-z0-9._@+=:,~-]+)+/?$|^/$"
+"""An absolute path of plain segments; ``..`` segments are refused separately."""
+Hostname = Annotated[str, Field(min_length=1, max_length=253, pattern=HOSTNAME_PATTERN)]
+Account = Annotated[str, Field(min_length=1, max_length=64, pattern=ACCOUNT_PATTERN)]
+GroupName = Annotated[str, Field(min_length=1, max_length=64, pattern=GROUP_PATTERN)]
+Password = Annotated[str, Field(min_length=1, max_length=200, pattern=r"^[^\x00-\x1f\x7f]+$")]
+
+
+def _safe_path(value: str) -> str:
+    if any(segment in (".", "..") for segment in value.split("/")):
+        raise ValueError("a path must not contain '.' or '..' segments")
+    return value
+
+
+SharePath = Annotated[str, Field(min_length=1, max_length=200, pattern=PATH_PATTERN), AfterValidator(_safe_path)]
+
 
 class IntentModel(BaseModel):
     """Base of the intent models: unknown keys are an error, and an intent never changes."""
@@ -78,10 +105,10 @@ def ip_version(text: str) -> int | None:
 
 class DnsAdd(IntentModel):
     action: Literal[Action.dns_add] = Action.dns_add
-    zone: Value
+    zone: Hostname
     record_type: Literal["A", "AAAA", "CNAME"]
     ip: Value | None = None
-    target: Value | None = None
+    target: Hostname | None = None
 
     @model_validator(mode="after")
     def _address_matches_type(self) -> "DnsAdd":
@@ -99,48 +126,48 @@ class DnsAdd(IntentModel):
 
 class DnsRemove(IntentModel):
     action: Literal[Action.dns_remove] = Action.dns_remove
-    zone: Value
+    zone: Hostname
 
 
 class AddUser(IntentModel):
     action: Literal[Action.add_user] = Action.add_user
-    username: Value
-    password: Value
+    username: Account
+    password: Password
 
 
 class RemoveUser(IntentModel):
     action: Literal[Action.remove_user] = Action.remove_user
-    username: Value
+    username: Account
 
 
 class AddToGroup(IntentModel):
     action: Literal[Action.add_to_group] = Action.add_to_group
-    username: Value
-    group: Value
+    username: Account
+    group: GroupName
 
 
 class ChangePassword(IntentModel):
     action: Literal[Action.change_password] = Action.change_password
-    username: Value
-    password: Value
+    username: Account
+    password: Password
 
 
 class CreateShare(IntentModel):
     action: Literal[Action.create_share] = Action.create_share
-    name: Value
-    path: Value
+    name: Account
+    path: SharePath
 
 
 class GrantAccess(IntentModel):
     action: Literal[Action.grant_access] = Action.grant_access
-    username: Value
-    share: Value
+    username: Account
+    share: Account
 
 
 class RevokeAccess(IntentModel):
     action: Literal[Action.revoke_access] = Action.revoke_access
-    username: Value
-    share: Value
+    username: Account
+    share: Account
 
 
 class Unknown(IntentModel):
@@ -184,7 +211,22 @@ def validate_intent(data: Any) -> IntentModel:
     except ValidationError as exc:
         first = exc.errors()[0]
         where = ".".join(str(part) for part in first["loc"]) or "intent"
-        raise InvalidIntentError(f"{where}: {first['msg']}") from None
+        message = first["msg"]
+        if first["type"] == "string_pattern_mismatch":
+            message = _FIELD_RULES.get(str(first["loc"][-1]), message)
+        raise InvalidIntentError(f"{where}: {message}") from None
+
+
+_FIELD_RULES = {
+    "zone": "not a DNS name (labels of letters, digits, '-' and '_', optional '*.' and trailing dot)",
+    "target": "not a DNS name (labels of letters, digits, '-' and '_', optional '*.' and trailing dot)",
+    "username": "not an account name (letters, digits, '.', '_', '-'; no spaces, quotes or shell characters)",
+    "share": "not a share name (letters, digits, '.', '_', '-'; no spaces, quotes or shell characters)",
+    "name": "not a share name (letters, digits, '.', '_', '-'; no spaces, quotes or shell characters)",
+    "group": "not a group name (words of letters, digits, '.', '_', '-'; no quotes or shell characters)",
+    "path": "not an absolute path of plain segments (no spaces, quotes or shell characters)",
+    "password": "a password must not contain control characters",
+}
 
 
 def is_valid_intent(data: Any) -> bool:

@@ -16,8 +16,9 @@ import re
 from collections.abc import Iterable
 from typing import Any
 
-from ..parsers import parse_json_fields
-from .models import Action, InvalidIntentError, IntentModel, ip_version, validate_intent, value_keys
+from optimizer.tasks.parsers import parse_json_fields
+from optimizer.intents.models import Action, InvalidIntentError, IntentModel, ip_version, validate_intent, value_keys
+from optimizer.intents.text import NAME_KEYS, glued_to_shell_syntax
 
 INTENT_KEYS = ("action", "zone", "record_type", "ip", "target", "username", "password", "group", "name", "path", "share")
 _VERBATIM_EXEMPT = ("action", "record_type")
@@ -56,6 +57,9 @@ def normalize_fields(fields: dict[str, Any], command: str, allowed_actions: Iter
             value = value[:-2]
         normalized[key] = value if key in _VERBATIM_EXEMPT else _verbatim(value, command)
     values = [value for key, value in normalized.items() if key not in _VERBATIM_EXEMPT]
+    for key, value in normalized.items():
+        if key in NAME_KEYS and glued_to_shell_syntax(value, command):
+            raise InvalidIntentError(f"{action.value}.{key}: {value[:60]!r} runs into shell syntax in the command")
     if len(set(values)) < len(values):
         raise InvalidIntentError(f"{action.value}: one value fills two keys ({', '.join(values)})")
     if action is Action.dns_add:

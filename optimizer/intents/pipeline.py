@@ -1,17 +1,27 @@
 """The parser pipeline: command text -> one intent, the path that produced it, confidence, latency.
 
-keyword router -> micro model (few-shot prompt, decoding constrained to the intent schema with
-values restricted to spans of the command) -> validation -> normalisation -> confidence (token
-log-probabilities, else agreement with the rules) -> the rule-based parse as fallback when the
-model's answer is invalid, unsure (below ``model_threshold``), an abstention (``unknown``) where
-the rules found a command, or less sure than the rules where the two disagree. Queries the router cannot place go to the general model
-(another server or model; by default the same one) or come back ``unknown``.
+keyword router -> rules -> (when the rules are not certain) micro model (few-shot prompt with
+demonstrations retrieved from the train split, decoding constrained to the intent schema with
+values restricted to spans of the command) -> validation (each value against its field's schema)
+-> normalisation -> calibrated confidence -> decision. Queries the keyword router cannot place go
+to the general model (another server or model; by default the same one) or come back ``unknown``.
+
+Confidence means the same on both sides: a probability of being right, calibrated on the train
+split (``calibration.py``; the file in ``prompt_templates/calibration/``). The rules are certain
+only when a pattern matched fully; no match is no opinion. The decision:
+
+- ``rules`` path: the rules are certain and their calibrated confidence reaches the threshold
+  chosen on validation (``Calibration.rules_threshold``); the model is not asked.
+- ``micro`` / ``general`` path: the model's valid answer is used when it agrees with the rules,
+  or when its calibrated confidence reaches ``model_threshold`` and exceeds the rules'.
+- ``fallback`` path: the model was asked but its answer is not used (no server, invalid, a value
+  failing its schema, an abstention where the rules found a command, or less sure than the
+  rules); the rules' answer is returned, which is ``unknown`` when they had no opinion.
 
 Modes (``ParserConfig.mode``):
 
-- ``auto`` (default): when the rules are certain (a complete pattern, or a definite ``unknown``
-  such as a question) their answer is returned at once; only the rest reaches a model. On a
-  2-core CPU a constrained model call costs about half a second, so this is what keeps p50 low.
+- ``auto`` (default): as above. On a 2-core CPU a constrained model call costs about half a
+  second, so answering certain commands from the rules is what keeps p50 low.
 - ``model_first``: every placed query goes to the model; the rules are only the fallback.
 - ``model_only``: the model's validated answer or ``unknown``, no rules (to measure the model).
 - ``rules_only``: no model at all (also what happens when no server is given).
@@ -27,25 +37,29 @@ from typing import Any, Literal
 
 from pydantic import BaseModel
 
-from ..errors import ServerError
-from ..llm_client import LLMClient
-from ..paths import repo_root
-from ..templates import PromptTemplate, load_template, render
-from .confidence import agreement_confidence, logprob_confidence
-from .grammar import span_grammar
-from .keywords import route_domain
-from .models import ACTIONS_BY_DOMAIN, UNKNOWN, IntentError, InvalidIntentError, actions_for, intent_json_schema
-from .normalize import normalize_model_output
-from .rules import RuleParse, parse_with_rules
-from .text import MAX_INPUT_CHARS, clean_input
-from .workbench import template_decoding
+from optimizer.errors import ServerError
+from optimizer.serving.client import LLMClient
+from optimizer.config.paths import repo_root
+from optimizer.prompts.templates import PromptTemplate, load_template, render
+from optimizer.intents.calibration import Calibration, load_calibration
+from optimizer.intents.confidence import logprob_confidence
+from optimizer.intents.grammar import compact_json, span_grammar
+from optimizer.intents.keywords import route_domain
+from optimizer.intents.models import ACTIONS_BY_DOMAIN, UNKNOWN, IntentError, InvalidIntentError, actions_for, intent_json_schema
+from optimizer.intents.normalize import normalize_model_output
+from optimizer.intents.retrieval import RETRIEVAL_KEY, ShotRetriever, retrieval_k, task_retriever, with_retrieved_shots
+from optimizer.intents.rules import DEFINITE, RuleParse, parse_with_rules
+from optimizer.intents.text import MAX_INPUT_CHARS, clean_input
+from optimizer.intents.workbench import template_decoding
 
 Mode = Literal["auto", "model_first", "model_only", "rules_only"]
 Decoding = Literal["spans", "schema", "free"]
 MODES: tuple[str, ...] = ("auto", "model_first", "model_only", "rules_only")
 DECODINGS: tuple[str, ...] = ("spans", "schema", "free")
 DEFAULT_TEMPLATE = "prompt_templates/intent_parsing_v1.yaml"
+DEFAULT_CALIBRATION = "prompt_templates/calibration/intent_parsing.json"
 TOP_LOGPROBS = 10
+PATHS = ("rules", "micro", "general", "fallback")
 
 
 @dataclass(frozen=True)
@@ -57,10 +71,18 @@ class ParserConfig:
     """``spans``, ``schema`` or ``free``; ``None``: what the template's ``model_defaults`` ask for
     (``grammar: "@input_spans"`` is spans), so an exported winner of the workbench decides."""
     model_threshold: float = 0.5
-    """The model's intent is used when its confidence reaches this (and, when it disagrees with the
-    rules, exceeds the rules' own confidence); otherwise the rules answer."""
-    rules_threshold: float = 0.9
-    """In ``auto`` mode a rules parse at least this sure skips the model."""
+    """The model's intent is used only when its calibrated confidence reaches this: below one half
+    it is more likely wrong than right (and, when it disagrees with the rules, it must also exceed
+    the rules' calibrated confidence)."""
+    rules_threshold: float | None = None
+    """In ``auto`` mode a certain rules parse at least this sure (calibrated) skips the model;
+    ``None``: the threshold chosen on validation and stored in the calibration file."""
+    calibration_path: str | None = DEFAULT_CALIBRATION
+    """The calibration file (``None`` or a missing file: raw confidences at face value)."""
+    retrieved_shots: int | None = None
+    """Few-shot demonstrations retrieved per command from the train split (BM25); 0: the
+    template's fixed examples; ``None``: what the template's ``model_defaults`` ask for
+    (``few_shot_retrieval``), else the fixed examples."""
     use_general: bool = True
     """Send queries the keyword router cannot place to the general model (else ``unknown``)."""
     template_path: str = DEFAULT_TEMPLATE
@@ -73,8 +95,11 @@ class ParserConfig:
         if self.decoding is not None and self.decoding not in DECODINGS:
             raise IntentError(f"parser decoding {self.decoding!r} is not one of {', '.join(DECODINGS)}")
         for name in ("model_threshold", "rules_threshold"):
-            if not 0.0 <= getattr(self, name) <= 1.0:
-                raise IntentError(f"parser {name} must be between 0 and 1, got {getattr(self, name)}")
+            value = getattr(self, name)
+            if value is not None and not 0.0 <= value <= 1.01:
+                raise IntentError(f"parser {name} must be between 0 and 1, got {value}")
+        if self.retrieved_shots is not None and not 0 <= self.retrieved_shots <= 16:
+            raise IntentError(f"parser retrieved_shots must be between 0 and 16, got {self.retrieved_shots}")
 
 
 class ParseResult(BaseModel):
@@ -82,16 +107,24 @@ class ParseResult(BaseModel):
 
     input: str
     intent: dict[str, str]
-    path: Literal["rules", "micro", "general"]
+    path: Literal["rules", "micro", "general", "fallback"]
     confidence: float
+    """Calibrated: the probability, measured on the train split, that an answer like this is right."""
     latency_s: float
     domain: str
     reason: str
     rules_intent: dict[str, str] | None = None
+    rules_kind: str | None = None
+    """What decided on the rules' side (``match``, ``typo``, ``refusal``, ``partial``, ``none``, ``unplaced``)."""
+    rules_certain: bool = False
+    rules_confidence: float | None = None
+    """The rules' calibrated confidence (whether or not their answer was used)."""
     model_reply: str | None = None
     """The model's raw text, before validation and normalisation."""
     model_intent: dict[str, str] | None = None
     model_confidence: float | None = None
+    """The model's calibrated confidence; ``model_raw_confidence`` is the logprob score it came from."""
+    model_raw_confidence: float | None = None
     model_error: str | None = None
     model_failed: bool = False
     """The model server gave no answer (down, timed out); ``model_error`` says why."""
@@ -112,6 +145,7 @@ class ModelAnswer:
     latency_s: float | None
     failed: bool = False
     reply: str | None = None
+    raw_confidence: float | None = None
 
 
 class IntentParser:
@@ -129,6 +163,7 @@ class IntentParser:
         *,
         micro_model: str | None = None,
         general_model: str | None = None,
+        calibration: Calibration | None = None,
     ) -> None:
         self.config = config or ParserConfig()
         self.micro = micro
@@ -137,50 +172,65 @@ class IntentParser:
         self.general_model = general_model
         self.template: PromptTemplate = load_template(_template_file(self.config.template_path))
         self.decoding = self.config.decoding or template_decoding(self.template)
+        if calibration is None:
+            path = self.config.calibration_path
+            calibration = load_calibration(_template_file(path) if path else None)
+        self.calibration = calibration
+        self.rules_threshold = self.config.rules_threshold if self.config.rules_threshold is not None else calibration.rules_threshold
+        shots = self.config.retrieved_shots if self.config.retrieved_shots is not None else retrieval_k(self.template)
+        self.retrieved_shots = shots
+        self._retriever: ShotRetriever | None = None
 
-    async def parse(self, raw: str | bytes) -> ParseResult:
-        """Parse one command; never raises for any input (bad input comes back ``unknown``)."""
+    @property
+    def retriever(self) -> ShotRetriever:
+        """BM25 over the intent_parsing train split, answers in the grammar's compact JSON (built on first use)."""
+        if self._retriever is None:
+            base = task_retriever("intent_parsing")
+            self._retriever = ShotRetriever(base.examples, "input", lambda example: compact_json(dict(example.expected)))
+        return self._retriever
+
+    async def parse(self, raw: str | bytes, *, exclude_id: str | None = None) -> ParseResult:
+        """Parse one command; never raises for any input (bad input comes back ``unknown``).
+
+        ``exclude_id``: a train example that must not be retrieved as its own demonstration
+        (when the train split itself is parsed, e.g. to fit the calibration).
+        """
         started = time.perf_counter()
         text = clean_input(raw)
         if len(text) > MAX_INPUT_CHARS:
-            rules = RuleParse(UNKNOWN, 0.99, f"input too long ({len(text)} > {MAX_INPUT_CHARS} characters)")
-            return self._from_rules(text[:200], "unknown", rules, started, None)
+            rules = RuleParse(UNKNOWN, DEFINITE, f"input too long ({len(text)} > {MAX_INPUT_CHARS} characters)", "refusal")
+            return self._result(text[:200], "unknown", rules, None, "rules", started)
         domain = route_domain(text).domain
         rules = parse_with_rules(text, domain)
         mode = self.config.mode if self.micro is not None else "rules_only"
         placed = domain in ACTIONS_BY_DOMAIN
-        if not text or mode == "rules_only" or (mode == "auto" and rules.confidence >= self.config.rules_threshold):
-            return self._from_rules(text, domain, rules, started, None)
+        rules_confidence = self.calibration.rules_confidence(rules.kind, rules.confidence)
+        if not text or mode == "rules_only" or (mode == "auto" and rules.certain and rules_confidence >= self.rules_threshold):
+            return self._result(text, domain, rules, None, "rules", started)
         if not placed and not self.config.use_general:
-            return self._from_rules(text, domain, rules, started, None)
+            return self._result(text, domain, rules, None, "rules", started, "no general model for an unplaced query")
         path: Literal["micro", "general"] = "micro" if placed else "general"
-        answer = await self._ask_model(text, domain, rules, path)
+        answer = await self._ask_model(text, domain, path, exclude_id)
         if mode == "model_only":
-            intent = answer.intent or {"action": "unknown"}
             reason = "model answer" if answer.intent else f"model answer invalid: {answer.error}"
-            return self._result(text, domain, intent, path, answer.confidence or 0.0, reason, started, rules, answer)
-        if answer.intent is not None and answer.intent["action"] == "unknown" and not rules.is_unknown:
-            # The model abstained where the rules found a complete command: abstaining is no
-            # evidence against it (a tiny model says "unknown" whenever it is lost).
-            return self._from_rules(text, domain, rules, started, answer, "the model abstained")
-        if answer.intent is None or answer.confidence is None or answer.confidence < self.config.model_threshold:
-            return self._from_rules(text, domain, rules, started, answer)
-        if answer.intent != rules.intent.as_dict() and answer.confidence <= rules.confidence:
-            # Disagreement: the surer side wins, ties go to the rules (calibrated on the train split,
-            # where the 135M model is often sure and wrong).
-            why = f"model confidence {answer.confidence:.2f} not above the rules' {rules.confidence:.2f}"
-            return self._from_rules(text, domain, rules, started, answer, why)
-        return self._result(text, domain, answer.intent, path, answer.confidence, f"{path} model", started, rules, answer)
+            return self._result(text, domain, rules, answer, path, started, reason, model_only=True)
+        chosen, reason = decide(rules.intent.as_dict(), rules_confidence, answer.intent, answer.confidence, self.config.model_threshold,
+                                answer.error)
+        return self._result(text, domain, rules, answer, path if chosen == "model" else "fallback", started, reason)
 
-    async def _ask_model(self, text: str, domain: str, rules: RuleParse, path: str) -> ModelAnswer:
+    async def _ask_model(self, text: str, domain: str, path: str, exclude_id: str | None = None) -> ModelAnswer:
         client = self.micro if path == "micro" else self.general
         assert client is not None
         allowed = actions_for(domain)
         grammar = span_grammar(text, domain)
         params = self._params(grammar.gbnf, allowed, path)
+        template = self.template
+        if self.retrieved_shots:
+            template = template.model_copy(update={"model_defaults": {**template.model_defaults, RETRIEVAL_KEY: self.retrieved_shots}})
+            template = with_retrieved_shots(template, self.retriever, text, exclude_id=exclude_id)
         started = time.perf_counter()
         try:
-            completion = await client.chat(render(self.template, input=text), **params)
+            completion = await client.chat(render(template, input=text), **params)
         except ServerError as exc:
             return ModelAnswer(None, None, str(exc), time.perf_counter() - started, failed=True)
         latency_s = time.perf_counter() - started
@@ -189,10 +239,10 @@ class IntentParser:
         except InvalidIntentError as exc:
             return ModelAnswer(None, None, str(exc), latency_s, reply=completion.content)
         emitted = _as_emitted(completion.content, intent)
-        confidence = logprob_confidence(completion.content, emitted, grammar.alternatives, completion.raw)
-        if confidence is None:
-            confidence = agreement_confidence(intent, rules)
-        return ModelAnswer(intent, round(confidence, 4), None, latency_s, reply=completion.content)
+        raw = logprob_confidence(completion.content, emitted, grammar.alternatives, completion.raw)
+        confidence = self.calibration.model_confidence(raw)
+        return ModelAnswer(intent, round(confidence, 4), None, latency_s, reply=completion.content,
+                           raw_confidence=None if raw is None else round(raw, 4))
 
     def _params(self, gbnf: str, allowed: tuple[Any, ...], path: str) -> dict[str, Any]:
         params: dict[str, Any] = {
@@ -210,36 +260,62 @@ class IntentParser:
             params["model"] = model
         return params
 
-    def _from_rules(
-        self, text: str, domain: str, rules: RuleParse, started: float, answer: ModelAnswer | None, why: str | None = None
-    ) -> ParseResult:
-        reason = f"rules: {rules.reason}"
-        if answer is not None:
-            why = why or answer.error or f"model confidence {answer.confidence:.2f} below {self.config.model_threshold:.2f}"
-            reason += f" (model not used: {why})"
-        return self._result(text, domain, rules.intent.as_dict(), "rules", rules.confidence, reason, started, rules, answer)
-
-    @staticmethod
     def _result(
-        text: str, domain: str, intent: dict[str, str], path: Any, confidence: float, reason: str, started: float,
-        rules: RuleParse, answer: ModelAnswer | None,
+        self, text: str, domain: str, rules: RuleParse, answer: ModelAnswer | None, path: str, started: float,
+        reason: str | None = None, *, model_only: bool = False,
     ) -> ParseResult:
+        rules_confidence = self.calibration.rules_confidence(rules.kind, rules.confidence)
+        if path in ("micro", "general"):
+            intent = (answer.intent if answer else None) or {"action": "unknown"}
+            confidence = (answer.confidence if answer else None) or 0.0
+            if not model_only and answer is not None and answer.intent == rules.intent.as_dict():
+                confidence = max(confidence, rules_confidence)
+            reason = reason or f"{path} model"
+        else:
+            intent, confidence = rules.intent.as_dict(), rules_confidence
+            reason = f"rules: {rules.reason}" + (f" (model not used: {reason})" if reason else "")
         return ParseResult(
             input=text,
             intent=intent,
-            path=path,
+            path=path,  # type: ignore[arg-type]
             confidence=round(confidence, 4),
             latency_s=round(time.perf_counter() - started, 6),
             domain=domain,
             reason=reason,
             rules_intent=rules.intent.as_dict(),
+            rules_kind=rules.kind,
+            rules_certain=rules.certain,
+            rules_confidence=round(rules_confidence, 4),
             model_reply=answer.reply if answer else None,
             model_intent=answer.intent if answer else None,
             model_confidence=answer.confidence if answer else None,
+            model_raw_confidence=answer.raw_confidence if answer else None,
             model_error=answer.error if answer else None,
             model_failed=answer.failed if answer else False,
             model_latency_s=round(answer.latency_s, 6) if answer and answer.latency_s is not None else None,
         )
+
+
+def decide(
+    rules_intent: dict[str, str], rules_confidence: float, model_intent: dict[str, str] | None, model_confidence: float | None,
+    model_threshold: float, model_error: str | None = None,
+) -> tuple[str, str | None]:
+    """Whose answer stands once the model was asked: ``("model", None)`` or ``("rules", why not the model)``.
+
+    A pure function of calibrated confidences, so the calibration can replay it offline.
+    """
+    if model_intent is None or model_confidence is None:
+        return "rules", model_error or "no model answer"
+    if model_intent == rules_intent:
+        return "model", None
+    if model_intent.get("action") == "unknown" and rules_intent.get("action") != "unknown":
+        # Abstaining is no evidence against a complete command (a tiny model says "unknown" when lost).
+        return "rules", "the model abstained"
+    if model_confidence < model_threshold:
+        return "rules", f"model confidence {model_confidence:.2f} below {model_threshold:.2f}"
+    if model_confidence <= rules_confidence:
+        return "rules", f"model confidence {model_confidence:.2f} not above the rules' {rules_confidence:.2f}"
+    return "model", None
 
 
 def _template_file(relative: str) -> Path:

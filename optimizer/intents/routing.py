@@ -3,9 +3,12 @@ a general writing model (``llm``), with the same shape as the intent parser.
 
 Rules first (golden/README_intents.md's precedence: a request for a *new* computation is ``risk``;
 an answer that needs company-specific facts is ``rag``; the rest, including writing whose content
-is given in the query, is ``llm``), then the model when the rules are unsure, its choice
-constrained to the three routes and scored from token log-probabilities. As in the parser, when
-the model and the rules disagree the surer side wins and ties go to the rules.
+is given in the query, is ``llm``), then the model when the rules are not certain (no rule matched,
+or the rule that matched is not sure enough once calibrated), with few-shot demonstrations
+retrieved from the train split and its choice constrained to the three routes. Confidences on
+both sides are calibrated on the train split (``calibration.py``); as in the parser, when the
+model and the rules disagree the surer side wins and ties go to the rules (the ``fallback`` path:
+the model was asked but not used).
 """
 
 from __future__ import annotations
@@ -18,13 +21,15 @@ from typing import Any, Literal
 
 from pydantic import BaseModel
 
-from ..errors import ServerError
-from ..llm_client import LLMClient
-from ..paths import repo_root
-from ..templates import PromptTemplate, load_template, render
-from .confidence import logprob_confidence
-from .models import IntentError
-from .text import MAX_INPUT_CHARS, clean_input
+from optimizer.errors import ServerError
+from optimizer.serving.client import LLMClient
+from optimizer.config.paths import repo_root
+from optimizer.prompts.templates import PromptTemplate, load_template, render
+from optimizer.intents.calibration import Calibration, load_calibration
+from optimizer.intents.confidence import logprob_confidence
+from optimizer.intents.models import IntentError
+from optimizer.intents.retrieval import RETRIEVAL_KEY, ShotRetriever, retrieval_k, task_retriever, with_retrieved_shots
+from optimizer.intents.text import MAX_INPUT_CHARS, clean_input
 
 ROUTES = ("rag", "risk", "llm")
 ROUTE_GRAMMAR = 'root ::= "{\\"route\\":\\"" ("rag" | "risk" | "llm") "\\"}"\n'
@@ -35,6 +40,7 @@ ROUTE_SCHEMA = {
     "additionalProperties": False,
 }
 DEFAULT_ROUTER_TEMPLATE = "prompt_templates/query_routing_v1.yaml"
+DEFAULT_ROUTER_CALIBRATION = "prompt_templates/calibration/query_routing.json"
 _I = re.IGNORECASE
 
 _COMPUTE = re.compile(
@@ -81,26 +87,34 @@ _WRITING = re.compile(
 
 @dataclass(frozen=True)
 class RouteRules:
+    """The rules' route, raw confidence, reason and ``kind`` (which rule decided: the calibration bin)."""
+
     route: str
     confidence: float
     reason: str
+    kind: str = "no_rule"
+
+    @property
+    def certain(self) -> bool:
+        """A rule matched; ``no_rule`` (``llm`` by default) and an empty query are no opinion."""
+        return self.kind not in ("no_rule", "empty")
 
 
 def route_with_rules(query: str) -> RouteRules:
     """Route a cleaned query by the labelling rules' precedence: risk, then rag, then llm."""
     if not query:
-        return RouteRules("llm", 0.5, "empty query")
+        return RouteRules("llm", 0.5, "empty query", "empty")
     if (_COMPUTE.search(query) and _RISK_TERM.search(query)) or _RISK_FIGURE.search(query):
-        return RouteRules("risk", 0.95, "asks for a new risk computation")
+        return RouteRules("risk", 0.95, "asks for a new risk computation", "risk_computation")
     if _CONTENT_GIVEN.search(query):
-        return RouteRules("llm", 0.9, "the content to work on is in the query")
+        return RouteRules("llm", 0.9, "the content to work on is in the query", "content_given")
     if _DOC_REFERENCE.search(query):
-        return RouteRules("rag", 0.9, "refers to a company document or result")
+        return RouteRules("rag", 0.9, "refers to a company document or result", "document")
     if _LOOKUP.search(query) and (_PERIOD.search(query) or _OURS.search(query)):
-        return RouteRules("rag", 0.85, "asks for a company fact")
+        return RouteRules("rag", 0.85, "asks for a company fact", "company_fact")
     if _WRITING.search(query):
-        return RouteRules("llm", 0.9, "general writing or explanation")
-    return RouteRules("llm", 0.6, "no rule matched")
+        return RouteRules("llm", 0.9, "general writing or explanation", "writing")
+    return RouteRules("llm", 0.0, "no rule matched", "no_rule")
 
 
 class RouteResult(BaseModel):
@@ -108,13 +122,18 @@ class RouteResult(BaseModel):
 
     input: str
     route: str
-    path: Literal["rules", "model"]
+    path: Literal["rules", "model", "fallback"]
     confidence: float
+    """Calibrated on the train split: the probability that a route given like this is right."""
     latency_s: float
     reason: str
     rules_route: str
+    rules_kind: str | None = None
+    rules_certain: bool = False
+    rules_confidence: float | None = None
     model_route: str | None = None
     model_confidence: float | None = None
+    model_raw_confidence: float | None = None
     model_error: str | None = None
 
 
@@ -123,44 +142,74 @@ class RouterConfig:
     mode: str = "auto"
     constrained: bool = True
     model_threshold: float = 0.5
-    rules_threshold: float = 0.85
+    """The model's route is used only when its calibrated confidence reaches this (more likely right than wrong)."""
+    rules_threshold: float | None = None
+    """A certain rules route at least this sure (calibrated) skips the model; ``None``: the calibration file's."""
     template_path: str = DEFAULT_ROUTER_TEMPLATE
+    calibration_path: str | None = DEFAULT_ROUTER_CALIBRATION
+    retrieved_shots: int | None = None
+    """Demonstrations retrieved per query from the train split; 0: the template's fixed ones;
+    ``None``: the template's ``few_shot_retrieval``, else the fixed ones."""
 
     def __post_init__(self) -> None:
         if self.mode not in ("auto", "model_first", "model_only", "rules_only"):
             raise IntentError(f"router mode {self.mode!r} is not one of auto, model_first, model_only, rules_only")
+        if self.retrieved_shots is not None and not 0 <= self.retrieved_shots <= 16:
+            raise IntentError(f"router retrieved_shots must be between 0 and 16, got {self.retrieved_shots}")
 
 
 class QueryRouter:
     """Routes queries; give it no client to use the rules alone."""
 
-    def __init__(self, client: LLMClient | None = None, config: RouterConfig | None = None, *, model: str | None = None) -> None:
+    def __init__(
+        self, client: LLMClient | None = None, config: RouterConfig | None = None, *, model: str | None = None,
+        calibration: Calibration | None = None,
+    ) -> None:
         self.client = client
         self.config = config or RouterConfig()
         self.model = model
-        path = Path(self.config.template_path)
-        self.template: PromptTemplate = load_template(path if path.is_absolute() else repo_root() / path)
+        self.template: PromptTemplate = load_template(_in_repo(self.config.template_path))
+        if calibration is None:
+            calibration = load_calibration(_in_repo(self.config.calibration_path) if self.config.calibration_path else None)
+        self.calibration = calibration
+        self.rules_threshold = self.config.rules_threshold if self.config.rules_threshold is not None else calibration.rules_threshold
+        self.retrieved_shots = self.config.retrieved_shots if self.config.retrieved_shots is not None else retrieval_k(self.template)
+        self._retriever: ShotRetriever | None = None
 
-    async def route(self, raw: str | bytes) -> RouteResult:
+    @property
+    def retriever(self) -> ShotRetriever:
+        """BM25 over the query_routing train split, answers in the template's JSON form."""
+        if self._retriever is None:
+            base = task_retriever("query_routing")
+            self._retriever = ShotRetriever(base.examples, "query", lambda example: f'{{"route":"{example.expected["route"]}"}}')
+        return self._retriever
+
+    async def route(self, raw: str | bytes, *, exclude_id: str | None = None) -> RouteResult:
         started = time.perf_counter()
         query = clean_input(raw)[:MAX_INPUT_CHARS]
         rules = route_with_rules(query)
+        rules_confidence = self.calibration.rules_confidence(rules.kind, rules.confidence)
         mode = self.config.mode if self.client is not None else "rules_only"
-        if not query or mode == "rules_only" or (mode == "auto" and rules.confidence >= self.config.rules_threshold):
-            return _route_result(query, rules.route, "rules", rules.confidence, f"rules: {rules.reason}", started, rules)
-        model_route, confidence, error = await self._ask_model(query)
+        if not query or mode == "rules_only" or (mode == "auto" and rules.certain and rules_confidence >= self.rules_threshold):
+            return _route_result(query, rules.route, "rules", rules_confidence, f"rules: {rules.reason}", started, rules, rules_confidence)
+        model_route, raw_confidence, error = await self._ask_model(query, exclude_id)
+        confidence = None if model_route is None else round(self.calibration.model_confidence(raw_confidence), 4)
+        model = {"model_route": model_route, "model_confidence": confidence, "model_raw_confidence": raw_confidence, "model_error": error}
         if mode == "model_only":
             return _route_result(query, model_route or "llm", "model", confidence or 0.0, error or "model answer", started, rules,
-                                 model_route, confidence, error)
+                                 rules_confidence, **model)
+        if model_route is not None and confidence is not None and model_route == rules.route:
+            return _route_result(query, model_route, "model", max(confidence, rules_confidence), "model answer (the rules agree)",
+                                 started, rules, rules_confidence, **model)
         sure_enough = confidence is not None and confidence >= self.config.model_threshold
-        if model_route is not None and sure_enough and (model_route == rules.route or confidence > rules.confidence):
-            return _route_result(query, model_route, "model", confidence, "model answer", started, rules, model_route, confidence)
+        if model_route is not None and sure_enough and confidence > rules_confidence:  # type: ignore[operator]
+            return _route_result(query, model_route, "model", confidence, "model answer", started, rules, rules_confidence, **model)
         why = error or (f"model confidence {confidence:.2f} below {self.config.model_threshold:.2f}" if not sure_enough
-                        else f"model confidence {confidence:.2f} not above the rules' {rules.confidence:.2f}")
-        return _route_result(query, rules.route, "rules", rules.confidence, f"rules: {rules.reason} (model not used: {why})",
-                             started, rules, model_route, confidence, error)
+                        else f"model confidence {confidence:.2f} not above the rules' {rules_confidence:.2f}")
+        return _route_result(query, rules.route, "fallback", rules_confidence, f"rules: {rules.reason} (model not used: {why})",
+                             started, rules, rules_confidence, **model)
 
-    async def _ask_model(self, query: str) -> tuple[str | None, float | None, str | None]:
+    async def _ask_model(self, query: str, exclude_id: str | None = None) -> tuple[str | None, float | None, str | None]:
         assert self.client is not None
         params: dict[str, Any] = {k: v for k, v in self.template.model_defaults.items() if k in ("temperature", "max_tokens", "seed")}
         params.update(logprobs=True, top_logprobs=5)
@@ -168,8 +217,12 @@ class QueryRouter:
             params["grammar"] = ROUTE_GRAMMAR
         if self.model:
             params["model"] = self.model
+        template = self.template
+        if self.retrieved_shots:
+            template = template.model_copy(update={"model_defaults": {**template.model_defaults, RETRIEVAL_KEY: self.retrieved_shots}})
+            template = with_retrieved_shots(template, self.retriever, query, exclude_id=exclude_id)
         try:
-            completion = await self.client.chat(render(self.template, query=query), **params)
+            completion = await self.client.chat(render(template, query=query), **params)
         except ServerError as exc:
             return None, None, str(exc)
         match = re.search(r'"route"\s*:\s*"(rag|risk|llm)"', completion.content) or re.search(r"\b(rag|risk|llm)\b", completion.content, _I)
@@ -177,15 +230,23 @@ class QueryRouter:
             return None, None, f"no route in the reply: {completion.content[:80]!r}"
         route = match.group(1).lower()
         confidence = logprob_confidence(completion.content, {"route": route}, {"route": list(ROUTES)}, completion.raw)
-        return route, round(confidence if confidence is not None else 0.5, 4), None
+        return route, None if confidence is None else round(confidence, 4), None
+
+
+def _in_repo(relative: str) -> Path:
+    path = Path(relative)
+    return path if path.is_absolute() else repo_root() / path
 
 
 def _route_result(
-    query: str, route: str, path: Any, confidence: float, reason: str, started: float, rules: RouteRules,
-    model_route: str | None = None, model_confidence: float | None = None, model_error: str | None = None,
+    query: str, route: str, path: Any, confidence: float, reason: str, started: float, rules: RouteRules, rules_confidence: float,
+    model_route: str | None = None, model_confidence: float | None = None, model_raw_confidence: float | None = None,
+    model_error: str | None = None,
 ) -> RouteResult:
     return RouteResult(
         input=query, route=route, path=path, confidence=round(confidence, 4), latency_s=round(time.perf_counter() - started, 6),
-        reason=reason, rules_route=rules.route, model_route=model_route, model_confidence=model_confidence, model_error=model_error,
+        reason=reason, rules_route=rules.route, rules_kind=rules.kind, rules_certain=rules.certain,
+        rules_confidence=round(rules_confidence, 4), model_route=model_route, model_confidence=model_confidence,
+        model_raw_confidence=model_raw_confidence, model_error=model_error,
     )
 

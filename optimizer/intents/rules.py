@@ -3,14 +3,22 @@
 It is both the fast path (when it is certain) and the fallback of the micro model (when the
 model's output is invalid or unsure). It follows golden/README_intents.md's labelling rules:
 values are copied verbatim, a missing required value means ``unknown``, and questions,
-negations and unsupported operations mean ``unknown``. Each result carries a confidence:
+negations and unsupported operations mean ``unknown``.
 
-- ``CERTAIN`` (0.95): a pattern for the action matched and every value was found;
-- ``DEFINITE`` (0.9): a definite ``unknown`` (question, negation, unsupported, value missing);
-- ``TYPO`` (0.8): as certain, but only after correcting a misspelt keyword;
-- ``NO_DOMAIN`` (0.6): the keyword router placed the query nowhere; ``unknown`` unless a
-  general model knows better;
-- ``GUESS`` (0.5): the domain is known but no pattern matched; ``unknown`` is a guess.
+The rules are *certain* only when a pattern matched fully; anything else is *no opinion*, and the
+model decides. Each result has a ``kind`` (what decided; the calibration bins of
+``calibration.py``) and a raw confidence:
+
+- ``match`` (``CERTAIN``, 0.95): a pattern for the action matched and every value was found;
+- ``typo`` (``TYPO``, 0.8): the same, but only after correcting a misspelt keyword;
+- ``refusal`` (``DEFINITE``, 0.9): a pattern that means ``unknown`` matched fully (a question, a
+  negation, an unsupported operation or record type, mail) or a value failed its field's schema;
+- ``partial`` (``PARTIAL``, 0.3): an action's cue matched but a value was not found; ``unknown``
+  is what the rules say, but a phrasing they do not know looks the same, so it is no opinion;
+- ``none`` (``NO_OPINION``, 0.0): the domain is known but no pattern matched;
+- ``unplaced`` (``UNPLACED``, 0.6): the keyword router placed the query nowhere; the rules say
+  ``unknown`` with no pattern behind it (most such queries are chit-chat, so its calibrated
+  confidence is high, and a general model has to be surer than that to turn it into a command).
 """
 
 from __future__ import annotations
@@ -19,14 +27,17 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from .models import UNKNOWN, InvalidIntentError, IntentModel, validate_intent
-from .text import STOPWORDS, corrected_text, entities
+from optimizer.intents.models import UNKNOWN, InvalidIntentError, IntentModel, validate_intent
+from optimizer.intents.text import NAME_KEYS, STOPWORDS, corrected_text, entities, glued_to_shell_syntax
 
 CERTAIN = 0.95
 DEFINITE = 0.9
 TYPO = 0.8
-GUESS = 0.5
-NO_DOMAIN = 0.6
+PARTIAL = 0.3
+NO_OPINION = 0.0
+CERTAIN_KINDS = frozenset({"match", "typo", "refusal"})
+UNPLACED = 0.6
+RAW_CONFIDENCE = {"match": CERTAIN, "typo": TYPO, "refusal": DEFINITE, "partial": PARTIAL, "none": NO_OPINION, "unplaced": UNPLACED}
 
 _FLAGS = re.IGNORECASE
 # A value is never a stopword: the look-ahead makes a pattern try its next reading instead.
@@ -74,10 +85,16 @@ class RuleParse:
     intent: IntentModel
     confidence: float
     reason: str
+    kind: str = "match"
 
     @property
     def is_unknown(self) -> bool:
         return self.intent.action.value == "unknown"
+
+    @property
+    def certain(self) -> bool:
+        """A pattern matched fully; otherwise the rules have no opinion and the model decides."""
+        return self.kind in CERTAIN_KINDS
 
 
 def strip_wrappers(text: str) -> str:
@@ -125,19 +142,20 @@ def _find_pair(patterns: Sequence[str], text: str) -> tuple[str, str] | None:
     return None
 
 
-def _unknown(confidence: float, reason: str) -> RuleParse:
-    return RuleParse(UNKNOWN, confidence, reason)
+def _unknown(kind: str, reason: str) -> RuleParse:
+    return RuleParse(UNKNOWN, RAW_CONFIDENCE[kind], reason, kind)
 
 
-def _intent(fields: dict[str, str | None], reason: str, confidence: float = CERTAIN) -> RuleParse:
-    """Build the intent; a missing value (``None``) makes it a definite unknown."""
+def _intent(fields: dict[str, str | None], reason: str, kind: str = "match") -> RuleParse:
+    """Build the intent; a missing value (``None``) makes it a partial match (no opinion), a value
+    that fails its field's schema a refusal (``unknown``, whoever would have extracted it)."""
     missing = [key for key, value in fields.items() if value is None]
     if missing:
-        return _unknown(DEFINITE, f"{fields['action']}: no {', '.join(missing)} given")
+        return _unknown("partial", f"{fields['action']}: no {', '.join(missing)} found")
     try:
-        return RuleParse(validate_intent(fields), confidence, reason)
+        return RuleParse(validate_intent(fields), RAW_CONFIDENCE[kind], reason, kind)
     except InvalidIntentError as exc:
-        return _unknown(DEFINITE, f"{fields['action']}: {exc}")
+        return _unknown("refusal", f"{fields['action']}: {exc}")
 
 
 # DNS ------------------------------------------------------------------------------------------
@@ -151,7 +169,7 @@ _CNAME_WORDS = re.compile(r"\b(?:cname|alias|canonical)\b", _FLAGS)
 
 def _dns(core: str) -> RuleParse:
     if _DNS_UNSUPPORTED_TYPE.search(core):
-        return _unknown(DEFINITE, "dns: unsupported record type")
+        return _unknown("refusal", "dns: unsupported record type")
     found = entities(core)
     hosts = [entity.value for entity in found if entity.kind == "host"]
     addresses = [entity for entity in found if entity.kind in ("ipv4", "ipv6")]
@@ -159,21 +177,21 @@ def _dns(core: str) -> RuleParse:
         return _intent({"action": "dns_remove", "zone": hosts[0] if hosts else None}, "dns: remove + hostname")
     if addresses:
         if _CNAME_WORDS.search(core):
-            return _unknown(DEFINITE, "dns: a CNAME cannot point at an address")
+            return _unknown("partial", "dns: a CNAME cannot point at an address")
         address = addresses[0]
         record_type = "AAAA" if address.kind == "ipv6" else "A"
-        confidence = CERTAIN if len(hosts) == 1 and len(addresses) == 1 else TYPO
+        kind = "match" if len(hosts) == 1 and len(addresses) == 1 else "typo"
         return _intent(
             {"action": "dns_add", "zone": hosts[0] if hosts else None, "record_type": record_type, "ip": address.value},
             f"dns: hostname + {address.kind}",
-            confidence,
+            kind,
         )
     if len(hosts) >= 2:
-        confidence = CERTAIN if len(hosts) == 2 else TYPO
+        kind = "match" if len(hosts) == 2 else "typo"
         return _intent(
-            {"action": "dns_add", "zone": hosts[0], "record_type": "CNAME", "target": hosts[1]}, "dns: hostname -> hostname", confidence
+            {"action": "dns_add", "zone": hosts[0], "record_type": "CNAME", "target": hosts[1]}, "dns: hostname -> hostname", kind
         )
-    return _unknown(DEFINITE, "dns: no hostname with an address or target")
+    return _unknown("partial", "dns: no hostname with an address or target")
 
 
 # Users ----------------------------------------------------------------------------------------
@@ -228,7 +246,7 @@ _CHANGED_PASSWORD = (
 
 def _user(core: str) -> RuleParse:
     if _FROM_GROUP.search(core):
-        return _unknown(DEFINITE, "user: removing from a group is not supported")
+        return _unknown("refusal", "user: removing from a group is not supported")
     if _GROUP_CUE.search(core):
         return _intent(
             {"action": "add_to_group", "username": _find(_GROUP_USER, core, "user"), "group": _find(_GROUP_NAME, core, "group")},
@@ -244,7 +262,7 @@ def _user(core: str) -> RuleParse:
         return _intent({"action": "add_user", "username": username, "password": password}, "user: create with password")
     if _REMOVE_USER_CUE.search(core):
         return _intent({"action": "remove_user", "username": _find(_OLD_USER, core, "user")}, "user: remove")
-    return _unknown(GUESS, "user: no pattern matched")
+    return _unknown("none", "user: no pattern matched")
 
 
 # Samba ----------------------------------------------------------------------------------------
@@ -284,11 +302,11 @@ def _samba(core: str) -> RuleParse:
         action = "revoke_access" if revoke else "grant_access"
         pair = _find_pair(_ACCESS_PATTERNS, core)
         if pair is None:
-            return _unknown(DEFINITE, f"samba: {action} without a user and a share")
+            return _unknown("partial", f"samba: {action} without a user and a share")
         return _intent({"action": action, "username": pair[0], "share": pair[1]}, f"samba: {action}")
     if _CREATE_CUE.search(core):
-        return _unknown(DEFINITE, "samba: create_share without a path")
-    return _unknown(GUESS, "samba: no pattern matched")
+        return _unknown("partial", "samba: create_share without a path")
+    return _unknown("none", "samba: no pattern matched")
 
 
 _BY_DOMAIN: dict[str, Callable[[str], RuleParse]] = {"dns": _dns, "user": _user, "samba": _samba}
@@ -297,24 +315,27 @@ _BY_DOMAIN: dict[str, Callable[[str], RuleParse]] = {"dns": _dns, "user": _user,
 def parse_with_rules(text: str, domain: str) -> RuleParse:
     """Parse a cleaned command routed to ``domain``; never raises."""
     if not text:
-        return _unknown(0.99, "empty input")
+        return _unknown("refusal", "empty input")
     corrected, corrections = corrected_text(text)
     core = strip_wrappers(corrected)
     first = _first_word(core)
     if first in _QUESTION_WORDS:
-        return _unknown(DEFINITE, "a question, not a command")
+        return _unknown("refusal", "a question, not a command")
     if _NEGATION.search(core):
-        return _unknown(DEFINITE, "a negated command")
+        return _unknown("refusal", "a negated command")
     if first in _UNSUPPORTED_VERBS:
-        return _unknown(DEFINITE, f"unsupported operation {first!r}")
+        return _unknown("refusal", f"unsupported operation {first!r}")
     if domain not in _BY_DOMAIN:
-        return _unknown(DEFINITE if domain == "mail" else NO_DOMAIN, f"no parser for domain {domain!r}")
+        return _unknown("refusal" if domain == "mail" else "unplaced", f"no parser for domain {domain!r}")
     parsed = _BY_DOMAIN[domain](core)
     if parsed.is_unknown:
         return parsed
     values = [value for key, value in parsed.intent.as_dict().items() if key not in ("action", "record_type")]
     if any(value not in text for value in values):
-        return _unknown(GUESS, "a value is not verbatim in the input")
+        return _unknown("none", "a value is not verbatim in the input")
+    glued = [key for key, value in parsed.intent.as_dict().items() if key in NAME_KEYS and glued_to_shell_syntax(value, text)]
+    if glued:
+        return _unknown("refusal", f"{parsed.intent.action.value}: {glued[0]} runs into shell syntax in the command")
     if corrections:
-        return RuleParse(parsed.intent, min(parsed.confidence, TYPO), f"{parsed.reason} (typo: {', '.join(corrections)})")
+        return RuleParse(parsed.intent, TYPO, f"{parsed.reason} (typo: {', '.join(corrections)})", "typo")
     return parsed

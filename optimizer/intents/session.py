@@ -10,11 +10,11 @@ import contextlib
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
-from ..dataset import Example
-from ..llm_client import LLMClient, RetryPolicy
-from .evaluation import Evaluation, ProgressCallback, evaluate_parser, evaluate_router
-from .pipeline import IntentParser, ParserConfig, ParseResult
-from .routing import QueryRouter, RouteResult, RouterConfig
+from optimizer.tasks.dataset import Example
+from optimizer.serving.client import LLMClient, RetryPolicy
+from optimizer.intents.evaluation import Evaluation, ProgressCallback, evaluate_parser, evaluate_router
+from optimizer.intents.pipeline import IntentParser, ParserConfig, ParseResult
+from optimizer.intents.routing import QueryRouter, RouteResult, RouterConfig
 
 SESSION_RETRY = RetryPolicy(attempts=2, base_delay_s=0.2, max_delay_s=1.0)
 SESSION_DEADLINE_S = 60.0

@@ -11,7 +11,7 @@ import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
 
-from .models import ip_version
+from optimizer.intents.models import ip_version
 
 MAX_INPUT_CHARS = 1000
 """Longer inputs are not commands; they come back ``unknown`` without reaching a model."""
@@ -48,6 +48,31 @@ STOPWORDS = frozenset(
 """Words that are never a user, group or share name."""
 ALIASES = {"ad": "add", "grp": "group", "pw": "password", "pwd": "password", "pls": "please", "plz": "please",
            "u": "you", "rm": "remove", "del": "delete", "usr": "user"}
+
+
+SHELL_METACHARACTERS = frozenset(";|&$`<>(){}\\")
+"""Characters that would turn a value into shell syntax if they were part of it."""
+NAME_KEYS = ("zone", "target", "username", "group", "name", "share", "path")
+"""Keys whose value must stand alone in the command (not the password, which may hold anything)."""
+
+
+def glued_to_shell_syntax(value: str, text: str) -> bool:
+    """Whether every occurrence of ``value`` in ``text`` touches a shell metacharacter.
+
+    ``bob`` out of ``Delete user bob;rm -rf /`` passes its own schema, but the user's value was
+    ``bob;rm``: whoever extracted it, such an intent is refused rather than cut down to size.
+    """
+    lowered, needle = text.lower(), value.lower()
+    start = lowered.find(needle)
+    if not needle or start == -1:
+        return False
+    while start != -1:
+        before = text[start - 1] if start > 0 else " "
+        after = text[start + len(value)] if start + len(value) < len(text) else " "
+        if before not in SHELL_METACHARACTERS and after not in SHELL_METACHARACTERS:
+            return False
+        start = lowered.find(needle, start + 1)
+    return True
 
 
 def clean_input(raw: str | bytes) -> str:

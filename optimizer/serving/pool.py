@@ -15,9 +15,10 @@ keyed by it, so a mix is refused before the first call.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import os
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -27,7 +28,7 @@ from pydantic import Field
 from optimizer.config.yamlio import StrictModel, load_yaml_model
 from optimizer.errors import ConfigError, ServerUnavailableError
 from optimizer.serving.client import CallStats, Completion, LLMClient, ServerInfo
-from optimizer.serving.endpoint import model_identity
+from optimizer.serving.endpoint import model_identity, open_endpoint
 
 
 @dataclass(frozen=True)
@@ -192,3 +193,21 @@ class EndpointPool:
 
     async def __aexit__(self, *exc_info: object) -> None:
         await self.aclose()
+
+
+@contextlib.asynccontextmanager
+async def open_client(
+    urls: Sequence[str] = (), endpoints_file: Path | None = None, *, model_path: str | None = None, **client_options: Any
+) -> AsyncIterator[LLMClient | EndpointPool]:
+    """The client a command runs against: one ``LLMClient`` for one endpoint (or the embedded server
+    when none is given), an ``EndpointPool`` for several or when an endpoint sets its concurrency."""
+    specs = [EndpointSpec(url) for url in urls] + (load_endpoints_file(endpoints_file) if endpoints_file else [])
+    if len(specs) > 1 or any(spec.concurrency for spec in specs):
+        async with EndpointPool.from_specs(specs, **client_options) as pool:
+            yield pool
+        return
+    with open_endpoint(specs[0].url if specs else None, model_path=model_path) as endpoint:
+        spec = specs[0] if specs else EndpointSpec(endpoint.url)
+        async with LLMClient(endpoint.url, model=spec.model or endpoint.model, api_key=spec.api_key or endpoint.api_key,
+                             **client_options) as client:
+            yield client

@@ -11,12 +11,13 @@ per-example **contributions whose plain mean is the metric**:
 - balanced accuracy: an example of class ``c`` contributes ``match * N / (K * n_c)`` (``N``
   examples, ``K`` classes present, ``n_c`` examples of class ``c``). Summed over class ``c`` this
   is ``N/K * recall_c``; the mean over ``N`` is the mean recall. The weight depends on the labels
-  only, so the engine scores each example alone, with the class counts of the example's *split*
-  (``TaskSpec.score(..., split=...)``); the stored score is then balanced already, and every
-  optimizer that ranks by stored scores optimizes the balanced objective. The mean over the whole
-  split is exactly its balanced accuracy; over a part of it (``--examples 20``, a halving round) it
-  is the same weights' estimate of the split's balanced accuracy. A single contribution can be
-  above 1 (a correct example of a rare class): it is a share of a mean, not a probability.
+  only, so the engine scores each answer alone, with the class counts of *the examples the run
+  scores* (its ``example_ids``: fixed when the run is created, so a resumed run or a later halving
+  round weighs every example the same). The stored score is then balanced already, and every
+  optimizer that ranks by stored scores optimizes the balanced objective. The mean over all the
+  run's examples is exactly their balanced accuracy; over a part (a halving round's prefix) it is
+  the same weights' estimate. A single contribution can be above 1 (a correct example of a rare
+  class): it is a share of a mean, not a probability.
 - macro-F1: a correct example of class ``c`` contributes ``N / K * 2 / (n_c + p_c)`` (``p_c``: how
   often ``c`` was *predicted*; ``K``: classes expected or predicted). It needs the other
   predictions, so it is computed per candidate over the examples it was scored on
@@ -33,6 +34,9 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from optimizer.tasks.metrics import exact_match, metric, normalize_text
+
+ClassWeights = Mapping[str, Mapping[str, float]]
+"""``field -> {class: weight}`` for the balanced fields of a task, over one run's examples."""
 
 
 def label_key(value: Any) -> str:
@@ -86,15 +90,3 @@ def macro_f1(expected: Any, predicted: Any) -> float:
 CONTRIBUTIONS = {"balanced_accuracy": balanced_accuracy_contributions, "macro_f1": macro_f1_contributions}
 #: Those whose contributions depend on the expected labels only (applied when an answer is scored).
 LABEL_ONLY = {"balanced_accuracy"}
-
-
-def split_class_weights(examples: Sequence[Any], fields: Sequence[str]) -> dict[tuple[str, str], dict[str, float]]:
-    """``(split, field) -> {class: weight}`` over ``examples`` (``Example`` objects), per split."""
-    by_split: dict[str, list[Mapping[str, Any]]] = {}
-    for example in examples:
-        by_split.setdefault(example.split, []).append(example.expected)
-    return {
-        (split, field): class_weights([expected.get(field) for expected in records])
-        for split, records in by_split.items()
-        for field in fields
-    }

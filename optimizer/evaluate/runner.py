@@ -1,0 +1,463 @@
+"""Runs from start to finish: plan (candidates, examples, estimate), create, execute, resume.
+
+``plan_run`` does everything that needs no server (load task, dataset and search space, select
+candidates, preflight every template against every example) so a bad variable is reported before a
+single call. ``start_run`` and ``resume_run`` then drive the engine against a server.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+import os
+import secrets
+import time
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from optimizer.tasks.dataset import Dataset, Example, load_dataset
+from optimizer.serving.endpoint import Endpoint, model_identity
+from optimizer.evaluate.engine import Progress, ProgressCallback, execute
+from optimizer.errors import ConfigError, DatasetError, StoreError
+from optimizer.serving.client import LLMClient, ServerInfo
+from optimizer.config.paths import display_path, resolve_in_repo
+from optimizer.search.space import Candidate, enumerate_candidates, load_search_space, search_space_path
+from optimizer.evaluate.store import RunStore
+from optimizer.search.strategies import Budget, SearchProblem, Strategy, get_strategy
+from optimizer.tasks.spec import TaskSpec, load_task
+from optimizer.prompts.templates import PromptTemplate, load_template, preflight
+
+DEFAULT_SECONDS_PER_CALL = 0.6
+
+
+@dataclass(frozen=True)
+class RunRequest:
+    """Everything that defines a run; its hash is the run's config hash."""
+
+    task: str
+    strategy: str = "random"
+    max_candidates: int | None = None
+    max_calls: int | None = None
+    n_examples: int | None = None
+    seed: int = 0
+    include_baseline: bool = True
+    template: str | None = None
+    temperature: float | None = None
+    max_tokens: int | None = None
+    use_cache: bool = True
+
+    def sampling_overrides(self) -> dict[str, Any]:
+        return {"temperature": self.temperature, "max_tokens": self.max_tokens}
+
+
+@dataclass
+class RunPlan:
+    """A run before it starts: the strategy, the examples, the candidates known up front and the calls.
+
+    ``templates`` holds the baseline and every candidate a selecting strategy (grid, random,
+    halving) will touch, found by a dry run of its search that makes no call; ``calls`` is the
+    dry run's count (for a proposing strategy, its call budget).
+    """
+
+    request: RunRequest
+    task: TaskSpec
+    dataset: Dataset
+    examples: list[Example]
+    templates: list[tuple[str, PromptTemplate]]
+    baseline_id: str | None
+    factors: dict[str, dict[str, str]] = field(default_factory=dict)
+    search_calls: int = 0
+    shape: str = ""
+
+    @property
+    def calls(self) -> int:
+        return self.search_calls + (len(self.examples) if self.baseline_id else 0)
+
+    def estimate_seconds(self, seconds_per_call: float | None) -> float:
+        return self.calls * (seconds_per_call or DEFAULT_SECONDS_PER_CALL)
+
+
+def describe_estimate(plan: RunPlan, seconds_per_call: float | None) -> str:
+    measured = seconds_per_call is not None
+    per_call = seconds_per_call or DEFAULT_SECONDS_PER_CALL
+    return (
+        f"plan: {plan.shape} = {plan.calls} calls; "
+        f"estimated {format_duration(plan.calls * per_call)} at {per_call:.2f} s/call "
+        f"({'measured' if measured else 'default guess, nothing measured yet'}; cached calls cost nothing)"
+    )
+
+
+def format_duration(seconds: float) -> str:
+    seconds = int(round(seconds))
+    hours, rest = divmod(seconds, 3600)
+    minutes, secs = divmod(rest, 60)
+    if hours:
+        return f"{hours}h{minutes:02d}m"
+    if minutes:
+        return f"{minutes}m{secs:02d}s"
+    return f"{secs}s"
+
+
+def load_task_dataset(task: TaskSpec) -> Dataset:
+    path = resolve_in_repo(task.dataset, what=f"task {task.name}: dataset")
+    return load_dataset(path, expected_key=task.expected_key)
+
+
+def baseline_template(task: TaskSpec) -> PromptTemplate:
+    return load_template(resolve_in_repo(task.baseline_template, what=f"task {task.name}: baseline_template"))
+
+
+def plan_run(request: RunRequest) -> RunPlan:
+    """Select candidates and examples and preflight them all; no server is needed."""
+    task = load_task(request.task)
+    dataset = load_task_dataset(task)
+    examples = dataset.validation
+    if not examples:
+        raise DatasetError(f"{dataset.path}: no validation examples")
+    if request.n_examples is not None:
+        if request.n_examples < 1:
+            raise ConfigError(f"examples must be at least 1, got {request.n_examples}")
+        examples = examples[: request.n_examples]
+    baseline = None
+    if request.template:
+        template = load_template(resolve_in_repo(request.template, what="template"))
+        pool = [Candidate(template, dict(template.factors))]
+        strategy: Strategy = get_strategy("grid")
+    else:
+        space = load_search_space(search_space_path(task))
+        pool = enumerate_candidates(space, task, dataset)
+        strategy = get_strategy(request.strategy)
+        if request.include_baseline:
+            template = baseline_template(task)
+            baseline = Candidate(template, {"baseline": template.id})
+    problem = search_problem(request, pool, examples, baseline, dataset)
+    touched, search_calls = dry_run(strategy, problem)
+    chosen = ([baseline] if baseline else []) + [candidate for candidate in touched if not baseline or candidate.id != baseline.id]
+    for candidate in chosen:
+        preflight(candidate.template, examples, source=display_path(dataset.path))
+    if strategy.proposes:
+        shape = f"{strategy.name} writes candidates within a budget of {search_calls} calls on {len(examples)} examples"
+    elif search_calls == len(touched) * len(examples):
+        shape = f"{len(chosen)} candidates x {len(examples)} examples"
+    else:
+        shape = (f"{strategy.name} over {len(touched)} candidates ({search_calls} evaluations on growing example "
+                 f"sets of up to {len(examples)}){' plus the baseline' if baseline else ''}")
+    return RunPlan(
+        request, task, dataset, examples,
+        [(candidate.id, candidate.template) for candidate in chosen],
+        baseline.id if baseline else None,
+        {candidate.id: candidate.factors for candidate in chosen},
+        search_calls, shape,
+    )
+
+
+def search_problem(
+    request: RunRequest, pool: list[Candidate], examples: list[Example], baseline: Candidate | None, dataset: Dataset
+) -> SearchProblem:
+    """The strategy's problem: the baseline's own calls come out of the call budget first."""
+    max_calls = request.max_calls
+    if max_calls is not None and baseline is not None:
+        max_calls -= len(examples)
+    return SearchProblem(
+        pool=pool, examples=examples, budget=Budget(request.max_candidates, max_calls), seed=request.seed,
+        baseline=baseline, train=dataset.split("train"),
+    )
+
+
+class _DryRun:
+    """An evaluator that makes no call: it records which candidates and pairs a search asks for."""
+
+    def __init__(self) -> None:
+        self.candidates: dict[str, Candidate] = {}
+        self.pairs: set[tuple[str, str]] = set()
+
+    async def __call__(self, candidates: Any, examples: Any) -> dict[str, list[dict[str, Any]]]:
+        rows: dict[str, list[dict[str, Any]]] = {}
+        for candidate in candidates:
+            self.candidates.setdefault(candidate.id, candidate)
+            for example in examples:
+                self.pairs.add((candidate.id, example.id))
+            rows[candidate.id] = [{"example_id": example.id, "overall": 0.0} for example in examples]
+        return rows
+
+    @property
+    def calls_used(self) -> int:
+        return len(self.pairs)
+
+
+def dry_run(strategy: Strategy, problem: SearchProblem) -> tuple[list[Candidate], int]:
+    """The candidates and calls a selecting strategy will use (a proposing one: its budget)."""
+    if strategy.proposes:
+        if problem.budget.max_calls is None:
+            raise ConfigError(f"strategy {strategy.name} writes new prompts and needs a call budget (--max-calls)")
+        return [], problem.budget.max_calls
+    recorder = _DryRun()
+    if _in_event_loop():
+        _run_in_thread(strategy, problem, recorder)
+    else:
+        asyncio.run(strategy.search(problem, recorder))
+    return list(recorder.candidates.values()), recorder.calls_used
+
+
+def _in_event_loop() -> bool:
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return False
+    return True
+
+
+def _run_in_thread(strategy: Strategy, problem: SearchProblem, recorder: _DryRun) -> None:
+    import threading
+
+    errors: list[BaseException] = []
+
+    def target() -> None:
+        try:
+            asyncio.run(strategy.search(problem, recorder))
+        except BaseException as exc:  # re-raised in the caller's thread
+            errors.append(exc)
+
+    thread = threading.Thread(target=target)
+    thread.start()
+    thread.join()
+    if errors:
+        raise errors[0]
+
+
+def new_run_id() -> str:
+    return datetime.now(timezone.utc).strftime("%Y%m%d-%H%M%S") + "-" + secrets.token_hex(3)
+
+
+def config_hash(request: RunRequest) -> str:
+    return hashlib.sha256(json.dumps(asdict(request), sort_keys=True).encode()).hexdigest()[:16]
+
+
+async def _server_info(client: LLMClient) -> ServerInfo:
+    return await client.server_info()
+
+
+def create_run(store: RunStore, plan: RunPlan, info: ServerInfo, identity: str, run_id: str | None = None) -> str:
+    run_id = run_id or new_run_id()
+    request = plan.request
+    store.create_run(
+        id=run_id,
+        task=plan.task.name,
+        strategy="template" if request.template else request.strategy,
+        status="running",
+        config={
+            **asdict(request),
+            "example_ids": [example.id for example in plan.examples],
+            "baseline_id": plan.baseline_id,
+            "planned_evaluations": plan.calls,
+        },
+        config_hash=config_hash(request),
+        dataset_path=display_path(plan.dataset.path),
+        dataset_sha256=plan.dataset.sha256,
+        model_identity=identity,
+        server_url=info.base_url,
+        sampling=request.sampling_overrides(),
+        seed=request.seed,
+        n_candidates=len(plan.templates),
+        n_examples=len(plan.examples),
+        pid=os.getpid(),
+    )
+    store.add_candidates(
+        run_id,
+        ((candidate_id, plan.factors.get(candidate_id, {}), template.model_dump()) for candidate_id, template in plan.templates),
+        lineage={plan.baseline_id: ("baseline", None)} if plan.baseline_id else None,
+    )
+    return run_id
+
+
+async def run_plan(
+    store: RunStore,
+    plan: RunPlan,
+    client: LLMClient,
+    *,
+    concurrency: int | None = None,
+    on_progress: ProgressCallback | None = None,
+    on_created: Any = None,
+    run_id: str | None = None,
+) -> str:
+    """Create a run for ``plan`` (with ``run_id`` when the caller chose one) and execute it."""
+    info = await client.server_info()
+    identity = model_identity(info)
+    run_id = create_run(store, plan, info, identity, run_id)
+    if on_created is not None:
+        on_created(run_id, info)
+    await _execute(store, run_id, plan.task, plan.templates, plan.examples, client, identity, concurrency or info.total_slots, plan.request, on_progress)
+    return run_id
+
+
+class RunEvaluator:
+    """The evaluator a strategy gets: candidates x examples through the engine, into this run.
+
+    Candidates it has not seen are added to the run first (with their origin and parent), pairs
+    already stored are not called again, and every pair asked for counts against the budget, stored
+    ones included, so a resumed search spends its budget exactly as the first attempt did.
+    """
+
+    def __init__(self, store: RunStore, run_id: str, evaluate_pairs: Any, planned: int,
+                 on_progress: ProgressCallback | None) -> None:
+        self.store, self.run_id, self.evaluate_pairs = store, run_id, evaluate_pairs
+        self.planned, self.on_progress = planned, on_progress
+        self.known = {row["candidate_id"] for row in store.candidates(run_id)}
+        self.asked: set[tuple[str, str]] = set()
+        self.started = time.monotonic()
+        self.start_count = store.count_evaluations(run_id)
+
+    @property
+    def calls_used(self) -> int:
+        return len(self.asked)
+
+    async def __call__(self, candidates: Any, examples: Any) -> dict[str, list[dict[str, Any]]]:
+        new = [candidate for candidate in candidates if candidate.id not in self.known]
+        if new:
+            self.store.add_candidates(
+                self.run_id,
+                ((candidate.id, candidate.factors, candidate.template.model_dump()) for candidate in new),
+                lineage={candidate.id: (candidate.origin, candidate.parent_id) for candidate in new},
+            )
+            self.known.update(candidate.id for candidate in new)
+        self.asked.update((candidate.id, example.id) for candidate in candidates for example in examples)
+        await self.evaluate_pairs([(candidate.id, candidate.template) for candidate in candidates], list(examples), self._report())
+        return self.store.evaluation_rows_for(self.run_id, [candidate.id for candidate in candidates], [e.id for e in examples])
+
+    def _report(self) -> ProgressCallback | None:
+        """Turn one engine call's progress into the run's: done and planned over the whole search."""
+        if self.on_progress is None:
+            return None
+        on_progress = self.on_progress
+        base = self.store.count_evaluations(self.run_id)
+        first_done: list[int] = []
+
+        def report(progress: Progress) -> None:
+            if not first_done:
+                first_done.append(progress.done)
+            done = base + progress.done - first_done[0]
+            elapsed = time.monotonic() - self.started
+            fresh = done - self.start_count
+            planned = max(self.planned, done)
+            eta = elapsed / fresh * (planned - done) if fresh > 0 else None
+            on_progress(Progress(done, planned, progress.cached, progress.failed, elapsed, eta))
+
+        return report
+
+
+async def _execute(
+    store: RunStore,
+    run_id: str,
+    task: TaskSpec,
+    templates: list[tuple[str, PromptTemplate]],
+    examples: list[Example],
+    client: LLMClient,
+    identity: str,
+    concurrency: int,
+    request: RunRequest,
+    on_progress: ProgressCallback | None,
+) -> None:
+    """Score the baseline on every example, then let the run's strategy search."""
+    store.update_run(run_id, status="running", pid=os.getpid(), message="")
+    run = store.get_run(run_id)
+    stored = {row["candidate_id"]: row for row in store.candidates(run_id)}
+
+    async def evaluate_pairs(pair_templates: list[tuple[str, PromptTemplate]], pair_examples: list[Example],
+                             progress: ProgressCallback | None) -> None:
+        await execute(
+            store=store,
+            run_id=run_id,
+            task=task,
+            templates=pair_templates,
+            examples=pair_examples,
+            client=client,
+            model_identity=identity,
+            concurrency=concurrency,
+            sampling_overrides=request.sampling_overrides(),
+            seed=request.seed,
+            on_progress=progress,
+            use_cache=request.use_cache,
+        )
+
+    baseline_id = run.config.get("baseline_id")
+    candidates = [
+        Candidate(template, stored[candidate_id]["factors"], stored[candidate_id]["origin"], stored[candidate_id]["parent_id"])
+        for candidate_id, template in templates
+    ]
+    baseline = next((candidate for candidate in candidates if candidate.id == baseline_id), None)
+    strategy = get_strategy("grid" if request.template else request.strategy)
+    # Resuming a selecting strategy: its pool is exactly the candidates it touched when planned.
+    pool = [candidate for candidate in candidates if candidate.id != baseline_id and candidate.origin in ("space", "template")]
+    problem = SearchProblem(
+        pool=pool,
+        examples=examples,
+        budget=search_problem(request, pool, examples, baseline, load_task_dataset(task)).budget
+        if strategy.proposes else Budget(),
+        seed=request.seed,
+        baseline=baseline,
+        train=load_task_dataset(task).split("train") if strategy.proposes else (),
+    )
+    evaluator = RunEvaluator(store, run_id, evaluate_pairs, run.total_evaluations, on_progress)
+    try:
+        if baseline is not None:
+            await evaluator([baseline], examples)
+            evaluator.asked.clear()  # the baseline's calls came out of the budget before the search
+        await strategy.search(problem, evaluator)
+    except (KeyboardInterrupt, asyncio.CancelledError):
+        store.update_run(run_id, status="paused", pid=None, message=f"interrupted; resume with: workbench optimize --resume {run_id}")
+        raise
+    store.update_run(run_id, status="completed", pid=None, message="")
+
+
+def load_run_inputs(store: RunStore, run_id: str) -> tuple[TaskSpec, list[tuple[str, PromptTemplate]], list[Example], RunRequest]:
+    """Rebuild a stored run's templates and examples exactly as they were (not from today's files)."""
+    run = store.get_run(run_id)
+    task = load_task(run.task)
+    dataset = load_task_dataset(task)
+    if dataset.sha256 != run.dataset_sha256:
+        raise DatasetError(
+            f"{display_path(dataset.path)} changed since run {run_id} started (sha256 {dataset.sha256[:12]} != "
+            f"{run.dataset_sha256[:12]}); start a new run instead of resuming"
+        )
+    by_id = {example.id: example for example in dataset.examples}
+    examples = [by_id[example_id] for example_id in run.config["example_ids"]]
+    templates = [
+        (row["candidate_id"], PromptTemplate.model_validate(row["template"])) for row in store.candidates(run_id)
+    ]
+    fields = {name: run.config[name] for name in RunRequest.__dataclass_fields__ if name in run.config}
+    return task, templates, examples, RunRequest(**fields)
+
+
+async def resume_run(
+    store: RunStore,
+    run_id: str,
+    client: LLMClient,
+    *,
+    concurrency: int | None = None,
+    on_progress: ProgressCallback | None = None,
+) -> str:
+    run = store.get_run(run_id)
+    if run.status == "completed":
+        raise StoreError(f"run {run_id} is already completed")
+    task, templates, examples, request = load_run_inputs(store, run_id)
+    info = await client.server_info()
+    identity = model_identity(info)
+    if identity != run.model_identity:
+        raise ConfigError(
+            f"run {run_id} was made with model {run.model_identity}, the server now serves {identity}; "
+            "resume against the same model"
+        )
+    store.update_run(run_id, cancel_requested=0)
+    await _execute(store, run_id, task, templates, examples, client, identity, concurrency or info.total_slots, request, on_progress)
+    return run_id
+
+
+def client_for(endpoint: Endpoint, **kwargs: Any) -> LLMClient:
+    return LLMClient(endpoint.url, model=endpoint.model, api_key=endpoint.api_key, **kwargs)
+
+
+def template_path_for(path: str) -> Path:
+    return resolve_in_repo(path, what="template")
