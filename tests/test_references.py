@@ -16,7 +16,7 @@ import yaml
 
 from optimizer.analysis.references import (
     Reference, annotate_leaderboard, best_constant_answer, collapsed_fields, leaderboard_with_references, majority_answer,
-    task_dataset, trivial_references, verdict,
+    run_references, task_dataset, trivial_references, verdict,
 )
 from optimizer.errors import ExportError
 from optimizer.evaluate.store import EvaluationRow, RunStore
@@ -339,11 +339,5 @@ def test_class_weights_are_fixed_per_run_and_old_runs_stay_unweighted(store: Run
     store.insert_evaluations("old", [EvaluationRow("c", examples[0].id, "x", {}, None, {"severity": 1.0}, 1.0, None, None, None,
                                                    None, None, False, None)])
     assert run_class_weights(store, "old", task, examples) == {}
-    majority = next(r for r in leaderboard_references(store, "old") if r.name == "majority label")
+    majority = next(r for r in run_references(store, "old") if r.name == "majority label")
     assert sum(scores["severity"] for scores, _ in majority.per_example.values()) / 20 == pytest.approx(info / 20)
-
-
-def leaderboard_references(store: RunStore, run_id: str):
-    from optimizer.analysis.references import run_references
-
-    return run_references(store, run_id)
