@@ -26,6 +26,7 @@ up: install
 ## Install, build llama-server once (cached), run the whole test suite.
 test: install-test browser
 	$(PYTHON) -m optimizer.app.cli model build
+	$(PYTHON) -c "import sys; from importlinter.cli import lint_imports; sys.exit(lint_imports())"
 	$(PYTHON) -m pytest
 
 ## The developer's loop: every test except those marked real_llm (the real model server and model),
