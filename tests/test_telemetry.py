@@ -66,7 +66,7 @@ def test_one_trace_per_run_with_candidate_and_call_spans(store, fake_client) -> 
         assert attributes["gen_ai.usage.input_tokens"] > 0 and attributes["gen_ai.usage.output_tokens"] > 0
         assert attributes["gen_ai.response.finish_reasons"] == ("stop",)
         assert attributes["workbench.cached"] is False
-        assert 0.0 <= attributes["workbench.score"] <= 1.0
+        assert attributes["workbench.score"] >= 0.0  # a balanced contribution may exceed 1
         assert attributes["workbench.example.id"]
     stored = {(row["candidate_id"], row["example_id"]): row["overall"] for row in store.evaluation_rows(run_id)}
     assert {(c.attributes["workbench.candidate.id"], c.attributes["workbench.example.id"]): c.attributes["workbench.score"]

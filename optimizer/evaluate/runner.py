@@ -20,6 +20,7 @@ from typing import Any
 
 from optimizer.tasks.dataset import Dataset, Example, load_dataset
 from optimizer.serving.endpoint import Endpoint, model_identity
+from optimizer.evaluate import telemetry
 from optimizer.evaluate.engine import Progress, ProgressCallback, execute
 from optimizer.errors import ConfigError, DatasetError, StoreError
 from optimizer.serving.client import LLMClient, ServerInfo
@@ -401,14 +402,20 @@ async def _execute(
         train=load_task_dataset(task).split("train") if strategy.proposes else (),
     )
     evaluator = RunEvaluator(store, run_id, evaluate_pairs, run.total_evaluations, on_progress)
-    try:
-        if baseline is not None:
-            await evaluator([baseline], examples)
-            evaluator.asked.clear()  # the baseline's calls came out of the budget before the search
-        await strategy.search(problem, evaluator)
-    except (KeyboardInterrupt, asyncio.CancelledError):
-        store.update_run(run_id, status="paused", pid=None, message=f"interrupted; resume with: workbench optimize --resume {run_id}")
-        raise
+    # One trace per run: the engine's candidate and call spans hang under this one (off unless
+    # OTEL_EXPORTER_OTLP_ENDPOINT is set; see optimizer.evaluate.telemetry).
+    with telemetry.tracer().start_as_current_span(f"run {run_id}", attributes={
+        "workbench.run.id": run_id, "workbench.task": task.name, "workbench.strategy": strategy.name,
+        "gen_ai.request.model": identity,
+    }):
+        try:
+            if baseline is not None:
+                await evaluator([baseline], examples)
+                evaluator.asked.clear()  # the baseline's calls came out of the budget before the search
+            await strategy.search(problem, evaluator)
+        except (KeyboardInterrupt, asyncio.CancelledError):
+            store.update_run(run_id, status="paused", pid=None, message=f"interrupted; resume with: workbench optimize --resume {run_id}")
+            raise
     store.update_run(run_id, status="completed", pid=None, message="")
 
 
