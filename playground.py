@@ -9,10 +9,8 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import importlib
-import inspect
 import json
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from typing import Any
 
 import gradio as gr
@@ -23,43 +21,18 @@ from optimizer.agent.scenarios import load_scenario, load_scenarios, neutral_cho
 from optimizer.agent.trace import format_answer, format_step
 from optimizer.serving.endpoint import current_server_url
 from optimizer.errors import WorkbenchError
+from optimizer.intents import IntentParser, ParseResult
 from optimizer.serving.client import LLMClient
 
 ChatMessages = list[dict[str, Any]]
 
 
-IntentParse = Callable[[str, "str | None"], Awaitable[Any]]
-
-
-def intents_parser() -> IntentParse | None:
-    """The micro parser of ``optimizer.intents`` as ``parse(text, url)``, or None when it is absent.
-
-    ``IntentParser(client).parse(text)`` is used when the package offers it (rules only without a
-    server); a plain module-level ``parse(text)`` is accepted too.
-    """
-    try:
-        module = importlib.import_module("optimizer.intents")
-    except ImportError:
-        return None
-    parser_class = getattr(module, "IntentParser", None)
-    if parser_class is not None:
-
-        async def parse_with_parser(text: str, url: str | None) -> Any:
-            if url is None:
-                return await parser_class().parse(text)
-            async with LLMClient(url) as client:
-                return await parser_class(client).parse(text)
-
-        return parse_with_parser
-    function = getattr(module, "parse", None)
-    if not callable(function):
-        return None
-
-    async def parse_with_function(text: str, url: str | None) -> Any:
-        result = function(text)
-        return await result if inspect.isawaitable(result) else result
-
-    return parse_with_function
+async def parse_command(text: str, url: str | None) -> ParseResult:
+    """The micro parser: rules only when ``url`` is None, else rules first and the model when unsure."""
+    if url is None:
+        return await IntentParser().parse(text)
+    async with LLMClient(url) as client:
+        return await IntentParser(client).parse(text)
 
 
 def _jsonable(value: Any) -> Any:
@@ -98,11 +71,8 @@ def build_demo(url: str | None = None) -> gr.Blocks:
         yield messages
 
     async def parse_text(text: str, use_model: bool) -> str:
-        parse = intents_parser()
-        if parse is None:
-            return json.dumps({"error": "the micro parser (optimizer.intents) is not installed"})
         try:
-            result = await parse(text, (url or current_server_url()) if use_model else None)
+            result = await parse_command(text, (url or current_server_url()) if use_model else None)
         except WorkbenchError as exc:
             return json.dumps({"error": str(exc)})
         return json.dumps(_jsonable(result), indent=2, ensure_ascii=False, default=str)
@@ -120,17 +90,13 @@ def build_demo(url: str | None = None) -> gr.Blocks:
             run_button.click(investigate, inputs=[scenario, question, config], outputs=chat, api_name="investigate")
             question.submit(investigate, inputs=[scenario, question, config], outputs=chat, api_name=False)
         with gr.Tab("Micro parser"):
-            if intents_parser() is None:
-                gr.Markdown("**Micro parser: not available in this checkout.** This tab turns on by itself "
-                            "when `optimizer.intents` offers `IntentParser` or a `parse(text)` function.")
-            else:
-                gr.Markdown("Natural-language infrastructure commands to JSON intents (rules first, the small model "
-                            "when the rules are unsure).")
-                text = gr.Textbox(label="Command", placeholder="Add DNS record api.local to 10.0.0.5")
-                use_model = gr.Checkbox(value=True, label="Use the model server (off: rules only)")
-                parsed = gr.Code(label="Intent", language="json")
-                gr.Button("Parse", variant="primary").click(parse_text, inputs=[text, use_model], outputs=parsed, api_name="parse")
-                text.submit(parse_text, inputs=[text, use_model], outputs=parsed, api_name=False)
+            gr.Markdown("Natural-language infrastructure commands to JSON intents (rules first, the small model "
+                        "when the rules are unsure).")
+            text = gr.Textbox(label="Command", placeholder="Add DNS record api.local to 10.0.0.5")
+            use_model = gr.Checkbox(value=True, label="Use the model server (off: rules only)")
+            parsed = gr.Code(label="Intent", language="json")
+            gr.Button("Parse", variant="primary").click(parse_text, inputs=[text, use_model], outputs=parsed, api_name="parse")
+            text.submit(parse_text, inputs=[text, use_model], outputs=parsed, api_name=False)
     return demo
 
 

@@ -52,8 +52,6 @@ from optimizer.intents.rules import DEFINITE, RuleParse, parse_with_rules
 from optimizer.intents.text import MAX_INPUT_CHARS, clean_input
 from optimizer.intents.workbench import template_decoding
 
-Mode = Literal["auto", "model_first", "model_only", "rules_only"]
-Decoding = Literal["spans", "schema", "free"]
 MODES: tuple[str, ...] = ("auto", "model_first", "model_only", "rules_only")
 DECODINGS: tuple[str, ...] = ("spans", "schema", "free")
 DEFAULT_TEMPLATE = "prompt_templates/intent_parsing_v1.yaml"

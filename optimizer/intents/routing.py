@@ -33,12 +33,6 @@ from optimizer.intents.text import MAX_INPUT_CHARS, clean_input
 
 ROUTES = ("rag", "risk", "llm")
 ROUTE_GRAMMAR = 'root ::= "{\\"route\\":\\"" ("rag" | "risk" | "llm") "\\"}"\n'
-ROUTE_SCHEMA = {
-    "type": "object",
-    "properties": {"route": {"enum": list(ROUTES)}},
-    "required": ["route"],
-    "additionalProperties": False,
-}
 DEFAULT_ROUTER_TEMPLATE = "prompt_templates/query_routing_v1.yaml"
 DEFAULT_ROUTER_CALIBRATION = "prompt_templates/calibration/query_routing.json"
 _I = re.IGNORECASE
@@ -49,11 +43,27 @@ _COMPUTE = re.compile(
     _I,
 )
 _RISK_TERM = re.compile(
-    r"\b(?:monte\s+carlo|simulat\w*|scenarios?|stress(?:[- ]tests?)?|what-if|sensitivity|var|value\s+at\s+risk|"
+    r"\b(?:monte\s+carlo|simulat\w*|scenarios?|stress(?:[- ]tests?)?|what-if|sensitivity|var|value[\s-]+at[\s-]+risk|"
     r"expected\s+shortfall|tail\s+loss|backtest|shock|probability|distribution|copula|paths|drawdown|worst-case)\b",
     _I,
 )
 _RISK_FIGURE = re.compile(r"\d+(?:\.\d+)?%.*\b(?:var|expected\s+shortfall|tail\s+loss)\b", _I)
+# A risk *question* need not say "run" or "simulate": a percentile, a probability or a tail measure
+# of something still to happen asks for a new computation ("What's the P90 of next year's losses?").
+_RISK_QUANTITY = re.compile(
+    r"\b(?:p\d{1,2}|\d{1,2}(?:\.\d)?(?:st|nd|rd|th)?[- ]percentile|percentiles?|quantiles?|likelihood|probability|odds|"
+    r"chances?|how\s+likely|var|value[\s-]+at[\s-]+risk|expected\s+shortfall|cvar|tail\s+(?:risk|loss)|worst[- ]case|"
+    r"confidence\s+interval|distribution\s+of)\b",
+    _I,
+)
+_AHEAD = re.compile(
+    r"\b(?:next|coming|upcoming|over\s+the\s+next|within|by\s+(?:year[- ]end|the\s+end|q[1-4]|20\d\d)|if|would|will|under|"
+    r"given|assuming|horizon|forward|projected|going\s+forward|breach(?:ing)?|default(?:ing)?|miss(?:ing)?|fall(?:ing)?\s+below|"
+    r"exceed(?:ing)?|run\s+out)\b",
+    _I,
+)
+_PAST = re.compile(r"\b(?:was|were|did|had|reported|documented|published|last\s+(?:quarter|year|month))\b", _I)
+_DEFINITION = re.compile(r"^(?:what\s+(?:is|are|does)\s+(?:a\s+|an\s+|the\s+)?[\w\s-]{0,30}\??$|explain|define|how\s+do(?:es)?\s+)", _I)
 _CONTENT_GIVEN = re.compile(
     r"\b(?:this|these|the\s+following)\s+(?:[\w-]+\s+){0,3}?(?:text|paragraph|sentence|tweet|bullet\s+points?|notes?|"
     r"email|message|results?|draft|points?|list|figures|numbers)\b[^:'\"]*[:'\"]",
@@ -110,6 +120,8 @@ def route_with_rules(query: str) -> RouteRules:
         return RouteRules("llm", 0.9, "the content to work on is in the query", "content_given")
     if _DOC_REFERENCE.search(query):
         return RouteRules("rag", 0.9, "refers to a company document or result", "document")
+    if _RISK_QUANTITY.search(query) and _AHEAD.search(query) and not _PAST.search(query) and not _DEFINITION.search(query):
+        return RouteRules("risk", 0.85, "asks a risk question about what may happen", "risk_question")
     if _LOOKUP.search(query) and (_PERIOD.search(query) or _OURS.search(query)):
         return RouteRules("rag", 0.85, "asks for a company fact", "company_fact")
     if _WRITING.search(query):

@@ -7,7 +7,6 @@ Order: an explicit URL, then ``WORKBENCH_LLM_URL``, then an embedded server alre
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -92,6 +91,3 @@ def model_identity(info: ServerInfo) -> str:
         return f"{info.kind}:{path.name}"
     return f"{info.kind}:{info.model or 'unknown'}"
 
-
-def short_hash(text: str) -> str:
-    return hashlib.sha256(text.encode()).hexdigest()[:12]

@@ -23,7 +23,7 @@ import sys
 import tarfile
 import tempfile
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -275,15 +275,6 @@ def start_server(
     server = ServerProcess(process, f"http://{HOST}:{port}", kind, model, effective_slots, log_path, notes)
     _wait_healthy(server, startup_timeout_s)
     return server
-
-
-@contextlib.contextmanager
-def running_server(**kwargs: object) -> Iterator[ServerProcess]:
-    server = start_server(**kwargs)  # type: ignore[arg-type]
-    try:
-        yield server
-    finally:
-        server.stop()
 
 
 def state_file() -> Path:

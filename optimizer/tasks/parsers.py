@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -121,5 +121,3 @@ def parse_output(
         return ParsedOutput(fields, f"missing field{'s' if len(missing) > 1 else ''}: {', '.join(missing)}")
     return ParsedOutput(fields)
 
-
-ParserFunction = Callable[[str], ParsedOutput]
