@@ -1,0 +1,83 @@
+"""Issue 11 item 4: the test split is scored only for a chosen template and reported apart."""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+import pytest
+import yaml
+
+from conftest import GOLDEN_K8S, ROOT, run_cli
+from fake_openai import FakeLLM
+from optimizer.errors import ConfigError
+from optimizer.evaluate.leaderboard import leaderboard
+from optimizer.evaluate.runner import RunRequest, plan_run
+from optimizer.evaluate.store import RunStore
+
+
+def test_a_search_never_runs_on_the_test_split() -> None:
+    for strategy in ("grid", "random", "halving"):
+        with pytest.raises(ConfigError, match="chooses on validation only"):
+            plan_run(RunRequest(task="k8s_log_analysis", strategy=strategy, max_candidates=2, split="test"))
+    with pytest.raises(ConfigError, match="split must be one of"):
+        plan_run(RunRequest(task="k8s_log_analysis", template="prompt_templates/k8s_log_analysis_v1.yaml", split="train"))
+    test_plan = plan_run(RunRequest(task="k8s_log_analysis", template="prompt_templates/k8s_log_analysis_v1.yaml", split="test"))
+    validation_plan = plan_run(RunRequest(task="k8s_log_analysis", template="prompt_templates/k8s_log_analysis_v1.yaml"))
+    assert {e.split for e in test_plan.examples} == {"test"} and len(test_plan.examples) == 60
+    assert {e.split for e in validation_plan.examples} == {"validation"} and len(validation_plan.examples) == 60
+
+
+def test_export_with_test_scores_the_chosen_candidate_on_test_and_reports_it_apart(tmp_path: Path) -> None:
+    store_path = tmp_path / "s.sqlite"
+    repo = tmp_path / "repo"
+    (repo / "prompt_templates").mkdir(parents=True)
+    for arguments in (["init", "-q", "-b", "main"], ["config", "user.email", "ci@example.com"], ["config", "user.name", "CI"],
+                      ["commit", "-q", "--allow-empty", "-m", "initial"]):
+        subprocess.run(["git", "-C", str(repo), *arguments], check=True, capture_output=True)
+    fake = FakeLLM(GOLDEN_K8S)
+    with fake.serve() as url:
+        optimized = run_cli("optimize", "--task", "k8s_log_analysis", "--strategy", "grid", "--candidates", "2", "--examples", "10",
+                            "--url", url, "--store", str(store_path))
+        assert optimized.returncode == 0, optimized.stderr
+        run_id = optimized.stdout.split("run ", 2)[1].split(":")[0]
+        with RunStore(store_path) as store:
+            board_before = leaderboard(store, run_id)
+        calls_before = len(fake.calls)
+        exported = run_cli("export", run_id, "--with-test", "--no-commit", "--allow-degenerate", "--repo", str(repo),
+                           "--url", url, "--store", str(store_path))
+        assert exported.returncode == 0, exported.stderr
+        assert "scoring" in exported.stdout and "60 test examples" in exported.stdout
+        assert len(fake.calls) - calls_before == 60  # one call per test example, none for validation
+        again = run_cli("export", run_id, "--with-test", "--no-commit", "--allow-degenerate", "--repo", str(tmp_path / "none"),
+                        "--url", url, "--store", str(store_path))
+        assert "using the stored test evaluation" in again.stdout and len(fake.calls) - calls_before == 60
+    evaluation = yaml.safe_load((repo / "prompt_templates" / "k8s_log_analysis_v1.yaml").read_text())["evaluation"]
+    assert evaluation["split"] == "validation" and evaluation["provenance"]["validation_examples"] == 10
+    assert evaluation["test"]["examples"] == 60
+    with RunStore(store_path) as store:
+        test_run = store.get_run(evaluation["test"]["run_id"])
+        assert test_run.config["split"] == "test" and test_run.strategy == "template"
+        assert {store.get_run(run_id).config.get("split", "validation")} == {"validation"}
+        test_board = leaderboard(store, test_run.id)
+        assert evaluation["test"]["scores"]["overall"]["mean"] == pytest.approx(test_board.iloc[0]["overall"], abs=1e-4)
+        # the test numbers changed nothing about the validation run the candidate was chosen from
+        assert leaderboard(store, run_id).equals(board_before)
+
+
+def test_eval_split_test_from_the_cli(tmp_path: Path) -> None:
+    with FakeLLM(GOLDEN_K8S).serve() as url:
+        result = run_cli("eval", "--template", "prompt_templates/k8s_log_analysis_v1.yaml", "--split", "test", "--examples", "6",
+                         "--url", url, "--store", str(tmp_path / "s.sqlite"))
+    assert result.returncode == 0, result.stderr
+    with RunStore(tmp_path / "s.sqlite") as store:
+        run = store.list_runs()[0]
+    assert run.config["split"] == "test" and all(example_id in _test_ids() for example_id in run.config["example_ids"])
+    assert len(run.config["example_ids"]) == 6
+
+
+def _test_ids() -> set[str]:
+    import json
+
+    return {json.loads(line)["id"] for line in (ROOT / "golden" / "k8s_log_analysis.jsonl").read_text().splitlines()
+            if line.strip() and json.loads(line)["split"] == "test"}
