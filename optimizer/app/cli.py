@@ -507,6 +507,36 @@ def _stop_process_group(process: Any, grace_s: float = 10.0) -> None:
             continue
 
 
+@main.command()
+@click.option("--template", "template_path", required=True, help="The new version, e.g. prompt_templates/k8s_log_analysis_v3.yaml.")
+@click.option("--against", default=None, help="The version it replaces: a path or a version (v2); default: the one before.")
+@click.option("--min-overall", type=float, default=None, help="Fail when the mean overall score on a split is below this.")
+@click.option("--max-drop", type=float, default=0.0, show_default=True,
+              help="Fail only when significantly worse by more than this (overall, 0-1 scale).")
+@click.option("--examples", "n_examples", type=int, default=None, help="Examples per split (default: all).")
+@click.option("--junit", "junit_path", default=None, type=click.Path(dir_okay=False), help="Also write a JUnit XML report here.")
+@urls_option
+@endpoints_option
+@model_option
+@store_option
+@exit_on_error
+def gate(template_path: str, against: str | None, min_overall: float | None, max_drop: float, n_examples: int | None,
+         junit_path: str | None, url: tuple[str, ...], endpoints_file: str | None, model_path: str | None,
+         store_path: str | None) -> None:
+    """CI regression gate: exit 1, with the reason, when a prompt version is significantly worse than
+    the one it replaces (paired test) or below a floor, on validation and (if any) test."""
+    from optimizer.analysis.gate import junit_xml, run_gate
+
+    store = _store(store_path)
+    result = _drive(lambda client, progress: run_gate(store, client, template_path, against=against, min_overall=min_overall,
+                                                      max_drop=max_drop, n_examples=n_examples), url, model_path, endpoints_file)
+    click.echo(result.reason())
+    if junit_path:
+        Path(junit_path).write_text(junit_xml(result), encoding="utf-8")
+        click.echo(f"wrote JUnit report {junit_path}")
+    sys.exit(0 if result.passed else 1)
+
+
 def _add_plugin_commands() -> None:
     """Commands that features and other plugins register (``optimizer.plugins.commands``)."""
     for name, command in plugins.commands.items():
