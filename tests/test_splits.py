@@ -81,3 +81,28 @@ def _test_ids() -> set[str]:
 
     return {json.loads(line)["id"] for line in (ROOT / "golden" / "k8s_log_analysis.jsonl").read_text().splitlines()
             if line.strip() and json.loads(line)["split"] == "test"}
+
+
+@pytest.mark.real_llm
+def test_real_model_validation_and_test_runs_show_trivial_references(real_server, tmp_path: Path) -> None:
+    """Six calls to the real SmolLM2 server: 3 validation and 3 test examples of the v1 template."""
+    from optimizer.analysis.references import leaderboard_with_references
+
+    store_path = tmp_path / "s.sqlite"
+    outputs = {}
+    for split in ("validation", "test"):
+        result = run_cli("eval", "--template", "prompt_templates/k8s_log_analysis_v1.yaml", "--examples", "3", "--split", split,
+                         "--url", real_server.url, "--store", str(store_path))
+        assert result.returncode == 0, result.stderr
+        outputs[split] = result.stdout
+        assert "ref: majority label" in result.stdout and "ref: best constant" in result.stdout
+    with RunStore(store_path) as store:
+        runs = {run.config.get("split", "validation"): run for run in store.list_runs()}
+        assert set(runs) == {"validation", "test"}
+        assert {example_id[:4] for example_id in runs["test"].config["example_ids"]} == {"k8s-"}
+        assert set(runs["test"].config["example_ids"]) <= _test_ids()
+        for run in runs.values():
+            table = leaderboard_with_references(store, run.id)
+            candidate = table[~table["is_reference"]].iloc[0]
+            # 3 examples cannot show a significant margin over a constant answer, whatever the model says
+            assert candidate["vs_trivial"].startswith("NOT above trivial") and not candidate["above_trivial"]

@@ -108,9 +108,10 @@ def best_constant_answer(task: TaskSpec, examples: Sequence[Example], class_weig
             continue
         values = [example.expected[name] for example in examples if name in example.expected]
         counts = Counter(_key(value) for value in values)
-        tried: dict[str, Any] = {_key(choice): choice for choice in field.choices or []}
-        for key, _ in counts.most_common(MAX_CONSTANTS):
-            tried.setdefault(key, json.loads(key))
+        # most common first, so a tie goes to the majority label; then choices nobody expected
+        tried: dict[str, Any] = {key: json.loads(key) for key, _ in counts.most_common(MAX_CONSTANTS)}
+        for choice in field.choices or []:
+            tried.setdefault(_key(choice), choice)
         best_value, best_score = None, float("-inf")
         for value in tried.values():
             total = sum(task.score(example.expected, {name: value}, class_weights=weights)[0][name] for example in examples)
