@@ -17,6 +17,7 @@ PAGES = [
     ("pages/search_space.py", "Search space", ":material/tune:"),
     ("pages/run.py", "Run", ":material/play_arrow:"),
     ("pages/compare.py", "Compare", ":material/compare:"),
+    ("pages/run_vs_run.py", "Run vs run", ":material/compare_arrows:"),
     ("pages/agent.py", "Agent", ":material/smart_toy:"),
     ("pages/parser.py", "Parser", ":material/data_object:"),
 ]
