@@ -130,3 +130,29 @@ def test_clean_input_handles_bytes_surrogates_and_control_characters() -> None:
     assert clean_input(b"\xff\xfeadd\x00 user") == "\ufffd\ufffdadd user"
     assert clean_input("a\udcffb\tc\n\x1bd") == "a?b c d"
     assert clean_input("") == ""
+
+
+# Issue 12's phrasing families (key=value, terse, polite wrappers, word order, a trailing comma
+# after a password), written from the issue's description, not from any golden split.
+FAMILIES = [
+    ("zone=app.local ip=10.0.0.7", {"action": "dns_add", "zone": "app.local", "record_type": "A", "ip": "10.0.0.7"}),
+    ("dns add zone: files.lab.local ip: 10.1.2.3", {"action": "dns_add", "zone": "files.lab.local", "record_type": "A", "ip": "10.1.2.3"}),
+    ("new account: kim / S3cret!", {"action": "add_user", "username": "kim", "password": "S3cret!"}),
+    ("user add: omar pw: Omar#2024", {"action": "add_user", "username": "omar", "password": "Omar#2024"}),
+    ("remove user: kim", {"action": "remove_user", "username": "kim"}),
+    ("add user=bob to group=wheel", {"action": "add_to_group", "username": "bob", "group": "wheel"}),
+    ("grant user=bob share=hr", {"action": "grant_access", "username": "bob", "share": "hr"}),
+    ("Would you mind adding user nina with password N1na!pass when you get a chance",
+     {"action": "add_user", "username": "nina", "password": "N1na!pass"}),
+    ("Kindly delete user kim, thank you", {"action": "remove_user", "username": "kim"}),
+    ("grant access on share finance to user bob", {"action": "grant_access", "username": "bob", "share": "finance"}),
+    ("revoke access to share hr from user eve", {"action": "revoke_access", "username": "eve", "share": "hr"}),
+    ("Share the folder /srv/photos as photos", {"action": "create_share", "name": "photos", "path": "/srv/photos"}),
+    ("Create user lena with password Lena#42, thanks", {"action": "add_user", "username": "lena", "password": "Lena#42"}),
+]
+
+
+@pytest.mark.parametrize(("text", "expected"), FAMILIES, ids=[text[:40] for text, _ in FAMILIES])
+def test_rules_read_the_phrasing_families_of_issue_12(text: str, expected: dict[str, str]) -> None:
+    parsed = rules(text)
+    assert parsed.intent.as_dict() == expected and parsed.certain

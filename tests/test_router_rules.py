@@ -47,3 +47,19 @@ def test_unsure_rules_say_so() -> None:
     assert guess.route == "llm" and guess.confidence < 0.85 and not guess.certain
     assert route_with_rules("Run a Monte Carlo on the loan book").certain
     assert route_with_rules("").confidence < 0.85
+
+
+@pytest.mark.parametrize(
+    ("query", "route"),
+    [("What's the P90 estimate of next year's credit losses?", "risk"),
+     ("What is the likelihood of a covenant breach if rates rise 200bp?", "risk"),
+     ("What's our 99% value-at-risk over a 10-day horizon?", "risk"),
+     ("How likely are we to run out of cash by year-end?", "risk"),
+     ("What is value at risk?", "llm"),
+     ("Explain the probability of default concept", "llm"),
+     ("What was the VaR reported in the Q3 risk report?", "rag")],
+)
+def test_risk_questions_without_run_or_simulate(query: str, route: str) -> None:
+    # Issue 12: P90 estimates, value-at-risk and breach likelihoods ask for a new computation even
+    # without "run" or "simulate"; definitions and reported figures do not.
+    assert route_with_rules(query).route == route

@@ -208,11 +208,11 @@ def eval_parser_command(split: str, report: bool, calibrate: bool, no_write: boo
         async def fit_both() -> CalibrationFit:
             async with contextlib.AsyncExitStack() as stack:
                 parser = _parser(stack, url, general_url, fitting_config, False, calibration=UNCALIBRATED)
-                train, validation = (
+                train, validation = [
                     await evaluate_parser(parser, golden_examples("intent_parsing", name, limit), concurrency=concurrency,
                                           on_progress=_progress(f"{name}: parsed"))
                     for name in ("train", "validation")
-                )
+                ]
                 return fit_parser(train, validation, provenance={"model": model, "retrieved_shots": parser.retrieved_shots})
 
         fit = asyncio.run(fit_both())
@@ -256,11 +256,11 @@ def eval_router_command(split: str, report: bool, calibrate: bool, no_write: boo
             async with contextlib.AsyncExitStack() as stack:
                 config = RouterConfig(mode="model_first", retrieved_shots=shots, calibration_path=None)
                 router = QueryRouter(LazyClient(url, stack), config, calibration=UNCALIBRATED)  # type: ignore[arg-type]
-                train, validation = (
+                train, validation = [
                     await evaluate_router(router, golden_examples("query_routing", name, limit), concurrency=concurrency,
                                           on_progress=_progress(f"{name}: routed"))
                     for name in ("train", "validation")
-                )
+                ]
                 return fit_router(train, validation, provenance={"model": model, "retrieved_shots": router.retrieved_shots})
 
         fit = asyncio.run(fit_both())

@@ -41,7 +41,8 @@ RAW_CONFIDENCE = {"match": CERTAIN, "typo": TYPO, "refusal": DEFINITE, "partial"
 
 _FLAGS = re.IGNORECASE
 # A value is never a stopword: the look-ahead makes a pattern try its next reading instead.
-_NOT_STOPWORD = r"(?!['\"]?(?:" + "|".join(sorted(STOPWORDS, key=len, reverse=True)) + r")(?![\w.\-]))"
+_NEVER_NAMES = STOPWORDS | frozenset("add create delete remove drop make set grant revoke give change reset".split())
+_NOT_STOPWORD = r"(?!['\"]?(?:" + "|".join(sorted(_NEVER_NAMES, key=len, reverse=True)) + r")(?![\w.\-]))"
 _NAME = _NOT_STOPWORD + r"(?:'[^'\s]+'|\"[^\"\s]+\"|\w[\w.\-]*)"
 _SLOTS = {
     "U": rf"(?P<user>{_NAME})",
@@ -60,6 +61,8 @@ _WRAPPERS = [
         r"^(?:quick one|one more thing|heads up)\s*[:,!.-]\s*",
         r"^(?:as part of|since|because|when|after|before|once|if)\b[^,]{0,80},\s*",
         r"^(?:please|kindly)\b[\s,]*",
+        r"^(?:would|do)\s+you\s+mind\s+",
+        r"^(?:would|will)\s+it\s+be\s+possible\s+to\s+",
         r"^(?:could|can|would|will)\s+you\s+(?:please\s+|kindly\s+)?",
         r"^i'd\s+appreciate\s+it\s+if\s+you\s+could\s+",
         r"^(?:i\s+think\s+)?(?:we|i)\s+(?:need|want|would\s+like)\s+to\s+",
@@ -97,13 +100,23 @@ class RuleParse:
         return self.kind in CERTAIN_KINDS
 
 
+_TRAILING_WRAPPERS = re.compile(
+    r"(?:[\s,;]+(?:please|pls|thanks|thank\s+you(?:\s+(?:very\s+much|so\s+much|in\s+advance))?|thx|cheers|if\s+possible|"
+    r"asap|as\s+soon\s+as\s+(?:possible|you\s+can)|when\s+you\s+(?:get|have)\s+a\s+(?:chance|moment|minute|sec(?:ond)?)|"
+    r"when\s+you\s+can|at\s+your\s+(?:earliest\s+)?convenience|today|now|right\s+away))+[\s.!?]*$",
+    _FLAGS,
+)
+
+
 def strip_wrappers(text: str) -> str:
-    """Remove polite wrappers and leading context clauses ("Could you please", "As part of X, ")."""
+    """Remove polite wrappers and leading context clauses ("Could you please", "As part of X, ")
+    and trailing courtesies (", thank you", "when you get a chance", "asap")."""
     previous = None
     while previous != text:
         previous = text
         for wrapper in _WRAPPERS:
             text = wrapper.sub("", text, count=1)
+        text = _TRAILING_WRAPPERS.sub("", text)
     return text.strip()
 
 
@@ -126,6 +139,8 @@ def _find(patterns: Sequence[str], text: str, slot: str, stopwords: frozenset[st
             value = _clean_value(match.group(slot))
             if slot != "password":
                 value = value.rstrip(".-")
+            elif match.end(slot) < len(text):
+                value = value.rstrip(",;")  # "password Foo1, thanks": the comma ends the sentence, not the password
             if value and value.lower() not in stopwords and not value.startswith("/"):
                 return value
     return None
@@ -202,12 +217,14 @@ _GROUP_CUE = re.compile(r"\b(?:group|membership|member)\b|\busermod\b", _FLAGS)
 _CHANGE_CUE = re.compile(r"\b(?:change|reset|update|rotate|forgot|passwd)\b|\bnew\s+password\b|\bset\b(?!\s+up\b)", _FLAGS)
 _PASSWORD_WORD = re.compile(r"\b(?:password|passwd)\b", _FLAGS)
 _ADD_USER_CUE = re.compile(
-    r"\b(?:create|add|register|make|set\s*up|new|provision|onboard|useradd)\b.*\b(?:user|account|login)\b|\buseradd\b", _FLAGS
+    r"\b(?:create|add|register|make|set\s*up|new|provision|onboard|useradd)\b.*\b(?:user|account|login)\b|\buseradd\b"
+    r"|\b(?:user(?:name)?|account|login)\b.*\b(?:create|add|register|new|provision|onboard)\b", _FLAGS
 )
 _REMOVE_USER_CUE = re.compile(rf"\b{_REMOVE_VERBS}\b", _FLAGS)
 
 _GROUP_USER = (
     r"\busermod\s+-aG\s+\S+\s+{U}",
+    r"\buser(?:name)?\s*[:=]\s*{U}",
     r"\busername\s+is\s+{U}",
     r"\b(?:add|put|include|enroll|join|assign|place)\s+(?:the\s+)?(?:user\s+)?{U}\s+(?:to|in|into)\b",
     r"\b{U}\s+(?:is\s+|becomes\s+)?(?:a\s+)?member\s+(?:of|in)\b",
@@ -215,21 +232,29 @@ _GROUP_USER = (
 )
 _GROUP_NAME = (
     r"\busermod\s+-aG\s+{G}",
+    r"\bgroup\s*[:=]\s*{G}",
     r"\bmember(?:ship)?\s+(?:of|in)\s+(?:the\s+)?(?:group\s+)?{G}",
     r"\bgroup\s+{G}",
     r"\b(?:the|a)\s+{G}\s+group\b",
 )
+# "user: NAME", "user=NAME", "username NAME": a key and its value, as in terse and key=value forms.
+_KEYED = r"(?:\s*[:=]\s*|\s+)"
 _NEW_USER = (
     r"\buseradd\s+{U}",
-    r"\b(?:user|account|login)\s+(?:for\s+)?(?:called\s+|named\s+)?{U}",
+    r"\b(?:user(?:name)?|account|login)" + _KEYED + r"(?:for\s+)?(?:called\s+|named\s+)?{U}",
+    r"\b(?:user|account|login)\s+(?:add|create)\s*:\s*{U}",
 )
-_NEW_PASSWORD = (r"\bpassword\s*(?:is\s+|=\s*|:\s*|of\s+)?{PW}",)
+_NEW_PASSWORD = (
+    r"\bpassword\s*(?:is\s+|=\s*|:\s*|of\s+)?{PW}",
+    r"\b(?:user(?:name)?|account|login)" + _KEYED + r"(?:called\s+|named\s+)?[\w.\-]+\s*/\s*{PW}",
+)
 _OLD_USER = (
     r"\buserdel\s+{U}",
-    r"\b(?:user|account|login)\s+(?:account\s+)?(?:for\s+|of\s+|belonging\s+to\s+)?{U}",
+    r"\b(?:user(?:name)?|account|login)" + _KEYED + r"(?:account\s+)?(?:for\s+|of\s+|belonging\s+to\s+)?{U}",
 )
 _PASSWORD_OWNER = (
     r"\bpasswd\s+{U}",
+    r"\buser(?:name)?\s*[:=]\s*{U}",
     r"\b{U}'s\s+(?:new\s+)?password\b",
     r"\bpassword\s+(?:for|of)\s+(?:the\s+)?(?:user\s+|account\s+)?{U}",
     r"\buser\s+{U}",
@@ -275,6 +300,11 @@ _GRANT_CUE = re.compile(r"\b(?:give|grant|let|allow|open|provide|enable|authori[
 _CREATE_CUE = re.compile(r"\b(?:create|set\s*up|make|new|add|export|publish|need)\b", _FLAGS)
 _ACCESS_PATTERNS = (
     r"\bsmb\s+(?:grant|revoke)\s+{U}\s+{S}",
+    r"\buser(?:name)?\s*[:=]\s*{U}[\s,;]+share\s*[:=]\s*{S}",
+    r"\bshare\s*[:=]\s*{S}[\s,;]+user(?:name)?\s*[:=]\s*{U}",
+    # Word order: "grant access on share X to user Y", "revoke access to X from Y".
+    r"\b(?:give|grant|provide|allow|enable|add|open|revoke|remove|withdraw|take\s+away|cut\s+off|disable|deny|block)\s+"
+    r"(?:\w+\s+)?access\s+(?:on|to|for)\s+(?:the\s+)?(?:share\s+)?{S}(?:\s+share)?\s+(?:to|for|from)\s+(?:the\s+)?(?:user\s+)?{U}",
     r"\baccess\s+(?:to|on)\s+(?:the\s+)?share\s+{S}\s+for\s+(?:the\s+)?(?:user\s+)?{U}",
     r"\baccess\s+(?:for|of)\s+(?:the\s+)?(?:user\s+)?{U}\s+(?:on|to)\s+(?:the\s+)?(?:share\s+)?{S}",
     r"\b{U}'s\s+(?:\w+\s+)?(?:access|permissions?|rights)\s+(?:to|on|for)\s+(?:the\s+)?(?:share\s+)?{S}",
@@ -285,11 +315,13 @@ _ACCESS_PATTERNS = (
     r"(?:the\s+)?(?:share\s+)?{S}",
 )
 _SHARE_NAME = (
-    r"\bname\s*=\s*{N}",
+    r"\b(?:share\s*)?name\s*[=:]\s*{N}",
     r"\b(?:called|named)\s+{N}",
     r"\bunder\s+the\s+name\s+{N}",
     r"\bas\s+(?:a\s+)?(?:samba\s+|file\s+)?share\s+(?:called\s+|named\s+)?{N}",
-    r"\bshare\s+{N}",
+    r"\bshare\s*[=:]?\s*{N}",
+    # Word order: "Share the folder /srv/x as data".
+    r"\bas\s+(?:the\s+)?{N}",
 )
 
 

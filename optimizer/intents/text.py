@@ -47,7 +47,12 @@ STOPWORDS = frozenset(
 )
 """Words that are never a user, group or share name."""
 ALIASES = {"ad": "add", "grp": "group", "pw": "password", "pwd": "password", "pls": "please", "plz": "please",
-           "u": "you", "rm": "remove", "del": "delete", "usr": "user"}
+           "u": "you", "rm": "remove", "del": "delete", "usr": "user", "pass": "password",
+           # "Would you mind adding ...": a verb's -ing form reads as the verb.
+           "adding": "add", "creating": "create", "removing": "remove", "deleting": "delete", "dropping": "drop",
+           "granting": "grant", "revoking": "revoke", "giving": "give", "changing": "change", "resetting": "reset",
+           "registering": "register", "setting": "set", "making": "make", "putting": "put", "allowing": "allow",
+           "updating": "update", "provisioning": "provision", "erasing": "erase", "purging": "purge"}
 
 
 SHELL_METACHARACTERS = frozenset(";|&$`<>(){}\\")
@@ -133,9 +138,13 @@ def canonical_keyword(bare: str) -> tuple[str, bool]:
     return bare, False
 
 
+_WORD = re.compile(r"[^\s=]+")
+"""A word: whitespace and ``=`` separate words, so ``zone=app.local`` reads as ``zone`` and ``app.local``."""
+
+
 def words(text: str) -> list[Word]:
     found = []
-    for match in re.finditer(r"\S+", text):
+    for match in _WORD.finditer(text):
         bare = match.group().strip(_PUNCTUATION).lower()
         canonical, corrected = canonical_keyword(bare)
         found.append(Word(match.group(), match.start(), match.end(), bare, canonical, corrected))
@@ -180,7 +189,7 @@ def strip_value(token: str) -> str:
 def entities(text: str) -> list[Entity]:
     """IP addresses, hostnames (wildcards and trailing dots kept) and absolute paths, in order."""
     found: list[Entity] = []
-    for match in re.finditer(r"\S+", text):
+    for match in _WORD.finditer(text):
         token = strip_value(match.group())
         if not token or token.startswith("/"):
             continue

@@ -1,0 +1,143 @@
+"""Confidence that means something (issue 12, item 1): rules are certain only on a full match,
+both sides are calibrated on train, and the threshold comes from the validation table."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+from fake_openai import FakeLLM
+from test_intents_support import GoldenFake, fake_client
+
+from conftest import ROOT, run_cli
+from optimizer.errors import ConfigError
+from optimizer.intents.calibration import (
+    UNCALIBRATED,
+    Calibration,
+    choose_rules_threshold,
+    expected_calibration_error,
+    fit_model,
+    fit_rules,
+    isotonic_fit,
+    load_calibration,
+    reliability_table,
+)
+from optimizer.intents.evaluation import evaluate_parser, evaluate_router, golden_examples
+from optimizer.intents.fitting import fit_parser, fit_router
+from optimizer.intents.keywords import route_domain
+from optimizer.intents.pipeline import DEFAULT_CALIBRATION, IntentParser, ParserConfig
+from optimizer.intents.routing import QueryRouter, RouterConfig
+from optimizer.intents.rules import parse_with_rules
+
+
+def rules(text: str):
+    return parse_with_rules(text, route_domain(text).domain)
+
+
+def test_rules_are_certain_only_on_a_full_match_and_otherwise_have_no_opinion() -> None:
+    assert rules("Delete user bob").kind == "match" and rules("Delete user bob").certain
+    assert rules("dleete user mallory").kind == "typo" and rules("dleete user mallory").certain
+    assert rules("why is my DNS slow?").kind == "refusal" and rules("why is my DNS slow?").certain
+    for unmatched in ("user bob, asap", "please handle bob's account", "something about share hr"):
+        parsed = rules(unmatched)  # an unknown the rules did not derive from a pattern is no opinion, never 0.9
+        assert parsed.is_unknown and not parsed.certain and parsed.kind in ("none", "partial") and parsed.confidence < 0.5, parsed
+    assert rules("Add user peter").kind == "partial" and not rules("Add user peter").certain
+    assert rules("hello").kind == "unplaced" and not rules("hello").certain
+
+
+def test_no_opinion_means_the_model_decides() -> None:
+    fake = FakeLLM()
+    fake.enqueue('{"action":"remove_user","username":"bob"}')
+    result = asyncio.run(IntentParser(fake_client(fake), calibration=UNCALIBRATED).parse("user bob, asap"))
+    assert len(fake.calls) == 1 and result.path == "micro" and result.intent == {"action": "remove_user", "username": "bob"}
+    assert result.rules_kind == "none" and not result.rules_certain
+
+
+def test_isotonic_fit_is_the_monotone_least_squares_step_function() -> None:
+    xs, ys = isotonic_fit([0.1, 0.2, 0.3, 0.4, 0.9], [0, 1, 0, 1, 1])
+    assert ys == sorted(ys) and ys[0] == 0.0 and ys[-1] == 1.0
+    assert pytest.approx(ys[1]) == 0.5 and pytest.approx(xs[1]) == 0.25  # 0.2 and 0.3 pooled
+    assert isotonic_fit([], []) == ([], [])
+
+
+def test_fitted_confidences_are_train_frequencies() -> None:
+    assert fit_rules(["match"] * 8 + ["typo"] * 2, [True] * 8 + [True, False]) == {"match": 0.9, "typo": 0.5}
+    xs, ys, prior = fit_model([0.9, 0.95, 0.6, None], [True, True, False, False])
+    calibration = Calibration(model_xs=xs, model_ys=ys, model_prior=prior)
+    assert calibration.model_confidence(0.99) == 1.0 and calibration.model_confidence(0.5) == 0.0
+    assert calibration.model_confidence(None) == prior == pytest.approx(3 / 6)
+
+
+def test_reliability_table_and_ece() -> None:
+    confident = [0.95] * 10
+    assert expected_calibration_error(confident, [True] * 10) == pytest.approx(0.05)
+    table = reliability_table(confident + [0.15] * 10, [True] * 5 + [False] * 5 + [False] * 9 + [True])
+    assert list(table["bin"]) == ["0.1-0.2", "0.9-1.0"] and list(table["n"]) == [10, 10]
+    assert table["accuracy"].tolist() == [pytest.approx(0.1), pytest.approx(0.5)]
+    assert expected_calibration_error(confident + [0.15] * 10, [True] * 5 + [False] * 5 + [False] * 9 + [True]) == pytest.approx(
+        (0.45 * 10 + 0.05 * 10) / 20)
+
+
+def test_the_threshold_is_read_off_the_validation_answers() -> None:
+    # Rules of kind A (0.99) are always right; kind B (0.8) right half the time where the model is right.
+    confidence = [0.99] * 4 + [0.8] * 4 + [0.0] * 2
+    certain = [True] * 8 + [False] * 2
+    rules_ok = [True] * 4 + [True, False, True, False] + [False] * 2
+    model_ok = [True] * 10
+    threshold, table = choose_rules_threshold(confidence, certain, rules_ok, model_ok)
+    assert threshold == 0.99 and set(table["threshold"]) == {0.8, 0.99, 1.01}
+    assert table.set_index("threshold").loc[0.99, "accuracy"] == 1.0
+    # When the model is never right, the lowest threshold (rules answer whenever certain) wins.
+    assert choose_rules_threshold(confidence, certain, rules_ok, [False] * 10)[0] == 0.8
+
+
+def test_calibration_file_round_trip_and_bad_file(tmp_path) -> None:
+    path = tmp_path / "c.json"
+    calibration = Calibration(rules={"match": 0.98}, model_xs=[0.2, 0.9], model_ys=[0.1, 0.8], rules_threshold=0.97)
+    calibration.save(path)
+    assert load_calibration(path) == calibration
+    assert load_calibration(tmp_path / "missing.json") is UNCALIBRATED
+    path.write_text('{"rules": {}, "surprise": 1}')
+    with pytest.raises(ConfigError, match=r"c\.json: not a calibration file"):
+        load_calibration(path)
+
+
+def test_the_parser_uses_the_calibrated_numbers_and_the_chosen_threshold() -> None:
+    strict = Calibration(rules={"match": 0.97, "typo": 0.6}, model_prior=0.8, rules_threshold=0.98)
+    fake = FakeLLM()
+    fake.enqueue('{"action":"remove_user","username":"bob"}')
+    result = asyncio.run(IntentParser(fake_client(fake), calibration=strict).parse("Delete user bob"))
+    assert len(fake.calls) == 1  # a certain match at 0.97 is below the chosen 0.98: the model is asked
+    assert (result.path, result.confidence, result.rules_confidence, result.model_confidence) == ("micro", 0.97, 0.97, 0.8)
+    relaxed = Calibration(rules={"match": 0.97}, rules_threshold=0.95)
+    assert asyncio.run(IntentParser(fake_client(fake), calibration=relaxed).parse("Delete user bob")).path == "rules"
+    assert len(fake.calls) == 1
+
+
+def test_fitting_the_parser_on_a_fake_model() -> None:
+    golden = GoldenFake()  # answers every golden command with its label, without logprobs
+    parser = IntentParser(fake_client(golden), config=ParserConfig(mode="model_first"), calibration=UNCALIBRATED)
+    train, validation = (asyncio.run(evaluate_parser(parser, golden_examples("intent_parsing", split, 12))) for split in ("train", "validation"))
+    fit = fit_parser(train, validation, provenance={"model": "golden fake"})
+    calibration = fit.calibration
+    assert calibration.provenance["fitted_on"].startswith("train (12 items")
+    assert calibration.rules and all(0 < value < 1 for value in calibration.rules.values())
+    assert calibration.rules_threshold in set(fit.threshold_table["threshold"])
+    assert {"rules", "model", "pipeline"} == set(fit.ece) and fit.counts["rules"] == 12
+    assert 0.0 <= fit.ece["pipeline"] <= 1.0
+    assert calibration.model_prior == pytest.approx(13 / 14, abs=1e-4)  # right on all 12 train items, smoothed
+
+
+def test_fitting_the_router_and_the_cli_prints_reliability_tables() -> None:
+    fake = FakeLLM()
+    fake.enqueue(*(['{"route":"llm"}'] * 10))
+    router = QueryRouter(fake_client(fake), RouterConfig(mode="model_first"), calibration=UNCALIBRATED)
+    train, validation = (asyncio.run(evaluate_router(router, golden_examples("query_routing", split, 5))) for split in ("train", "validation"))
+    fit = fit_router(train, validation)
+    assert fit.counts["model"] == 5 and set(fit.reliability) == {"rules", "model", "pipeline"}
+    with GoldenFake().serve() as url:
+        result = run_cli("eval-parser", "--calibrate", "--no-write", "--examples", "6", "--url", url)
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    assert "calibration (not written)" in out and "rules threshold chosen on validation" in out
+    assert "reliability on validation, pipeline" in out and "ECE" in out
