@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import shlex
+
 import asyncio
 import os
 import subprocess
@@ -45,7 +47,10 @@ def no_processes(monkeypatch: pytest.MonkeyPatch) -> None:
     "get deploy,svc -n shop", "get pods -l app=checkout-api -n shop",
 ])
 def test_read_only_commands_pass(command: str) -> None:
-    assert split_command(command)
+    argv = split_command(command)
+    # the checked argument list is the command's own words, the optional leading "kubectl" dropped
+    assert argv == shlex.split(command.removeprefix("kubectl "))
+    assert argv[0] in {"get", "describe", "logs", "top", "events", "api-resources"}
 
 
 @pytest.mark.parametrize(("command", "reason"), [

@@ -10,7 +10,7 @@ from fake_openai import FakeLLM
 from optimizer.prompts.versions import load_prompt
 from optimizer.evaluate.store import RunStore
 
-from conftest import GOLDEN_K8S, run_cli
+from conftest import GOLDEN_K8S, ROOT, run_cli
 
 
 def test_optimize_prints_plan_progress_and_leaderboard(tmp_path: Path) -> None:
@@ -40,7 +40,7 @@ def test_dry_run_estimates_from_measured_seconds(tmp_path: Path) -> None:
     assert "default guess" in result.stdout
 
 
-def test_eval_scores_the_baseline_and_export_writes_next_version(tmp_path: Path) -> None:
+def test_eval_scores_the_baseline_and_export_writes_next_version(tmp_path: Path, workspace: Path) -> None:
     store_path = tmp_path / "s.sqlite"
     with FakeLLM(GOLDEN_K8S).serve() as url:
         result = run_cli("eval", "--template", "prompt_templates/k8s_log_analysis_v1.yaml", "--examples", "5",
@@ -49,7 +49,24 @@ def test_eval_scores_the_baseline_and_export_writes_next_version(tmp_path: Path)
     assert "plan: 1 candidates x 5 examples = 5 calls" in result.stdout
     with RunStore(store_path) as store:
         run = store.list_runs()[0]
-        assert run.strategy == "template"
+        assert run.strategy == "template" and store.count_evaluations(run.id) == 5
+        candidate_id = store.candidates(run.id)[0]["candidate_id"]
+    # export into a scratch git repository: the next version is v2, committed with its evidence
+    import subprocess
+
+    repo = tmp_path / "repo"
+    (repo / "prompt_templates").mkdir(parents=True)
+    (repo / "prompt_templates" / "k8s_log_analysis_v1.yaml").write_text((ROOT / "prompt_templates" / "k8s_log_analysis_v1.yaml").read_text())
+    for command in (["init", "-q", "-b", "main"], ["-c", "user.email=t@example.com", "-c", "user.name=T", "commit", "-q", "--allow-empty", "-m", "init"]):
+        subprocess.run(["git", *command], cwd=repo, check=True)
+    exported = run_cli("export", run.id, "--candidate", candidate_id, "--repo", str(repo), "--store", str(store_path),
+                       "--current-branch", env={"GIT_AUTHOR_NAME": "T", "GIT_AUTHOR_EMAIL": "t@example.com",
+                                     "GIT_COMMITTER_NAME": "T", "GIT_COMMITTER_EMAIL": "t@example.com"})
+    assert exported.returncode == 0, exported.stderr
+    version = load_prompt("k8s_log_analysis", root=repo)
+    assert version.id == "k8s_log_analysis_v2"
+    assert version.evaluation["provenance"]["run_id"] == run.id
+    assert version.evaluation["provenance"]["validation_examples"] == 5
 
 
 def test_user_errors_are_one_line(tmp_path: Path) -> None:

@@ -11,6 +11,7 @@ from optimizer.serving.endpoint import model_identity
 from optimizer.evaluate.leaderboard import evaluations_frame, leaderboard
 from optimizer.serving.client import LLMClient
 from optimizer.evaluate.runner import RunRequest, plan_run, run_plan
+from optimizer.evaluate.store import RunStore
 
 from conftest import run_cli
 
@@ -54,10 +55,18 @@ def test_two_candidates_three_examples_against_real_model(real_server, store) ->
 
 
 def test_cli_eval_against_real_server(real_server, tmp_path) -> None:
+    store_path = tmp_path / "s.sqlite"
     result = run_cli("eval", "--template", "prompt_templates/k8s_log_analysis_v1.yaml", "--examples", "2",
-                     "--url", real_server.url, "--store", str(tmp_path / "s.sqlite"))
+                     "--url", real_server.url, "--store", str(store_path))
     assert result.returncode == 0, result.stderr
-    assert "run " in result.stdout and "completed" in result.stdout
+    with RunStore(store_path) as store:
+        run = store.list_runs()[0]
+        frame = evaluations_frame(store, run.id)
+    # the CLI's run is stored complete: two real model answers, with tokens, latency and the model's identity
+    assert run.status == "completed" and run.strategy == "template" and len(frame) == 2
+    assert frame["error"].isna().all() and frame["completion_tokens"].gt(0).all() and frame["latency_s"].gt(0).all()
+    assert run.model_identity.endswith(".gguf@sha256:" + run.model_identity[-16:]) and len(run.model_identity.split("@sha256:")[1]) == 16
+    assert f"run {run.id}" in result.stdout
 
 
 def test_export_round_trip_reproduces_the_score_with_the_real_model(real_server, tmp_path) -> None:
