@@ -29,4 +29,5 @@ if runs.empty:
     st.info("No runs yet: start one on the Run page.")
 else:
     st.dataframe(runs, hide_index=True, width="stretch", key="overview_runs",
-                 column_config={"best overall": st.column_config.NumberColumn(format="%.3f")})
+                 column_config={"best overall": st.column_config.NumberColumn(format="%.3f"),
+                                "trivial reference": st.column_config.NumberColumn(format="%.3f")})

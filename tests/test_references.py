@@ -341,3 +341,13 @@ def test_class_weights_are_fixed_per_run_and_old_runs_stay_unweighted(store: Run
     assert run_class_weights(store, "old", task, examples) == {}
     majority = next(r for r in run_references(store, "old") if r.name == "majority label")
     assert sum(scores["severity"] for scores, _ in majority.per_example.values()) / 20 == pytest.approx(info / 20)
+
+
+def test_overview_latest_runs_show_the_trivial_reference(store: RunStore) -> None:
+    from optimizer.app.overview import latest_runs
+
+    examples = task_dataset(load_task("k8s_log_analysis")).validation[:20]
+    run_id, _ = _store_run(store, "k8s_log_analysis", {"oracle": [dict(e.expected) for e in examples]})
+    row = latest_runs(store).set_index("run").loc[run_id]
+    assert row["trivial reference"] == pytest.approx(max(r.mean() for r in run_references(store, run_id)))
+    assert row["best overall"] > row["trivial reference"]

@@ -53,11 +53,17 @@ def task_overview() -> pd.DataFrame:
 
 
 def latest_runs(store: RunStore, limit: int = 8) -> pd.DataFrame:
-    """The newest runs with status, progress and best mean score (from one aggregate query)."""
+    """The newest runs with status, progress, best mean score (from one aggregate query) and the best
+    trivial reference (majority label / best constant, from the labels, no calls) it has to beat."""
+    from optimizer.analysis.references import run_references
+
     totals = store.run_totals()
     rows = []
     for run in store.list_runs(limit):
         done, best = totals.get(run.id, (0, None))
+        trivial = max((reference.mean() for reference in run_references(store, run.id)), default=None)
         rows.append({"run": run.id, "task": run.task, "status": effective_status(run), "strategy": run.strategy,
-                     "evaluations": f"{done}/{run.total_evaluations}", "best overall": best, "created": run.created_at})
-    return pd.DataFrame(rows, columns=["run", "task", "status", "strategy", "evaluations", "best overall", "created"])
+                     "evaluations": f"{done}/{run.total_evaluations}", "best overall": best, "trivial reference": trivial,
+                     "created": run.created_at})
+    return pd.DataFrame(rows, columns=["run", "task", "status", "strategy", "evaluations", "best overall", "trivial reference",
+                                       "created"])

@@ -124,7 +124,8 @@ def evaluation_block(
     if collapsed and not allow_degenerate:
         raise ExportError(
             f"candidate {candidate_id} answers collapse to one value ({describe_collapse(collapsed)} of {len(mine)} answers): "
-            "its score is what a constant answer earns. Export it anyway with --allow-degenerate (recorded in the evidence)"
+            "its score is what a constant answer earns. To export it anyway, confirm with --allow-degenerate "
+            "(the Compare page: the 'collapse' checkbox); the confirmation is written into the evidence"
         )
     candidates = {row["candidate_id"]: row for row in store.candidates(run_id)}
     block: dict[str, Any] = {
