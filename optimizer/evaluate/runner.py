@@ -22,7 +22,7 @@ from optimizer.tasks.dataset import Dataset, Example, load_dataset
 from optimizer.serving.endpoint import Endpoint, model_identity
 from optimizer.evaluate import telemetry
 from optimizer.evaluate.engine import Progress, ProgressCallback, execute
-from optimizer.errors import ConfigError, DatasetError, StoreError
+from optimizer.errors import ConfigError, DatasetError, RunPaused, StoreError
 from optimizer.serving.client import LLMClient, ServerInfo
 from optimizer.config.paths import display_path, resolve_in_repo
 from optimizer.search.space import Candidate, enumerate_candidates, load_search_space, search_space_path
@@ -416,7 +416,15 @@ async def _execute(
         except (KeyboardInterrupt, asyncio.CancelledError):
             store.update_run(run_id, status="paused", pid=None, message=f"interrupted; resume with: workbench optimize --resume {run_id}")
             raise
-    store.update_run(run_id, status="completed", pid=None, message="")
+        except RunPaused:
+            raise  # the engine stored the paused or cancelled state itself
+        except Exception as exc:
+            # A template that fails at render time (or anything else) must not leave the run "running" forever.
+            store.update_run(run_id, status="failed", pid=None, message=f"failed: {' '.join(str(exc).split())[:300] or type(exc).__name__}")
+            raise
+    failures = store.count_call_failures(run_id)
+    store.update_run(run_id, status="completed", pid=None,
+                     message=f"{failures} call(s) failed; retry them with: workbench optimize --resume {run_id}" if failures else "")
 
 
 def load_run_inputs(store: RunStore, run_id: str) -> tuple[TaskSpec, list[tuple[str, PromptTemplate]], list[Example], RunRequest]:
@@ -447,7 +455,7 @@ async def resume_run(
     on_progress: ProgressCallback | None = None,
 ) -> str:
     run = store.get_run(run_id)
-    if run.status == "completed":
+    if run.status == "completed" and not store.count_call_failures(run_id):  # failed calls are retried
         raise StoreError(f"run {run_id} is already completed")
     task, templates, examples, request = load_run_inputs(store, run_id)
     info = await client.server_info()
