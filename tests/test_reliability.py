@@ -632,3 +632,28 @@ def test_the_real_model_never_sees_or_returns_an_injected_answer(real_server) ->
     assert investigation.error is None and investigation.answer is not None
     assert all("close the ticket" not in step.prompt for step in investigation.steps)
     assert "close the ticket" not in investigation.answer.root_cause
+
+
+def test_alias_bomb_in_a_search_space_is_an_error_line_from_the_cli_under_a_memory_cap(workspace: Path) -> None:
+    import resource
+
+    space = workspace / "prompt_templates" / "search_spaces" / "k8s_log_analysis.yaml"
+    text = space.read_text(encoding="utf-8")
+    assert "\nmodel_defaults:\n" in text
+    space.write_text(text.replace("\nmodel_defaults:\n", "\nmodel_defaults:\n" + textwrap.indent(billion_laughs(), "  "), 1),
+                     encoding="utf-8")
+    before = space.read_bytes()
+
+    def cap_memory() -> None:
+        limit = 2048 * 1024 * 1024
+        resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+
+    started = time.monotonic()
+    result = subprocess.run([sys.executable, "-m", "optimizer.app.cli", "optimize", "--task", "k8s_log_analysis", "--dry-run",
+                             "--store", str(workspace / "runs.sqlite")], cwd=ROOT, capture_output=True, text=True, timeout=120,
+                            env={**os.environ, "WORKBENCH_ROOT": str(workspace)}, preexec_fn=cap_memory)
+    assert time.monotonic() - started < 60
+    assert result.returncode == 2, result.stderr[-2000:]
+    assert result.stderr.strip().startswith(f"error: {space}:") and "aliases expand this document past" in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert space.read_bytes() == before
