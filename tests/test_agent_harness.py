@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 import asyncio
 import subprocess
 import sys
@@ -115,3 +117,17 @@ def test_a_server_that_goes_down_loses_investigations_not_the_comparison() -> No
     report = asyncio.run(go())
     assert [outcome.error is not None for outcome in report.outcomes] == [True, True]
     assert report.summaries[0].server_error_rate == 1.0 and "investigations lost to a server error" in format_table(report)
+
+
+def test_the_objective_scores_fallback_written_answers_apart() -> None:
+    """The k8s_agent task's main objective field counts only successes the model itself wrote."""
+    from optimizer.tasks.spec import load_task
+
+    task = load_task("k8s_agent")
+    expected = {"root_cause": "oomkilled", "root_cause_terms": ["oomkilled"], "culprit": "pod shop/api", "culprit_terms": ["shop/api"]}
+    right = "Root cause: container OOMKilled\nCulprit: Pod shop/api\nSteps: 3\nAnswered by: {}"
+    by_model = task.score(expected, task.parse(right.format("model")).fields)
+    by_fallback = task.score(expected, task.parse(right.format("fallback")).fields)
+    assert by_model[0]["answered_by"] == 1.0 and by_fallback[0]["answered_by"] == 0.0
+    assert by_model[0]["root_cause"] == by_fallback[0]["root_cause"] == 1.0  # success is still shown either way
+    assert by_model[1] - by_fallback[1] == pytest.approx(task.outputs["answered_by"].weight / sum(f.weight for f in task.outputs.values()))

@@ -70,7 +70,7 @@ def test_a_well_behaved_model_goes_through_every_state() -> None:
     assert "Tools used so far: FIND_ISSUES, DESCRIBE pod shop" in last_prompt and "Last result from GET_LOGS:" in last_prompt
     assert "Key lines found:" in last_prompt and "OOMKilled" in last_prompt
     assert investigation.content().splitlines() == [
-        "Root cause: container OOMKilled, memory limit too low", f"Culprit: Pod shop/{POD}", "Steps: 4"]
+        "Root cause: container OOMKilled, memory limit too low", f"Culprit: Pod shop/{POD}", "Steps: 4", "Answered by: model"]
 
 
 def test_placeholder_is_reasked_then_falls_back() -> None:
@@ -144,13 +144,13 @@ def test_configurations_and_ablations() -> None:
 
 def test_task_parses_the_investigation_content() -> None:
     task = load_task("k8s_agent")
-    parsed = task.parse(f"Root cause: container OOMKilled: limit too low\nCulprit: Pod shop/{POD}\nSteps: 4")
+    parsed = task.parse(f"Root cause: container OOMKilled: limit too low\nCulprit: Pod shop/{POD}\nSteps: 4\nAnswered by: model")
     expected = load_scenario("oom-checkout-api").expected.model_dump()
     scores, overall = task.score(expected, parsed.fields)
-    assert parsed.ok and scores == {"root_cause": 1.0, "culprit": 1.0, "steps": pytest.approx(8 / 11)}
-    assert overall == pytest.approx(0.9 + 0.1 * 8 / 11)
-    wrong, _ = task.score(expected, task.parse("Root cause: DNS\nCulprit: none\nSteps: 2").fields)
-    assert wrong == {"root_cause": 0.0, "culprit": 0.0, "steps": 0.0}
+    assert parsed.ok and scores == {"root_cause": 1.0, "culprit": 1.0, "steps": pytest.approx(8 / 11), "answered_by": 1.0}
+    assert overall == pytest.approx(0.3 + 0.6 + 0.1 * 8 / 11)
+    wrong, _ = task.score(expected, task.parse("Root cause: DNS\nCulprit: none\nSteps: 2\nAnswered by: model").fields)
+    assert wrong == {"root_cause": 0.0, "culprit": 0.0, "steps": 0.0, "answered_by": 0.0}
 
 
 def test_constrained_decoding_sends_a_grammar_of_what_was_seen() -> None:

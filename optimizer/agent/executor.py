@@ -19,6 +19,11 @@ from optimizer.agent.loop import investigate
 from optimizer.agent.scenarios import ScenarioError, load_scenario
 
 
+# Part of the response-cache key of this executor's investigations: bump it when a code change
+# makes the same prompt and seed investigate differently, so no stale investigation is replayed.
+CACHE_VERSION = 2
+
+
 async def run_example(client: LLMClient, template: PromptTemplate, example: Example, params: dict[str, Any]) -> dict[str, Any]:
     scenario_id = example.inputs.get("scenario")
     if not isinstance(scenario_id, str):
@@ -34,3 +39,6 @@ async def run_example(client: LLMClient, template: PromptTemplate, example: Exam
         "completion_tokens": investigation.completion_tokens,
         "latency_s": investigation.latency_s,
     }
+
+
+run_example.cache_version = CACHE_VERSION  # type: ignore[attr-defined]

@@ -96,7 +96,8 @@ class Investigation:
     def content(self) -> str:
         """The labelled lines the optimizer task parses."""
         answer = self.answer or Answer("", "")
-        return f"Root cause: {answer.root_cause}\nCulprit: {answer.culprit}\nSteps: {len(self.steps)}"
+        return (f"Root cause: {answer.root_cause}\nCulprit: {answer.culprit}\nSteps: {len(self.steps)}\n"
+                f"Answered by: {self.answered_by or 'nobody'}")
 
 
 def _state_lines(config: AgentConfig, state: str) -> list[str]:

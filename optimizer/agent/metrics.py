@@ -63,3 +63,10 @@ def agent_steps(expected: Any, predicted: Any) -> float:
         return 0.0
     steps = max(1, int(match.group()))
     return max(0.0, (AGENT_STEP_BUDGET - steps) / (AGENT_STEP_BUDGET - 1))
+
+
+@metric("agent_model_success")
+def agent_model_success(expected: Any, predicted: Any) -> float:
+    """Success written by the model itself: 0.0 when the deterministic fallback wrote the answer,
+    so an optimizer that targets this field improves the model, not the fallback."""
+    return agent_success(expected, predicted) if _agent_field(predicted, "answered_by") == "model" else 0.0

@@ -79,6 +79,25 @@ def cache_key(model_identity: str, messages: Sequence[Message], params: dict[str
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
 
+class CacheKeys:
+    """``cache_key`` with the model identity and each candidate's parameters serialized once.
+
+    The text hashed is exactly ``cache_key``'s (``json.dumps`` of a list joins its items with
+    ``", "``), so keys stay those of earlier runs; only the repeated serializing is saved.
+    """
+
+    def __init__(self, model_identity: str) -> None:
+        self.head = "[" + json.dumps(model_identity, ensure_ascii=False) + ", "
+        self.tails: dict[str, str] = {}
+
+    def key(self, candidate_id: str, messages: Sequence[Message], params: dict[str, Any]) -> str:
+        tail = self.tails.get(candidate_id)
+        if tail is None:
+            tail = self.tails[candidate_id] = ", " + json.dumps(params, sort_keys=True, ensure_ascii=False) + "]"
+        canonical = self.head + json.dumps(list(messages), sort_keys=True, ensure_ascii=False) + tail
+        return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
 def completion_to_cache(completion: Completion) -> dict[str, Any]:
     return {
         "content": completion.content,
@@ -193,10 +212,13 @@ async def execute(
 ) -> None:
     """Evaluate every (template, example) pair not stored yet; raise ``RunPaused`` if stopped early."""
     executor = load_executor(task.executor) if task.executor else None
+    # An executor's answers depend on its code too: its name and cache version join the cache key.
+    executor_tag = {"executor": f"{task.executor}:{getattr(executor, 'cache_version', 1)}"} if executor else {}
     weights = run_class_weights(store, run_id, task, examples)
     done_keys = store.done_keys(run_id)
     total = len(templates) * len(examples)
     renderers = {candidate_id: MessageRenderer(template) for candidate_id, template in templates}
+    cache_keys = CacheKeys(model_identity)
     params_by_candidate = {
         candidate_id: sampling_params(template, sampling_overrides, seed) for candidate_id, template in templates
     }
@@ -275,7 +297,7 @@ async def execute(
             queue_index += 1
             messages = item.renderer.render(item.example.inputs)
             params = params_by_candidate[item.candidate_id]
-            key = cache_key(model_identity, messages, params)
+            key = cache_keys.key(item.candidate_id, messages, {**params, **executor_tag})
             span = start_span(item, params)
             if use_cache:
                 hit = store.cache_get(key)
