@@ -11,6 +11,7 @@ from optimizer.analysis.compare import (
     filter_examples, leaderboard_with_factors, load_run_data, output_columns, paired_against, pareto_front, rendered_prompt,
 )
 from optimizer.analysis.diffing import prompt_diff_html
+from optimizer.analysis.lineage import candidate_lineage
 from optimizer.analysis.references import leaderboard_with_references, merge_flags, perfect_scores
 from optimizer.errors import WorkbenchError
 from optimizer.evaluate.reviews import reviews_version, run_reviews
@@ -63,11 +64,13 @@ st.subheader("Prompts")
 example_ids = sorted(set(data.evaluations["example_id"]))
 shown_example = st.selectbox("Render on example", example_ids, key="compare_example")
 reference_system, reference_user = rendered_prompt(data.templates[selected[0]], examples[shown_example].inputs)
+lineage = candidate_lineage(store, run_id)  # origin and parents of each candidate
 for column, candidate_id in zip(st.columns(len(selected)), selected):
     system, user = rendered_prompt(data.templates[candidate_id], examples[shown_example].inputs)
     with column:
         st.markdown(f"**{candidate_label(data, candidate_id)}**")
         st.caption(", ".join(f"{k}={v}" for k, v in data.factors.get(candidate_id, {}).items()))
+        st.caption(lineage.get(candidate_id, ""))
         st.html(prompt_diff_html(reference_system + "\n\n[user]\n" + reference_user, system + "\n\n[user]\n" + user))
 
 st.subheader("Metrics")

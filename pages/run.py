@@ -31,12 +31,18 @@ with st.form("new_run"):
     concurrency = columns[1].number_input("Concurrency (0 = server slots)", 0, 64, 0)
     seed = columns[2].number_input("Seed", 0, 1_000_000, 0)
     include_baseline = columns[3].checkbox("Include baseline", True)
+    st.caption("gepa, dspy-bootstrap and dspy-mipro write new prompts from the baseline: they need Max calls, which "
+               "covers every call (scoring, training answers, proposals). The proposer writes the prompts; blank = the task model.")
+    columns = st.columns(2)
+    proposer_url = columns[0].text_input("Proposer server URL", "", placeholder="http://127.0.0.1:8081")
+    proposer_model = columns[1].text_input("Proposer model", "")
     submitted = st.form_submit_button("Start run", type="primary")
 
 if submitted:
     request = RunRequest(task=task_name, strategy=strategy, max_candidates=int(max_candidates),
                          max_calls=int(max_calls) or None, n_examples=int(n_examples), seed=int(seed),
-                         include_baseline=include_baseline)
+                         include_baseline=include_baseline, proposer_url=proposer_url.strip() or None,
+                         proposer_model=proposer_model.strip() or None)
     try:
         plan = plan_run(request)  # preflight here so a bad template is reported on the page
         st.info(describe_estimate(plan, store.seconds_per_call()))

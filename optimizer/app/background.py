@@ -123,6 +123,8 @@ def request_arguments(request: RunRequest) -> list[str]:
         "--examples": request.n_examples,
         "--temperature": request.temperature,
         "--max-tokens": request.max_tokens,
+        "--proposer-url": request.proposer_url,
+        "--proposer-model": request.proposer_model,
     }
     for flag, value in optional.items():
         if value is not None:

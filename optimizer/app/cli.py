@@ -172,7 +172,9 @@ def _print_leaderboard(store: Any, run_id: str, top: int) -> None:
 
 @main.command()
 @click.option("--task", default=None, help="Task name, e.g. k8s_log_analysis.")
-@click.option("--strategy", default="random", show_default=True, help="grid, random or halving (successive halving).")
+@click.option("--strategy", default="random", show_default=True,
+              help="grid, random or halving (successive halving) choose among the search space; gepa, dspy-bootstrap "
+                   "or dspy-mipro write new prompts from the baseline (they need --max-calls).")
 @click.option("--candidates", "max_candidates", type=int, default=None, help="Budget: at most this many candidates.")
 @click.option("--max-calls", type=int, default=None, help="Budget: at most this many LLM calls in the whole run, the baseline's included.")
 @click.option("--examples", "n_examples", type=int, default=None, help="Validation examples per candidate (default: all).")
@@ -184,6 +186,9 @@ def _print_leaderboard(store: Any, run_id: str, top: int) -> None:
 @click.option("--no-cache", is_flag=True, help="Ignore the response cache.")
 @click.option("--resume", "resume_id", default=None, help="Continue an interrupted run.")
 @click.option("--run-id", default=None, help="Id for the new run (default: time-based); lets a caller follow it in the store.")
+@click.option("--proposer-url", default=None,
+              help="gepa/dspy-*: server of the model that writes the prompts (default: the task model's server).")
+@click.option("--proposer-model", default=None, help="gepa/dspy-*: model name to ask at --proposer-url.")
 @click.option("--dry-run", is_flag=True, help="Print the plan and estimate, call nothing.")
 @click.option("--top", type=int, default=15, show_default=True)
 @urls_option
@@ -194,7 +199,8 @@ def _print_leaderboard(store: Any, run_id: str, top: int) -> None:
 @exit_on_error
 def optimize(task: str | None, strategy: str, max_candidates: int | None, max_calls: int | None, n_examples: int | None,
              seed: int, concurrency: int | None, temperature: float | None, max_tokens: int | None, no_baseline: bool,
-             no_cache: bool, resume_id: str | None, run_id: str | None, dry_run: bool, top: int, url: tuple[str, ...],
+             no_cache: bool, resume_id: str | None, run_id: str | None, proposer_url: str | None, proposer_model: str | None,
+             dry_run: bool, top: int, url: tuple[str, ...],
              endpoints_file: str | None, model_path: str | None, store_path: str | None) -> None:
     """Score candidates of a task's search space on its validation set; end with a leaderboard."""
     from optimizer.evaluate.lease import RunLease
@@ -214,7 +220,7 @@ def optimize(task: str | None, strategy: str, max_candidates: int | None, max_ca
         raise click.UsageError("--task is required (or --resume RUN_ID)")
     request = RunRequest(task=task, strategy=strategy, max_candidates=max_candidates, max_calls=max_calls, n_examples=n_examples,
                          seed=seed, include_baseline=not no_baseline, temperature=temperature, max_tokens=max_tokens,
-                         use_cache=not no_cache)
+                         use_cache=not no_cache, proposer_url=proposer_url, proposer_model=proposer_model)
     _plan_and_run(store, request, concurrency, dry_run, top, url, model_path, run_id, endpoints_file)
 
 

@@ -13,7 +13,7 @@ import json
 import os
 import secrets
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -27,6 +27,7 @@ from optimizer.serving.client import LLMClient, ServerInfo
 from optimizer.config.paths import display_path, resolve_in_repo
 from optimizer.search.space import Candidate, enumerate_candidates, load_search_space, search_space_path
 from optimizer.evaluate.store import RunStore
+from optimizer.evaluate.strategy_calls import proposer_context
 from optimizer.search.strategies import Budget, SearchProblem, Strategy, get_strategy
 from optimizer.tasks.spec import TaskSpec, load_task
 from optimizer.prompts.templates import PromptTemplate, load_template, preflight
@@ -49,6 +50,9 @@ class RunRequest:
     temperature: float | None = None
     max_tokens: int | None = None
     use_cache: bool = True
+    proposer_url: str | None = None
+    """Server of the model that writes prompts for ``gepa`` / ``dspy-*`` (default: the task model's)."""
+    proposer_model: str | None = None
 
     def sampling_overrides(self) -> dict[str, Any]:
         return {"temperature": self.temperature, "max_tokens": self.max_tokens}
@@ -402,6 +406,12 @@ async def _execute(
         train=load_task_dataset(task).split("train") if strategy.proposes else (),
     )
     evaluator = RunEvaluator(store, run_id, evaluate_pairs, run.total_evaluations, on_progress)
+    proposer_client = None
+    if strategy.proposes:  # a strategy that writes prompts also asks the task model on train and a proposer
+        context, proposer_client = await proposer_context(
+            store, run_id, task, client, identity, seed=request.seed, overrides=request.sampling_overrides(),
+            concurrency=concurrency, proposer_url=request.proposer_url, proposer_model=request.proposer_model)
+        problem = replace(problem, options={**problem.options, "proposer_context": context})
     # One trace per run: the engine's candidate and call spans hang under this one (off unless
     # OTEL_EXPORTER_OTLP_ENDPOINT is set; see optimizer.evaluate.telemetry).
     with telemetry.tracer().start_as_current_span(f"run {run_id}", attributes={
@@ -422,6 +432,9 @@ async def _execute(
             # A template that fails at render time (or anything else) must not leave the run "running" forever.
             store.update_run(run_id, status="failed", pid=None, message=f"failed: {' '.join(str(exc).split())[:300] or type(exc).__name__}")
             raise
+        finally:
+            if proposer_client is not None:
+                await proposer_client.aclose()
     failures = store.count_call_failures(run_id)
     store.update_run(run_id, status="completed", pid=None,
                      message=f"{failures} call(s) failed; retry them with: workbench optimize --resume {run_id}" if failures else "")

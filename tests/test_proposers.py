@@ -1,0 +1,239 @@
+"""Strategies that write prompts (gepa, dspy-bootstrap, dspy-mipro) end to end against fake servers:
+candidates stored with their lineage, the call budget held, and a resume after an interruption
+that replays without calling anything twice."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from conftest import FAST_RETRY, GOLDEN_K8S
+from fake_openai import FakeLLM
+from optimizer.errors import RunPaused
+from optimizer.evaluate.runner import RunRequest, plan_run, resume_run, run_plan
+from optimizer.evaluate.store import RunStore
+from optimizer.serving.client import LLMClient
+
+BASE_FORMAT = ("Answer in exactly this format:\nRoot cause: <one sentence>\nSeverity: <info, warning, error or critical>\n"
+               "Action required: <yes or no>")
+
+
+class ProposerLLM(FakeLLM):
+    """A fake proposer: a new instruction in ``` blocks (GEPA), or DSPy ChatAdapter fields (MIPROv2)."""
+
+    def reply_text(self, body: dict[str, Any]) -> str:
+        prompt = "\n".join(message["content"] for message in body["messages"])
+        digest = hashlib.sha256(prompt.encode()).hexdigest()[:6]
+        instruction = f"You triage Kubernetes logs (variant {digest}). Read every line before answering.\n{BASE_FORMAT}"
+        fields = re.findall(r"\[\[ ## (\w+) ## \]\]", body["messages"][-1]["content"].split("Respond with", 1)[-1])
+        fields = [name for name in dict.fromkeys(fields) if name != "completed"]
+        if fields:
+            return "".join(f"[[ ## {name} ## ]]\n{instruction}\n\n" for name in fields) + "[[ ## completed ## ]]"
+        return f"Here is a better instruction:\n```\n{instruction}\n```"
+
+
+class CountingLLM(FakeLLM):
+    """The task model; answers 503 once ``fail_after`` answers were given (a server that went away)."""
+
+    def __init__(self, *args: Any, fail_after: int | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fail_after = fail_after
+        self.answered = 0
+
+    def handle(self, method: str, path: str, body: dict[str, Any] | None) -> tuple[int, Any]:
+        if method == "POST" and path == "/v1/chat/completions":
+            with self.lock:
+                if self.fail_after is not None and self.answered >= self.fail_after:
+                    return 503, {"error": {"message": "down"}}
+                self.answered += 1
+        return super().handle(method, path, body)
+
+
+@pytest.fixture
+def proposer() -> Iterator[tuple[ProposerLLM, str]]:
+    fake = ProposerLLM()
+    with fake.serve() as url:
+        yield fake, url
+
+
+def request(strategy: str, url: str, max_calls: int, n_examples: int = 6) -> RunRequest:
+    return RunRequest(task="k8s_log_analysis", strategy=strategy, max_calls=max_calls, n_examples=n_examples, seed=1,
+                      proposer_url=url)
+
+
+def client_for(fake: FakeLLM) -> LLMClient:
+    return LLMClient("http://fake.invalid", transport=fake.transport(), retry=FAST_RETRY, request_deadline_s=5)
+
+
+def run(store: RunStore, strategy: str, task_fake: FakeLLM, url: str, max_calls: int, n_examples: int = 6) -> str:
+    plan = plan_run(request(strategy, url, max_calls, n_examples))
+    return asyncio.run(run_plan(store, plan, client_for(task_fake), concurrency=2))
+
+
+def lineage(store: RunStore, run_id: str) -> list[tuple[str, str, str | None]]:
+    return [(row["candidate_id"], row["origin"], row["parent_id"]) for row in store.candidates(run_id)]
+
+
+@pytest.mark.parametrize("strategy", ["gepa", "dspy-bootstrap", "dspy-mipro"])
+def test_proposing_strategy_stores_lineage_and_holds_the_budget(tmp_path: Path, strategy: str,
+                                                                proposer: tuple[ProposerLLM, str]) -> None:
+    proposer_fake, url = proposer
+    task_fake = CountingLLM(GOLDEN_K8S)
+    max_calls = 80
+    with RunStore(tmp_path / "runs.sqlite") as store:
+        run_id = run(store, strategy, task_fake, url, max_calls)
+        assert store.get_run(run_id).status == "completed"
+        rows = store.candidates(run_id)
+        baseline_id = store.get_run(run_id).config["baseline_id"]
+        written = [row for row in rows if row["origin"] == strategy]
+        assert written, f"{strategy} stored no candidate of its own"
+        known = {row["candidate_id"] for row in rows}
+        for row in written:
+            assert row["parent_id"] in known, "a written candidate's parent is a candidate of the run"
+            assert row["template"]["system"].strip()
+        if strategy == "gepa":
+            assert any(row["parent_id"] == baseline_id for row in written)
+            assert any("variant" in row["template"]["system"] for row in written), "GEPA's proposals reach the prompts"
+        # Every call any part of the search made, task model and proposer together, is within --max-calls.
+        assert task_fake.answered + len(proposer_fake.calls) <= max_calls
+        assert proposer_fake.calls or strategy == "dspy-bootstrap"
+        evaluations = store.evaluation_rows(run_id)
+        validation_ids = set(store.get_run(run_id).config["example_ids"])
+        assert {row["example_id"] for row in evaluations} <= validation_ids, "train answers never land on the leaderboard"
+
+
+def test_dspy_winner_is_a_plain_template_that_load_prompt_reads_without_dspy(tmp_path: Path,
+                                                                            proposer: tuple[ProposerLLM, str]) -> None:
+    from optimizer.prompts.templates import PromptTemplate
+
+    _, url = proposer
+    with RunStore(tmp_path / "runs.sqlite") as store:
+        run_id = run(store, "dspy-bootstrap", CountingLLM(GOLDEN_K8S), url, 80)
+        written = [row for row in store.candidates(run_id) if row["origin"] == "dspy-bootstrap"]
+        with_demos = [row for row in written if row["template"]["examples"]]
+        assert with_demos, "bootstrapping put demonstrations into a candidate"
+        template = PromptTemplate.model_validate(with_demos[0]["template"])
+    folder = tmp_path / "root" / "prompt_templates"
+    folder.mkdir(parents=True)
+    (folder / "k8s_log_analysis_v7.yaml").write_text(template.to_yaml())
+    # A production process without DSPy or GEPA: importing either fails there.
+    code = (
+        "import sys; sys.modules['dspy'] = None; sys.modules['gepa'] = None\n"
+        "from pathlib import Path\n"
+        "from optimizer.prompts.versions import load_prompt\n"
+        "from optimizer.prompts.templates import render\n"
+        f"prompt = load_prompt('k8s_log_analysis', 7, root=Path({str(tmp_path / 'root')!r}))\n"
+        "messages = render(prompt, logs='OOMKilled', namespace='a', time_range='b')\n"
+        "print(len(prompt.examples), len(messages))\n"
+    )
+    import subprocess
+    import sys
+
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    demos, messages = map(int, done.stdout.split())
+    assert demos == len(template.examples) > 0
+    assert messages == 1 + 2 * demos + 1
+
+
+@pytest.mark.parametrize("strategy", ["gepa", "dspy-bootstrap"])
+def test_resume_after_interruption_replays_without_duplicate_calls(tmp_path: Path, strategy: str,
+                                                                   proposer: tuple[ProposerLLM, str]) -> None:
+    _, url = proposer
+    max_calls = 60
+    with RunStore(tmp_path / "whole.sqlite") as store:
+        whole_fake = CountingLLM(GOLDEN_K8S)
+        whole_id = run(store, strategy, whole_fake, url, max_calls)
+        whole = sorted((origin, parent is not None) for _, origin, parent in lineage(store, whole_id))
+        whole_ids = {candidate_id for candidate_id, _, _ in lineage(store, whole_id)}
+    with RunStore(tmp_path / "split.sqlite") as store:
+        broken = CountingLLM(GOLDEN_K8S, fail_after=whole_fake.answered // 2)
+        plan = plan_run(request(strategy, url, max_calls))
+        with pytest.raises(RunPaused) as paused:
+            asyncio.run(run_plan(store, plan, client_for(broken), concurrency=2))
+        run_id = paused.value.run_id
+        assert store.get_run(run_id).status == "paused"
+        healed = CountingLLM(GOLDEN_K8S)
+        asyncio.run(resume_run(store, run_id, client_for(healed), concurrency=2))
+        assert store.get_run(run_id).status == "completed"
+        assert broken.answered + healed.answered == whole_fake.answered, "nothing answered before the pause was asked again"
+        assert {candidate_id for candidate_id, _, _ in lineage(store, run_id)} == whole_ids
+        assert sorted((origin, parent is not None) for _, origin, parent in lineage(store, run_id)) == whole
+
+
+def test_cli_optimize_with_gepa_and_a_proposer_server(tmp_path: Path, proposer: tuple[ProposerLLM, str]) -> None:
+    from conftest import run_cli
+
+    proposer_fake, proposer_url = proposer
+    task_fake = CountingLLM(GOLDEN_K8S)
+    store_path = tmp_path / "cli.sqlite"
+    with task_fake.serve() as url:
+        done = run_cli("optimize", "--task", "k8s_log_analysis", "--strategy", "gepa", "--max-calls", "40", "--examples", "4",
+                       "--url", url, "--proposer-url", proposer_url, "--store", str(store_path), "--seed", "1")
+    assert done.returncode == 0, done.stderr
+    assert "gepa writes candidates within a budget of 36 calls" in done.stdout
+    with RunStore(store_path) as store:
+        run = store.list_runs()[0]
+        assert run.config["proposer_url"] == proposer_url, "resume finds the proposer in the run's config"
+        assert any(row["origin"] == "gepa" for row in store.candidates(run.id))
+    assert proposer_fake.calls and task_fake.answered + len(proposer_fake.calls) <= 40
+
+
+def wait_for(condition: Any, timeout: float = 60) -> None:
+    import time
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return
+        time.sleep(0.2)
+    raise AssertionError("condition not met in time")
+
+
+def test_run_page_starts_gepa_with_its_budget_and_proposer(proposer: tuple[ProposerLLM, str], monkeypatch: pytest.MonkeyPatch) -> None:
+    from conftest import open_page
+    from optimizer.config.paths import default_store_path
+
+    proposer_fake, proposer_url = proposer
+    task_fake = CountingLLM(GOLDEN_K8S)
+    with task_fake.serve() as url:
+        monkeypatch.setenv("WORKBENCH_LLM_URL", url)
+        app = open_page("pages/run.py")
+        assert {"gepa", "dspy-bootstrap", "dspy-mipro"} <= set(app.selectbox[1].options)
+        app.selectbox[1].set_value("gepa")
+        app.number_input[1].set_value(40)  # max calls
+        app.number_input[2].set_value(4)  # validation examples
+        app.text_input[0].set_value(proposer_url)
+        app.button[0].click().run()
+        assert not app.exception, app.exception
+        assert any("gepa writes candidates within a budget of 36 calls" in element.value for element in app.info)
+        with RunStore(default_store_path()) as store:
+            wait_for(lambda: store.list_runs() and store.list_runs()[0].status in ("completed", "failed"))
+            run = store.list_runs()[0]
+            assert run.status == "completed", run.message
+            assert run.strategy == "gepa" and run.config["proposer_url"] == proposer_url
+            assert any(row["origin"] == "gepa" for row in store.candidates(run.id))
+    assert proposer_fake.calls
+
+
+def test_compare_page_shows_where_a_written_candidate_came_from(proposer: tuple[ProposerLLM, str]) -> None:
+    from conftest import open_page
+    from optimizer.config.paths import default_store_path
+
+    _, url = proposer
+    with RunStore(default_store_path()) as store:
+        run_id = run(store, "gepa", CountingLLM(GOLDEN_K8S), url, 60)
+        baseline_id = store.get_run(run_id).config["baseline_id"]
+        written = [row["candidate_id"] for row in store.candidates(run_id) if row["origin"] == "gepa"]
+    app = open_page("pages/compare.py")
+    app.multiselect(key=f"compare_candidates::{run_id}").set_value([baseline_id, written[0]]).run()
+    assert not app.exception, app.exception
+    captions = [element.value for element in app.caption]
+    assert "made by: baseline" in captions
+    assert any(caption.startswith("made by: gepa · from ") and f"{baseline_id} (baseline)" in caption for caption in captions)
