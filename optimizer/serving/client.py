@@ -154,6 +154,8 @@ class LLMClient:
         headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
         timeout = httpx.Timeout(request_deadline_s, connect=connect_timeout_s)
         limits = httpx.Limits(max_connections=64, max_keepalive_connections=64)
+        # Absolute and parsed once: httpx would otherwise re-parse and join the base URL per request.
+        self._chat_url = httpx.URL(self.base_url + "/v1/chat/completions")
         self._http = httpx.AsyncClient(
             base_url=self.base_url, transport=transport, timeout=timeout, headers=headers, limits=limits
         )
@@ -221,9 +223,9 @@ class LLMClient:
                     await asyncio.sleep(self.retry.delay(attempt - 1, self._rng))
                 started = time.perf_counter()
                 try:
-                    response = await asyncio.wait_for(
-                        self._http.post("/v1/chat/completions", json=body), timeout=self.request_deadline_s
-                    )
+                    # asyncio.timeout, unlike wait_for, runs the request in this task (no extra task per call).
+                    async with asyncio.timeout(self.request_deadline_s):
+                        response = await self._http.post(self._chat_url, json=body)
                 except (httpx.TimeoutException, asyncio.TimeoutError):
                     last_problem = f"timed out after {self.request_deadline_s:g}s"
                     stats.note_problem(f"{self.base_url}: {last_problem}", timeout=True)
