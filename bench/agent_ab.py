@@ -36,9 +36,9 @@ async def bench(client: LLMClient, count: int | None, ablations: bool, concurren
     print(f"{len(configs)} configurations x {len(scenarios)} scenarios, {slots} at a time", flush=True)
     started = time.monotonic()
     report = await run_ab(client, scenarios, configs, concurrency=slots,
-                          on_outcome=lambda o, done, total: print(f"  [{done}/{total}] {o.config_name} {o.scenario_id}: "
-                                                                    f"{'ok' if o.success else 'fail'} in {o.steps} steps", flush=True))
+                          on_progress=lambda done, total: print(f"  [{done}/{total}] investigations", flush=True))
     print(format_table(report))
+    print(f"stored as run {report.run_id} (Compare page: CIs and paired tests)")
     print(f"wall time {time.monotonic() - started:.0f}s; saved {save_report(report)}")
 
 

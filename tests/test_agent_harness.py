@@ -12,6 +12,9 @@ from pathlib import Path
 from fake_openai import FakeLLM
 
 from optimizer.agent.config import baseline_config, named_config, optimized_config
+from optimizer.config.paths import default_store_path
+from optimizer.errors import RunPaused
+from optimizer.evaluate.leaderboard import leaderboard
 from optimizer.agent.harness import format_table, load_report, run_ab, save_report, select_scenarios, table_rows
 from optimizer.agent.scenarios import load_scenarios
 from optimizer.evaluate.leaderboard import evaluations_frame, leaderboard
@@ -33,10 +36,16 @@ def test_ab_table_measures_both_configurations(tmp_path: Path) -> None:
 
     async def go():
         async with LLMClient("http://fake.invalid", transport=fake.transport(), retry=FAST_RETRY) as client:
-            return await run_ab(client, scenarios, [baseline_config(), optimized_config()], on_outcome=lambda o, d, t: seen.append(d))
+            return await run_ab(client, scenarios, [baseline_config(), optimized_config()], on_progress=lambda d, t: seen.append((d, t)))
 
     report = asyncio.run(go())
-    assert sorted(seen) == list(range(1, 11))
+    assert seen[-1] == (10, 10)
+    # the comparison is a stored run of the k8s_agent task: one candidate per configuration, baseline first
+    with RunStore(default_store_path()) as stored:
+        run = stored.get_run(report.run_id)
+        assert run.task == "k8s_agent" and run.status == "completed" and stored.count_evaluations(run.id) == 10
+        assert [row["factors"]["config"] for row in stored.candidates(run.id)] == ["baseline", "optimized"]
+        assert leaderboard(stored, run.id)["n"].tolist() == [5, 5]
     baseline, optimized = report.summaries
     assert (baseline.config_name, optimized.config_name) == ("baseline", "optimized")
     assert baseline.success_rate == 0 and baseline.format_violation_rate == 1 and baseline.average_steps == 10
@@ -106,7 +115,7 @@ def test_the_agent_core_imports_no_ui() -> None:
     assert named_config("baseline").name == "baseline"
 
 
-def test_a_server_that_goes_down_loses_investigations_not_the_comparison() -> None:
+def test_a_server_that_goes_down_pauses_the_comparison_for_a_resume() -> None:
     fake = FakeLLM()
     fake.enqueue(CONFUSED, CONFUSED, *([503] * 200))
 
@@ -114,9 +123,10 @@ def test_a_server_that_goes_down_loses_investigations_not_the_comparison() -> No
         async with LLMClient("http://fake.invalid", transport=fake.transport(), retry=FAST_RETRY) as client:
             return await run_ab(client, select_scenarios(load_scenarios(), 2), [optimized_config()])
 
-    report = asyncio.run(go())
-    assert [outcome.error is not None for outcome in report.outcomes] == [True, True]
-    assert report.summaries[0].server_error_rate == 1.0 and "investigations lost to a server error" in format_table(report)
+    with pytest.raises(RunPaused, match="Resume with: workbench optimize --resume") as paused:
+        asyncio.run(go())
+    with RunStore(default_store_path()) as stored:
+        assert stored.get_run(paused.value.run_id).status == "paused"
 
 
 def test_the_objective_scores_fallback_written_answers_apart() -> None:

@@ -93,16 +93,16 @@ def ab_command(count: int | None, configs: str, ablations: bool, concurrency: in
     chosen = select_scenarios(_or_exit(load_scenarios), count)
     click.echo(f"{len(agent_configs)} configurations x {len(chosen)} scenarios = {len(agent_configs) * len(chosen)} investigations")
 
-    def progress(outcome: Any, done: int, total: int) -> None:
-        verdict = "ok  " if outcome.success else "FAIL"
-        click.echo(f"[{done}/{total}] {verdict} {outcome.config_name:28} {outcome.scenario_id:34} {outcome.steps} steps", err=True)
+    def progress(done: int, total: int) -> None:
+        click.echo(f"[{done}/{total}] investigations", err=True)
 
     async def work(client: Any) -> Any:
         slots = concurrency or await default_concurrency(client)
-        return await run_ab(client, chosen, agent_configs, concurrency=slots, seed=seed, on_outcome=progress)
+        return await run_ab(client, chosen, agent_configs, concurrency=slots, seed=seed, on_progress=progress)
 
     report = _or_exit(lambda: _with_client(url, work))
     click.echo(format_table(report))
+    click.echo(f"run {report.run_id}: CIs and paired tests on the Compare page, or: workbench leaderboard {report.run_id}")
     click.echo(f"saved {save_report(report)}")
 
 @agent.command("dataset")

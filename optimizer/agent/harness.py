@@ -1,7 +1,9 @@
 """The A/B harness: agent configurations over scenarios, and the table that compares them.
 
 Each (configuration, scenario) pair is one investigation, scored with the optimizer's own agent
-metrics (root cause and culprit must both match). The table has one column per configuration:
+metrics (root cause and culprit must both match). The comparison is one run of the ``k8s_agent``
+task through the engine (one candidate per configuration), so it is stored, resumable and opens
+on the Compare page with confidence intervals like every other run. The table has one column per configuration:
 success rate, average steps, format-violation rate, placeholder-error rate, loop rate and tokens
 per investigation, plus how often the deterministic fallbacks stepped in, so a gain that comes
 from a fallback rather than the model is visible. The last report is saved as JSON for the page.
@@ -11,71 +13,23 @@ from __future__ import annotations
 
 import asyncio
 import json
-import time
+import re
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from optimizer.errors import ServerError
-from optimizer.serving.client import LLMClient
-from optimizer.agent.metrics import agent_culprit, agent_root_cause
-from optimizer.config.paths import workbench_home
-from optimizer.agent.config import AgentConfig
-from optimizer.agent.loop import Investigation, investigate
+from optimizer.agent.config import TEMPLATE_PATH, AgentConfig
+from optimizer.agent.outcome import Outcome, outcome_from_output
 from optimizer.agent.scenarios import Scenario
-
-
-@dataclass(frozen=True)
-class Outcome:
-    """One investigation, reduced to what the table counts."""
-
-    scenario_id: str
-    config_name: str
-    success: bool
-    root_cause_ok: bool
-    culprit_ok: bool
-    steps: int
-    model_replies: int
-    format_violations: int
-    tool_calls: int
-    placeholder_errors: int
-    loop: bool
-    fallback_steps: int
-    tokens: int
-    answered_by: str | None
-    root_cause: str
-    culprit: str
-    error: str | None
-
-
-def score_investigation(scenario: Scenario, investigation: Investigation) -> Outcome:
-    expected = scenario.expected.model_dump()
-    answer = investigation.answer
-    predicted = {"root_cause": answer.root_cause if answer else "", "culprit": answer.culprit if answer else ""}
-    root_cause_ok = agent_root_cause(expected, predicted) == 1.0
-    culprit_ok = agent_culprit(expected, predicted) == 1.0
-    steps = investigation.steps
-    return Outcome(
-        scenario_id=scenario.id,
-        config_name=investigation.config_name,
-        success=root_cause_ok and culprit_ok,
-        root_cause_ok=root_cause_ok,
-        culprit_ok=culprit_ok,
-        steps=len(steps),
-        model_replies=sum(1 for step in steps if step.model_calls),
-        format_violations=sum(step.format_violation for step in steps),
-        tool_calls=sum(1 for step in steps if step.tool_call),
-        placeholder_errors=sum(step.placeholder_error for step in steps),
-        loop=any(step.loop for step in steps),
-        fallback_steps=sum(1 for step in steps if step.fallback),
-        tokens=investigation.prompt_tokens + investigation.completion_tokens,
-        answered_by=investigation.answered_by,
-        root_cause=predicted["root_cause"],
-        culprit=predicted["culprit"],
-        error=investigation.error,
-    )
+from optimizer.config.paths import default_store_path, repo_root, workbench_home
+from optimizer.errors import ConfigError
+from optimizer.evaluate.runner import plan_candidates, run_plan
+from optimizer.evaluate.store import RunStore
+from optimizer.prompts.templates import load_template
+from optimizer.search.space import Candidate
+from optimizer.serving.client import LLMClient
 
 
 @dataclass(frozen=True)
@@ -123,6 +77,7 @@ class ABReport:
     scenario_ids: list[str]
     model: str = ""
     wall_s: float = 0.0
+    run_id: str = ""
     created_at: str = field(default_factory=lambda: datetime.now(timezone.utc).isoformat(timespec="seconds"))
 
     def to_dict(self) -> dict[str, Any]:
@@ -136,6 +91,7 @@ class ABReport:
             scenario_ids=list(data["scenario_ids"]),
             model=data.get("model", ""),
             wall_s=float(data.get("wall_s", 0.0)),
+            run_id=data.get("run_id", ""),
             created_at=data.get("created_at", ""),
         )
 
@@ -176,7 +132,7 @@ def format_table(report: ABReport) -> str:
     return "\n".join(lines)
 
 
-OutcomeCallback = Callable[[Outcome, int, int], None]
+ProgressCallback = Callable[[int, int], None]
 DEFAULT_MAX_CONCURRENCY = 2
 """Investigations at once unless asked: the baseline's prompts grow to thousands of tokens, and on a
 small CPU server more parallel requests only push each past its deadline."""
@@ -186,33 +142,70 @@ async def default_concurrency(client: LLMClient) -> int:
     return min((await client.server_info()).total_slots, DEFAULT_MAX_CONCURRENCY)
 
 
+def config_candidates(configs: Sequence[AgentConfig]) -> list[Candidate]:
+    """One candidate template per configuration: its system prompt, and its name in
+    ``model_defaults.agent_config`` (the executor builds the configuration from it)."""
+    base = load_template(repo_root() / TEMPLATE_PATH)
+    candidates = []
+    for config in configs:
+        template = base.model_copy(update={
+            "id": "k8s_agent_" + re.sub(r"[^a-z0-9]+", "_", config.name.lower()).strip("_"),
+            "system": config.system_prompt + "\n",
+            "model_defaults": {**base.model_defaults, "agent_config": config.name},
+            "factors": {"config": config.name},
+            "evaluation": None,
+        })
+        candidates.append(Candidate(template, {"config": config.name}))
+    return candidates
+
+
 async def run_ab(client: LLMClient, scenarios: Sequence[Scenario], configs: Sequence[AgentConfig], *,
-                 concurrency: int = 1, seed: int = 0, on_outcome: OutcomeCallback | None = None) -> ABReport:
-    """Every configuration on every scenario (``concurrency`` investigations at a time)."""
-    started = time.monotonic()
-    gate = asyncio.Semaphore(max(1, concurrency))
-    pairs = [(config, scenario) for config in configs for scenario in scenarios]
+                 concurrency: int = 1, seed: int = 0, on_progress: ProgressCallback | None = None,
+                 store: RunStore | None = None) -> ABReport:
+    """Every configuration on every scenario, as one run of the ``k8s_agent`` task in the run store.
+
+    The investigations go through the engine like any optimizer run (cached, stored, resumable;
+    the first configuration is the run's baseline), so the same run opens on the Compare page with
+    CIs and paired tests; the table is then rebuilt from the stored rows.
+    """
+    owned = store is None
+    store = store or RunStore(default_store_path())
+    try:
+        wanted = {scenario.id for scenario in scenarios}
+        plan = plan_candidates(
+            "k8s_agent", config_candidates(configs), examples=lambda dataset: [e for e in dataset.examples if e.id in wanted],
+            seed=seed, baseline_first=True,
+        )
+        missing = wanted - {example.id for example in plan.examples}
+        if missing:
+            raise ConfigError(f"golden/k8s_agent.jsonl has no example for scenario(s) {', '.join(sorted(missing))}; "
+                              "run: workbench agent dataset")
+        report = None if on_progress is None else (lambda progress: on_progress(progress.done, progress.total))
+        run_id = await run_plan(store, plan, client, concurrency=concurrency, on_progress=report)
+        return report_from_run(store, run_id, [config.name for config in configs], [scenario.id for scenario in scenarios])
+    finally:
+        if owned:
+            store.close()
+
+
+def report_from_run(store: RunStore, run_id: str, config_names: Sequence[str], scenario_ids: Sequence[str]) -> ABReport:
+    """The A/B table of a stored agent run: one column per configuration, rebuilt from its rows."""
+    run = store.get_run(run_id)
+    names = {row["candidate_id"]: row["factors"].get("config", row["candidate_id"]) for row in store.candidates(run_id)}
     outcomes: dict[tuple[str, str], Outcome] = {}
     models: set[str] = set()
-
-    async def one(config: AgentConfig, scenario: Scenario) -> None:
-        async with gate:
-            try:
-                investigation = await investigate(client, scenario, config, seed=seed)
-            except ServerError as exc:  # one investigation lost, not the whole comparison
-                investigation = Investigation(scenario.id, config.name, scenario.question, error=str(exc),
-                                              stop_reason=f"server error: {exc}")
-        models.add(investigation.model)
-        outcome = score_investigation(scenario, investigation)
-        outcomes[(config.name, scenario.id)] = outcome
-        if on_outcome is not None:
-            on_outcome(outcome, len(outcomes), len(pairs))
-
-    await asyncio.gather(*(one(config, scenario) for config, scenario in pairs))
-    ordered = [outcomes[(config.name, scenario.id)] for config, scenario in pairs]
-    summaries = [summarize(config.name, [o for o in ordered if o.config_name == config.name]) for config in configs]
-    return ABReport(summaries, ordered, [scenario.id for scenario in scenarios], model=", ".join(sorted(m for m in models if m)),
-                    wall_s=time.monotonic() - started)
+    for row in store.evaluation_rows(run_id):
+        config_name = names.get(row["candidate_id"], row["candidate_id"])
+        outcome = outcome_from_output(row["raw_output"])
+        if outcome is None:  # a call that failed before any investigation finished
+            outcome = Outcome(row["example_id"], config_name, False, False, False, 0, 0, 0, 0, 0, False, 0, 0, None, "", "",
+                              row["error"] or "no investigation stored")
+        outcomes[(config_name, row["example_id"])] = replace(outcome, config_name=config_name)
+        if row["model_id"]:
+            models.add(row["model_id"])
+    ordered = [outcomes[(name, scenario_id)] for name in config_names for scenario_id in scenario_ids if (name, scenario_id) in outcomes]
+    summaries = [summarize(name, [o for o in ordered if o.config_name == name]) for name in config_names]
+    return ABReport(summaries, ordered, list(scenario_ids), model=", ".join(sorted(models)), wall_s=run.wall_s, run_id=run_id)
 
 
 def run_ab_at(url: str, scenarios: Sequence[Scenario], configs: Sequence[AgentConfig], *, seed: int = 0) -> ABReport:

@@ -13,6 +13,7 @@ import json
 import os
 import secrets
 import time
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime, timezone
 from pathlib import Path
@@ -26,7 +27,7 @@ from optimizer.errors import ConfigError, DatasetError, RunPaused, StoreError
 from optimizer.serving.client import LLMClient, ServerInfo
 from optimizer.config.paths import display_path, resolve_in_repo
 from optimizer.search.space import Candidate, enumerate_candidates, load_search_space, search_space_path
-from optimizer.evaluate.store import RunStore
+from optimizer.evaluate.store import RunRecord, RunStore
 from optimizer.evaluate.strategy_calls import proposer_context
 from optimizer.search.strategies import Budget, SearchProblem, Strategy, get_strategy
 from optimizer.tasks.spec import TaskSpec, load_task
@@ -50,6 +51,11 @@ class RunRequest:
     temperature: float | None = None
     max_tokens: int | None = None
     use_cache: bool = True
+    split: str = "validation"
+    """``validation`` (every search chooses here) or ``test`` (only a chosen template is scored there,
+    reported apart, never read by a search: ``workbench eval --split test``)."""
+    dataset: str | None = None
+    """A one-off JSONL file scored instead of the task's own dataset (``--dataset PATH``); same schema."""
     proposer_url: str | None = None
     """Server of the model that writes prompts for ``gepa`` / ``dspy-*`` (default: the task model's)."""
     proposer_model: str | None = None
@@ -106,9 +112,17 @@ def format_duration(seconds: float) -> str:
     return f"{secs}s"
 
 
-def load_task_dataset(task: TaskSpec) -> Dataset:
+def load_task_dataset(task: TaskSpec, override: str | None = None) -> Dataset:
+    """The task's dataset, or the one-off file ``override`` (a run's ``--dataset``) in its place."""
+    if override:
+        return load_dataset(Path(override).expanduser().resolve(), expected_key=task.expected_key)
     path = resolve_in_repo(task.dataset, what=f"task {task.name}: dataset")
     return load_dataset(path, expected_key=task.expected_key)
+
+
+def load_run_dataset(run: "RunRecord") -> Dataset:
+    """The dataset a stored run scored: its one-off ``--dataset`` file, else its task's dataset."""
+    return load_task_dataset(load_task(run.task), run.config.get("dataset"))
 
 
 def baseline_template(task: TaskSpec) -> PromptTemplate:
@@ -118,10 +132,11 @@ def baseline_template(task: TaskSpec) -> PromptTemplate:
 def plan_run(request: RunRequest) -> RunPlan:
     """Select candidates and examples and preflight them all; no server is needed."""
     task = load_task(request.task)
-    dataset = load_task_dataset(task)
-    examples = dataset.validation
-    if not examples:
-        raise DatasetError(f"{dataset.path}: no validation examples")
+    dataset = load_task_dataset(task, request.dataset)  # what is scored
+    # Few-shot demonstrations and proposals always come from the task's own train split: a one-off
+    # --dataset file is something to score, not something to learn from.
+    task_dataset = load_task_dataset(task) if request.dataset else dataset
+    examples = split_examples(dataset, request)
     if request.n_examples is not None:
         if request.n_examples < 1:
             raise ConfigError(f"examples must be at least 1, got {request.n_examples}")
@@ -133,12 +148,12 @@ def plan_run(request: RunRequest) -> RunPlan:
         strategy: Strategy = get_strategy("grid")
     else:
         space = load_search_space(search_space_path(task))
-        pool = enumerate_candidates(space, task, dataset)
+        pool = enumerate_candidates(space, task, task_dataset)
         strategy = get_strategy(request.strategy)
         if request.include_baseline:
             template = baseline_template(task)
             baseline = Candidate(template, {"baseline": template.id})
-    problem = search_problem(request, pool, examples, baseline, dataset)
+    problem = search_problem(request, pool, examples, baseline, task_dataset)
     touched, search_calls = dry_run(strategy, problem)
     chosen = ([baseline] if baseline else []) + [candidate for candidate in touched if not baseline or candidate.id != baseline.id]
     for candidate in chosen:
@@ -156,6 +171,79 @@ def plan_run(request: RunRequest) -> RunPlan:
         baseline.id if baseline else None,
         {candidate.id: candidate.factors for candidate in chosen},
         search_calls, shape,
+    )
+
+
+EVALUATION_SPLITS = ("validation", "test")
+
+
+def split_examples(dataset: Dataset, request: RunRequest) -> list[Example]:
+    """The examples a run scores. A search (no fixed template) runs on validation only, so no test
+    number can feed a choice; the test split scores a template that was already chosen."""
+    if request.split not in EVALUATION_SPLITS:
+        raise ConfigError(f"split must be one of {', '.join(EVALUATION_SPLITS)}, got {request.split!r}")
+    if request.split != "validation" and not request.template:
+        raise ConfigError(f"a search chooses on validation only; the {request.split} split scores a chosen template "
+                          f"(workbench eval --template FILE --split {request.split}, or workbench export --with-test)")
+    examples = dataset.split(request.split)
+    if not examples:
+        raise DatasetError(f"{dataset.path}: no {request.split} examples")
+    return examples
+
+
+def plan_stored_candidate(store: RunStore, run_id: str, candidate_id: str, *, split: str = "test") -> RunPlan:
+    """A run that scores one stored candidate of ``run_id`` on ``split`` with that run's sampling and
+    seed (``workbench export --with-test``). Its request's ``template`` names the source candidate."""
+    run = store.get_run(run_id)
+    stored = {row["candidate_id"]: row for row in store.candidates(run_id)}
+    if candidate_id not in stored:
+        raise StoreError(f"run {run_id} has no candidate {candidate_id!r}")
+    task = load_task(run.task)
+    dataset = load_task_dataset(task)
+    request = RunRequest(
+        task=run.task, strategy="grid", n_examples=None, seed=run.seed, include_baseline=False,
+        template=f"run {run_id} candidate {candidate_id}", temperature=run.sampling.get("temperature"),
+        max_tokens=run.sampling.get("max_tokens"), split=split,
+    )
+    examples = split_examples(dataset, request)
+    template = PromptTemplate.model_validate(stored[candidate_id]["template"])
+    preflight(template, examples, source=display_path(dataset.path))
+    return RunPlan(
+        request, task, dataset, examples, [(candidate_id, template)], None, {candidate_id: stored[candidate_id]["factors"]},
+        len(examples), f"1 candidate x {len(examples)} {split} examples",
+    )
+
+
+def plan_candidates(
+    task_name: str,
+    candidates: Sequence[Candidate],
+    *,
+    examples: Callable[[Dataset], list[Example]] | None = None,
+    seed: int = 0,
+    baseline_first: bool = True,
+) -> RunPlan:
+    """A run over given candidates instead of a search space (a feature's configurations, say):
+    every candidate on every example (the validation split unless ``examples`` picks from the
+    dataset); the first candidate is the baseline the others are compared with."""
+    if not candidates:
+        raise ConfigError(f"task {task_name}: no candidates to evaluate")
+    task = load_task(task_name)
+    dataset = load_task_dataset(task)
+    chosen = examples(dataset) if examples is not None else dataset.validation
+    if not chosen:
+        raise DatasetError(f"{display_path(dataset.path)}: no examples to evaluate")
+    for candidate in candidates:
+        preflight(candidate.template, chosen, source=display_path(dataset.path))
+    request = RunRequest(task=task_name, strategy="grid", seed=seed, include_baseline=baseline_first)
+    baseline_id = candidates[0].id if baseline_first else None
+    others = [candidate for candidate in candidates if candidate.id != baseline_id]
+    return RunPlan(
+        request, task, dataset, list(chosen),
+        [(candidate.id, candidate.template) for candidate in candidates],
+        baseline_id,
+        {candidate.id: candidate.factors for candidate in candidates},
+        len(others) * len(chosen),
+        f"{len(candidates)} candidates x {len(chosen)} examples",
     )
 
 
@@ -444,7 +532,7 @@ def load_run_inputs(store: RunStore, run_id: str) -> tuple[TaskSpec, list[tuple[
     """Rebuild a stored run's templates and examples exactly as they were (not from today's files)."""
     run = store.get_run(run_id)
     task = load_task(run.task)
-    dataset = load_task_dataset(task)
+    dataset = load_task_dataset(task, run.config.get("dataset"))
     if dataset.sha256 != run.dataset_sha256:
         raise DatasetError(
             f"{display_path(dataset.path)} changed since run {run_id} started (sha256 {dataset.sha256[:12]} != "
