@@ -22,7 +22,7 @@ from optimizer.errors import ConfigError, WorkbenchError
 
 ModelT = TypeVar("ModelT", bound=BaseModel)
 
-MAX_YAML_BYTES = 1024 * 1024
+MAX_YAML_BYTES = 512 * 1024
 """A task, template, search space or scenario file larger than this is refused unread."""
 MAX_EXPANDED_CHARS = 4 * 1024 * 1024
 """Characters a YAML document may hold once every alias is expanded (a shared node counts each time)."""
