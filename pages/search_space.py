@@ -33,7 +33,7 @@ draft: SpaceDraft = st.session_state[draft_key]
 if yaml_key not in st.session_state:
     st.session_state[yaml_key] = draft.text
 
-st.caption(f"File: `{shown_path}`" + (" · unsaved changes" if draft.unsaved else ""))
+file_caption = st.empty()  # filled after the table, which may change the draft
 table_tab, yaml_tab = st.tabs(["Variants table", "Raw YAML"])
 with table_tab:
     if not draft.valid:
@@ -50,6 +50,7 @@ with yaml_tab:
     editor_column.text_area("YAML", key=yaml_key, height=520, on_change=lambda: draft.set_text(st.session_state[yaml_key]))
     numbered_column.code(draft.text, language="yaml", line_numbers=True, height=520)
 
+file_caption.caption(f"File: `{shown_path}`" + (" · unsaved changes" if draft.unsaved else ""))
 if draft.problem:
     st.error(draft.problem)
     excerpt = error_excerpt(draft.text, draft.problem, shown_path)

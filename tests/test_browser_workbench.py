@@ -87,10 +87,24 @@ def test_table_edit_reaches_yaml_preview_and_file_without_a_rerun_loop(streamlit
 
     # Edit the text cell of tone/neutral (second row) in the variants table and press Enter.
     grid = page.locator("[data-testid='stDataFrame']").first.bounding_box()
-    header, row = 35, 35
-    page.mouse.click(grid["x"] + grid["width"] * 0.55, grid["y"] + header + row * 1 + row / 2)
-    page.keyboard.type("Classify these logs, line by line.")
-    page.keyboard.press("Enter")
+    header, row = 35, 35  # the grid is a canvas: cells are reached by position
+    page.mouse.click(grid["x"] + grid["width"] * 0.45, grid["y"] + header + row * 1 + row / 2)
+    page.wait_for_timeout(300)
+    cell_editor = page.locator("textarea.gdg-input").first
+    texts = ["You are a senior Kubernetes site reliability engineer triaging logs.",
+             "Read the Kubernetes logs below and classify what they show."]
+    for _ in range(4):  # where the click landed depends on the layout: step to tone/neutral's text cell
+        page.keyboard.press("Enter")  # opens the cell editor
+        current = cell_editor.input_value(timeout=5_000)
+        if current == texts[1]:
+            break
+        page.keyboard.press("Escape")
+        page.wait_for_timeout(300)
+        page.keyboard.press("ArrowDown" if current == texts[0] else "ArrowUp")
+        page.wait_for_timeout(300)
+    expect(cell_editor).to_have_value(texts[1])
+    cell_editor.fill("Classify these logs, line by line.")
+    cell_editor.press("Enter")
     browser.settle()
     assert browser.stays_idle(4.0), "the page kept rerunning after one table edit"
     expect(page.get_by_text("unsaved changes")).to_be_visible()
@@ -99,7 +113,8 @@ def test_table_edit_reaches_yaml_preview_and_file_without_a_rerun_loop(streamlit
     # The preview renders the edited variant.
     browser.choose("tone", "neutral")
     browser.shot("preview-tone-neutral")
-    expect(page.locator("[data-testid='stCode']").filter(has_text="Classify these logs, line by line.").first).to_be_visible()
+    preview = page.locator("[data-testid='stCode']:visible").filter(has_text="Classify these logs, line by line.")
+    expect(preview.first).to_be_visible()
     browser.shot("preview-shows-edit")
 
     # The YAML tab has the edit, and Save writes it.
