@@ -280,6 +280,11 @@ def test_macro_f1_field_is_scored_per_candidate_over_its_examples(store: RunStor
         return 2 * tp / (truth.count(label) + guesses.count(label))
 
     macro = sum(f1(label) for label in classes) / len(classes)
+    # the references read the same way: a constant "info" has F1 only on info, 2 n_info / (n_info + N), over K classes
+    majority = next(r for r in run_references(store, run_id) if r.name == "majority label")
+    n_info, n_classes = truth.count("info"), len(set(truth))
+    majority_severity = sum(scores["severity"] for scores, _ in majority.per_example.values()) / 20
+    assert majority_severity == pytest.approx(2 * n_info / (n_info + 20) / n_classes)
     frame = evaluations_frame(store, run_id)
     assert frame["score_severity"].mean() == pytest.approx(macro)
     row = leaderboard(store, run_id, frame).iloc[0]

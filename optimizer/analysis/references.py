@@ -32,7 +32,8 @@ from optimizer.analysis.stats import paired_comparison
 from optimizer.errors import WorkbenchError
 from optimizer.evaluate.store import RunStore
 from optimizer.config.paths import resolve_in_repo
-from optimizer.tasks.balanced import ClassWeights, label_key
+from optimizer.tasks.balanced import CONTRIBUTIONS, LABEL_ONLY, ClassWeights, label_key
+from optimizer.tasks.metrics import weighted_overall
 from optimizer.tasks.dataset import Dataset, Example, load_dataset
 from optimizer.tasks.spec import TaskSpec, load_task
 
@@ -77,7 +78,16 @@ def _scored_fields(task: TaskSpec) -> list[str]:
 
 def _score_answer(task: TaskSpec, examples: Sequence[Example], answer: Mapping[str, Any],
                   weights: ClassWeights) -> dict[str, tuple[dict[str, float], float]]:
-    return {example.id: task.score(example.expected, answer, class_weights=weights) for example in examples}
+    """Per-example scores of a constant answer, as a candidate's rows read: a macro-F1 field gets its
+    contributions over all ``examples`` (``evaluations_frame`` does the same for candidates)."""
+    scored = {example.id: task.score(example.expected, answer, class_weights=weights) for example in examples}
+    for name, field in task.outputs.items():
+        if field.metric in CONTRIBUTIONS and field.metric not in LABEL_ONLY and not field.whole and name in answer:
+            contributions = CONTRIBUTIONS[field.metric]([example.expected.get(name) for example in examples], [answer[name]] * len(examples))
+            for example, contribution in zip(examples, contributions):
+                scored[example.id][0][name] = contribution
+            scored = {example_id: (fields, weighted_overall(fields, task.weights)) for example_id, (fields, _) in scored.items()}
+    return scored
 
 
 def _key(value: Any) -> str:
@@ -230,8 +240,10 @@ def annotate_leaderboard(task: TaskSpec | None, table: pd.DataFrame, frame: pd.D
     """
     table = table.copy()
     vs_trivial, collapsed, above = [], [], []
+    by_candidate = dict(tuple(frame.groupby("candidate_id", sort=False))) if not frame.empty else {}
+    empty = frame.iloc[0:0]
     for candidate_id in table["candidate_id"]:
-        mine = frame[frame["candidate_id"] == candidate_id]
+        mine = by_candidate.get(candidate_id, empty)  # one pass over the frame, not one filter per candidate
         result = verdict(dict(zip(mine["example_id"], mine["overall"])), references) if not mine.empty else None
         vs_trivial.append(result.label() if result else "-")
         above.append(bool(result.above) if result else False)
