@@ -30,6 +30,8 @@ from optimizer.search.space import Candidate, enumerate_candidates, load_search_
 from optimizer.evaluate.store import RunRecord, RunStore
 from optimizer.evaluate.strategy_calls import proposer_context
 from optimizer.search.strategies import Budget, SearchProblem, Strategy, get_strategy
+from optimizer.evaluate.estimate import PlanEstimate, machine_load
+from optimizer.tasks.sampling import ExampleSample, sample_examples
 from optimizer.tasks.spec import TaskSpec, load_task
 from optimizer.prompts.templates import PromptTemplate, load_template, preflight
 
@@ -82,6 +84,10 @@ class RunPlan:
     factors: dict[str, dict[str, str]] = field(default_factory=dict)
     search_calls: int = 0
     shape: str = ""
+    lineage: dict[str, tuple[str, str | None]] = field(default_factory=dict)
+    """``(origin, parent_id)`` of candidates that are not plain points of the search space."""
+    selection: ExampleSample | None = None
+    """How ``examples`` were drawn (stratified by the task's example groups, seeded), for plan and provenance."""
 
     @property
     def calls(self) -> int:
@@ -91,13 +97,17 @@ class RunPlan:
         return self.calls * (seconds_per_call or DEFAULT_SECONDS_PER_CALL)
 
 
-def describe_estimate(plan: RunPlan, seconds_per_call: float | None) -> str:
+def describe_estimate(plan: RunPlan, seconds_per_call: float | None, estimate: "PlanEstimate | None" = None) -> str:
+    """The plan in words: the example sample, the shape and calls, and the time (less cache hits with ``estimate``)."""
     measured = seconds_per_call is not None
     per_call = seconds_per_call or DEFAULT_SECONDS_PER_CALL
-    return (
-        f"plan: {plan.shape} = {plan.calls} calls; "
+    timing = estimate.describe() if estimate is not None else (
         f"estimated {format_duration(plan.calls * per_call)} at {per_call:.2f} s/call "
         f"({'measured' if measured else 'default guess, nothing measured yet'}; cached calls cost nothing)"
+    )
+    return (
+        (f"examples: {plan.selection.describe()}\n" if plan.selection else "")
+        + f"plan: {plan.shape} = {plan.calls} calls; {timing}"
     )
 
 
@@ -136,11 +146,12 @@ def plan_run(request: RunRequest) -> RunPlan:
     # Few-shot demonstrations and proposals always come from the task's own train split: a one-off
     # --dataset file is something to score, not something to learn from.
     task_dataset = load_task_dataset(task) if request.dataset else dataset
-    examples = split_examples(dataset, request)
-    if request.n_examples is not None:
-        if request.n_examples < 1:
-            raise ConfigError(f"examples must be at least 1, got {request.n_examples}")
-        examples = examples[: request.n_examples]
+    if request.n_examples is not None and request.n_examples < 1:
+        raise ConfigError(f"examples must be at least 1, got {request.n_examples}")
+    # A seeded sample stratified by the task's example groups, never the first N in file order
+    # (a file grouped by kind would give a small run only one kind); every prefix is stratified too.
+    selection = sample_examples(task, split_examples(dataset, request), request.n_examples, request.seed)
+    examples = selection.examples
     baseline = None
     if request.template:
         template = load_template(resolve_in_repo(request.template, what="template"))
@@ -170,7 +181,7 @@ def plan_run(request: RunRequest) -> RunPlan:
         [(candidate.id, candidate.template) for candidate in chosen],
         baseline.id if baseline else None,
         {candidate.id: candidate.factors for candidate in chosen},
-        search_calls, shape,
+        search_calls, shape, selection=selection,
     )
 
 
@@ -221,6 +232,7 @@ def plan_candidates(
     examples: Callable[[Dataset], list[Example]] | None = None,
     seed: int = 0,
     baseline_first: bool = True,
+    dataset: str | None = None,
 ) -> RunPlan:
     """A run over given candidates instead of a search space (a feature's configurations, say):
     every candidate on every example (the validation split unless ``examples`` picks from the
@@ -228,22 +240,23 @@ def plan_candidates(
     if not candidates:
         raise ConfigError(f"task {task_name}: no candidates to evaluate")
     task = load_task(task_name)
-    dataset = load_task_dataset(task)
-    chosen = examples(dataset) if examples is not None else dataset.validation
+    loaded = load_task_dataset(task, dataset)
+    chosen = examples(loaded) if examples is not None else loaded.validation
     if not chosen:
-        raise DatasetError(f"{display_path(dataset.path)}: no examples to evaluate")
+        raise DatasetError(f"{display_path(loaded.path)}: no examples to evaluate")
     for candidate in candidates:
-        preflight(candidate.template, chosen, source=display_path(dataset.path))
-    request = RunRequest(task=task_name, strategy="grid", seed=seed, include_baseline=baseline_first)
+        preflight(candidate.template, chosen, source=display_path(loaded.path))
+    request = RunRequest(task=task_name, strategy="grid", seed=seed, include_baseline=baseline_first, dataset=dataset)
     baseline_id = candidates[0].id if baseline_first else None
     others = [candidate for candidate in candidates if candidate.id != baseline_id]
     return RunPlan(
-        request, task, dataset, list(chosen),
+        request, task, loaded, list(chosen),
         [(candidate.id, candidate.template) for candidate in candidates],
         baseline_id,
         {candidate.id: candidate.factors for candidate in candidates},
         len(others) * len(chosen),
         f"{len(candidates)} candidates x {len(chosen)} examples",
+        lineage={candidate.id: (candidate.origin, candidate.parent_id) for candidate in candidates if candidate.origin != "space"},
     )
 
 
@@ -344,8 +357,11 @@ def create_run(store: RunStore, plan: RunPlan, info: ServerInfo, identity: str, 
         config={
             **asdict(request),
             "example_ids": [example.id for example in plan.examples],
+            "planned_candidate_ids": [candidate_id for candidate_id, _ in plan.templates],
             "baseline_id": plan.baseline_id,
             "planned_evaluations": plan.calls,
+            "example_selection": plan.selection.provenance() if plan.selection else None,
+            "machine": machine_load().as_dict(),  # so a seconds-per-call measured here can say it ran loaded
         },
         config_hash=config_hash(request),
         dataset_path=display_path(plan.dataset.path),
@@ -361,7 +377,7 @@ def create_run(store: RunStore, plan: RunPlan, info: ServerInfo, identity: str, 
     store.add_candidates(
         run_id,
         ((candidate_id, plan.factors.get(candidate_id, {}), template.model_dump()) for candidate_id, template in plan.templates),
-        lineage={plan.baseline_id: ("baseline", None)} if plan.baseline_id else None,
+        lineage={**plan.lineage, **({plan.baseline_id: ("baseline", None)} if plan.baseline_id else {})},
     )
     return run_id
 
@@ -483,7 +499,8 @@ async def _execute(
     baseline = next((candidate for candidate in candidates if candidate.id == baseline_id), None)
     strategy = get_strategy("grid" if request.template else request.strategy)
     # Resuming a selecting strategy: its pool is exactly the candidates it touched when planned.
-    pool = [candidate for candidate in candidates if candidate.id != baseline_id and candidate.origin in ("space", "template")]
+    planned = set(run.config.get("planned_candidate_ids") or (c.id for c in candidates if c.origin == "space"))
+    pool = [candidate for candidate in candidates if candidate.id != baseline_id and candidate.id in planned]
     problem = SearchProblem(
         pool=pool,
         examples=examples,

@@ -12,14 +12,16 @@ import contextlib
 import json
 import sys
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import Any
 
 import click
 
 from optimizer.errors import exit_on_error as friendly_errors
 from optimizer.serving.endpoint import open_endpoint
-from optimizer.serving.client import Completion, LLMClient, RetryPolicy
-from optimizer.config.paths import repo_root
+from optimizer.serving.client import Completion, LLMClient, RetryPolicy, ServerInfo
+from optimizer.config.paths import default_store_path, repo_root
+from optimizer.evaluate.store import RunStore
 from optimizer.intents.calibration import UNCALIBRATED
 from optimizer.intents.evaluation import (
     SPLITS,
@@ -33,6 +35,7 @@ from optimizer.intents.evaluation import (
 from optimizer.intents.fitting import CalibrationFit, fit_parser, fit_router
 from optimizer.intents.pipeline import DECODINGS, DEFAULT_CALIBRATION, MODES, IntentParser, ParserConfig
 from optimizer.intents.routing import DEFAULT_ROUTER_CALIBRATION, QueryRouter, RouterConfig
+from optimizer.intents.runs import RulesOnlyClient, evaluate_as_run
 
 CLI_RETRY = RetryPolicy(attempts=2, base_delay_s=0.2, max_delay_s=1.0)
 CLI_DEADLINE_S = 60.0
@@ -46,13 +49,20 @@ class LazyClient:
         self._stack = stack
         self._client: LLMClient | None = None
 
-    async def chat(self, messages: Sequence[dict[str, str]], **params: Any) -> Completion:
+    async def _opened(self) -> LLMClient:
         if self._client is None:
             endpoint = self._stack.enter_context(open_endpoint(self.url, on_line=lambda line: click.echo(line, err=True)))
             client = LLMClient(endpoint.url, model=endpoint.model, api_key=endpoint.api_key, retry=CLI_RETRY,
                                request_deadline_s=CLI_DEADLINE_S)
             self._client = await self._stack.enter_async_context(client)
-        return await self._client.chat(messages, **params)
+        return self._client
+
+    async def chat(self, messages: Sequence[dict[str, str]], **params: Any) -> Completion:
+        return await (await self._opened()).chat(messages, **params)
+
+    async def server_info(self) -> ServerInfo:
+        """What the engine records as the run's model (this opens the server)."""
+        return await (await self._opened()).server_info()
 
 
 def _parser(stack: contextlib.AsyncExitStack, url: str | None, general_url: str | None, config: ParserConfig,
@@ -183,6 +193,7 @@ def split_options(function: Callable[..., Any]) -> Callable[..., Any]:
         click.option("--examples", "limit", type=int, default=None, help="Only the first N examples of each split."),
         click.option("--concurrency", type=int, default=1, show_default=True, help="Requests in flight (1 keeps latencies undisturbed)."),
         click.option("--misses", "misses_shown", type=int, default=20, show_default=True, help="Misses to list."),
+        click.option("--store", "store_path", default=None, help="SQLite run store (default: .workbench/runs.sqlite)."),
         click.option("--shots", type=int, default=None,
                      help="Few-shot demonstrations retrieved per query from train (0: the template's fixed ones; default: "
                           "the pipeline's)."),
@@ -192,11 +203,30 @@ def split_options(function: Callable[..., Any]) -> Callable[..., Any]:
     return function
 
 
+def _evaluate_splits(kind: str, config: Any, splits: Sequence[str], url: str | None, no_model: bool, limit: int | None,
+                     concurrency: int, store_path: str | None) -> dict[str, Evaluation]:
+    """Each split as one run of the pipeline's task through the engine, stored for Compare and export."""
+
+    async def go() -> dict[str, Evaluation]:
+        evaluations = {}
+        async with contextlib.AsyncExitStack() as stack:
+            client = RulesOnlyClient() if no_model else LazyClient(url, stack)
+            with RunStore(Path(store_path) if store_path else default_store_path()) as store:
+                for name in splits:
+                    run_id, evaluations[name] = await evaluate_as_run(
+                        store, client, kind, config, name, limit=limit, concurrency=concurrency,
+                        on_progress=_progress(f"{name}: {'parsed' if kind == 'parser' else 'routed'}"))
+                    click.echo(f"{name}: run {run_id} (Compare page, or: workbench leaderboard {run_id})", err=True)
+        return evaluations
+
+    return asyncio.run(go())
+
+
 @click.command("eval-parser")
 @split_options
 @model_options()
 def eval_parser_command(split: str, report: bool, calibrate: bool, no_write: bool, limit: int | None, concurrency: int,
-                        misses_shown: int, shots: int | None, mode: str, decoding: str, url: str | None, general_url: str | None,
+                        misses_shown: int, store_path: str | None, shots: int | None, mode: str, decoding: str, url: str | None, general_url: str | None,
                         no_model: bool) -> None:
     """Score the parser on golden/intents.jsonl: accuracy per domain, paths, latency, confusion, misses."""
     model = "none" if no_model else (url or "default server")
@@ -222,18 +252,10 @@ def eval_parser_command(split: str, report: bool, calibrate: bool, no_write: boo
         return
     config = ParserConfig(mode=mode, decoding=decoding, retrieved_shots=shots)
     splits = available_splits("intent_parsing") if report else [split]
-
-    async def go() -> tuple[dict[str, Evaluation], str]:
-        async with contextlib.AsyncExitStack() as stack:
-            parser = _parser(stack, url, general_url, config, no_model)
-            evaluations = {
-                name: await evaluate_parser(parser, golden_examples("intent_parsing", name, limit), name=name, concurrency=concurrency,
-                                            on_progress=_progress(f"{name}: parsed"))
-                for name in splits
-            }
-            return evaluations, parser.decoding
-
-    evaluations, used_decoding = asyncio.run(go())
+    if general_url:
+        raise click.UsageError("--general-url: eval-parser scores the pipeline as a run against one server; use --url")
+    evaluations = _evaluate_splits("parser", config, splits, url, no_model, limit, concurrency, store_path)
+    used_decoding = IntentParser(None, config=config).decoding
     if report:
         _print_report(evaluations, f"parser, mode {mode}, decoding {used_decoding}, model {model}")
         return
@@ -245,7 +267,7 @@ def eval_parser_command(split: str, report: bool, calibrate: bool, no_write: boo
 @split_options
 @model_options(parser=False)
 def eval_router_command(split: str, report: bool, calibrate: bool, no_write: bool, limit: int | None, concurrency: int,
-                        misses_shown: int, shots: int | None, mode: str, url: str | None, no_model: bool) -> None:
+                        misses_shown: int, store_path: str | None, shots: int | None, mode: str, url: str | None, no_model: bool) -> None:
     """Score the rag / risk / llm router on golden/router.jsonl: accuracy, latency, confusion, misses."""
     model = "none" if no_model else (url or "default server")
     if calibrate:
@@ -269,18 +291,8 @@ def eval_router_command(split: str, report: bool, calibrate: bool, no_write: boo
         _print_fit(fit, DEFAULT_ROUTER_CALIBRATION, not no_write)
         return
     splits = available_splits("query_routing") if report else [split]
-
-    async def go() -> dict[str, Evaluation]:
-        async with contextlib.AsyncExitStack() as stack:
-            client = None if no_model else LazyClient(url, stack)
-            router = QueryRouter(client, RouterConfig(mode=mode, retrieved_shots=shots))  # type: ignore[arg-type]
-            return {
-                name: await evaluate_router(router, golden_examples("query_routing", name, limit), name=name, concurrency=concurrency,
-                                            on_progress=_progress(f"{name}: routed"))
-                for name in splits
-            }
-
-    evaluations = asyncio.run(go())
+    evaluations = _evaluate_splits("router", RouterConfig(mode=mode, retrieved_shots=shots), splits, url, no_model, limit,
+                                   concurrency, store_path)
     if report:
         _print_report(evaluations, f"router, mode {mode}, model {model}")
         return

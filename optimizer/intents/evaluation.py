@@ -24,8 +24,8 @@ from optimizer.errors import DatasetError
 from optimizer.evaluate.runner import load_task_dataset
 from optimizer.tasks.spec import load_task
 from optimizer.intents.models import is_valid_intent
-from optimizer.intents.pipeline import IntentParser
-from optimizer.intents.routing import QueryRouter
+from optimizer.intents.pipeline import IntentParser, ParseResult
+from optimizer.intents.routing import QueryRouter, RouteResult
 
 ProgressCallback = Callable[[int, int], None]
 SPLITS = ("validation", "train", "test", "paraphrase", "all")
@@ -198,6 +198,70 @@ def wilson_interval(successes: int, n: int, z: float = 1.96) -> tuple[float, flo
     return max(0.0, centre - half), min(1.0, centre + half)
 
 
+def parser_row(example: Example, result: ParseResult) -> dict[str, Any]:
+    """One parsed example as an evaluation row (what ``Evaluation`` tables are read from)."""
+    expected = dict(example.expected)
+    model_called = result.model_intent is not None or result.model_error is not None
+    return {
+        "id": example.id,
+        "group": example.inputs.get("domain", "?"),
+        "input": result.input,
+        "expected": expected,
+        "predicted": result.intent,
+        "expected_label": expected.get("action"),
+        "predicted_label": result.action,
+        "correct": result.intent == expected,
+        "schema_valid": is_valid_intent(result.intent),
+        "path": result.path,
+        "confidence": result.confidence,
+        "latency_s": result.latency_s,
+        "model_called": model_called,
+        # The model's own answer, an invalid one counting as "unknown" (what model_only returns).
+        "model_correct": model_called and (result.model_intent or {"action": "unknown"}) == expected,
+        "model_valid": model_called and result.model_intent is not None,
+        "model_schema_valid": model_called and _schema_valid_reply(result.model_reply),
+        "model_failed": result.model_failed,
+        "reason": result.reason,
+        "rules_kind": result.rules_kind,
+        "rules_certain": result.rules_certain,
+        "rules_confidence": result.rules_confidence,
+        "rules_correct": result.rules_intent == expected,
+        "model_confidence": result.model_confidence,
+        "model_raw_confidence": result.model_raw_confidence,
+        "model_intent": result.model_intent,
+        "rules_intent": result.rules_intent,
+    }
+
+
+def router_row(example: Example, result: RouteResult) -> dict[str, Any]:
+    """One routed example as an evaluation row."""
+    expected = str(example.expected.get("route"))
+    return {
+        "id": example.id,
+        "group": expected,
+        "input": result.input,
+        "expected": expected,
+        "predicted": result.route,
+        "expected_label": expected,
+        "predicted_label": result.route,
+        "correct": result.route == expected,
+        "path": result.path,
+        "confidence": result.confidence,
+        "latency_s": result.latency_s,
+        "model_called": result.model_route is not None or result.model_error is not None,
+        "model_correct": result.model_route == expected,
+        "reason": result.reason,
+        "rules_kind": result.rules_kind,
+        "rules_certain": result.rules_certain,
+        "rules_confidence": result.rules_confidence,
+        "rules_correct": result.rules_route == expected,
+        "model_confidence": result.model_confidence,
+        "model_raw_confidence": result.model_raw_confidence,
+        "model_route": result.model_route,
+        "rules_route": result.rules_route,
+    }
+
+
 async def evaluate_parser(
     parser: IntentParser, examples: Sequence[Example], *, name: str = "parser", concurrency: int = 1,
     on_progress: ProgressCallback | None = None,
@@ -205,42 +269,10 @@ async def evaluate_parser(
     """Parse every example; score exact intent match, schema validity, and the model's own answer."""
 
     async def work(example: Example) -> dict[str, Any]:
-        result = await parser.parse(str(example.inputs.get("input", "")), exclude_id=example.id)
-        expected = dict(example.expected)
-        model_called = result.model_intent is not None or result.model_error is not None
-        return {
-            "id": example.id,
-            "group": example.inputs.get("domain", "?"),
-            "input": result.input,
-            "expected": expected,
-            "predicted": result.intent,
-            "expected_label": expected.get("action"),
-            "predicted_label": result.action,
-            "correct": result.intent == expected,
-            "schema_valid": is_valid_intent(result.intent),
-            "path": result.path,
-            "confidence": result.confidence,
-            "latency_s": result.latency_s,
-            "model_called": model_called,
-            # The model's own answer, an invalid one counting as "unknown" (what model_only returns).
-            "model_correct": model_called and (result.model_intent or {"action": "unknown"}) == expected,
-            "model_valid": model_called and result.model_intent is not None,
-            "model_schema_valid": model_called and _schema_valid_reply(result.model_reply),
-            "model_failed": result.model_failed,
-            "reason": result.reason,
-            "rules_kind": result.rules_kind,
-            "rules_certain": result.rules_certain,
-            "rules_confidence": result.rules_confidence,
-            "rules_correct": result.rules_intent == expected,
-            "model_confidence": result.model_confidence,
-            "model_raw_confidence": result.model_raw_confidence,
-            "model_intent": result.model_intent,
-            "rules_intent": result.rules_intent,
-        }
+        return parser_row(example, await parser.parse(str(example.inputs.get("input", "")), exclude_id=example.id))
 
     rows = await _run_all(work, examples, concurrency, on_progress)
-    columns = [*_ROW_COLUMNS, "model_valid", "model_schema_valid", "model_failed", *_CALIBRATION_COLUMNS, "model_intent", "rules_intent"]
-    return Evaluation(name, pd.DataFrame(rows, columns=columns), "domain", "action")
+    return Evaluation(name, pd.DataFrame(rows, columns=PARSER_COLUMNS), "domain", "action")
 
 
 async def evaluate_router(
@@ -250,36 +282,10 @@ async def evaluate_router(
     """Route every example; score exact route match and the model's own answer."""
 
     async def work(example: Example) -> dict[str, Any]:
-        result = await router.route(str(example.inputs.get("query", "")), exclude_id=example.id)
-        expected = str(example.expected.get("route"))
-        return {
-            "id": example.id,
-            "group": expected,
-            "input": result.input,
-            "expected": expected,
-            "predicted": result.route,
-            "expected_label": expected,
-            "predicted_label": result.route,
-            "correct": result.route == expected,
-            "path": result.path,
-            "confidence": result.confidence,
-            "latency_s": result.latency_s,
-            "model_called": result.model_route is not None or result.model_error is not None,
-            "model_correct": result.model_route == expected,
-            "reason": result.reason,
-            "rules_kind": result.rules_kind,
-            "rules_certain": result.rules_certain,
-            "rules_confidence": result.rules_confidence,
-            "rules_correct": result.rules_route == expected,
-            "model_confidence": result.model_confidence,
-            "model_raw_confidence": result.model_raw_confidence,
-            "model_route": result.model_route,
-            "rules_route": result.rules_route,
-        }
+        return router_row(example, await router.route(str(example.inputs.get("query", "")), exclude_id=example.id))
 
     rows = await _run_all(work, examples, concurrency, on_progress)
-    columns = [*(c for c in _ROW_COLUMNS if c != "schema_valid"), *_CALIBRATION_COLUMNS, "model_route", "rules_route"]
-    return Evaluation(name, pd.DataFrame(rows, columns=columns), "route", "route")
+    return Evaluation(name, pd.DataFrame(rows, columns=ROUTER_COLUMNS), "route", "route")
 
 
 _ROW_COLUMNS = [
@@ -290,6 +296,8 @@ _CALIBRATION_COLUMNS = [
     "rules_kind", "rules_certain", "rules_confidence", "rules_correct", "model_confidence", "model_raw_confidence",
 ]
 
+PARSER_COLUMNS = [*_ROW_COLUMNS, "model_valid", "model_schema_valid", "model_failed", *_CALIBRATION_COLUMNS, "model_intent", "rules_intent"]
+ROUTER_COLUMNS = [*(c for c in _ROW_COLUMNS if c != "schema_valid"), *_CALIBRATION_COLUMNS, "model_route", "rules_route"]
 
 def split_report(evaluations: Mapping[str, Evaluation]) -> pd.DataFrame:
     """One row per split: n, exact accuracy with its 95% Wilson interval, the majority-label

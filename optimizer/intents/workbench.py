@@ -44,7 +44,12 @@ def _retrieved(task_name: str, template: PromptTemplate, example: Example, query
 
 
 async def span_constrained_chat(client: LLMClient, template: PromptTemplate, example: Example, params: dict[str, Any]) -> dict[str, Any]:
-    """The intent_parsing executor: the span grammar per command, and retrieved shots when asked."""
+    """The intent_parsing executor: the span grammar per command, and retrieved shots when asked;
+    a pipeline candidate (``optimizer.intents.runs``) runs the whole parser instead."""
+    from optimizer.intents.runs import is_pipeline, pipeline_payload  # the pipeline imports this module
+
+    if is_pipeline(template):
+        return await pipeline_payload(client, template, example)
     command = clean_input(str(example.inputs.get("input", "")))
     if params.get("grammar") == SPAN_GRAMMAR:
         params = {**params, "grammar": span_grammar(command, route_domain(command).domain).gbnf}
@@ -54,7 +59,12 @@ async def span_constrained_chat(client: LLMClient, template: PromptTemplate, exa
 
 
 async def retrieved_shots_chat(client: LLMClient, template: PromptTemplate, example: Example, params: dict[str, Any]) -> dict[str, Any]:
-    """The query_routing executor: the engine's plain call, with retrieved shots when asked."""
+    """The query_routing executor: the engine's plain call, with retrieved shots when asked; a
+    pipeline candidate (``optimizer.intents.runs``) runs the whole router instead."""
+    from optimizer.intents.runs import is_pipeline, pipeline_payload  # the router imports this module
+
+    if is_pipeline(template):
+        return await pipeline_payload(client, template, example)
     template = _retrieved("query_routing", template, example, clean_input(str(example.inputs.get("query", ""))))
     completion = await client.chat(render_messages(template, example.inputs), **params)
     return completion_to_cache(completion)
