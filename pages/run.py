@@ -10,6 +10,7 @@ from optimizer.serving.endpoint import current_server_url
 from optimizer.errors import WorkbenchError
 from optimizer.analysis.references import leaderboard_with_references
 from optimizer.evaluate.leaderboard import live_leaderboard
+from optimizer.evaluate.estimate import estimate_plan
 from optimizer.evaluate.runner import RunRequest, describe_estimate, format_duration, plan_run
 from optimizer import plugins
 from optimizer.tasks.spec import list_tasks
@@ -45,7 +46,7 @@ if submitted:
                          proposer_model=proposer_model.strip() or None)
     try:
         plan = plan_run(request)  # preflight here so a bad template is reported on the page
-        st.info(describe_estimate(plan, store.seconds_per_call()))
+        st.info(describe_estimate(plan, store.seconds_per_call(), estimate_plan(store, plan)))
         run_id, _ = start_background_run(request, store_path=store.path, url=current_server_url(),
                                          concurrency=int(concurrency) or None)
         st.session_state["active_run"] = run_id
@@ -77,12 +78,17 @@ if active and active not in run_ids:
 if not runs:
     st.info("No runs yet.")
     st.stop()
-selected = st.selectbox("Follow run", run_ids, index=run_ids.index(active) if active in run_ids else 0, key="follow_run")
+# The page follows exactly one run, ``active_run`` (the one just started, or the one picked here).
+if active in run_ids and st.session_state.get("follow_run") != active:
+    st.session_state["follow_run"] = active
+selected = st.selectbox("Follow run", run_ids, index=run_ids.index(active) if active in run_ids else 0, key="follow_run",
+                        on_change=lambda: st.session_state.update(active_run=st.session_state["follow_run"]))
 
 
 @st.fragment(run_every=2.0)
 def live_view(run_id: str) -> None:
     state = run_state(store, run_id)
+    st.markdown(f"Following run `{run_id}` · {state.run.task} · {state.run.strategy}")
     bar = st.empty()  # drawn below, once a click on Cancel has been taken into account
     if state.run.message:
         st.caption(state.run.message)

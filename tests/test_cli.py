@@ -19,7 +19,8 @@ def test_optimize_prints_plan_progress_and_leaderboard(tmp_path: Path) -> None:
         result = run_cli("optimize", "--task", "k8s_log_analysis", "--strategy", "random", "--candidates", "3",
                          "--examples", "4", "--url", url, "--store", str(store_path))
     assert result.returncode == 0, result.stderr
-    assert "plan: 4 candidates x 4 examples = 16 calls; estimated" in result.stdout
+    assert "plan: 4 candidates x 4 examples = 16 calls; 0 of 16 calls are in the response cache" in result.stdout
+    assert "4 of 60 validation examples, stratified by example groups" in result.stdout
     assert "16/16 100%" in result.stderr  # the final progress line
     header = next(line for line in result.stdout.splitlines() if line.strip().startswith("rank"))
     for column in ("overall", "root_cause", "severity", "action_required", "parse_failure_rate", "mean_latency_s", "mean_completion_tokens"):

@@ -38,7 +38,7 @@ def test_export_writes_versioned_template_with_evidence(store, fake_client, tmp_
     assert provenance["run_id"] == run_id and provenance["validation_examples"] == 8
     assert provenance["dataset"] == "golden/k8s_log_analysis.jsonl" and len(provenance["dataset_sha256"]) == 64
     if best["candidate_id"] != plan.baseline_id:
-        assert "summary" in evaluation["baseline"] and "over 8 examples" in evaluation["baseline"]["summary"]
+        assert "summary" in evaluation["baseline"] and "over 8 paired examples" in evaluation["baseline"]["summary"]
     text = path.read_text()
     assert "system: |" in text  # block style: a diff reads line by line
     assert yaml.safe_load(text)["id"] == "k8s_log_analysis_v2"

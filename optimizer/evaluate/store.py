@@ -571,6 +571,16 @@ class RunStore:
         row = self.db.execute("SELECT response_json FROM response_cache WHERE key = ?", (key,)).fetchone()
         return json.loads(row[0]) if row else None
 
+    def cache_count(self, keys: Sequence[str]) -> int:
+        """How many of ``keys`` the response cache holds (in chunks: SQLite caps bound parameters)."""
+        found = 0
+        unique = list(dict.fromkeys(keys))
+        for start in range(0, len(unique), 500):
+            chunk = unique[start:start + 500]
+            marks = ", ".join("?" * len(chunk))
+            found += self.db.execute(f"SELECT COUNT(*) FROM response_cache WHERE key IN ({marks})", chunk).fetchone()[0]
+        return found
+
     def cache_put_many(self, items: Sequence[tuple[str, str, dict[str, Any]]]) -> None:
         if not items:
             return

@@ -20,6 +20,7 @@ from optimizer.tasks.dataset import Example
 from optimizer.tasks.spec import TaskSpec
 
 OTHER = "other"
+MAX_CATEGORIES = 30  # an input field with more distinct values than this is not a stratum
 
 
 @dataclass(frozen=True)
@@ -54,8 +55,12 @@ def _field_value(record: Mapping[str, Any], dotted: str) -> Any:
     return value
 
 
-def strata_rule(task: TaskSpec) -> tuple[str, Any]:
-    """(description, function example -> stratum name) for ``task``."""
+def strata_rule(task: TaskSpec, examples: Sequence[Example] = ()) -> tuple[str, Any]:
+    """(description, function example -> stratum name) for ``task``.
+
+    In order: the task's example groups (the first group an example matches); the first output field
+    with a fixed set of choices; an input field ``category`` with few distinct values; nothing.
+    """
     if task.example_groups:
         groups = list(task.example_groups.items())
 
@@ -63,23 +68,32 @@ def strata_rule(task: TaskSpec) -> tuple[str, Any]:
             record = example.record
             return next((name for name, group in groups if group.matches(record)), OTHER)
 
-        return "example groups (" + " / ".join(name for name, _ in groups) + ")", by_group
+        present = {by_group(example) for example in examples}
+        used = [name for name, _ in groups if name in present or not examples] + ([OTHER] if OTHER in present else [])
+        return "example groups (" + " / ".join(used) + ")", by_group
     labelled = [name for name, field in task.outputs.items() if field.choices]
     if labelled:
-        path = f"{task.expected_key}.{labelled[0]}"
-        return path, lambda example: str(_field_value(example.record | {task.expected_key: example.expected}, path))
+        name = labelled[0]
+        return f"{task.expected_key}.{name}", lambda example: str(example.expected.get(name))
+    categories = {str(example.inputs.get("category")) for example in examples if "category" in example.inputs}
+    if 1 < len(categories) <= MAX_CATEGORIES:
+        return "category", lambda example: str(example.inputs.get("category", OTHER))
     return "nothing (no example groups or labelled field)", lambda example: OTHER
 
 
-def stratified_order(examples: Sequence[Example], stratum_of: Any, seed: int) -> tuple[list[Example], dict[str, int]]:
-    """All ``examples`` in an order whose every prefix follows the strata proportions."""
+def stratified_order(examples: Sequence[Example], stratum_of: Any, seed: int,
+                     order_hint: dict[str, int] | None = None) -> tuple[list[Example], dict[str, int]]:
+    """All ``examples`` in an order whose every prefix follows the strata proportions.
+
+    ``order_hint`` ranks the strata (e.g. the task's group order) for the population it reports."""
+    order_hint = order_hint or {}
     pools: dict[str, list[Example]] = {}
     for example in examples:
         pools.setdefault(stratum_of(example), []).append(example)
     rng = random.Random(f"examples:{seed}")
     for name in pools:  # insertion order is file order: deterministic
         rng.shuffle(pools[name])
-    population = {name: len(pool) for name, pool in pools.items()}
+    population = {name: len(pool) for name, pool in sorted(pools.items(), key=lambda item: order_hint.get(item[0], len(order_hint)))}
     total = len(examples)
     taken = {name: 0 for name in pools}
     order: list[Example] = []
@@ -95,8 +109,9 @@ def stratified_order(examples: Sequence[Example], stratum_of: Any, seed: int) ->
 
 def sample_examples(task: TaskSpec, validation: Sequence[Example], n: int | None, seed: int) -> ExampleSample:
     """The first ``n`` (all when None) of the stratified, seeded order of ``validation``."""
-    description, stratum_of = strata_rule(task)
-    order, population = stratified_order(validation, stratum_of, seed)
+    description, stratum_of = strata_rule(task, validation)
+    hint = {name: position for position, name in enumerate(task.example_groups)}
+    order, population = stratified_order(validation, stratum_of, seed, hint)
     chosen = order if n is None else order[:n]
     counts = {name: 0 for name in population}
     for example in chosen:
