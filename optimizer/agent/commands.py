@@ -25,7 +25,7 @@ def _or_exit(work: Callable[[], T]) -> T:
 
 
 def _with_client(url: str | None, make_work: Callable[[Any], Any]) -> Any:
-    from optimizer.evaluate.runner import client_for
+    from optimizer.serving.endpoint import client_for
 
     async def go() -> Any:
         with open_endpoint(url, on_line=lambda line: click.echo(line, err=True)) as endpoint:

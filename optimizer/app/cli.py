@@ -22,6 +22,11 @@ from optimizer import plugins
 from optimizer.errors import exit_on_error
 from optimizer.config.paths import default_store_path
 
+def _absolute(path: str | None) -> str | None:
+    """A user's file path made absolute (a background run may start in another folder)."""
+    return str(Path(path).expanduser().resolve()) if path else None
+
+
 def _store(path: str | None):
     from optimizer.evaluate.store import RunStore
 
@@ -126,7 +131,7 @@ def model_serve(model_path: str | None, port: int, slots: int | None, python_ser
 def model_info(url: str | None) -> None:
     """Show what the server reports: model, identity, parallel slots."""
     from optimizer.serving.endpoint import model_identity
-    from optimizer.evaluate.runner import client_for
+    from optimizer.serving.endpoint import client_for
 
     async def probe() -> None:
         with open_endpoint(url) as endpoint:
@@ -170,6 +175,11 @@ def _print_leaderboard(store: Any, run_id: str, top: int) -> None:
         click.echo(shown.to_string(index=False, float_format=lambda value: f"{value:.3f}"))
 
 
+dataset_option = click.option(
+    "--dataset", "dataset_path", default=None, type=click.Path(dir_okay=False),
+    help="Score a one-off JSONL file (same schema as the task's dataset) instead of the task's own dataset.")
+
+
 @main.command()
 @click.option("--task", default=None, help="Task name, e.g. k8s_log_analysis.")
 @click.option("--strategy", default="random", show_default=True,
@@ -196,12 +206,13 @@ def _print_leaderboard(store: Any, run_id: str, top: int) -> None:
 @model_option
 @store_option
 @call_limit_options
+@dataset_option
 @exit_on_error
 def optimize(task: str | None, strategy: str, max_candidates: int | None, max_calls: int | None, n_examples: int | None,
              seed: int, concurrency: int | None, temperature: float | None, max_tokens: int | None, no_baseline: bool,
              no_cache: bool, resume_id: str | None, run_id: str | None, proposer_url: str | None, proposer_model: str | None,
              dry_run: bool, top: int, url: tuple[str, ...],
-             endpoints_file: str | None, model_path: str | None, store_path: str | None) -> None:
+             endpoints_file: str | None, model_path: str | None, store_path: str | None, dataset_path: str | None) -> None:
     """Score candidates of a task's search space on its validation set; end with a leaderboard."""
     from optimizer.evaluate.lease import RunLease
     from optimizer.evaluate.runner import RunRequest, resume_run
@@ -220,12 +231,13 @@ def optimize(task: str | None, strategy: str, max_candidates: int | None, max_ca
         raise click.UsageError("--task is required (or --resume RUN_ID)")
     request = RunRequest(task=task, strategy=strategy, max_candidates=max_candidates, max_calls=max_calls, n_examples=n_examples,
                          seed=seed, include_baseline=not no_baseline, temperature=temperature, max_tokens=max_tokens,
-                         use_cache=not no_cache, proposer_url=proposer_url, proposer_model=proposer_model)
+                         use_cache=not no_cache, dataset=_absolute(dataset_path), proposer_url=proposer_url,
+                         proposer_model=proposer_model)
     _plan_and_run(store, request, concurrency, dry_run, top, url, model_path, run_id, endpoints_file)
 
 
 def _plan_and_run(store: Any, request: Any, concurrency: int | None, dry_run: bool, top: int, url: str | tuple[str, ...] | None,
-                  model_path: str | None, run_id: str | None = None, endpoints_file: str | None = None) -> None:
+                  model_path: str | None, run_id: str | None = None, endpoints_file: str | None = None, plan: Any = None) -> None:
     import contextlib
 
     from optimizer.errors import StoreError
@@ -235,8 +247,10 @@ def _plan_and_run(store: Any, request: Any, concurrency: int | None, dry_run: bo
     if run_id and store.db.execute("SELECT 1 FROM runs WHERE id = ?", (run_id,)).fetchone():
         raise StoreError(f"a run with id {run_id!r} already exists; choose another id or resume it with: "
                          f"workbench optimize --resume {run_id}")
-    plan = plan_run(request)
-    click.echo(describe_estimate(plan, store.seconds_per_call()))
+    plan = plan_run(request) if plan is None else plan
+    from optimizer.evaluate.estimate import estimate_plan
+
+    click.echo(describe_estimate(plan, store.seconds_per_call(), estimate_plan(store, plan)))
     if dry_run:
         return
     created: dict[str, str] = {}
@@ -280,16 +294,19 @@ def _drive(make_work: Callable[[Any, Any], Any], url: str | tuple[str, ...] | No
 @click.option("--seed", type=int, default=None, help="Default: 0, or the seed of the template's stored score.")
 @click.option("--concurrency", type=int, default=None)
 @click.option("--no-cache", is_flag=True)
+@click.option("--split", type=click.Choice(["validation", "test"]), default="validation", show_default=True,
+              help="test: score a template chosen on validation on the held-out test split (reported apart, never used to choose).")
 @urls_option
 @endpoints_option
 @model_option
 @store_option
 @call_limit_options
+@dataset_option
 @exit_on_error
 def eval_command(template_path: str, task: str | None, n_examples: int | None, seed: int | None, concurrency: int | None,
-                 no_cache: bool, url: tuple[str, ...], endpoints_file: str | None, model_path: str | None,
-                 store_path: str | None) -> None:
-    """Score one template on its task's validation set."""
+                 no_cache: bool, split: str, url: tuple[str, ...], endpoints_file: str | None, model_path: str | None,
+                 store_path: str | None, dataset_path: str | None) -> None:
+    """Score one template on its task's validation set (or, with --split test, its test set)."""
     from optimizer.evaluate.runner import RunRequest, template_path_for
     from optimizer.prompts.templates import load_template
 
@@ -298,13 +315,13 @@ def eval_command(template_path: str, task: str | None, n_examples: int | None, s
     if not task_name:
         raise click.UsageError("the template has no 'task' field; pass --task")
     provenance = (template.evaluation or {}).get("provenance", {})
-    if n_examples is None and provenance.get("validation_examples"):
+    if n_examples is None and split == "validation" and provenance.get("validation_examples"):
         n_examples = int(provenance["validation_examples"])  # the examples the exported score was measured on
         click.echo(f"using the {n_examples} validation examples the template's stored score was measured on")
     if seed is None:
         seed = int(provenance.get("seed", 0))
     request = RunRequest(task=task_name, template=template_path, n_examples=n_examples, seed=seed, include_baseline=False,
-                         use_cache=not no_cache)
+                         use_cache=not no_cache, split=split, dataset=_absolute(dataset_path))
     _plan_and_run(_store(store_path), request, concurrency, False, 1, url, model_path, None, endpoints_file)
 
 
@@ -373,6 +390,24 @@ def leaderboard_command(run_id: str, top: int, store_path: str | None) -> None:
     _print_leaderboard(store, run_id, top)
 
 
+def _score_on_test(store: Any, run_id: str, candidate_id: str, url: Any, model_path: str | None, endpoints_file: str | None) -> None:
+    """Score a candidate chosen on validation on the test split (once; a stored score is reused)."""
+    from optimizer.errors import ExportError
+    from optimizer.evaluate.runner import plan_stored_candidate
+    from optimizer.export.evidence import find_test_run
+
+    run = store.get_run(run_id)
+    if find_test_run(store, run.task, {candidate_id}, run.model_identity) is not None:
+        click.echo(f"test split: using the stored test evaluation of {candidate_id}")
+        return
+    plan = plan_stored_candidate(store, run_id, candidate_id, split="test")
+    click.echo(f"test split: scoring {candidate_id} on {len(plan.examples)} test examples (it was chosen on validation)")
+    _plan_and_run(store, plan.request, None, False, 1, url, model_path, None, endpoints_file, plan=plan)
+    if find_test_run(store, run.task, {candidate_id}, run.model_identity) is None:
+        raise ExportError(f"the test split was scored with another model than run {run_id} ({run.model_identity}); "
+                          "serve that model and export again")
+
+
 @main.command()
 @click.argument("run_id")
 @click.option("--candidate", "candidate_id", default=None, help="Candidate id (default: the run's best).")
@@ -384,10 +419,18 @@ def leaderboard_command(run_id: str, top: int, store_path: str | None) -> None:
 @click.option("--overwrite", is_flag=True, help="Let --report replace a file that already exists.")
 @click.option("--allow-degenerate", is_flag=True,
               help="Export even when the candidate's answers collapse to one label (>= 90% the same); recorded in the evidence.")
+@click.option("--with-test", is_flag=True,
+              help="Score the chosen candidate on the test split first (calls the server) unless the store has that already; "
+                   "the evidence reports test apart from validation.")
+@urls_option
+@endpoints_option
+@model_option
 @store_option
 @exit_on_error
 def export(run_id: str, candidate_id: str | None, repo_path: str | None, new_branch: bool, no_commit: bool,
-           report_path: str | None, allow_degenerate: bool, store_path: str | None, overwrite: bool = False) -> None:
+           report_path: str | None, allow_degenerate: bool, store_path: str | None, overwrite: bool = False,
+           with_test: bool = False, url: tuple[str, ...] = (), endpoints_file: str | None = None,
+           model_path: str | None = None) -> None:
     """Write a run's candidate as prompt_templates/<task>_v<N>.yaml with its evidence, and commit it.
 
     The evidence holds the validation scores, the trivial reference and, when the store has an
@@ -395,7 +438,7 @@ def export(run_id: str, candidate_id: str | None, repo_path: str | None, new_bra
     from optimizer.export.git import commit_export, prepare_export, safe_destination
     from optimizer.evaluate.leaderboard import leaderboard
     from optimizer.config.paths import repo_root
-    from optimizer.evaluate.runner import load_task_dataset
+    from optimizer.evaluate.runner import load_run_dataset
     from optimizer.tasks.spec import load_task
 
     from optimizer.errors import ExportError
@@ -410,7 +453,9 @@ def export(run_id: str, candidate_id: str | None, repo_path: str | None, new_bra
         if table.empty or table["overall"].isna().all():
             raise click.UsageError(f"run {run_id} has no evaluations to pick a winner from")
         candidate_id = str(table.iloc[0]["candidate_id"])
-    dataset = load_task_dataset(load_task(store.get_run(run_id).task))
+    if with_test:
+        _score_on_test(store, run_id, candidate_id, url, model_path, endpoints_file)
+    dataset = load_run_dataset(store.get_run(run_id))
     expected = {example.id: example.expected for example in dataset.examples}
     prepared = prepare_export(store, run_id, candidate_id, repo=Path(repo_path) if repo_path else repo_root(), expected=expected,
                               allow_degenerate=allow_degenerate)

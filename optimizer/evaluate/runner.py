@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from optimizer.tasks.dataset import Dataset, Example, load_dataset
-from optimizer.serving.endpoint import Endpoint, model_identity
+from optimizer.serving.endpoint import model_identity
 from optimizer.evaluate import telemetry
 from optimizer.evaluate.engine import Progress, ProgressCallback, execute
 from optimizer.errors import ConfigError, DatasetError, RunPaused, StoreError
@@ -586,10 +586,6 @@ async def resume_run(
     store.update_run(run_id, cancel_requested=0)
     await _execute(store, run_id, task, templates, examples, client, identity, concurrency or info.total_slots, request, on_progress)
     return run_id
-
-
-def client_for(endpoint: Endpoint, **kwargs: Any) -> LLMClient:
-    return LLMClient(endpoint.url, model=endpoint.model, api_key=endpoint.api_key, **kwargs)
 
 
 def template_path_for(path: str) -> Path:

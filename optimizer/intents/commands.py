@@ -18,7 +18,7 @@ from typing import Any
 import click
 
 from optimizer.errors import exit_on_error as friendly_errors
-from optimizer.serving.endpoint import open_endpoint
+from optimizer.serving.endpoint import client_for, open_endpoint
 from optimizer.serving.client import Completion, LLMClient, RetryPolicy, ServerInfo
 from optimizer.config.paths import default_store_path, repo_root
 from optimizer.evaluate.store import RunStore
@@ -52,8 +52,7 @@ class LazyClient:
     async def _opened(self) -> LLMClient:
         if self._client is None:
             endpoint = self._stack.enter_context(open_endpoint(self.url, on_line=lambda line: click.echo(line, err=True)))
-            client = LLMClient(endpoint.url, model=endpoint.model, api_key=endpoint.api_key, retry=CLI_RETRY,
-                               request_deadline_s=CLI_DEADLINE_S)
+            client = client_for(endpoint, retry=CLI_RETRY, request_deadline_s=CLI_DEADLINE_S)
             self._client = await self._stack.enter_async_context(client)
         return self._client
 

@@ -11,10 +11,11 @@ import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from optimizer.config.paths import file_sha256
 from optimizer.serving.llama_server import LineCallback, ServerProcess, _print_line, running_embedded_server, start_server
-from optimizer.serving.client import ServerInfo
+from optimizer.serving.client import LLMClient, ServerInfo
 from optimizer.config.paths import cache_dir
 from optimizer.config.settings import Settings
 
@@ -91,3 +92,7 @@ def model_identity(info: ServerInfo) -> str:
         return f"{info.kind}:{path.name}"
     return f"{info.kind}:{info.model or 'unknown'}"
 
+
+def client_for(endpoint: Endpoint, **options: Any) -> LLMClient:
+    """The one way to open a client on an endpoint: its URL, served model name and API key."""
+    return LLMClient(endpoint.url, model=endpoint.model, api_key=endpoint.api_key, **options)
