@@ -70,8 +70,12 @@ def test_optimizer_runs_the_agent_task_through_the_executor(store: RunStore) -> 
 
     run_id = asyncio.run(go())
     frame = evaluations_frame(store, run_id)
-    assert len(frame) == 9 and frame["error"].isna().all() and frame["parse_ok"].all()
-    assert frame["raw_output"].str.contains("Steps: ").all()
+    assert len(frame) == 9 and frame["error"].isna().all()
+    # every investigation reports its labelled lines; an answer with no culprit is a parse failure
+    # of that answer (the stratified sample includes scenarios the scripted model gets wrong)
+    for label in ("Root cause: ", "Culprit: ", "Steps: ", "Answered by: ", "Outcome: "):
+        assert frame["raw_output"].str.contains(label).all(), label
+    assert (frame["parse_ok"] | frame["raw_output"].str.contains("Culprit: \n")).all()
     assert frame["prompt_tokens"].gt(100).all()  # totals over the whole investigation
     assert len(fake.calls) > 9  # several model calls per investigation
     table = leaderboard(store, run_id)
