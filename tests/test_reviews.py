@@ -21,7 +21,7 @@ from conftest import ROOT
 
 @pytest.fixture
 def two_runs(store, fake_client) -> tuple[str, str]:
-    plan = plan_run(RunRequest(task="k8s_log_analysis", strategy="grid", max_candidates=2, n_examples=6, seed=1, include_baseline=False))
+    plan = plan_run(RunRequest(task="k8s_log_analysis", strategy="grid", max_candidates=2, n_examples=20, seed=1, include_baseline=False))
     first = asyncio.run(run_plan(store, plan, fake_client))
     second = asyncio.run(run_plan(store, plan, fake_client))  # same prompts, same outputs (from the cache)
     return first, second

@@ -5,6 +5,7 @@ factor effects and the cost/quality Pareto front. Pure functions over DataFrames
 from __future__ import annotations
 
 from collections.abc import Sequence
+import functools
 from dataclasses import dataclass
 
 import numpy as np
@@ -27,6 +28,11 @@ class RunData:
     baseline_id: str | None
     fields: list[str]
 
+    @functools.cached_property
+    def ranks(self) -> dict[str, int]:
+        """Candidate id -> leaderboard rank (a dict: labels are looked up hundreds of times per page)."""
+        return {str(candidate_id): int(rank) for candidate_id, rank in zip(self.leaderboard["candidate_id"], self.leaderboard["rank"])}
+
 
 def load_run_data(store: RunStore, run_id: str) -> RunData:
     from optimizer.evaluate.leaderboard import evaluations_frame, leaderboard
@@ -44,9 +50,7 @@ def load_run_data(store: RunStore, run_id: str) -> RunData:
 def candidate_label(data: RunData, candidate_id: str) -> str:
     if candidate_id == data.baseline_id:
         return f"{candidate_id} (baseline)"
-    row = data.leaderboard[data.leaderboard["candidate_id"] == candidate_id]
-    rank = int(row["rank"].iloc[0]) if not row.empty else "?"
-    return f"#{rank} {candidate_id}"
+    return f"#{data.ranks.get(candidate_id, '?')} {candidate_id}"
 
 
 def default_selection(data: RunData, count: int = 2) -> list[str]:

@@ -26,9 +26,10 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
-from optimizer.analysis.stats import paired_comparison
+from optimizer.analysis.stats import paired_comparison, paired_p_values
 from optimizer.errors import WorkbenchError
 from optimizer.evaluate.store import RunStore
 from optimizer.config.paths import resolve_in_repo
@@ -231,6 +232,30 @@ def verdict(candidate_scores: Mapping[str, float], references: Sequence[Referenc
                           comparison.p_value, comparison.n)
 
 
+def verdicts(candidate_scores: Mapping[str, Mapping[str, float]], references: Sequence[Reference]) -> dict[str, TrivialVerdict]:
+    """``verdict`` for many candidates at once, for a leaderboard: candidates scored on the same
+    examples share the better reference and one matrix of sign-flip tests (same test, same p-values
+    as ``verdict``). The verdicts carry no interval (``low``/``high`` are NaN): a board labels
+    "above / not above"; the export's evidence uses ``verdict`` with its interval."""
+    if not references:
+        return {}
+    groups: dict[tuple[str, ...], list[str]] = {}
+    for candidate_id, scores in candidate_scores.items():
+        ids = tuple(sorted(i for i in scores if all(i in r.per_example for r in references)))
+        if ids:
+            groups.setdefault(ids, []).append(candidate_id)
+    results: dict[str, TrivialVerdict] = {}
+    for ids, members in groups.items():
+        best = max(references, key=lambda reference: reference.mean(list(ids)))
+        reference_row = np.asarray(best.overall(list(ids)), dtype=float)
+        matrix = np.asarray([[candidate_scores[member][i] for i in ids] for member in members], dtype=float)
+        means, p_values = paired_p_values(matrix, np.broadcast_to(reference_row, matrix.shape))
+        for member, delta, p_value in zip(members, means, p_values):
+            results[member] = TrivialVerdict(best.name, best.mean(list(ids)), float(delta), float("nan"), float("nan"),
+                                             float(p_value), len(ids))
+    return results
+
+
 def annotate_leaderboard(task: TaskSpec | None, table: pd.DataFrame, frame: pd.DataFrame, references: Sequence[Reference],
                          expected: Mapping[str, Mapping[str, Any]]) -> pd.DataFrame:
     """The leaderboard with ``vs_trivial`` and ``collapsed`` columns and one row per reference.
@@ -242,9 +267,11 @@ def annotate_leaderboard(task: TaskSpec | None, table: pd.DataFrame, frame: pd.D
     vs_trivial, collapsed, above = [], [], []
     by_candidate = dict(tuple(frame.groupby("candidate_id", sort=False))) if not frame.empty else {}
     empty = frame.iloc[0:0]
+    batch = verdicts({candidate_id: dict(zip(mine["example_id"], mine["overall"])) for candidate_id, mine in by_candidate.items()},
+                     references)
     for candidate_id in table["candidate_id"]:
         mine = by_candidate.get(candidate_id, empty)  # one pass over the frame, not one filter per candidate
-        result = verdict(dict(zip(mine["example_id"], mine["overall"])), references) if not mine.empty else None
+        result = batch.get(candidate_id)
         vs_trivial.append(result.label() if result else "-")
         above.append(bool(result.above) if result else False)
         if task is not None and "parsed_json" in mine:

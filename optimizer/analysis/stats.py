@@ -12,6 +12,7 @@ observed differences (normal approximation, said so).
 
 from __future__ import annotations
 
+import functools
 import itertools
 import math
 from collections.abc import Sequence
@@ -137,12 +138,19 @@ def bootstrap_ci(values: Sequence[float], *, seed: int = 0, samples: int = BOOTS
     return Interval(float(data.mean()), float(low), float(high), int(data.size))
 
 
+@functools.lru_cache(maxsize=32)
 def _sign_vectors(n: int, seed: int, samples: int) -> tuple[np.ndarray, bool]:
-    """All 2**n sign vectors for small n (exact test), else a fixed seeded sample of them."""
+    """All 2**n sign vectors for small n (exact test), else a fixed seeded sample of them.
+
+    Memoised (read-only): a leaderboard tests hundreds of candidates on the same n and seed, and
+    drawing the vectors cost more than the test itself."""
     if n <= EXACT_UP_TO:
-        return np.array(list(itertools.product((1.0, -1.0), repeat=n))), True
-    rng = np.random.default_rng(seed)
-    return rng.choice([-1.0, 1.0], size=(samples, n)), False
+        signs = np.array(list(itertools.product((1.0, -1.0), repeat=n)))
+        exact = True
+    else:
+        signs, exact = np.random.default_rng(seed).choice([-1.0, 1.0], size=(samples, n)), False
+    signs.setflags(write=False)
+    return signs, exact
 
 
 class _SignFlip:
@@ -200,3 +208,22 @@ def paired_comparison(
         test.mean, float(low), float(high), float(p_value), int(differences.size), sd,
         minimal_detectable_difference(sd, int(differences.size)) if math.isfinite(sd) else float("nan"),
     )
+
+
+def paired_p_values(candidates: np.ndarray, references: np.ndarray, *, seed: int = 0,
+                    samples: int = PERMUTATION_SAMPLES) -> tuple[np.ndarray, np.ndarray]:
+    """(mean difference, p-value) of ``paired_comparison`` for many rows at once: row ``i`` of
+    ``candidates`` against row ``i`` of ``references``, every row on the same n examples. The same
+    sign vectors and test as one matrix product, without the interval (a leaderboard that labels
+    hundreds of candidates "above / not above" needs the test, not the bisection of its bounds).
+    """
+    differences = np.asarray(candidates, dtype=float) - np.asarray(references, dtype=float)
+    rows, n = differences.shape
+    if n == 0:
+        return np.full(rows, np.nan), np.full(rows, np.nan)
+    signs, exact = _sign_vectors(n, seed, samples)
+    means = differences.mean(axis=1)
+    permuted = np.abs(signs @ differences.T / n)  # |mean(s * d)| per sign vector and row
+    hits = np.count_nonzero(permuted >= (np.abs(means) - 1e-12)[None, :], axis=0)
+    p_values = np.minimum(1.0, hits / len(signs) if exact else (hits + 1) / (len(signs) + 1))
+    return means, p_values

@@ -1,0 +1,38 @@
+"""The leaderboard's batch paths give the same answers as the one-at-a-time functions they replace
+(what makes the pages fast on a 324 x 100 run must not change a single verdict)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from optimizer.analysis.references import Reference, verdict, verdicts
+from optimizer.analysis.stats import paired_comparison, paired_p_values
+
+
+@pytest.mark.parametrize("n", [3, 8, 12, 13, 60, 100])
+def test_batch_p_values_equal_the_single_paired_test(n: int) -> None:
+    rng = np.random.default_rng(n)
+    candidates = (rng.random((40, n)) < rng.uniform(0.2, 0.95, (40, 1))).astype(float)
+    references = np.tile((rng.random(n) < 0.5).astype(float), (40, 1))
+    means, p_values = paired_p_values(candidates, references)
+    for row in range(40):
+        single = paired_comparison(candidates[row], references[row])
+        assert p_values[row] == single.p_value and means[row] == pytest.approx(single.delta, abs=1e-15)
+
+
+def test_batch_verdicts_label_every_candidate_as_the_single_verdict_does() -> None:
+    rng = np.random.default_rng(7)
+    ids = [f"e{i:03d}" for i in range(50)]
+    majority = Reference("majority label", {}, {i: ({}, float(rng.random() < 0.4)) for i in ids})
+    constant = Reference("best constant", {}, {i: ({}, float(rng.random() < 0.5)) for i in ids})
+    candidates = {f"c{k}": {i: float(rng.random() < quality) for i in ids}
+                  for k, quality in enumerate(rng.uniform(0.3, 0.95, 30))}
+    candidates["partial"] = {i: 1.0 for i in ids[:20]}  # scored on fewer examples: its own group
+    batch = verdicts(candidates, [majority, constant])
+    assert set(batch) == set(candidates)
+    for candidate_id, scores in candidates.items():
+        single = verdict(scores, [majority, constant])
+        assert batch[candidate_id].label() == single.label() and batch[candidate_id].above == single.above
+        assert batch[candidate_id].reference == single.reference and batch[candidate_id].n == single.n
+    assert any(result.above for result in batch.values()) and not all(result.above for result in batch.values())
