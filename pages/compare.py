@@ -15,8 +15,7 @@ from optimizer.analysis.lineage import candidate_lineage
 from optimizer.analysis.references import leaderboard_with_references, merge_flags, perfect_scores
 from optimizer.errors import WorkbenchError
 from optimizer.evaluate.reviews import reviews_version, run_reviews
-from optimizer.evaluate.runner import load_task_dataset
-from optimizer.tasks.spec import load_task
+from optimizer.evaluate.runner import load_run_dataset
 from pages.common import get_store
 from pages.export_panel import export_panel
 from pages.review_panel import review_panel
@@ -44,8 +43,7 @@ if data.evaluations.empty:
     st.stop()
 run = store.get_run(run_id)
 try:
-    task = load_task(run.task)
-    dataset = load_task_dataset(task)
+    dataset = load_run_dataset(run)  # the task's dataset, or the run's one-off --dataset file
 except WorkbenchError as exc:
     st.error(str(exc))
     st.stop()

@@ -114,3 +114,36 @@ def test_new_task_page_infers_then_creates(workspace: Path) -> None:
     assert not app.error, [error.value for error in app.error]
     assert any(success.value.startswith("Created task reviews") for success in app.success)
     assert (workspace / "prompt_templates/tasks/reviews.yaml").exists()
+
+
+def test_optimize_and_eval_score_a_one_off_dataset(tmp_path: Path) -> None:
+    from fake_openai import FakeLLM
+
+    from optimizer.evaluate.store import RunStore
+
+    from conftest import GOLDEN_K8S
+
+    lines = [json.loads(line) for line in GOLDEN_K8S.read_text().splitlines() if line.strip()][:40]
+    picked = [dict(record, id=f"mine-{number}", split="validation") for number, record in enumerate(lines[:3], start=1)]
+    one_off = tmp_path / "mine.jsonl"
+    one_off.write_text("".join(json.dumps(record) + "\n" for record in picked))
+    store_path = str(tmp_path / "s.sqlite")
+    with FakeLLM(GOLDEN_K8S).serve() as url:
+        optimized = run_cli("optimize", "--task", "k8s_log_analysis", "--strategy", "grid", "--candidates", "2",
+                            "--dataset", str(one_off), "--url", url, "--store", store_path)
+        assert optimized.returncode == 0, optimized.stderr
+        evaluated = run_cli("eval", "--template", "prompt_templates/k8s_log_analysis_v1.yaml", "--dataset", str(one_off),
+                            "--url", url, "--store", store_path)
+        assert evaluated.returncode == 0, evaluated.stderr
+        broken = tmp_path / "broken.jsonl"
+        broken.write_text(json.dumps(picked[0]) + "\n" + json.dumps({"id": "x", "logs": "y"}) + "\n")
+        refused = run_cli("eval", "--template", "prompt_templates/k8s_log_analysis_v1.yaml", "--dataset", str(broken),
+                          "--url", url, "--store", store_path)
+    assert refused.returncode == 2 and "broken.jsonl:2: field 'expected' is missing" in refused.stderr
+    with RunStore(store_path) as store:
+        runs = store.list_runs()
+        assert len(runs) == 2
+        for run in runs:
+            assert run.dataset_path.endswith("mine.jsonl") and run.config["dataset"] == str(one_off)
+            example_ids = {row["example_id"] for row in store.evaluation_rows(run.id)}
+            assert example_ids == {"mine-1", "mine-2", "mine-3"}
