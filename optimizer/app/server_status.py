@@ -6,6 +6,7 @@ Streamlit script run that asked for it; its state file tells every page where it
 
 from __future__ import annotations
 
+import asyncio
 import json
 import socket
 import subprocess
@@ -19,7 +20,9 @@ import httpx
 from optimizer.serving.endpoint import current_server_url
 from optimizer.serving.llama_server import state_file
 from optimizer.config.paths import repo_root, workbench_home
+from optimizer.errors import WorkbenchError
 from optimizer.evaluate.store import RunStore
+from optimizer.serving.client import LLMClient, RetryPolicy, ServerInfo
 
 
 @dataclass(frozen=True)
@@ -43,24 +46,24 @@ def measured_tokens_per_s(store: RunStore, limit: int = 500) -> float | None:
     return float(tokens) / float(seconds) if tokens and seconds else None
 
 
-def server_status(store: RunStore | None = None, url: str | None = None, timeout_s: float = 1.5) -> ServerStatus:
+def server_status(store: RunStore | None = None, url: str | None = None, timeout_s: float = 1.5,
+                  transport: httpx.AsyncBaseTransport | None = None) -> ServerStatus:
+    """Up or down, model and slots, asked through the same client (and transport) runs use."""
     url = url or current_server_url()
     tokens_per_s = measured_tokens_per_s(store) if store is not None else None
     if not url:
         return ServerStatus(None, False, tokens_per_s=tokens_per_s, problem="no server configured or running")
+
+    async def probe() -> ServerInfo:
+        async with LLMClient(url, transport=transport, retry=RetryPolicy(attempts=1), request_deadline_s=timeout_s,
+                             connect_timeout_s=timeout_s) as client:
+            return await client.server_info()
+
     try:
-        models = httpx.get(url.rstrip("/") + "/v1/models", timeout=timeout_s).json()
-        model = str(models["data"][0]["id"]) if models.get("data") else None
-    except (httpx.HTTPError, ValueError, KeyError, TypeError) as exc:
-        return ServerStatus(url, False, tokens_per_s=tokens_per_s, problem=f"{type(exc).__name__}")
-    slots = None
-    try:
-        props = httpx.get(url.rstrip("/") + "/props", timeout=timeout_s)
-        if props.status_code == 200:
-            slots = int(props.json().get("total_slots") or 0) or None
-    except (httpx.HTTPError, ValueError):
-        pass
-    return ServerStatus(url, True, model_display_name(model), slots or 1, tokens_per_s)
+        info = asyncio.run(probe())
+    except WorkbenchError as exc:
+        return ServerStatus(url, False, tokens_per_s=tokens_per_s, problem=str(exc))
+    return ServerStatus(url, True, model_display_name(info.model or info.model_path), info.total_slots, tokens_per_s)
 
 
 def model_display_name(model: str | None) -> str | None:
