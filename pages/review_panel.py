@@ -9,7 +9,7 @@ from optimizer.errors import WorkbenchError
 from optimizer.evaluate.reviews import save_review
 from optimizer.evaluate.store import RunStore
 
-VERDICTS = {"no verdict": None, "👍 good": 1, "👎 bad": -1}
+VERDICTS = {"no verdict": None, ":material/thumb_up: good": 1, ":material/thumb_down: bad": -1}
 
 
 def review_panel(store: RunStore, data: RunData, candidate_ids: list[str], example_ids: list[str], reviews) -> None:

@@ -123,7 +123,7 @@ def test_compare_page_saves_a_review_and_shows_the_human_column(fake_client) -> 
     selected = app.multiselect(key=f"compare_candidates::{run_id}").value
     example = app.selectbox(key=f"review_example::{run_id}").value
     key = f"{run_id}::{selected[1]}::{example}"
-    app.radio(key=f"thumb::{key}").set_value("👎 bad")
+    app.radio(key=f"thumb::{key}").set_value(":material/thumb_down: bad")
     app.number_input(key=f"score::{key}").set_value(0.2)
     app.text_area(key=f"comment::{key}").set_value("names the wrong pod")
     next(button for button in app.button if button.label == "Save review" and key in str(button.form_id)).click().run()

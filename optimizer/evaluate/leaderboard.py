@@ -138,6 +138,10 @@ def leaderboard(store: RunStore, run_id: str, frame: pd.DataFrame | None = None)
     human = human_by_candidate(store, run_id)[["candidate_id", "human", "human_n"]]
     table = table.merge(human, on="candidate_id", how="left")
     table["human_n"] = table["human_n"].fillna(0).astype(int)
+    # beside the automatic metrics: right after the last per-field score
+    order = [column for column in table.columns if column not in ("human", "human_n")]
+    after = max((order.index(column) for column in order if column.startswith("score_")), default=order.index("overall"))
+    table = table[order[:after + 1] + ["human", "human_n"] + order[after + 1:]]
     # A candidate scored on more examples ranks above one scored on fewer: in multi-round
     # searches (successive halving) it went further, and in a run still going a mean over one
     # example must not outrank a mean over ten.
