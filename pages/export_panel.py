@@ -10,6 +10,7 @@ import streamlit as st
 from optimizer.config.paths import repo_root
 from optimizer.errors import WorkbenchError
 from optimizer.evaluate.store import RunStore
+from optimizer.export.evidence import export_gaps
 from optimizer.export.git import commit_export, prepare_export
 
 TARGETS = ["This workbench's repository", "Another Git repository"]
@@ -29,10 +30,15 @@ def export_panel(store: RunStore, run_id: str, candidate_ids: list[str], label: 
     branch_mode = st.radio("Commit on", BRANCH_MODES, key="export_branch_mode")
     allow_degenerate = st.checkbox("Export even if its answers collapse to one label (written into the evidence)",
                                    key="export_degenerate")
+    gaps = export_gaps(store, run_id, export_id)  # fewer examples than the run, or not separable from the baseline
+    if gaps:
+        st.warning("Partial evidence: " + "; ".join(gaps) + ".")
+    allow_partial = bool(gaps) and st.checkbox("Export although the evidence is partial (written into the evidence)",
+                                               key="export_partial")
     if st.button("Prepare export", key="prepare_export", disabled=not target):
         try:
             st.session_state["prepared_export"] = prepare_export(store, run_id, export_id, repo=Path(target), expected=expected,
-                                                                 allow_degenerate=allow_degenerate)
+                                                                 allow_degenerate=allow_degenerate, allow_partial=allow_partial)
         except WorkbenchError as exc:
             st.error(str(exc))
     prepared = st.session_state.get("prepared_export")

@@ -165,3 +165,58 @@ def test_yaml_errors_name_fields_keep_counts_and_show_line_numbers(streamlit_app
     expect(numbered).to_contain_text(str(line))
     browser.shot("yaml-error-named-fields")
     assert (workspace / SPACE_FILE).read_text() == (ROOT / SPACE_FILE).read_text()  # nothing saved
+
+
+def _progress_text(page) -> str:
+    bar = page.locator("[data-testid='stProgress']").first
+    return bar.inner_text() if bar.count() else ""
+
+
+def test_run_page_follows_the_run_it_starts_and_shows_no_eta_when_stopped(streamlit_app, browser, fake_llm) -> None:
+    from playwright.sync_api import expect
+
+    from optimizer.evaluate.store import RunStore
+
+    url, store_path = streamlit_app
+    page = browser.page
+    page.goto(url)
+    browser.settle()
+    page.get_by_role("link", name="Run", exact=True).click()
+    browser.settle()
+
+    def start(candidates: str, examples: str) -> str:
+        """Start a grid run from the form; return the id of the run it created."""
+        with RunStore(store_path) as store:
+            before = {run.id for run in store.list_runs()}
+        page.get_by_label("Strategy").click()
+        page.get_by_role("option", name="grid", exact=True).click()
+        page.get_by_label("Max candidates").fill(candidates)
+        page.get_by_label("Validation examples").fill(examples)
+        page.get_by_role("button", name="Start run").click()
+        deadline = time.monotonic() + 90
+        while time.monotonic() < deadline:
+            with RunStore(store_path) as store:
+                new = [run.id for run in store.list_runs() if run.id not in before]
+            if new:
+                return new[0]
+            time.sleep(0.3)
+        pytest.fail("the started run never reached the store")
+
+    first = start("2", "3")
+    expect(page.get_by_text(f"Following run {first}")).to_be_visible(timeout=30_000)
+    expect(page.get_by_text("completed · 9/9 evaluations")).to_be_visible(timeout=90_000)
+    assert "ETA" not in _progress_text(page)  # a finished run has no ETA
+    browser.shot("first-run-completed")
+
+    # A slower second run: the page must switch to it as soon as it exists, not keep showing the first.
+    fake_llm.delay_s = 2.0  # 39 uncached calls on 4 slots: about 20 s
+    second = start("3", "12")
+    expect(page.get_by_text(f"Following run {second}")).to_be_visible(timeout=15_000)
+    expect(page.locator("[data-testid='stProgress']").first).to_contain_text("/48 evaluations", timeout=15_000)
+    assert first not in page.locator("[data-testid='stMarkdown']").filter(has_text="Following run").first.inner_text()
+    browser.shot("second-run-followed")
+
+    page.get_by_role("button", name="Cancel run").click()
+    expect(page.locator("[data-testid='stProgress']").first).to_contain_text("cancelled", timeout=60_000)
+    assert "ETA" not in _progress_text(page)  # nor has a cancelled one
+    browser.shot("second-run-cancelled")

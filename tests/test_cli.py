@@ -61,7 +61,7 @@ def test_eval_scores_the_baseline_and_export_writes_next_version(tmp_path: Path,
     for command in (["init", "-q", "-b", "main"], ["-c", "user.email=t@example.com", "-c", "user.name=T", "commit", "-q", "--allow-empty", "-m", "init"]):
         subprocess.run(["git", *command], cwd=repo, check=True)
     exported = run_cli("export", run.id, "--candidate", candidate_id, "--repo", str(repo), "--store", str(store_path),
-                       "--current-branch", env={"GIT_AUTHOR_NAME": "T", "GIT_AUTHOR_EMAIL": "t@example.com",
+                       "--current-branch", "--allow-partial", env={"GIT_AUTHOR_NAME": "T", "GIT_AUTHOR_EMAIL": "t@example.com",
                                      "GIT_COMMITTER_NAME": "T", "GIT_COMMITTER_EMAIL": "t@example.com"})
     assert exported.returncode == 0, exported.stderr
     version = load_prompt("k8s_log_analysis", root=repo)

@@ -5,8 +5,10 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
+import pytest
 import yaml
 
+from optimizer.errors import ExportError
 from optimizer.export.evidence import export_candidate
 from optimizer.prompts.versions import load_prompt
 from optimizer.evaluate.leaderboard import leaderboard
@@ -21,9 +23,13 @@ def test_export_writes_versioned_template_with_evidence(store, fake_client, tmp_
     folder = tmp_path / "prompt_templates"
     folder.mkdir()
     (folder / "k8s_log_analysis_v1.yaml").write_text("placeholder")
-    path = export_candidate(store, run_id, best["candidate_id"], folder=folder)
+    # 8 examples cannot separate the candidates from the baseline: the export needs the confirmation.
+    if best["candidate_id"] != plan.baseline_id:
+        with pytest.raises(ExportError, match="the evidence is partial .*--allow-partial"):
+            export_candidate(store, run_id, best["candidate_id"], folder=folder)
+    path = export_candidate(store, run_id, best["candidate_id"], folder=folder, allow_partial=True)
     assert path.name == "k8s_log_analysis_v2.yaml"
-    second = export_candidate(store, run_id, best["candidate_id"], folder=folder)
+    second = export_candidate(store, run_id, best["candidate_id"], folder=folder, allow_partial=True)
     assert second.name == "k8s_log_analysis_v3.yaml"
 
     exported = load_template(path)
@@ -39,6 +45,9 @@ def test_export_writes_versioned_template_with_evidence(store, fake_client, tmp_
     assert provenance["dataset"] == "golden/k8s_log_analysis.jsonl" and len(provenance["dataset_sha256"]) == 64
     if best["candidate_id"] != plan.baseline_id:
         assert "summary" in evaluation["baseline"] and "over 8 paired examples" in evaluation["baseline"]["summary"]
+        assert evaluation["baseline"]["separable"] is False and evaluation["baseline"]["paired_examples"] == 8
+        assert evaluation["partial_evidence"]["confirmed_by_user"] is True
+        assert "cannot separate" in evaluation["partial_evidence"]["reasons"][0]
     text = path.read_text()
     assert "system: |" in text  # block style: a diff reads line by line
     assert yaml.safe_load(text)["id"] == "k8s_log_analysis_v2"

@@ -141,7 +141,7 @@ def test_compare_page_shows_diff_chart_table_and_paired_test(stored_run: str) ->
     html = [element.proto.body for element in app.get("html") if "prompt-diff" in element.proto.body]
     assert len(html) == 2 and "diff-changed" not in html[0] and "diff-ins" in html[1]  # same frame for every column
     sentences = [element.value for element in app.markdown if "95% CI" in element.value]
-    assert sentences and "over 8 examples" in sentences[0]
+    assert sentences and "over 8 paired examples" in sentences[0]
     assert len(app.get("plotly_chart")) == 3  # metric bars, factor effects, Pareto
     table = app.dataframe[0].value  # the per-example table comes first
     selected = app.multiselect(key=f"compare_candidates::{stored_run}").value
@@ -167,8 +167,15 @@ def test_compare_page_exports_and_commits(stored_run: str, tmp_path: Path) -> No
     assert app.radio(key="export_branch_mode").value.startswith("A new review branch")
     app.radio(key="export_target").set_value("Another Git repository").run()
     app.text_input(key="export_repo").set_value(str(repo)).run()
+    # 8 examples cannot separate the best other candidate from the baseline: export asks for a confirmation.
+    app.selectbox(key="export_candidate").set_value(app.multiselect(key=f"compare_candidates::{stored_run}").value[1]).run()
+    assert any("Partial evidence" in warning.value for warning in app.warning)
+    app.button(key="prepare_export").click().run()
+    assert any("the evidence is partial" in error.value for error in app.error)
+    app.checkbox(key="export_partial").check().run()
     app.button(key="prepare_export").click().run()
     assert not app.exception and not app.error, [e.value for e in app.error]
+    assert "partial_evidence" in app.session_state["prepared_export"].template.evaluation
     # The review summary is on the page before the full diff, which sits in a collapsed expander.
     review = next(index for index, m in enumerate(app.markdown) if "prompt update" in m.value)
     assert any("diff --git a/prompt_templates/k8s_log_analysis_v1.yaml" in code.value for code in app.expander[-1].code)

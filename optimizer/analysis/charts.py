@@ -19,7 +19,7 @@ def metric_bars(intervals: pd.DataFrame) -> go.Figure:
             y=group["mean"],
             error_y={"type": "data", "symmetric": False, "array": group["high"] - group["mean"], "arrayminus": group["mean"] - group["low"]},
         )
-    figure.update_layout(barmode="group", yaxis={"range": [0, 1.05], "title": "score"}, title="Per-field scores (95% bootstrap CI)",
+    figure.update_layout(barmode="group", yaxis={"range": [0, 1.05], "title": "score"}, title="Per-field scores on the examples they share (95% bootstrap CI; n in the legend)",
                          legend={"orientation": "h"}, height=380, margin={"t": 50, "b": 20})
     return figure
 

@@ -33,6 +33,11 @@ class RunData:
         """Candidate id -> leaderboard rank (a dict: labels are looked up hundreds of times per page)."""
         return {str(candidate_id): int(rank) for candidate_id, rank in zip(self.leaderboard["candidate_id"], self.leaderboard["rank"])}
 
+    @functools.cached_property
+    def sizes(self) -> dict[str, int]:
+        """Candidate id -> examples it was scored on (partial candidates show it in every label)."""
+        return {str(key): int(value) for key, value in self.evaluations.groupby("candidate_id").size().items()}
+
 
 def load_run_data(store: RunStore, run_id: str) -> RunData:
     from optimizer.evaluate.leaderboard import evaluations_frame, leaderboard
@@ -47,10 +52,24 @@ def load_run_data(store: RunStore, run_id: str) -> RunData:
     return RunData(run_id, frame, table, templates, factors, run.config.get("baseline_id"), fields)
 
 
-def candidate_label(data: RunData, candidate_id: str) -> str:
+def short_label(data: RunData, candidate_id: str) -> str:
     if candidate_id == data.baseline_id:
         return f"{candidate_id} (baseline)"
     return f"#{data.ranks.get(candidate_id, '?')} {candidate_id}"
+
+
+def candidate_label(data: RunData, candidate_id: str) -> str:
+    """Rank (or baseline) and id; a candidate scored on fewer examples than the most any candidate
+    has says so wherever it is named: ``#7 ab12cd · n=1 of 20``."""
+    n, most = data.sizes.get(candidate_id, 0), max(data.sizes.values(), default=0)
+    return short_label(data, candidate_id) + (f" · n={n} of {most}" if n < most else "")
+
+
+def shared_examples(data: RunData, candidate_ids: Sequence[str]) -> set[str]:
+    """The examples every one of ``candidate_ids`` was scored on."""
+    frame = data.evaluations[data.evaluations["candidate_id"].isin(candidate_ids)]
+    counts = frame.groupby("example_id")["candidate_id"].nunique()
+    return set(counts[counts == len(set(candidate_ids))].index)
 
 
 def default_selection(data: RunData, count: int = 2) -> list[str]:
@@ -71,16 +90,22 @@ def rendered_prompt(template: PromptTemplate, inputs: dict) -> tuple[str, str]:
     return head, messages[-1]["content"]
 
 
-def field_intervals(data: RunData, candidate_ids: Sequence[str]) -> pd.DataFrame:
-    """Mean and 95% bootstrap CI per candidate and field (``overall`` included)."""
+def field_intervals(data: RunData, candidate_ids: Sequence[str], *, shared: bool = True) -> pd.DataFrame:
+    """Mean and 95% bootstrap CI per candidate and field (``overall`` included), with its n.
+
+    With ``shared`` (the default) every candidate is measured on the examples all of them share,
+    so a candidate scored on 1 example is not set beside one scored on 10 as if alike."""
+    common = shared_examples(data, candidate_ids) if shared else None
     rows = []
     for candidate_id in candidate_ids:
         mine = data.evaluations[data.evaluations["candidate_id"] == candidate_id]
+        if common is not None:
+            mine = mine[mine["example_id"].isin(common)]
         for field in ["overall", *data.fields]:
             column = "overall" if field == "overall" else f"score_{field}"
             interval = bootstrap_ci(mine[column].tolist())
             rows.append(
-                {"candidate": candidate_label(data, candidate_id), "candidate_id": candidate_id, "field": field,
+                {"candidate": f"{short_label(data, candidate_id)} · n={interval.n}", "candidate_id": candidate_id, "field": field,
                  "mean": interval.mean, "low": interval.low, "high": interval.high, "n": interval.n}
             )
     return pd.DataFrame(rows)
@@ -105,7 +130,7 @@ def example_table(data: RunData, candidate_ids: Sequence[str], expected: dict[st
     frame = data.evaluations[data.evaluations["candidate_id"].isin(candidate_ids)]
     example_ids = sorted(set(frame["example_id"]))
     table = pd.DataFrame({"example_id": example_ids})
-    labels = [candidate_label(data, candidate_id) for candidate_id in candidate_ids]
+    labels = [short_label(data, candidate_id) for candidate_id in candidate_ids]
     per_candidate = [
         frame[frame["candidate_id"] == candidate_id].set_index("example_id").reindex(example_ids) for candidate_id in candidate_ids
     ]

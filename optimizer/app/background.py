@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from optimizer.config.paths import repo_root, workbench_home
+from optimizer.evaluate.estimate import run_eta
 from optimizer.evaluate.runner import RunRequest, new_run_id
 from optimizer.evaluate.store import RunRecord, RunStore
 
@@ -57,23 +58,15 @@ def effective_status(run: RunRecord) -> str:
     return run.status
 
 
-def run_state(store: RunStore, run_id: str, window_s: float = 60.0) -> RunState:
+def run_state(store: RunStore, run_id: str) -> RunState:
     run = store.get_run(run_id)
     done = store.count_evaluations(run_id)
-    since = time.time() - window_s
-    recent, first = store.db.execute(
-        "SELECT COUNT(*), MIN(created_at) FROM evaluations WHERE run_id = ? AND created_at >= ?", (run_id, since)
-    ).fetchone()
-    rate = None
-    if recent and first is not None:
-        span = max(time.time() - first, 1.0)
-        rate = recent / span
-    remaining = run.total_evaluations - done
-    eta = remaining / rate if rate else None
     status = effective_status(run)
+    # Smoothed from recent throughput; a run that is not running (finished, cancelled, paused) has none.
+    eta, rate = run_eta(store, run_id, run.total_evaluations - done, status)
     if status == "running" and run.cancel_requested:
-        status = "cancelling..."  # the run's process aborts its calls within a second or two
-    return RunState(run, done, status, eta if remaining else 0.0, rate)
+        status, eta = "cancelling...", None  # the run's process aborts its calls within a second or two
+    return RunState(run, done, status, eta, rate)
 
 
 def call_health_lines(store: RunStore, state: RunState, stale_after_s: float = 10.0) -> list[str]:
@@ -123,6 +116,7 @@ def request_arguments(request: RunRequest) -> list[str]:
         "--examples": request.n_examples,
         "--temperature": request.temperature,
         "--max-tokens": request.max_tokens,
+        "--dataset": request.dataset,
         "--proposer-url": request.proposer_url,
         "--proposer-model": request.proposer_model,
     }

@@ -419,6 +419,9 @@ def _score_on_test(store: Any, run_id: str, candidate_id: str, url: Any, model_p
 @click.option("--overwrite", is_flag=True, help="Let --report replace a file that already exists.")
 @click.option("--allow-degenerate", is_flag=True,
               help="Export even when the candidate's answers collapse to one label (>= 90% the same); recorded in the evidence.")
+@click.option("--allow-partial", is_flag=True,
+              help="Export even when the evidence is partial: fewer examples than the run, or too few to separate the "
+                   "candidate from the baseline; recorded in the evidence.")
 @click.option("--with-test", is_flag=True,
               help="Score the chosen candidate on the test split first (calls the server) unless the store has that already; "
                    "the evidence reports test apart from validation.")
@@ -430,7 +433,7 @@ def _score_on_test(store: Any, run_id: str, candidate_id: str, url: Any, model_p
 def export(run_id: str, candidate_id: str | None, repo_path: str | None, new_branch: bool, no_commit: bool,
            report_path: str | None, allow_degenerate: bool, store_path: str | None, overwrite: bool = False,
            with_test: bool = False, url: tuple[str, ...] = (), endpoints_file: str | None = None,
-           model_path: str | None = None) -> None:
+           model_path: str | None = None, allow_partial: bool = False) -> None:
     """Write a run's candidate as prompt_templates/<task>_v<N>.yaml with its evidence, and commit it.
 
     The evidence holds the validation scores, the trivial reference and, when the store has an
@@ -458,7 +461,7 @@ def export(run_id: str, candidate_id: str | None, repo_path: str | None, new_bra
     dataset = load_run_dataset(store.get_run(run_id))
     expected = {example.id: example.expected for example in dataset.examples}
     prepared = prepare_export(store, run_id, candidate_id, repo=Path(repo_path) if repo_path else repo_root(), expected=expected,
-                              allow_degenerate=allow_degenerate)
+                              allow_degenerate=allow_degenerate, allow_partial=allow_partial)
     click.echo(f"target: {prepared.repo} ({'given with --repo' if repo_path else 'this working copy; --repo PATH for another'}), "
                f"{'new branch ' + prepared.branch if new_branch else 'current branch'}")
 

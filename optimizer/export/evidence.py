@@ -102,8 +102,43 @@ def test_block(store: RunStore, test_run_id: str, candidate_id: str) -> dict[str
     return block
 
 
+def _baseline_comparison(frame: pd.DataFrame, mine: pd.DataFrame, baseline_id: str | None, candidate_id: str):
+    """(baseline rows, paired comparison on shared examples) or (None, None) without a baseline to compare."""
+    if not baseline_id or baseline_id == candidate_id:
+        return None, None
+    base = frame[frame["candidate_id"] == baseline_id].sort_values("example_id")
+    paired = mine.merge(base, on="example_id", suffixes=("", "_baseline"))
+    if paired.empty:
+        return base, None
+    return base, paired_comparison(paired["overall"].tolist(), paired["overall_baseline"].tolist())
+
+
+def evidence_gaps(run: Any, candidate_examples: int, comparison: Any, has_baseline: bool) -> list[str]:
+    """Why exporting a candidate needs an explicit confirmation: it was scored on fewer examples than
+    the run, or its examples cannot separate it from the baseline. Empty when the evidence is whole."""
+    gaps = []
+    if candidate_examples < run.n_examples:
+        gaps.append(f"scored on {candidate_examples} of the run's {run.n_examples} examples")
+    if has_baseline and comparison is None:
+        gaps.append("it shares no example with the baseline, so nothing shows it is better")
+    elif comparison is not None and not comparison.separable:
+        gaps.append(f"against the baseline: {comparison.verdict()}")
+    return gaps
+
+
+def export_gaps(store: RunStore, run_id: str, candidate_id: str) -> list[str]:
+    """``evidence_gaps`` of ``candidate_id`` in ``run_id`` (for a page to ask before preparing an export)."""
+    run = store.get_run(run_id)
+    frame = evaluations_frame(store, run_id)
+    mine = frame[frame["candidate_id"] == candidate_id].sort_values("example_id")
+    baseline_id = run.config.get("baseline_id")
+    _, comparison = _baseline_comparison(frame, mine, baseline_id, candidate_id)
+    return evidence_gaps(run, len(mine), comparison, bool(baseline_id) and baseline_id != candidate_id)
+
+
 def evaluation_block(
-    store: RunStore, run_id: str, candidate_id: str, *, allow_degenerate: bool = False, test_run: tuple[str, str] | None = None
+    store: RunStore, run_id: str, candidate_id: str, *, allow_degenerate: bool = False, test_run: tuple[str, str] | None = None,
+    allow_partial: bool = False,
 ) -> dict[str, Any]:
     """Scores, baseline delta, trivial reference, costs, factors and provenance of one candidate in one run.
 
@@ -111,6 +146,8 @@ def evaluation_block(
     value on a label field is refused unless ``allow_degenerate``; the confirmation is written into
     the block. ``test_run`` (``(run_id, candidate_id)`` of a stored test-split evaluation) adds a
     separate ``test`` section; it is read after the candidate was chosen and changes nothing else.
+    Partial evidence (fewer examples than the run, or too few to separate the candidate from the
+    baseline) is refused unless ``allow_partial``; that confirmation is written into the block too.
     """
     run = store.get_run(run_id)
     if split_of(store, run_id) == "test":
@@ -137,19 +174,29 @@ def evaluation_block(
         "factors": candidates[candidate_id]["factors"],
     }
     baseline_id = run.config.get("baseline_id")
-    if baseline_id and baseline_id != candidate_id:
-        base = frame[frame["candidate_id"] == baseline_id].sort_values("example_id")
-        paired = mine.merge(base, on="example_id", suffixes=("", "_baseline"))
-        if not paired.empty:
-            comparison = paired_comparison(paired["overall"].tolist(), paired["overall_baseline"].tolist())
-            block["baseline"] = {
-                "candidate_id": baseline_id,
-                "scores": _scores(base),
-                "delta_overall": round(comparison.delta, 4),
-                "delta_ci95": [round(comparison.low, 4), round(comparison.high, 4)],
-                "p_value": round(comparison.p_value, 4),
-                "summary": comparison.sentence(),
-            }
+    base, comparison = _baseline_comparison(frame, mine, baseline_id, candidate_id)
+    gaps = evidence_gaps(run, len(mine), comparison, base is not None)
+    if gaps and not allow_partial:
+        raise ExportError(
+            f"candidate {candidate_id}: the evidence is partial ({'; '.join(gaps)}). To export it anyway, confirm with "
+            "--allow-partial (the Compare page: the 'partial evidence' checkbox); the confirmation is written into the evidence"
+        )
+    if comparison is not None:
+        block["baseline"] = {
+            "candidate_id": baseline_id,
+            "scores": _scores(base),
+            "delta_overall": round(comparison.delta, 4),
+            "delta_ci95": [round(comparison.low, 4), round(comparison.high, 4)],
+            "p_value": round(comparison.p_value, 4),
+            "paired_examples": comparison.n,
+            "method": comparison.method,
+            "separable": comparison.separable,
+            "minimal_detectable_difference": round(comparison.mde, 4) if comparison.mde == comparison.mde else None,
+            "summary": comparison.sentence(),
+        }
+    if gaps:
+        block["partial_evidence"] = {"confirmed_by_user": True, "reasons": gaps,
+                                     "candidate_examples": int(len(mine)), "run_examples": run.n_examples}
     trivial = _trivial_block(store, run_id, mine)
     if trivial is not None:
         block["trivial_reference"] = trivial
@@ -179,7 +226,7 @@ def evaluation_block(
 
 
 def build_export(store: RunStore, run_id: str, candidate_id: str, *, version: int, allow_degenerate: bool = False,
-                 with_test: bool = True) -> PromptTemplate:
+                 with_test: bool = True, allow_partial: bool = False) -> PromptTemplate:
     """The template of ``candidate_id`` renamed ``<task>_v<version>`` with its evaluation block."""
     run = store.get_run(run_id)
     candidates = {row["candidate_id"]: row for row in store.candidates(run_id)}
@@ -200,12 +247,14 @@ def build_export(store: RunStore, run_id: str, candidate_id: str, *, version: in
             "model_defaults": model_defaults,
             "task": run.task,
             "description": template.description or f"Exported from run {run_id}",
-            "evaluation": evaluation_block(store, run_id, candidate_id, allow_degenerate=allow_degenerate, test_run=test_run),
+            "evaluation": evaluation_block(store, run_id, candidate_id, allow_degenerate=allow_degenerate, test_run=test_run,
+                                           allow_partial=allow_partial),
         }
     )
 
 
-def export_candidate(store: RunStore, run_id: str, candidate_id: str, *, folder: Path | None = None) -> Path:
+def export_candidate(store: RunStore, run_id: str, candidate_id: str, *, folder: Path | None = None,
+                     allow_partial: bool = False) -> Path:
     """Write the next free ``<task>_v<N>.yaml`` and return its path (never overwrites)."""
     run = store.get_run(run_id)
     if not SLUG.match(run.task):
@@ -213,7 +262,7 @@ def export_candidate(store: RunStore, run_id: str, candidate_id: str, *, folder:
     folder = folder or templates_dir()
     folder.mkdir(parents=True, exist_ok=True)
     version = next_version(run.task, folder)
-    exported = build_export(store, run_id, candidate_id, version=version)
+    exported = build_export(store, run_id, candidate_id, version=version, allow_partial=allow_partial)
     path = folder / f"{run.task}_v{version}.yaml"
     with open(path, "x", encoding="utf-8") as handle:
         handle.write(exported.to_yaml())

@@ -149,6 +149,9 @@ def _evidence_lines(evaluation: dict) -> list[str]:
         lines.append(f"Against the trivial reference ({trivial['reference']}, overall {trivial['overall']:.3f}): {verdict}, "
                      f"{trivial['delta_overall'] * 100:+.1f} points, 95% CI [{trivial['delta_ci95'][0] * 100:+.1f}, "
                      f"{trivial['delta_ci95'][1] * 100:+.1f}], p = {trivial['p_value']:.2g} over {trivial['n']} examples")
+    partial = evaluation.get("partial_evidence")
+    if partial:
+        lines.append(f"PARTIAL EVIDENCE (exported with --allow-partial): {'; '.join(partial['reasons'])}")
     degenerate = evaluation.get("degenerate")
     if degenerate:
         fields = ", ".join(f"{name}={info['value'] or '(none)'} {info['share']:.0%}" for name, info in degenerate["collapsed_fields"].items())
@@ -193,13 +196,15 @@ def review_summary(store: RunStore, run_id: str, candidate_id: str, template: Pr
     evaluation = template.evaluation or {}
     baseline = evaluation.get("baseline")
     lines = [f"## {template.id}: prompt update", ""]
-    lines.append("| field | baseline | winner | delta |")
+    # Points (score x 100), the unit of the sentence against the baseline below.
+    lines.append("| field (points) | baseline | winner [95% CI] | delta |")
     lines.append("| --- | --- | --- | --- |")
     for field, score in evaluation.get("scores", {}).items():
         base = baseline["scores"].get(field, {}).get("mean") if baseline else None
-        base_text = f"{base:.3f}" if base is not None else "-"
-        delta = f"{score['mean'] - base:+.3f}" if base is not None else "-"
-        lines.append(f"| {field} | {base_text} | {score['mean']:.3f} [{score['ci95'][0]:.3f}, {score['ci95'][1]:.3f}] | {delta} |")
+        base_text = f"{base * 100:.1f}" if base is not None else "-"
+        delta = f"{(score['mean'] - base) * 100:+.1f}" if base is not None else "-"
+        lines.append(f"| {field} | {base_text} | {score['mean'] * 100:.1f} [{score['ci95'][0] * 100:.1f}, "
+                     f"{score['ci95'][1] * 100:.1f}] | {delta} |")
     lines.append("")
     if baseline:
         lines.append(f"**Against the baseline:** {baseline['summary']}.")
@@ -247,10 +252,12 @@ def _prompt_text(template: PromptTemplate) -> str:
 
 
 def prepare_export(store: RunStore, run_id: str, candidate_id: str, *, repo: Path,
-                   expected: dict[str, dict] | None = None, allow_degenerate: bool = False) -> PreparedExport:
+                   expected: dict[str, dict] | None = None, allow_degenerate: bool = False,
+                   allow_partial: bool = False) -> PreparedExport:
     """Build the next version's file and its evidence without writing anything.
 
-    A candidate whose answers collapse to one label is refused unless ``allow_degenerate``."""
+    A candidate whose answers collapse to one label is refused unless ``allow_degenerate``; one with
+    partial evidence (fewer examples than the run, or not separable from the baseline) unless ``allow_partial``."""
     from optimizer.prompts.templates import load_template
 
     repo = repository_root(repo)
@@ -262,7 +269,8 @@ def prepare_export(store: RunStore, run_id: str, candidate_id: str, *, repo: Pat
     version = next_version(run.task, folder) if folder.exists() else 1
     relative_path = f"{folder_relative}/{run.task}_v{version}.yaml"
     safe_destination(repo, relative_path)
-    template = build_export(store, run_id, candidate_id, version=version, allow_degenerate=allow_degenerate)
+    template = build_export(store, run_id, candidate_id, version=version, allow_degenerate=allow_degenerate,
+                            allow_partial=allow_partial)
     text = template.to_yaml()
     previous_path = latest_version_path(run.task, folder) if folder.exists() else None
     previous = load_template(previous_path) if previous_path else None
