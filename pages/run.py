@@ -8,11 +8,12 @@ import streamlit as st
 from optimizer.app.background import call_health_lines, effective_status, resume_background_run, run_log_tail, run_state, start_background_run
 from optimizer.serving.endpoint import current_server_url
 from optimizer.errors import WorkbenchError
-from optimizer.analysis.references import leaderboard_with_references
+from optimizer.analysis.references import leaderboard_with_references, run_references, with_reference_rows
 from optimizer.evaluate.leaderboard import live_leaderboard
 from optimizer.evaluate.estimate import estimate_plan
 from optimizer.evaluate.runner import RunRequest, describe_estimate, format_duration, plan_run
 from optimizer import plugins
+from optimizer.tasks.sampling import describe_selection
 from optimizer.tasks.spec import list_tasks
 from pages.common import get_store
 
@@ -89,6 +90,9 @@ selected = st.selectbox("Follow run", run_ids, index=run_ids.index(active) if ac
 def live_view(run_id: str) -> None:
     state = run_state(store, run_id)
     st.markdown(f"Following run `{run_id}` · {state.run.task} · {state.run.strategy}")
+    selection = describe_selection(state.run.config.get("example_selection"), state.run.n_examples)
+    if selection:
+        st.caption(f"examples: {selection}")
     bar = st.empty()  # drawn below, once a click on Cancel has been taken into account
     if state.run.message:
         st.caption(state.run.message)
@@ -104,12 +108,13 @@ def live_view(run_id: str) -> None:
     eta = f" · ETA {format_duration(state.eta_s)}" if state.eta_s else ""
     bar.progress(state.fraction, text=f"{state.status} · {state.done}/{state.run.total_evaluations} evaluations{eta}")
     if state.status in ("running", "cancelling..."):
-        table = live_leaderboard(store, run_id)  # one SQL aggregate while the run goes
+        # one SQL aggregate while the run goes, and the trivial references (cached, no calls) to beat
+        table = with_reference_rows(live_leaderboard(store, run_id), run_references(store, run_id))
     else:
-        table = leaderboard_with_references(store, run_id)  # with the trivial references and the flags
-    if "overall" in table:
+        table = leaderboard_with_references(store, run_id)  # with the trivial references, verdicts and flags
         if "is_reference" in table and table["is_reference"].any() and not table["above_trivial"].any():
             st.warning("No candidate is significantly above the trivial references (rows 'ref: ...', computed from the labels).")
+    if "overall" in table:
         shown = table.rename(columns=lambda column: column.removeprefix("score_"))
         st.dataframe(shown, hide_index=True, width="stretch", key=f"board::{run_id}::{state.done}")
     log = run_log_tail(run_id)

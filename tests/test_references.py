@@ -356,3 +356,27 @@ def test_overview_latest_runs_show_the_trivial_reference(store: RunStore) -> Non
     row = latest_runs(store).set_index("run").loc[run_id]
     assert row["trivial reference"] == pytest.approx(max(r.mean() for r in run_references(store, run_id)))
     assert row["best overall"] > row["trivial reference"]
+
+
+def test_the_live_leaderboard_gets_the_reference_rows_too(store: RunStore) -> None:
+    from optimizer.analysis.references import with_reference_rows
+    from optimizer.evaluate.leaderboard import live_leaderboard
+
+    examples = task_dataset(load_task("k8s_log_analysis")).validation[:20]
+    run_id, _ = _store_run(store, "k8s_log_analysis", {"oracle": [dict(e.expected) for e in examples]})
+    references = run_references(store, run_id)
+    table = with_reference_rows(live_leaderboard(store, run_id), references)
+    assert list(table["candidate_id"]) == ["oracle", "ref: majority label", "ref: best constant"]
+    assert table.loc[1, "overall"] == pytest.approx(references[0].mean()) and list(table["is_reference"]) == [False, True, True]
+
+
+def test_run_page_warns_when_no_candidate_beats_the_references() -> None:
+    from conftest import open_page
+    from optimizer.config.paths import default_store_path
+
+    examples = task_dataset(load_task("k8s_log_analysis")).validation[:20]
+    with RunStore(default_store_path()) as store:
+        _store_run(store, "k8s_log_analysis", {"parrot": [{"root_cause": "No issue", "severity": "info", "action_required": "no"}
+                                                          for _ in examples]})
+    run_page = open_page("pages/run.py")
+    assert any("No candidate is significantly above the trivial references" in element.value for element in run_page.warning)

@@ -287,9 +287,15 @@ def annotate_leaderboard(task: TaskSpec | None, table: pd.DataFrame, frame: pd.D
     if "rank" in table:
         table["rank"] = table["rank"].astype(str)  # reference rows rank "ref"
     scored_ids = sorted(set(frame["example_id"])) if not frame.empty else None
+    return with_reference_rows(table, references, scored_ids)
+
+
+def with_reference_rows(table: pd.DataFrame, references: Sequence[Reference], example_ids: Sequence[str] | None = None) -> pd.DataFrame:
+    """``table`` with one ``rank`` ``ref`` row per reference: means over ``example_ids`` (default:
+    every example the reference was scored on). Cheap: the Run page adds them while a run goes."""
     rows = []
     for reference in references:
-        ids = [i for i in (scored_ids or reference.per_example) if i in reference.per_example]
+        ids = [i for i in (example_ids or reference.per_example) if i in reference.per_example]
         if not ids:
             continue
         row: dict[str, Any] = {"rank": "ref", "candidate_id": reference.candidate_id, "overall": reference.mean(ids), "n": len(ids),
@@ -298,9 +304,14 @@ def annotate_leaderboard(task: TaskSpec | None, table: pd.DataFrame, frame: pd.D
         for name in reference.per_example[ids[0]][0]:
             row[f"score_{name}"] = sum(reference.per_example[i][0][name] for i in ids) / len(ids)
         rows.append(row)
-    if rows:
-        table = pd.concat([table, pd.DataFrame(rows)], ignore_index=True)
-    return table
+    if not rows:
+        return table
+    table = table.copy()
+    if "rank" in table:
+        table["rank"] = table["rank"].astype(str)
+    if "is_reference" not in table:
+        table["is_reference"] = False
+    return pd.concat([table, pd.DataFrame(rows)], ignore_index=True)
 
 
 def leaderboard_with_references(store: RunStore, run_id: str, frame: pd.DataFrame | None = None) -> pd.DataFrame:
