@@ -213,6 +213,8 @@ def test_run_page_follows_the_run_it_starts_and_shows_no_eta_when_stopped(stream
     second = start("3", "12")
     expect(page.get_by_text(f"Following run {second}")).to_be_visible(timeout=15_000)
     expect(page.locator("[data-testid='stProgress']").first).to_contain_text("/48 evaluations", timeout=15_000)
+    # The sample the run scores is stated: stratified by the task's example groups, not the first 12 in the file.
+    expect(page.get_by_text("examples: 12 of 60 validation examples, stratified by example groups").first).to_be_visible()
     assert first not in page.locator("[data-testid='stMarkdown']").filter(has_text="Following run").first.inner_text()
     browser.shot("second-run-followed")
 

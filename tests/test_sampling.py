@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import Counter
 
 from optimizer.evaluate.runner import RunRequest, describe_estimate, load_task_dataset, plan_run
-from optimizer.tasks.sampling import sample_examples, strata_rule
+from optimizer.tasks.sampling import describe_selection, sample_examples, strata_rule
 from optimizer.tasks.spec import load_task
 
 from conftest import run_cli
@@ -62,3 +62,15 @@ def test_plan_and_cli_show_the_sample() -> None:
     result = run_cli("optimize", "--task", "k8s_log_analysis", "--examples", "13", "--candidates", "1", "--dry-run")
     assert result.returncode == 0, result.stderr
     assert "stratified by example groups" in result.stdout
+
+
+def test_a_stored_run_says_how_its_examples_were_drawn(store, fake_client) -> None:
+    import asyncio
+
+    from optimizer.evaluate.runner import run_plan
+
+    plan = plan_run(RunRequest(task="k8s_log_analysis", strategy="grid", max_candidates=1, n_examples=6, seed=3))
+    run = store.get_run(asyncio.run(run_plan(store, plan, fake_client)))
+    assert run.config["example_selection"]["counts"] == {"issue": 2, "benign": 2, "hard_negative": 2}
+    assert describe_selection(run.config["example_selection"], run.n_examples) == plan.selection.describe()
+    assert describe_selection(None, 6) is None  # runs stored before the sample was recorded

@@ -43,7 +43,16 @@ class ExampleSample:
                 f"(seed {self.seed}): {parts}")
 
     def provenance(self) -> dict[str, Any]:
-        return {"method": "stratified", "stratified_by": self.stratified_by, "seed": self.seed, "counts": dict(self.counts)}
+        return {"method": "stratified", "stratified_by": self.stratified_by, "seed": self.seed, "counts": dict(self.counts),
+                "population": [[name, count] for name, count in self.population.items()]}  # pairs: JSON keeps their order
+
+
+def describe_selection(stored: Mapping[str, Any] | None, examples: int) -> str | None:
+    """``ExampleSample.describe`` of a run's stored ``example_selection`` (None for runs made before it)."""
+    if not stored or "population" not in stored:
+        return None
+    return ExampleSample([None] * examples, stored["stratified_by"], dict(stored["counts"]),  # type: ignore[list-item]
+                         {str(name): int(count) for name, count in stored["population"]}, int(stored["seed"])).describe()
 
 
 def _field_value(record: Mapping[str, Any], dotted: str) -> Any:
