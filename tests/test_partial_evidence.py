@@ -21,6 +21,10 @@ from conftest import run_cli
 
 @pytest.fixture
 def partial_run(store, fake_client) -> tuple[str, str, str]:
+    return make_partial_run(store, fake_client)
+
+
+def make_partial_run(store, fake_client) -> tuple[str, str, str]:
     """A 10-example run in which one candidate kept a single evaluation (as if it had just started)."""
     plan = plan_run(RunRequest(task="k8s_log_analysis", strategy="grid", max_candidates=3, n_examples=10, seed=5))
     run_id = asyncio.run(run_plan(store, plan, fake_client))
@@ -73,3 +77,22 @@ def test_export_of_partial_evidence_needs_a_confirmation_written_into_the_eviden
     assert allowed.returncode == 0, allowed.stderr
     written = yaml.safe_load((repo / "prompt_templates/k8s_log_analysis_v1.yaml").read_text())
     assert written["evaluation"]["partial_evidence"]["confirmed_by_user"] is True
+
+
+def test_compare_page_names_n_and_asks_before_exporting_partial_evidence(fake_client) -> None:
+    from optimizer.config.paths import default_store_path
+    from optimizer.evaluate.store import RunStore
+
+    from conftest import open_page
+
+    with RunStore(default_store_path()) as store:
+        run_id, partial, baseline_id = make_partial_run(store, fake_client)
+    app = open_page("pages/compare.py")
+    picker = app.multiselect(key=f"compare_candidates::{run_id}")
+    assert any(option.endswith(f"{partial} · n=1 of 10") for option in picker.options)
+    picker.set_value([baseline_id, partial]).run()
+    # The paired sentence is over the one shared example and says that cannot separate anything.
+    assert any("over 1 paired examples" in m.value and "too small to separate" in m.value for m in app.markdown)
+    app.selectbox(key="export_candidate").set_value(partial).run()
+    assert any("Partial evidence: scored on 1 of the run's 10 examples" in w.value for w in app.warning)
+    assert app.checkbox(key="export_partial").value is False
