@@ -6,7 +6,8 @@ import pandas as pd
 import streamlit as st
 
 from optimizer.errors import WorkbenchError
-from optimizer.evaluate.runner import describe_estimate, format_duration, load_task_dataset
+from optimizer.evaluate.estimate import grid_estimate
+from optimizer.evaluate.runner import format_duration, load_task_dataset
 from optimizer.search.editing import SpaceDraft, error_excerpt
 from optimizer.search.space import candidate_from_factors, save_search_space, search_space_path
 from optimizer.tasks.spec import list_tasks, load_task
@@ -64,13 +65,10 @@ store = get_store()
 columns = st.columns(4)
 n_examples = columns[0].number_input("Validation examples per candidate", 1, len(dataset.validation),
                                      min(20, len(dataset.validation)), key="space_examples")
-calls = space.size * int(n_examples)
-seconds_per_call = store.seconds_per_call()
+estimate = grid_estimate(store, space.size, int(n_examples))
 columns[1].metric("Candidates", space.size)
-columns[2].metric("Calls (grid)", f"{calls:,}")
-per_call = seconds_per_call or 0.6
-columns[3].metric("Estimated time (grid)", format_duration(calls * per_call),
-                  help="From measured seconds per call" if seconds_per_call else "Default guess: nothing measured yet")
+columns[2].metric("Calls (grid)", f"{estimate.calls:,}")
+columns[3].metric("Estimated time (grid)", format_duration(estimate.seconds), help=estimate.describe())
 
 if st.button("Save search space", type="primary", key="save_space", disabled=not draft.valid):
     try:

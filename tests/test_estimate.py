@@ -57,3 +57,11 @@ def test_plan_subtracts_cached_calls_and_names_a_loaded_machine(store, fake_clie
     loaded = estimate_plan(store, plan)
     assert loaded.loaded_runs == 1 and "on a loaded machine" in loaded.describe()
     assert MachineLoad(9.5, 2).loaded and not MachineLoad(1.0, 2).loaded
+
+
+def test_grid_estimate_for_the_search_space_page(store) -> None:
+    from optimizer.evaluate.estimate import grid_estimate
+
+    estimate = grid_estimate(store, 324, 20)
+    assert estimate.calls == 6480 and estimate.seconds == pytest.approx(6480 * 0.6)
+    assert "default guess, nothing measured yet" in estimate.describe()

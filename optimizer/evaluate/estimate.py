@@ -137,6 +137,12 @@ def estimate_plan(store: RunStore, plan: "RunPlan", model_identity: str | None =
     return PlanEstimate(plan.calls, cached, store.seconds_per_call(), loaded, measured, machine_load(), model_identity)
 
 
+def grid_estimate(store: RunStore, candidates: int, examples: int) -> PlanEstimate:
+    """Every candidate on every example, before any plan exists (the Search space page's figures)."""
+    measured, loaded = _measured_runs(store)
+    return PlanEstimate(candidates * examples, 0, store.seconds_per_call(), loaded, measured, machine_load())
+
+
 def smoothed_rate(completed_at: Sequence[float], now: float, *, tau_s: float = TAU_S) -> float | None:
     """Completions per second, exponentially weighted toward the recent past.
 
