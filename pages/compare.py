@@ -12,7 +12,8 @@ from optimizer.analysis.compare import (
 )
 from optimizer.analysis.diffing import prompt_diff_html
 from optimizer.analysis.lineage import candidate_lineage
-from optimizer.analysis.references import leaderboard_with_references, merge_flags, perfect_scores
+from optimizer.analysis.board import run_board
+from optimizer.analysis.references import merge_flags, perfect_scores
 from optimizer.errors import WorkbenchError
 from optimizer.evaluate.reviews import reviews_version, run_reviews
 from optimizer.evaluate.runner import load_run_dataset
@@ -49,7 +50,7 @@ except WorkbenchError as exc:
     st.stop()
 examples = {example.id: example for example in dataset.examples}
 
-flags = leaderboard_with_references(store, run_id, data.evaluations)  # trivial references, verdicts, collapse flags
+flags = run_board(store, run_id, data.evaluations)  # trivial references, verdicts, collapse flags (kept in the store)
 flag_rows = flags.set_index("candidate_id")
 ids = list(data.leaderboard["candidate_id"])
 selected = st.multiselect("Candidates (2-4; the first is the reference)", ids, default=default_selection(data, 2),

@@ -36,3 +36,27 @@ def test_batch_verdicts_label_every_candidate_as_the_single_verdict_does() -> No
         assert batch[candidate_id].label() == single.label() and batch[candidate_id].above == single.above
         assert batch[candidate_id].reference == single.reference and batch[candidate_id].n == single.n
     assert any(result.above for result in batch.values()) and not all(result.above for result in batch.values())
+
+
+def test_run_board_is_kept_in_the_store_until_the_data_change(store, fake_client, monkeypatch) -> None:
+    import asyncio
+
+    import pandas as pd
+
+    from optimizer.analysis import board
+    from optimizer.evaluate.reviews import save_review
+    from optimizer.evaluate.runner import RunRequest, plan_run, run_plan
+
+    run_id = asyncio.run(run_plan(store, plan_run(RunRequest(task="k8s_log_analysis", max_candidates=3, n_examples=12)), fake_client))
+    computed = board.run_board(store, run_id)
+    assert computed["vs_trivial"].str.contains("trivial").any() and computed["is_reference"].any()
+    calls = []
+    monkeypatch.setattr(board, "leaderboard_with_references", lambda *args: calls.append(args) or computed)
+    again = board.run_board(store, run_id)
+    assert calls == []  # read back, not recomputed
+    pd.testing.assert_frame_equal(again, computed, check_dtype=False)
+    candidate = computed[~computed["is_reference"]]["candidate_id"].iloc[0]
+    example = next(row["example_id"] for row in store.evaluation_rows(run_id) if row["candidate_id"] == candidate)
+    save_review(store, run_id, candidate, example, thumb=1)
+    board.run_board(store, run_id)
+    assert len(calls) == 1  # a new review is new data: computed again

@@ -154,9 +154,9 @@ def _run_with_progress(work: Callable[[Any], Any]) -> Any:
 
 def _print_leaderboard(store: Any, run_id: str, top: int) -> None:
     """The top candidates, then the trivial references (no calls) they must beat, with the flags."""
-    from optimizer.analysis.references import leaderboard_with_references
+    from optimizer.analysis.board import run_board
 
-    table = leaderboard_with_references(store, run_id)
+    table = run_board(store, run_id)  # computed here once and kept: the first page open after the run reads it
     if table.empty or "overall" not in table:
         click.echo("no evaluations yet")
         return

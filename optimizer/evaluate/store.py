@@ -161,6 +161,17 @@ def m007_human_reviews(db: sqlite3.Connection) -> None:
     )
 
 
+@migration
+def m008_derived_tables(db: sqlite3.Connection) -> None:
+    """Tables derived from a run's evaluations (e.g. the leaderboard with its trivial-reference
+    verdicts), kept with the version of the data they were computed from, so a page opening a large
+    run reads them instead of recomputing them from every evaluation."""
+    db.execute(
+        "CREATE TABLE derived_tables (run_id TEXT NOT NULL, name TEXT NOT NULL, version TEXT NOT NULL,"
+        " payload TEXT NOT NULL, created_at TEXT NOT NULL, PRIMARY KEY (run_id, name))"
+    )
+
+
 def _execute_statements(db: sqlite3.Connection, script: str) -> None:
     """Run ``;``-separated DDL one statement at a time (``executescript`` would commit mid-migration)."""
     for statement in script.split(";"):
@@ -564,6 +575,29 @@ class RunStore:
         if not wall or not count:
             return None
         return float(wall) / float(count)
+
+    # Derived tables ------------------------------------------------------------------------
+
+    def data_version(self, run_id: str) -> str:
+        """Changes whenever the run's evaluations or any human review change (one indexed query)."""
+        count, latest = self.db.execute(
+            "SELECT COUNT(*), MAX(created_at) FROM evaluations WHERE run_id = ?", (run_id,)
+        ).fetchone()
+        reviews, reviewed_at = self.db.execute("SELECT COUNT(*), MAX(updated_at) || MAX(rowid) FROM human_reviews").fetchone()
+        return f"{count}:{latest}:{reviews}:{reviewed_at}"
+
+    def derived_get(self, run_id: str, name: str, version: str) -> str | None:
+        row = self.db.execute(
+            "SELECT payload FROM derived_tables WHERE run_id = ? AND name = ? AND version = ?", (run_id, name, version)
+        ).fetchone()
+        return row[0] if row else None
+
+    def derived_put(self, run_id: str, name: str, version: str, payload: str) -> None:
+        self.db.execute(
+            "INSERT INTO derived_tables VALUES (?, ?, ?, ?, ?) ON CONFLICT (run_id, name) DO UPDATE SET"
+            " version = excluded.version, payload = excluded.payload, created_at = excluded.created_at",
+            (run_id, name, version, payload, utc_now()),
+        )
 
     # Response cache ------------------------------------------------------------------------
 
