@@ -8,7 +8,8 @@ import streamlit as st
 from optimizer.app.background import call_health_lines, effective_status, resume_background_run, run_log_tail, run_state, start_background_run
 from optimizer.serving.endpoint import current_server_url
 from optimizer.errors import WorkbenchError
-from optimizer.analysis.references import leaderboard_with_references, run_references, with_reference_rows
+from optimizer.analysis.board import run_board
+from optimizer.analysis.references import run_references, with_reference_rows
 from optimizer.evaluate.leaderboard import live_leaderboard
 from optimizer.evaluate.estimate import estimate_plan
 from optimizer.evaluate.runner import RunRequest, describe_estimate, format_duration, plan_run
@@ -111,7 +112,7 @@ def live_view(run_id: str) -> None:
         # one SQL aggregate while the run goes, and the trivial references (cached, no calls) to beat
         table = with_reference_rows(live_leaderboard(store, run_id), run_references(store, run_id))
     else:
-        table = leaderboard_with_references(store, run_id)  # with the trivial references, verdicts and flags
+        table = run_board(store, run_id)  # with the trivial references, verdicts and flags; kept in the store
         if "is_reference" in table and table["is_reference"].any() and not table["above_trivial"].any():
             st.warning("No candidate is significantly above the trivial references (rows 'ref: ...', computed from the labels).")
     if "overall" in table:
