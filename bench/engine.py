@@ -1,23 +1,38 @@
-"""Engine benchmark: overhead against an instant fake server, and efficiency against the real one.
+"""Engine benchmark: overhead against an instant fake server, scaling over endpoints, tracing
+overhead, and efficiency against the real server.
 
-Prints ratios measured side by side in one run (machines here are noisy):
-  (a) evaluations per second against an instant in-process fake server (target >= 1,000/s);
+Prints ratios measured side by side in one run (machines here are noisy and shared, so every
+figure is a median of --repeats runs, and the fake-server figures also say evaluations per CPU
+second of this process, which load from other processes does not change):
+  (a) evaluations per second against an instant in-process fake server (target >= 1,000/s; the
+      fake answers in this same process, so its own work is counted against the engine);
+  (c) --endpoints N: N fake servers with a fixed per-call latency and 4 slots each, one run spread
+      over them (EndpointPool): throughput at 1, 2, 4 ... N endpoints and its ratio to N x one
+      endpoint (target >= 0.9), measured in one invocation;
+  (d) --otel: (a) with OpenTelemetry off and on (OTLP/HTTP to a receiver in another process),
+      interleaved; overhead = 1 - on/off (target <= 10%);
   (b) against the real embedded llama.cpp server, on the same calls:
       - the server's peak: the best plain request loop at 1, 4 and 8 concurrent requests,
       - the engine's throughput as a share of that peak (target >= 90%),
       - engine wall time / plain sequential loop wall time, with one slot (<= 1.05) and with the
         default slots (<= 0.4).
-Usage: python bench/engine.py [--fake-only] [--calls N]
+      Each loop gets the same calls, so llama-server's host-memory prompt cache (--cache-ram,
+      8 GiB by default in this llama.cpp) would serve every pass after the first from cache; the
+      bench turns it off (LLAMA_ARG_CACHE_RAM=0) and prints what each server really ran with.
+Usage: python bench/engine.py [--fake-only] [--calls N] [--repeats R] [--endpoints N] [--otel]
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import os
+import statistics
 import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
@@ -34,26 +49,112 @@ from optimizer.prompts.templates import render_messages  # noqa: E402
 GOLDEN = Path(__import__("os").environ.get("WORKBENCH_ROOT", ROOT)) / "golden" / "k8s_log_analysis.jsonl"
 
 
-def engine_run(client: LLMClient, request: RunRequest, concurrency: int | None) -> tuple[float, int]:
+def engine_run(client: Any, request: RunRequest, concurrency: int | None) -> tuple[float, float, int]:
+    """(wall seconds, CPU seconds of this process, evaluations stored) of one run of ``request``."""
     plan = plan_run(request)
     with tempfile.TemporaryDirectory() as tmp, RunStore(Path(tmp) / "bench.sqlite") as store:
-        started = time.perf_counter()
+        started, cpu_started = time.perf_counter(), time.process_time()
         run_id = asyncio.run(run_plan(store, plan, client, concurrency=concurrency))
-        elapsed = time.perf_counter() - started
-        return elapsed, store.count_evaluations(run_id)
+        elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu_started
+        return elapsed, cpu, store.count_evaluations(run_id)
 
 
-def bench_fake(evaluations: int) -> float:
-    fake = FakeLLM(GOLDEN)
+def fake_request(evaluations: int) -> RunRequest:
     examples = 50
-    request = RunRequest(task="k8s_log_analysis", strategy="random", max_candidates=evaluations // examples,
-                         n_examples=examples, seed=1, include_baseline=False, use_cache=False)
-    client = LLMClient("http://fake.invalid", transport=fake.transport())
-    elapsed, count = engine_run(client, request, concurrency=8)
-    rate = count / elapsed
-    print(f"(a) engine vs instant fake server: {count} evaluations in {elapsed:.2f}s = {rate:,.0f} evaluations/s "
-          f"(target >= 1,000/s: {'PASS' if rate >= 1000 else 'FAIL'})")
-    return rate
+    return RunRequest(task="k8s_log_analysis", strategy="random", max_candidates=evaluations // examples,
+                      n_examples=examples, seed=1, include_baseline=False, use_cache=False)
+
+
+def fake_rates(evaluations: int) -> tuple[float, float]:
+    """(evaluations per wall second, per CPU second) of one engine run against the instant fake."""
+    client = LLMClient("http://fake.invalid", transport=FakeLLM(GOLDEN).transport())
+    elapsed, cpu, count = engine_run(client, fake_request(evaluations), concurrency=8)
+    return count / elapsed, count / cpu
+
+
+def bench_fake(evaluations: int, repeats: int) -> float:
+    fake_rates(200)  # warm up imports and caches
+    runs = [fake_rates(evaluations) for _ in range(repeats)]
+    wall = statistics.median(rate for rate, _ in runs)
+    cpu = statistics.median(rate for _, rate in runs)
+    print(f"(a) engine vs instant fake server, {evaluations} evaluations x {repeats} runs: median {wall:,.0f} evaluations/s "
+          f"(runs: {', '.join(f'{rate:,.0f}' for rate, _ in runs)}); {cpu:,.0f} per CPU second of this process "
+          f"(target >= 1,000/s: {'PASS' if wall >= 1000 else 'FAIL'})")
+    return wall
+
+
+def bench_endpoints(max_endpoints: int, latency_s: float, repeats: int) -> None:
+    """One run spread over n fake endpoints (4 slots, ``latency_s`` per call) for n = 1, 2, 4 ... max."""
+    from optimizer.serving.pool import EndpointPool
+
+    counts = [n for n in (1, 2, 4, 8, 16) if n < max_endpoints] + [max_endpoints]
+    slots = 4
+    rates: dict[int, float] = {}
+    for n in counts:
+        # Enough calls for ~25 rounds of every slot, so start and end effects stay small.
+        evaluations = max(200, 50 * ((n * slots * 25) // 50))
+        measured = []
+        for _ in range(repeats):
+            fakes = [FakeLLM(GOLDEN, slots=slots, delay_s=latency_s) for _ in range(n)]
+            pool = EndpointPool([LLMClient(f"http://fake-{i}.invalid", transport=fake.transport()) for i, fake in enumerate(fakes)])
+            elapsed, _, count = engine_run(pool, fake_request(evaluations), concurrency=None)
+            measured.append(count / elapsed)
+        rates[n] = statistics.median(measured)
+    one = rates[1]
+    print(f"(c) one run over N fake endpoints ({slots} slots each, {latency_s * 1000:.0f} ms per call; ideal one endpoint "
+          f"{slots / latency_s:.0f} calls/s), median of {repeats}:")
+    for n in counts:
+        ratio = rates[n] / (n * one)
+        print(f"    {n} endpoint(s): {rates[n]:7.1f} calls/s = {rates[n] / one:4.2f} x one endpoint; "
+              f"/ (N x one) = {ratio:.2f} (target >= 0.9: {'PASS' if ratio >= 0.9 else 'FAIL'})")
+
+
+RECEIVER = """
+import sys
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+class Sink(BaseHTTPRequestHandler):
+    def log_message(self, *args): pass
+    def do_POST(self):
+        self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        self.send_response(200); self.send_header("Content-Length", "0"); self.end_headers()
+server = ThreadingHTTPServer(("127.0.0.1", 0), Sink)
+print(server.server_address[1], flush=True)
+server.serve_forever()
+"""
+
+
+def bench_otel(evaluations: int, repeats: int) -> None:
+    """(a) with tracing off and on (OTLP/HTTP to a receiver process), interleaved pairs."""
+    import subprocess
+
+    from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
+    from opentelemetry.sdk.trace import TracerProvider
+    from opentelemetry.sdk.trace.export import BatchSpanProcessor
+
+    from optimizer.evaluate import telemetry
+
+    receiver = subprocess.Popen([sys.executable, "-c", RECEIVER], stdout=subprocess.PIPE, text=True)
+    try:
+        endpoint = f"http://127.0.0.1:{receiver.stdout.readline().strip()}/v1/traces"
+        fake_rates(200)
+        off, on = [], []
+        for _ in range(repeats):
+            telemetry.configure(None)
+            off.append(fake_rates(evaluations))
+            provider = TracerProvider()
+            provider.add_span_processor(BatchSpanProcessor(OTLPSpanExporter(endpoint=endpoint), **telemetry.batch_settings()))
+            telemetry.configure(provider)
+            on.append(fake_rates(evaluations))
+            provider.shutdown()  # flushes: the export's cost lands in this pair
+        telemetry.configure(None)
+    finally:
+        receiver.terminate()
+    wall = statistics.median(b[0] / a[0] for a, b in zip(off, on))
+    cpu = statistics.median(b[1] / a[1] for a, b in zip(off, on))
+    print(f"(d) OpenTelemetry on (OTLP/HTTP, batch export) vs off, {repeats} interleaved pairs of {evaluations} evaluations: "
+          f"off median {statistics.median(r for r, _ in off):,.0f}/s, on {statistics.median(r for r, _ in on):,.0f}/s; "
+          f"on/off = {wall:.2f} wall, {cpu:.2f} per CPU second; overhead {1 - cpu:.0%} of CPU "
+          f"(target <= 10%: {'PASS' if 1 - cpu <= 0.10 else 'FAIL'})")
 
 
 async def plain_loop(url: str, calls: list[tuple[list, dict]], concurrency: int) -> float:
@@ -73,7 +174,17 @@ async def plain_loop(url: str, calls: list[tuple[list, dict]], concurrency: int)
         return time.perf_counter() - started
 
 
-def bench_real(n_calls: int) -> None:
+def server_settings(url: str) -> str:
+    """What the server says it runs with: slots, context per slot, and the prompt-cache setting."""
+    import httpx
+
+    props = httpx.get(url + "/props", timeout=10).json()
+    n_ctx = (props.get("default_generation_settings") or {}).get("n_ctx")
+    cache_ram = os.environ.get("LLAMA_ARG_CACHE_RAM", "default (8192 MiB)")
+    return f"/props total_slots={props.get('total_slots')}, n_ctx per slot={n_ctx}, --cache-ram {cache_ram}"
+
+
+def bench_real(n_calls: int, prompt_cache: bool) -> None:
     # The baseline template over n_calls validation examples: short prompts, so the measurement is
     # about scheduling requests, not about one candidate's long few-shot prefix.
     request = RunRequest(task="k8s_log_analysis", template="prompt_templates/k8s_log_analysis_v1.yaml",
@@ -86,9 +197,14 @@ def bench_real(n_calls: int) -> None:
     ]
     total = len(calls)
     print(f"(b) real embedded llama.cpp server, {total} calls of up to 48 tokens each")
+    if not prompt_cache:
+        # Every loop below sends the same prompts; with llama-server's host-memory prompt cache on,
+        # each pass after the first is served from it and looks several times faster.
+        os.environ["LLAMA_ARG_CACHE_RAM"] = "0"
     for slots in (1, DEFAULT_SLOTS):
         server = start_server(slots=slots)
         try:
+            print(f"  slots={slots}: server runs with {server_settings(server.url)}")
             asyncio.run(plain_loop(server.url, calls[:4], 1))  # warm up
             sequential = asyncio.run(plain_loop(server.url, calls, 1))
             loops = {1: sequential}
@@ -96,7 +212,7 @@ def bench_real(n_calls: int) -> None:
                 if concurrency <= max(slots, 1) or slots == 1:
                     loops[concurrency] = asyncio.run(plain_loop(server.url, calls, concurrency))
             peak_concurrency, peak_wall = min(loops.items(), key=lambda item: item[1])
-            engine_wall, _ = engine_run(LLMClient(server.url), request, None)
+            engine_wall, _, _ = engine_run(LLMClient(server.url), request, None)
             share = peak_wall / engine_wall
             ratio = engine_wall / sequential
             target = 1.05 if slots == 1 else 0.4
@@ -114,10 +230,20 @@ def main() -> None:
     parser.add_argument("--fake-only", action="store_true")
     parser.add_argument("--fake-evaluations", type=int, default=5000)
     parser.add_argument("--calls", type=int, default=32, help="calls per measurement against the real server")
+    parser.add_argument("--repeats", type=int, default=5, help="runs per fake-server figure (the median is printed)")
+    parser.add_argument("--endpoints", type=int, default=0, help="also measure one run over 1..N fake endpoints")
+    parser.add_argument("--latency", type=float, default=0.05, help="per-call latency of the --endpoints fakes (s)")
+    parser.add_argument("--otel", action="store_true", help="also measure the OpenTelemetry overhead")
+    parser.add_argument("--prompt-cache", action="store_true",
+                        help="leave llama-server's host-memory prompt cache on (shows why the 1-slot loops looked parallel)")
     args = parser.parse_args()
-    bench_fake(args.fake_evaluations)
+    bench_fake(args.fake_evaluations, args.repeats)
+    if args.endpoints:
+        bench_endpoints(args.endpoints, args.latency, args.repeats)
+    if args.otel:
+        bench_otel(args.fake_evaluations, args.repeats)
     if not args.fake_only:
-        bench_real(args.calls)
+        bench_real(args.calls, args.prompt_cache)
 
 
 if __name__ == "__main__":

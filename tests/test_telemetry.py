@@ -121,3 +121,30 @@ def test_real_otlp_http_round_trip(store, fake_client, monkeypatch: pytest.Monke
     assert {"gen_ai.request.model", "gen_ai.usage.input_tokens", "gen_ai.usage.output_tokens",
             "gen_ai.response.finish_reasons", "workbench.candidate.id", "workbench.example.id", "workbench.cached",
             "workbench.score"} <= keys
+
+
+def test_a_burst_of_spans_is_exported_without_drops(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The batch processor's defaults drop spans past a 2,048-span queue; the workbench's settings keep
+    them at the engine's rate (5,000 spans made as fast as the SDK can)."""
+    from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _Receiver)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    _Receiver.bodies = []
+    try:
+        monkeypatch.setenv("OTEL_EXPORTER_OTLP_ENDPOINT", f"http://127.0.0.1:{server.server_address[1]}")
+        tracer = telemetry.tracer()
+        for number in range(5000):
+            span = telemetry.start_call_span(None, model="m", candidate_id="c", example_id=str(number), params={})
+            telemetry.end_call_span(span, {"prompt_tokens": 3, "completion_tokens": 2}, cached=False, score=1.0)
+        assert tracer is telemetry.tracer()
+        telemetry.flush()
+    finally:
+        server.shutdown()
+        server.server_close()
+    received = 0
+    for _, _, body in _Receiver.bodies:
+        request = ExportTraceServiceRequest()
+        request.ParseFromString(body)
+        received += sum(len(scope.spans) for resource in request.resource_spans for scope in resource.scope_spans)
+    assert received == 5000

@@ -247,6 +247,7 @@ async def execute(
     tracer = telemetry.tracer()
     run_context = otel_context.get_current()  # the run's span, opened by the runner
     candidate_spans: dict[str, Any] = {}
+    candidate_contexts: dict[str, Any] = {}  # each candidate span's context, built once
     candidate_scores: dict[str, list[float]] = {}
     remaining = Counter(item.candidate_id for item in pending)
     request_model = getattr(client, "model", None) or model_identity
@@ -257,12 +258,14 @@ async def execute(
             parent = tracer.start_span(f"candidate {item.candidate_id}", context=run_context,
                                        attributes={"workbench.candidate.id": item.candidate_id})
             candidate_spans[item.candidate_id] = parent
+            candidate_contexts[item.candidate_id] = telemetry.child_context(parent)
             candidate_scores[item.candidate_id] = []
-        return telemetry.start_call_span(telemetry.child_context(parent), model=request_model, candidate_id=item.candidate_id,
-                                         example_id=item.example.id, params=params)
+        return telemetry.start_call_span(candidate_contexts[item.candidate_id], model=request_model,
+                                         candidate_id=item.candidate_id, example_id=item.example.id, params=params)
 
     def end_candidate(candidate_id: str, complete: bool) -> None:
         span = candidate_spans.pop(candidate_id)
+        candidate_contexts.pop(candidate_id, None)
         scores = candidate_scores.pop(candidate_id)
         if span.is_recording():
             span.set_attributes({"workbench.evaluations": len(scores), "workbench.complete": complete})
