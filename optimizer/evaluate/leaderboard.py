@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Sequence
 
 import pandas as pd
 
@@ -17,8 +18,9 @@ from optimizer.evaluate.store import RunStore
 _IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 
-def evaluations_frame(store: RunStore, run_id: str) -> pd.DataFrame:
-    """One row per evaluation, with one ``score_<field>`` column per output field."""
+def evaluations_frame(store: RunStore, run_id: str, candidate_ids: Sequence[str] | None = None) -> pd.DataFrame:
+    """One row per evaluation, with one ``score_<field>`` column per output field; only the rows of
+    ``candidate_ids`` when given (a candidate's scores never depend on another candidate's rows)."""
     fields = score_fields(store, run_id)
     if fields is None:
         return pd.DataFrame(
@@ -30,7 +32,9 @@ def evaluations_frame(store: RunStore, run_id: str) -> pd.DataFrame:
     extracted = "".join(f", json_extract(field_scores_json, '$.{field}') AS \"score_{field}\"" for field in plain)
     cursor = store.db.cursor()
     cursor.row_factory = None  # plain tuples: sqlite3.Row objects cost more than the query
-    cursor.execute(f"SELECT *{extracted} FROM evaluations WHERE run_id = ? ORDER BY candidate_id, example_id", (run_id,))
+    only = f" AND candidate_id IN ({', '.join('?' for _ in candidate_ids)})" if candidate_ids is not None else ""
+    cursor.execute(f"SELECT *{extracted} FROM evaluations WHERE run_id = ?{only} ORDER BY candidate_id, example_id",
+                   (run_id, *(candidate_ids or ())))
     columns = [description[0] for description in cursor.description]
     frame = pd.DataFrame.from_records(cursor.fetchall(), columns=columns)
     others = [field for field in fields if field not in plain]

@@ -129,9 +129,9 @@ def evidence_gaps(run: Any, candidate_examples: int, comparison: Any, has_baseli
 def export_gaps(store: RunStore, run_id: str, candidate_id: str) -> list[str]:
     """``evidence_gaps`` of ``candidate_id`` in ``run_id`` (for a page to ask before preparing an export)."""
     run = store.get_run(run_id)
-    frame = evaluations_frame(store, run_id)
-    mine = frame[frame["candidate_id"] == candidate_id].sort_values("example_id")
     baseline_id = run.config.get("baseline_id")
+    frame = evaluations_frame(store, run_id, [candidate_id, *([baseline_id] if baseline_id else [])])  # two candidates' rows
+    mine = frame[frame["candidate_id"] == candidate_id].sort_values("example_id")
     _, comparison = _baseline_comparison(frame, mine, baseline_id, candidate_id)
     return evidence_gaps(run, len(mine), comparison, bool(baseline_id) and baseline_id != candidate_id)
 
