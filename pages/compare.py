@@ -9,6 +9,7 @@ from optimizer.analysis.charts import factor_effect_chart, metric_bars, pareto_c
 from optimizer.analysis.compare import (
     EXAMPLE_FILTERS, candidate_label, default_selection, example_table, factor_effects, field_intervals,
     filter_examples, leaderboard_with_factors, load_run_data, output_columns, paired_against, pareto_front, rendered_prompt,
+    with_outputs,
 )
 from optimizer.analysis.diffing import prompt_diff_html
 from optimizer.analysis.lineage import candidate_lineage
@@ -35,7 +36,7 @@ run_id = st.selectbox("Run", run_ids, index=run_ids.index(st.session_state["acti
 
 @st.cache_data(show_spinner="Loading run...", max_entries=4)
 def cached_run_data(run_id: str, evaluations: int, reviews: tuple):
-    return load_run_data(get_store(), run_id)
+    return load_run_data(get_store(), run_id, outputs=False)  # raw outputs only for the candidates shown
 
 
 data = cached_run_data(run_id, store.count_evaluations(run_id), reviews_version(store))
@@ -85,12 +86,13 @@ for candidate_id in selected[1:]:
 st.subheader("Per example")
 choice = st.radio("Show", list(EXAMPLE_FILTERS), horizontal=True, key="example_filter")
 reviews = run_reviews(store, run_id, selected)
-table = example_table(data, selected, {example_id: example.expected for example_id, example in examples.items()},
+shown = with_outputs(store, data, selected)
+table = example_table(shown, selected, {example_id: example.expected for example_id, example in examples.items()},
                       perfect_scores(store, run_id, example_ids), human=reviews)
 shown_table = filter_examples(table, choice)
 st.dataframe(shown_table, hide_index=True, width="stretch", key="example_table", row_height=110,
              column_config={column: st.column_config.TextColumn(width="large") for column in output_columns(table)})
-review_panel(store, data, selected, shown_table["example_id"].tolist(), reviews)
+review_panel(store, shown, selected, shown_table["example_id"].tolist(), reviews)
 
 st.subheader("Whole run")
 board = merge_flags(leaderboard_with_factors(data), flags)

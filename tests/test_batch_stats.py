@@ -60,3 +60,17 @@ def test_run_board_is_kept_in_the_store_until_the_data_change(store, fake_client
     save_review(store, run_id, candidate, example, thumb=1)
     board.run_board(store, run_id)
     assert len(calls) == 1  # a new review is new data: computed again
+
+
+def test_light_run_data_gets_the_outputs_of_the_shown_candidates(store, fake_client) -> None:
+    import asyncio
+
+    from optimizer.analysis.compare import example_table, load_run_data, with_outputs
+    from optimizer.evaluate.runner import RunRequest, plan_run, run_plan
+
+    run_id = asyncio.run(run_plan(store, plan_run(RunRequest(task="k8s_log_analysis", max_candidates=3, n_examples=6)), fake_client))
+    full, light = load_run_data(store, run_id), load_run_data(store, run_id, outputs=False)
+    assert "raw_output" in full.evaluations and "raw_output" not in light.evaluations
+    assert light.leaderboard[["candidate_id", "overall", "n"]].equals(full.leaderboard[["candidate_id", "overall", "n"]])
+    shown = list(full.leaderboard["candidate_id"][:2])
+    assert example_table(with_outputs(store, light, shown), shown, {}).equals(example_table(full, shown, {}))

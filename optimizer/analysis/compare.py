@@ -39,11 +39,13 @@ class RunData:
         return {str(key): int(value) for key, value in self.evaluations.groupby("candidate_id").size().items()}
 
 
-def load_run_data(store: RunStore, run_id: str) -> RunData:
+def load_run_data(store: RunStore, run_id: str, *, outputs: bool = True) -> RunData:
+    """The run's evaluations, leaderboard, templates and factors; ``outputs=False`` reads no raw model
+    output (``with_outputs`` adds those of the candidates a page shows)."""
     from optimizer.evaluate.leaderboard import evaluations_frame, leaderboard
 
     run = store.get_run(run_id)
-    frame = evaluations_frame(store, run_id)
+    frame = evaluations_frame(store, run_id, outputs=outputs)
     table = leaderboard(store, run_id, frame)
     candidates = store.candidates(run_id)
     templates = {row["candidate_id"]: PromptTemplate.model_validate(row["template"]) for row in candidates}
@@ -56,6 +58,21 @@ def short_label(data: RunData, candidate_id: str) -> str:
     if candidate_id == data.baseline_id:
         return f"{candidate_id} (baseline)"
     return f"#{data.ranks.get(candidate_id, '?')} {candidate_id}"
+
+
+def with_outputs(store: RunStore, data: RunData, candidate_ids: Sequence[str]) -> RunData:
+    """``data`` restricted to ``candidate_ids``, with their raw outputs read from the store."""
+    from dataclasses import replace
+
+    mine = data.evaluations[data.evaluations["candidate_id"].isin(candidate_ids)]
+    if "raw_output" in mine:
+        return replace(data, evaluations=mine)
+    rows = store.db.execute(
+        f"SELECT candidate_id, example_id, raw_output FROM evaluations WHERE run_id = ? AND candidate_id IN "
+        f"({', '.join('?' for _ in candidate_ids)})", (data.run_id, *candidate_ids),
+    ).fetchall()
+    texts = pd.DataFrame([tuple(row) for row in rows], columns=["candidate_id", "example_id", "raw_output"])
+    return replace(data, evaluations=mine.merge(texts, on=["candidate_id", "example_id"], how="left"))
 
 
 def candidate_label(data: RunData, candidate_id: str) -> str:
