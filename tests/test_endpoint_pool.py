@@ -169,3 +169,32 @@ def test_optimize_spreads_one_run_over_repeated_urls_and_an_endpoints_file(tmp_p
         run = store.get_run("spread")
         assert run.server_url == f"{url_a}, {url_b}, {url_c}" and run.status == "completed"
         assert store.count_evaluations("spread") == 32
+
+
+def test_a_run_over_a_pool_finishes_when_one_endpoint_hangs_and_says_so(store) -> None:
+    from optimizer.evaluate.leaderboard import evaluations_frame
+    from optimizer.evaluate.runner import RunRequest, plan_run, run_plan
+    from optimizer.serving.client import RetryPolicy
+
+    healthy, stuck = FakeLLM(GOLDEN_K8S), FakeLLM(GOLDEN_K8S)
+    stuck_transport = stuck.transport()
+
+    async def hang(request: httpx.Request) -> httpx.Response:
+        if request.method == "POST":
+            await asyncio.sleep(3600)
+        return await stuck_transport.handle_async_request(request)
+
+    pool = EndpointPool([
+        LLMClient("http://stuck.invalid", transport=httpx.MockTransport(hang), request_deadline_s=0.2,
+                  retry=RetryPolicy(attempts=2, base_delay_s=0.01, max_delay_s=0.02)),
+        client(healthy, "healthy"),
+    ])
+    plan = plan_run(RunRequest(task="k8s_log_analysis", strategy="random", max_candidates=2, n_examples=10, seed=3))
+    run_id = asyncio.run(run_plan(store, plan, pool))
+    assert store.get_run(run_id).status == "completed"
+    frame = evaluations_frame(store, run_id)
+    assert len(frame) == 30 and not frame.duplicated(["candidate_id", "example_id"]).any()
+    assert len(healthy.calls) == 30
+    progress = store.read_progress(run_id)
+    assert progress.timeouts >= 2 and "timed out after 0.2s" in progress.last_error
+    assert "endpoint http://stuck.invalid taken out" in progress.note and progress.concurrency <= 4

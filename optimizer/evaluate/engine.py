@@ -324,10 +324,11 @@ async def execute(
                 raise
             finish(score_row(task, item, payload, cached=False, class_weights=weights), (key, payload), fresh=True, span=span, payload=payload)
 
-    stats = getattr(client, "stats", None)
-    seen_timeouts = [stats.timeouts if stats is not None else 0]
+    first_stats = getattr(client, "stats", None)
+    seen_timeouts = [first_stats.timeouts if first_stats is not None else 0]
 
     def record_progress() -> None:
+        stats = getattr(client, "stats", None)  # read afresh: a pool sums its members' counters each time
         if stats is None:
             return
         capacity = getattr(client, "capacity", None)
