@@ -13,6 +13,7 @@ from optimizer.analysis.compare import (
 )
 from optimizer.analysis.diffing import prompt_diff_html
 from optimizer.analysis.lineage import candidate_lineage
+from optimizer.analysis.search_curve import score_vs_calls, score_vs_calls_chart
 from optimizer.analysis.board import run_board
 from optimizer.analysis.references import merge_flags, perfect_scores
 from optimizer.errors import WorkbenchError
@@ -111,6 +112,8 @@ cost = st.radio("Cost axis", ["mean_completion_tokens", "mean_latency_s"], horiz
 st.plotly_chart(pareto_chart(data.leaderboard, cost, cost.replace("_", " ")), key="pareto")
 front = data.leaderboard[pareto_front(data.leaderboard.dropna(subset=[cost, "overall"]), cost).reindex(data.leaderboard.index, fill_value=False)]
 st.caption("Pareto front: " + ", ".join(front["candidate_id"]))
+st.plotly_chart(score_vs_calls_chart(score_vs_calls(store, run_id), {cid: candidate_label(data, cid) for cid in ids}),
+                key="score_vs_calls")
 
 export_panel(store, run_id, selected, lambda cid: candidate_label(data, cid),
              {example_id: example.expected for example_id, example in examples.items()})

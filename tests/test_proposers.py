@@ -237,3 +237,50 @@ def test_compare_page_shows_where_a_written_candidate_came_from(proposer: tuple[
     captions = [element.value for element in app.caption]
     assert "made by: baseline" in captions
     assert any(caption.startswith("made by: gepa · from ") and f"{baseline_id} (baseline)" in caption for caption in captions)
+    charts = [element.proto.spec for element in app.get("plotly_chart")]
+    assert any("Score vs calls" in spec for spec in charts)
+
+
+def test_score_vs_calls_ends_at_the_leaderboards_leader(tmp_path: Path, proposer: tuple[ProposerLLM, str]) -> None:
+    from optimizer.analysis.search_curve import score_vs_calls
+    from optimizer.evaluate.leaderboard import leaderboard
+
+    _, url = proposer
+    with RunStore(tmp_path / "runs.sqlite") as store:
+        run_id = run(store, "gepa", CountingLLM(GOLDEN_K8S), url, 80)
+        points = score_vs_calls(store, run_id)
+        board = leaderboard(store, run_id)
+        stored = store.count_evaluations(run_id)
+    assert [point.calls for point in points] == sorted({point.calls for point in points})
+    assert points[0].calls == 1 and points[-1].calls == stored
+    top = board.iloc[0]
+    assert points[-1].n == top["n"] and points[-1].mean == pytest.approx(top["overall"])
+    assert len({point.leader for point in points}) >= 2, "the lead changed hands as GEPA's proposals were scored"
+
+
+@pytest.mark.real_llm
+def test_gepa_against_the_real_model(real_server: Any, store: RunStore) -> None:
+    """One GEPA iteration on the real embedded model: the baseline on 2 validation examples, a
+    training minibatch of 3, one proposal by the same model, within 11 calls in all."""
+    max_calls = 11
+    plan = plan_run(RunRequest(task="k8s_log_analysis", strategy="gepa", max_calls=max_calls, n_examples=2, seed=1,
+                               max_tokens=32))
+
+    async def go() -> tuple[str, int]:
+        async with LLMClient(real_server.url) as client:
+            run_id = await run_plan(store, plan, client)
+            return run_id, client.stats.calls
+
+    run_id, calls = asyncio.run(go())
+    run = store.get_run(run_id)
+    assert run.status == "completed", run.message
+    # the baseline's 2, the parent's 3 training answers and at least one proposal reached the model
+    assert 2 + 3 + 1 <= calls <= max_calls
+    rows = {row["candidate_id"]: row for row in store.candidates(run_id)}
+    baseline = rows[run.config["baseline_id"]]
+    for row in rows.values():
+        if row["origin"] == "gepa":
+            assert row["parent_id"] in rows and row["template"]["system"] != baseline["template"]["system"]
+    evaluations = store.evaluation_rows(run_id)
+    assert {row["example_id"] for row in evaluations} <= set(run.config["example_ids"])
+    assert all(row["raw_output"] for row in evaluations if row["candidate_id"] == baseline["candidate_id"])

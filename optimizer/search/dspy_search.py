@@ -21,9 +21,11 @@ How DSPy talks to llama-server, and why this way:
 * **The proposer side** (MIPROv2's instruction proposals and data summaries) uses DSPy's own
   signatures with ``ChatAdapter(use_json_adapter_fallback=False)``: plain chat text that
   llama-server answers like any other request. The JSON fallback is off because it sends
-  ``response_format`` with a JSON schema, which llama-server turns into a grammar and which other
-  OpenAI-compatible servers refuse outright; a small model's unparseable proposal then fails that
-  proposal instead of switching protocols. Its LM is ``dspy.LM("openai/<proposer model>",
+  ``response_format``. Measured on the embedded llama-server (b0.3.36, SmolLM2-135M): it accepts
+  both ``json_object`` and ``json_schema`` and turns them into a grammar, but with ``json_object``
+  alone the small model answered ``{}``, which JSONAdapter cannot parse either; some other
+  OpenAI-compatible servers refuse ``response_format`` outright. So a small model's unparseable
+  proposal fails that one proposal instead of switching protocols. Its LM is ``dspy.LM("openai/<proposer model>",
   engine=_WorkbenchEngine)``: the engine sends each request through the workbench's client and the
   run store's response cache (keyed by the messages), so nothing goes through LiteLLM's network
   path and a resumed run replays the same proposals.
@@ -43,6 +45,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import threading
 from collections.abc import Sequence
 from typing import Any, ClassVar
 
@@ -60,7 +63,8 @@ from optimizer.tasks.dataset import Example
 DEMO_THRESHOLD = 0.8
 """Unweighted overall a bootstrapped answer needs to become a demonstration."""
 MAX_DEMOS = 4
-PROPOSER_PARAMS = {"temperature": 0.7, "max_tokens": 512}
+PROPOSER_PARAMS = {"temperature": 0.7, "max_tokens": 320}
+"""A system prompt here is under 150 words; a small proposer that rambles stops at 320 tokens."""
 
 
 def import_dspy() -> Any:
@@ -92,6 +96,7 @@ class _Search:
         self.by_id = {example.id: example for example in [*problem.train, *problem.examples]}
         self.weights = {"validation": class_weights(self.task, problem.examples), "train": class_weights(self.task, problem.train)}
         self.made: dict[str, Candidate] = {}
+        self._made_lock = threading.Lock()  # DSPy evaluates programs in threads
 
     def example_for(self, inputs: Any) -> Example:
         found = self.by_key.get(_inputs_key(self.task.inputs, inputs))
@@ -110,10 +115,11 @@ class _Search:
         template = derived_template(self.baseline.template, self.origin, system=system, demos=shots)
         if template.content_hash() == self.baseline.id:
             return self.baseline
-        found = self.made.get(template.content_hash())
-        if found is None:
-            found = candidate(template, self.origin, self.baseline.id, demos=str(len(shots)), number=str(len(self.made) + 1))
-            self.made[found.id] = found
+        with self._made_lock:
+            found = self.made.get(template.content_hash())
+            if found is None:
+                found = candidate(template, self.origin, self.baseline.id, demos=str(len(shots)), number=str(len(self.made) + 1))
+                self.made[found.id] = found
         return found
 
     def answer(self, instructions: str, demos: Sequence[Any], inputs: Any) -> str:

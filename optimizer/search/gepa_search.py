@@ -35,7 +35,8 @@ from optimizer.tasks.dataset import Example
 
 COMPONENT = "system"
 MINIBATCH = 3
-PROPOSER_PARAMS = {"temperature": 0.7, "max_tokens": 512}
+PROPOSER_PARAMS = {"temperature": 0.7, "max_tokens": 320}
+"""A system prompt here is under 150 words; a small proposer that rambles stops at 320 tokens."""
 
 
 class _Adapter:
