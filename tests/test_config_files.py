@@ -36,7 +36,7 @@ def test_task_unknown_metric_names_the_field(tmp_path: Path) -> None:
     text = (ROOT / "prompt_templates/tasks/k8s_log_analysis.yaml").read_text().replace("metric: token_jaccard", "metric: cosine")
     path = tmp_path / "task.yaml"
     path.write_text(text)
-    with pytest.raises(ConfigError, match=r"outputs\.root_cause\.metric: Value error, unknown metric 'cosine'"):
+    with pytest.raises(ConfigError, match=r"task\.yaml:\d+: outputs / root_cause / metric: unknown metric 'cosine'"):
         load_task(path)
 
 

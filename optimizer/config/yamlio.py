@@ -150,7 +150,7 @@ def describe_validation_error(error: ValidationError, source: str, text: str | N
         except yaml.YAMLError:
             line = None
     where = f"{source}:{line}" if line else source
-    message = first["msg"]
+    message = first["msg"].removeprefix("Value error, ")  # pydantic's prefix for a validator's own message
     if first["type"] == "extra_forbidden":
         message = f"unknown key {loc[-1]!r}"
     more = len(error.errors()) - 1
