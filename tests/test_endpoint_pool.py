@@ -198,3 +198,14 @@ def test_a_run_over_a_pool_finishes_when_one_endpoint_hangs_and_says_so(store) -
     progress = store.read_progress(run_id)
     assert progress.timeouts >= 2 and "timed out after 0.2s" in progress.last_error
     assert "endpoint http://stuck.invalid taken out" in progress.note and progress.concurrency <= 4
+
+
+def test_a_set_concurrency_above_the_pool_capacity_is_kept_while_no_endpoint_dies(store) -> None:
+    from optimizer.evaluate.runner import RunRequest, plan_run, run_plan
+
+    first, second = FakeLLM(GOLDEN_K8S, delay_s=0.01), FakeLLM(GOLDEN_K8S, delay_s=0.01)
+    pool = EndpointPool([client(first, "a"), client(second, "b")])
+    plan = plan_run(RunRequest(task="k8s_log_analysis", strategy="random", max_candidates=1, n_examples=12, seed=3))
+    run_id = asyncio.run(run_plan(store, plan, pool, concurrency=12))
+    progress = store.read_progress(run_id)
+    assert progress.concurrency == 12 and progress.note == ""

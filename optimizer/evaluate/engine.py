@@ -326,15 +326,20 @@ async def execute(
 
     first_stats = getattr(client, "stats", None)
     seen_timeouts = [first_stats.timeouts if first_stats is not None else 0]
+    # A pool's slots when every endpoint was up: below that, some were taken out (maybe in an
+    # earlier round of this run), and requests beyond the remaining slots would only queue.
+    seen_capacity = [getattr(client, "full_capacity", None) or 0]
 
     def record_progress() -> None:
         stats = getattr(client, "stats", None)  # read afresh: a pool sums its members' counters each time
         if stats is None:
             return
-        capacity = getattr(client, "capacity", None)
-        if capacity is not None and 0 < capacity < limit[0]:
-            notes.append(f"concurrency lowered {limit[0]} -> {capacity}: an endpoint was taken out")
-            limit[0] = capacity
+        capacity = getattr(client, "capacity", None)  # slots of a pool's endpoints still up
+        if capacity is not None and capacity < seen_capacity[0]:
+            if 0 < capacity < limit[0]:
+                notes.append(f"concurrency lowered {limit[0]} -> {capacity}: an endpoint was taken out")
+                limit[0] = capacity
+            seen_capacity[0] = capacity
         new_timeouts = stats.timeouts - seen_timeouts[0]
         if new_timeouts and limit[0] > 1:
             lowered = max(1, limit[0] // 2)

@@ -100,6 +100,7 @@ class EndpointPool:
         limits = list(concurrency) if concurrency is not None else [None] * len(clients)
         self.members = [_Member(client, limit, limit or 1) for client, limit in zip(clients, limits)]
         self.events = PoolEvents()
+        self.full_capacity = 0  # slots of the endpoints that answered server_info
         self.model = clients[0].model
 
     @classmethod
@@ -155,6 +156,7 @@ class EndpointPool:
             listed = ", ".join(f"{member.client.base_url} serves {member.identity}" for member, _ in infos)
             raise ConfigError(f"endpoints serve different models ({listed}); one run needs one model identity")
         first = infos[0][1]
+        self.full_capacity = sum(member.slots for member, _ in infos)
         return ServerInfo(self.base_url, first.model, sum(member.slots for member, _ in infos), first.kind, first.model_path)
 
     def _take_out(self, member: _Member, reason: str) -> None:
