@@ -141,3 +141,27 @@ def test_fitting_the_router_and_the_cli_prints_reliability_tables() -> None:
     out = result.stdout
     assert "calibration (not written)" in out and "rules threshold chosen on validation" in out
     assert "reliability on validation, pipeline" in out and "ECE" in out
+
+
+def test_a_second_pass_only_when_the_model_is_unsure_and_the_rules_have_no_certain_answer() -> None:
+    from test_intents_support import p, with_logprobs
+
+    content = '{"action":"remove_user","username":"bob"}'
+
+    def reply(probability: float) -> object:
+        return with_logprobs(content, [('{"action":"', p(0.1), {}), ("remove", p(probability), {"add": p(1 - probability)}),
+                                       (content[17:], p(0.9), {})])
+
+    fake = FakeLLM()
+    fake.enqueue(reply(0.3), reply(0.8))
+    parser = IntentParser(fake_client(fake), config=ParserConfig(second_pass=True, retrieved_shots=3), calibration=UNCALIBRATED)
+    result = asyncio.run(parser.parse("user bob, asap"))
+    assert len(fake.calls) == 2 and result.model_passes == 2 and result.path == "micro"
+    assert len(fake.calls[1]["messages"]) == 1 + 2 * 8 + 1  # twice the retrieved demonstrations (at least 4): 8 turns
+    assert result.model_confidence == pytest.approx(0.8, abs=1e-4)
+    fake.enqueue(reply(0.9))
+    sure = asyncio.run(parser.parse("user bob, asap"))
+    assert len(fake.calls) == 3 and sure.model_passes == 1
+    fake.enqueue(reply(0.3))
+    off = IntentParser(fake_client(fake), config=ParserConfig(retrieved_shots=3), calibration=UNCALIBRATED)
+    assert asyncio.run(off.parse("user bob, asap")).path == "fallback" and len(fake.calls) == 4

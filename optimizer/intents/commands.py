@@ -119,6 +119,14 @@ def _print_fit(fit: CalibrationFit, path: str, written: bool) -> None:
         click.echo(f"\nreliability on validation, {side} ({fit.counts[side]} answers), ECE {fit.ece[side]:.3f}:\n{_table(table)}")
 
 
+def spread(examples: list[Any], limit: int | None) -> list[Any]:
+    """At most ``limit`` examples spaced evenly through the split (the golden files are ordered by
+    domain, so the first N would all be DNS commands)."""
+    if limit is None or limit >= len(examples):
+        return examples
+    return [examples[index * len(examples) // limit] for index in range(limit)]
+
+
 def _compact(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False, separators=(",", ":")) if isinstance(value, dict) else str(value)
 
@@ -189,7 +197,8 @@ def split_options(function: Callable[..., Any]) -> Callable[..., Any]:
                      help="Ask the model on every train and validation item, fit the calibration on train, choose the rules "
                           "threshold on validation, print the reliability tables and ECE, and write the calibration file."),
         click.option("--no-write", is_flag=True, help="With --calibrate: print, but do not write the calibration file."),
-        click.option("--examples", "limit", type=int, default=None, help="Only the first N examples of each split."),
+        click.option("--examples", "limit", type=int, default=None,
+                     help="Only the first N examples of each split (with --calibrate: N spread evenly through it)."),
         click.option("--concurrency", type=int, default=1, show_default=True, help="Requests in flight (1 keeps latencies undisturbed)."),
         click.option("--misses", "misses_shown", type=int, default=20, show_default=True, help="Misses to list."),
         click.option("--store", "store_path", default=None, help="SQLite run store (default: .workbench/runs.sqlite)."),
@@ -238,7 +247,7 @@ def eval_parser_command(split: str, report: bool, calibrate: bool, no_write: boo
             async with contextlib.AsyncExitStack() as stack:
                 parser = _parser(stack, url, general_url, fitting_config, False, calibration=UNCALIBRATED)
                 train, validation = [
-                    await evaluate_parser(parser, golden_examples("intent_parsing", name, limit), concurrency=concurrency,
+                    await evaluate_parser(parser, spread(golden_examples("intent_parsing", name), limit), concurrency=concurrency,
                                           on_progress=_progress(f"{name}: parsed"))
                     for name in ("train", "validation")
                 ]
@@ -278,7 +287,7 @@ def eval_router_command(split: str, report: bool, calibrate: bool, no_write: boo
                 config = RouterConfig(mode="model_first", retrieved_shots=shots, calibration_path=None)
                 router = QueryRouter(LazyClient(url, stack), config, calibration=UNCALIBRATED)  # type: ignore[arg-type]
                 train, validation = [
-                    await evaluate_router(router, golden_examples("query_routing", name, limit), concurrency=concurrency,
+                    await evaluate_router(router, spread(golden_examples("query_routing", name), limit), concurrency=concurrency,
                                           on_progress=_progress(f"{name}: routed"))
                     for name in ("train", "validation")
                 ]

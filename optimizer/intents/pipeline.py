@@ -57,6 +57,11 @@ DECODINGS: tuple[str, ...] = ("spans", "schema", "free")
 DEFAULT_TEMPLATE = "prompt_templates/intent_parsing_v1.yaml"
 DEFAULT_CALIBRATION = "prompt_templates/calibration/intent_parsing.json"
 TOP_LOGPROBS = 10
+DEFAULT_SHOTS = 4
+"""Retrieved demonstrations by default: 4 nearest train commands instead of the template's 12 fixed
+ones, half the prompt (so half the prompt-processing time on a CPU) and each demo close to the
+command. Whether they beat the fixed shots on accuracy is the ``few_shot`` factor's job in the
+``intent_parsing`` search space; it was not measured here (see README)."""
 PATHS = ("rules", "micro", "general", "fallback")
 
 
@@ -77,10 +82,14 @@ class ParserConfig:
     ``None``: the threshold chosen on validation and stored in the calibration file."""
     calibration_path: str | None = DEFAULT_CALIBRATION
     """The calibration file (``None`` or a missing file: raw confidences at face value)."""
-    retrieved_shots: int | None = None
+    retrieved_shots: int | None = DEFAULT_SHOTS
     """Few-shot demonstrations retrieved per command from the train split (BM25); 0: the
     template's fixed examples; ``None``: what the template's ``model_defaults`` ask for
     (``few_shot_retrieval``), else the fixed examples."""
+    second_pass: bool = False
+    """When the model's answer is not sure enough to be used (calibrated confidence below
+    ``model_threshold``) and the rules have no certain answer, ask once more with twice the
+    retrieved demonstrations; the surer of the two answers goes on to the decision."""
     use_general: bool = True
     """Send queries the keyword router cannot place to the general model (else ``unknown``)."""
     template_path: str = DEFAULT_TEMPLATE
@@ -127,6 +136,8 @@ class ParseResult(BaseModel):
     model_failed: bool = False
     """The model server gave no answer (down, timed out); ``model_error`` says why."""
     model_latency_s: float | None = None
+    model_passes: int = 0
+    """Model calls made: 2 when a low-confidence answer was followed by a second pass (``second_pass``)."""
 
     @property
     def action(self) -> str:
@@ -144,6 +155,7 @@ class ModelAnswer:
     failed: bool = False
     reply: str | None = None
     raw_confidence: float | None = None
+    passes: int = 1
 
 
 class IntentParser:
@@ -209,6 +221,12 @@ class IntentParser:
             return self._result(text, domain, rules, None, "rules", started, "no general model for an unplaced query")
         path: Literal["micro", "general"] = "micro" if placed else "general"
         answer = await self._ask_model(text, domain, path, exclude_id)
+        unsure = answer.confidence is None or answer.confidence < self.config.model_threshold
+        if self.config.second_pass and unsure and not answer.failed and not rules.certain and mode != "model_only":
+            again = await self._ask_model(text, domain, path, exclude_id, shots=min(16, 2 * max(self.retrieved_shots, 4)))
+            if again.confidence is not None and (answer.confidence is None or again.confidence > answer.confidence):
+                answer = ModelAnswer(again.intent, again.confidence, again.error, (answer.latency_s or 0) + (again.latency_s or 0),
+                                     again.failed, again.reply, again.raw_confidence, passes=2)
         if mode == "model_only":
             reason = "model answer" if answer.intent else f"model answer invalid: {answer.error}"
             return self._result(text, domain, rules, answer, path, started, reason, model_only=True)
@@ -216,15 +234,16 @@ class IntentParser:
                                 answer.error)
         return self._result(text, domain, rules, answer, path if chosen == "model" else "fallback", started, reason)
 
-    async def _ask_model(self, text: str, domain: str, path: str, exclude_id: str | None = None) -> ModelAnswer:
+    async def _ask_model(self, text: str, domain: str, path: str, exclude_id: str | None = None, shots: int | None = None) -> ModelAnswer:
         client = self.micro if path == "micro" else self.general
         assert client is not None
         allowed = actions_for(domain)
         grammar = span_grammar(text, domain)
         params = self._params(grammar.gbnf, allowed, path)
         template = self.template
-        if self.retrieved_shots:
-            template = template.model_copy(update={"model_defaults": {**template.model_defaults, RETRIEVAL_KEY: self.retrieved_shots}})
+        shots = self.retrieved_shots if shots is None else shots
+        if shots:
+            template = template.model_copy(update={"model_defaults": {**template.model_defaults, RETRIEVAL_KEY: shots}})
             template = with_retrieved_shots(template, self.retriever, text, exclude_id=exclude_id)
         started = time.perf_counter()
         try:
@@ -291,6 +310,7 @@ class IntentParser:
             model_error=answer.error if answer else None,
             model_failed=answer.failed if answer else False,
             model_latency_s=round(answer.latency_s, 6) if answer and answer.latency_s is not None else None,
+            model_passes=answer.passes if answer else 0,
         )
 
 
