@@ -38,6 +38,14 @@ class ProposerLLM(FakeLLM):
         return f"Here is a better instruction:\n```\n{instruction}\n```"
 
 
+class PlainProposerLLM(FakeLLM):
+    """A proposer that, like a small real model, ignores every format it is asked for."""
+
+    def reply_text(self, body: dict[str, Any]) -> str:
+        digest = hashlib.sha256(body["messages"][-1]["content"].encode()).hexdigest()[:6]
+        return f"You triage Kubernetes logs (plain {digest}).\n{BASE_FORMAT}"
+
+
 class CountingLLM(FakeLLM):
     """The task model; answers 503 once ``fail_after`` answers were given (a server that went away)."""
 
@@ -142,7 +150,7 @@ def test_dspy_winner_is_a_plain_template_that_load_prompt_reads_without_dspy(tmp
     assert messages == 1 + 2 * demos + 1
 
 
-@pytest.mark.parametrize("strategy", ["gepa", "dspy-bootstrap"])
+@pytest.mark.parametrize("strategy", ["gepa", "dspy-bootstrap", "dspy-mipro"])
 def test_resume_after_interruption_replays_without_duplicate_calls(tmp_path: Path, strategy: str,
                                                                    proposer: tuple[ProposerLLM, str]) -> None:
     _, url = proposer
@@ -284,3 +292,13 @@ def test_gepa_against_the_real_model(real_server: Any, store: RunStore) -> None:
     evaluations = store.evaluation_rows(run_id)
     assert {row["example_id"] for row in evaluations} <= set(run.config["example_ids"])
     assert all(row["raw_output"] for row in evaluations if row["candidate_id"] == baseline["candidate_id"])
+
+
+def test_mipro_takes_a_proposers_unformatted_reply_as_the_instruction(tmp_path: Path) -> None:
+    plain = PlainProposerLLM()
+    with plain.serve() as url, RunStore(tmp_path / "runs.sqlite") as store:
+        run_id = run(store, "dspy-mipro", CountingLLM(GOLDEN_K8S), url, 80)
+        assert store.get_run(run_id).status == "completed"
+        systems = [row["template"]["system"] for row in store.candidates(run_id) if row["origin"] == "dspy-mipro"]
+    assert plain.calls, "MIPROv2 asked the proposer"
+    assert any("(plain " in system for system in systems), "an unformatted proposal became a candidate's instructions"

@@ -45,6 +45,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import re
 import threading
 from collections.abc import Sequence
 from typing import Any, ClassVar
@@ -176,6 +177,7 @@ def _engine_class(dspy: Any) -> Any:
             config = request.config
             params = {"temperature": config.temperature, "max_tokens": config.max_tokens}
             text = self.search.propose(messages, {key: value for key, value in params.items() if value is not None})
+            text = _as_chat_adapter_reply(text, messages[-1]["content"] if messages else "")
             return Response(id=None, model=str(request.model), message=Message.assistant([TextPart(text)]),
                             finish_reason="stop", usage=Usage(input_tokens=0, output_tokens=0, total_tokens=0))
 
@@ -183,6 +185,21 @@ def _engine_class(dspy: Any) -> Any:
             pass
 
     return _WorkbenchEngine
+
+
+_FIELD_MARKER = re.compile(r"\[\[ ## (\w+) ## \]\]")
+
+
+def _as_chat_adapter_reply(reply: str, request: str) -> str:
+    """A proposer reply without ChatAdapter's field markers, taken as the value of the field(s) asked.
+
+    A small proposer rarely writes ``[[ ## proposed_instruction ## ]]`` back, and MIPROv2 does not
+    catch the parse error (one unformatted reply would end the whole search), so plain text is
+    wrapped as the requested output field; a reply that has the markers is left as it is."""
+    asked = [name for name in dict.fromkeys(_FIELD_MARKER.findall(request.rpartition("Respond with")[2])) if name != "completed"]
+    if not asked or _FIELD_MARKER.search(reply):
+        return reply
+    return "".join(f"[[ ## {name} ## ]]\n{reply.strip()}\n\n" for name in asked) + "[[ ## completed ## ]]"
 
 
 def _program(dspy: Any, search: _Search) -> Any:
