@@ -165,3 +165,21 @@ def test_a_second_pass_only_when_the_model_is_unsure_and_the_rules_have_no_certa
     fake.enqueue(reply(0.3))
     off = IntentParser(fake_client(fake), config=ParserConfig(retrieved_shots=3), calibration=UNCALIBRATED)
     assert asyncio.run(off.parse("user bob, asap")).path == "fallback" and len(fake.calls) == 4
+
+
+def test_pipeline_runs_never_share_cached_answers_across_settings_or_calibrations(tmp_path) -> None:
+    from optimizer.evaluate.engine import cache_key
+    from optimizer.intents.runs import pipeline_candidate
+    from optimizer.prompts.templates import render_messages
+
+    def key(config: ParserConfig) -> str:
+        template = pipeline_candidate("parser", config).template
+        return cache_key("model", render_messages(template, {"input": "Delete user bob"}), {"temperature": 0.0})
+
+    calibration = tmp_path / "c.json"
+    Calibration(rules={"match": 0.9}).save(calibration)
+    first = key(ParserConfig(mode="auto", calibration_path=str(calibration)))
+    assert first != key(ParserConfig(mode="model_only", calibration_path=str(calibration)))
+    assert first == key(ParserConfig(mode="auto", calibration_path=str(calibration)))
+    Calibration(rules={"match": 0.5}).save(calibration)
+    assert first != key(ParserConfig(mode="auto", calibration_path=str(calibration)))

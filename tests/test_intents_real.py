@@ -33,7 +33,7 @@ def test_constrained_model_replies_are_always_valid_intents_with_logprob_confide
         assert result.model_error is None, (command, result.model_error)  # the grammar held: a valid intent every time
         assert is_valid_intent(result.model_intent) and is_valid_intent(result.intent)
         assert result.model_confidence is not None and 0.0 <= result.model_confidence <= 1.0
-        assert result.path in ("rules", "micro", "general") and result.model_latency_s > 0
+        assert result.path in ("rules", "micro", "general", "fallback") and result.model_latency_s > 0
         for key, value in result.intent.items():
             if key not in ("action", "record_type"):
                 assert value in command
@@ -80,3 +80,20 @@ def test_intent_task_candidates_against_the_real_model(real_server, store) -> No
     assert len(frame) == 4 and frame["error"].isna().all()
     assert {"score_intent_match", "score_schema_valid", "score_action"} <= set(frame.columns)
     assert frame["latency_s"].gt(0).all()
+
+
+def test_no_opinion_reaches_the_model_with_retrieved_shots_and_calibrated_confidence(real_server) -> None:
+    # Issue 12: a phrasing the rules have no pattern for is no opinion, so the model decides, shown
+    # the 4 nearest train commands; its confidence goes through the committed calibration.
+    async def go():
+        async with LLMClient(real_server.url, request_deadline_s=300) as client:
+            parser = IntentParser(client)
+            routed = await QueryRouter(client, RouterConfig(mode="model_first")).route("How bad could credit losses get next year?")
+            return parser, await parser.parse("user bob, asap"), routed
+
+    parser, result, routed = asyncio.run(go())
+    assert parser.retrieved_shots == 4 and result.rules_kind == "none" and not result.rules_certain
+    assert result.model_error is None and result.model_raw_confidence is not None
+    assert result.model_confidence == pytest.approx(parser.calibration.model_confidence(result.model_raw_confidence), abs=1e-3)
+    assert result.path in ("micro", "fallback") and is_valid_intent(result.intent)
+    assert routed.model_error is None and routed.model_route in ROUTES and routed.path in ("model", "fallback")

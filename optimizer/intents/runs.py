@@ -15,6 +15,7 @@ own answer) as a ``Pipeline: {json}`` line before the answer itself, so the tabl
 
 from __future__ import annotations
 
+import hashlib
 import json
 from dataclasses import fields
 from functools import lru_cache
@@ -24,7 +25,7 @@ import pandas as pd
 
 from optimizer.config.paths import repo_root
 from optimizer.errors import ServerError
-from optimizer.evaluate.runner import plan_candidates, run_plan
+from optimizer.evaluate.runner import load_task_dataset, plan_candidates, run_plan
 from optimizer.evaluate.store import RunStore
 from optimizer.intents.evaluation import (
     PARSER_COLUMNS, ROUTER_COLUMNS, Evaluation, golden_examples, paraphrase_path, parser_row, router_row,
@@ -35,6 +36,7 @@ from optimizer.prompts.templates import PromptTemplate, load_template
 from optimizer.search.space import Candidate
 from optimizer.serving.client import Completion, ServerInfo
 from optimizer.tasks.dataset import Example
+from optimizer.tasks.spec import load_task
 
 PIPELINE_KEY = "pipeline"
 ROW_PREFIX = "Pipeline: "
@@ -57,12 +59,26 @@ def pipeline_candidate(kind: str, config: ParserConfig | RouterConfig) -> Candid
     template = load_template(repo_root() / path)
     settings = {item.name: getattr(config, item.name) for item in fields(config)}
     template = template.model_copy(update={
+        # The engine caches by rendered messages and sampling parameters; the pipeline's own
+        # settings, calibration file and golden file (its retrieval pool) are neither, so their
+        # fingerprint goes into the carrier prompt: a changed mode or calibration is a new key.
+        "system": f"{template.system.rstrip()}\n\n(pipeline configuration {_fingerprint(kind, settings)})",
         "id": f"{template.id}_{kind}_pipeline",
         "model_defaults": {**template.model_defaults, PIPELINE_KEY: {"kind": kind, **settings}},
         "factors": {"pipeline": f"{kind}, mode {config.mode}"},
         "evaluation": None,
     })
     return Candidate(template, {"pipeline": f"{kind} mode={config.mode}"}, origin="pipeline")
+
+
+def _fingerprint(kind: str, settings: dict[str, Any]) -> str:
+    """SHA-256 (12 hex) of the settings and of the calibration and golden files the pipeline reads."""
+    digest = hashlib.sha256(json.dumps([kind, settings], sort_keys=True, default=str).encode())
+    calibration = settings.get("calibration_path")
+    for path in [repo_root() / calibration] if calibration else []:
+        digest.update(path.read_bytes() if path.is_file() else b"no calibration file")
+    digest.update(load_task_dataset(load_task(TASKS[kind])).sha256.encode())
+    return digest.hexdigest()[:12]
 
 
 @lru_cache(maxsize=8)
