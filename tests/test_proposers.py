@@ -302,3 +302,25 @@ def test_mipro_takes_a_proposers_unformatted_reply_as_the_instruction(tmp_path: 
         systems = [row["template"]["system"] for row in store.candidates(run_id) if row["origin"] == "dspy-mipro"]
     assert plain.calls, "MIPROv2 asked the proposer"
     assert any("(plain " in system for system in systems), "an unformatted proposal became a candidate's instructions"
+
+
+def test_eval_of_an_exported_dspy_template_reproduces_its_run_score(tmp_path: Path, workspace: Path,
+                                                                     proposer: tuple[ProposerLLM, str]) -> None:
+    from optimizer.evaluate.leaderboard import leaderboard
+    from optimizer.prompts.templates import PromptTemplate
+
+    _, url = proposer
+    task_fake = CountingLLM(GOLDEN_K8S)
+    with RunStore(tmp_path / "runs.sqlite") as store:
+        run_id = run(store, "dspy-bootstrap", task_fake, url, 300, n_examples=20)
+        board = leaderboard(store, run_id)
+        origins = {row["candidate_id"]: row for row in store.candidates(run_id)}
+        best = next(row for row in board.itertuples() if origins[row.candidate_id]["origin"] == "dspy-bootstrap" and row.n == 20)
+        path = workspace / "prompt_templates" / "k8s_log_analysis_dspy.yaml"
+        path.write_text(PromptTemplate.model_validate(origins[best.candidate_id]["template"]).to_yaml())
+        answered = task_fake.answered
+        plan = plan_run(RunRequest(task="k8s_log_analysis", template=str(path), n_examples=20, seed=1))
+        eval_id = asyncio.run(run_plan(store, plan, client_for(task_fake)))
+        again = leaderboard(store, eval_id)
+    assert task_fake.answered == answered, "the plain template is the prompt DSPy scored: every answer is in the cache"
+    assert again.iloc[0]["n"] == 20 and again.iloc[0]["overall"] == pytest.approx(best.overall)
