@@ -74,6 +74,7 @@ def test_cli_init_task_writes_validated_files_that_a_run_uses(workspace: Path, t
     assert "validated: 6 candidates" in result.stdout or "validated: 12 candidates" in result.stdout
     baseline = (workspace / "prompt_templates/reviews_v1.yaml").read_text()
     assert "Classify the sentiment of this product review." in baseline and "Label: <one of negative, neutral, positive>" in baseline
+    assert "max_tokens: 16" in baseline  # one short label field: a short answer budget
     # The new task runs like any other.
     plan = plan_run(RunRequest(task="reviews", strategy="grid", max_candidates=2))
     assert plan.baseline_id is not None and len(plan.examples) >= 1
@@ -147,3 +148,28 @@ def test_optimize_and_eval_score_a_one_off_dataset(tmp_path: Path) -> None:
             assert run.dataset_path.endswith("mine.jsonl") and run.config["dataset"] == str(one_off)
             example_ids = {row["example_id"] for row in store.evaluation_rows(run.id)}
             assert example_ids == {"mine-1", "mine-2", "mine-3"}
+
+
+@pytest.mark.real_llm
+def test_own_task_with_the_real_model_then_review_and_run_vs_run(real_server, workspace: Path, tmp_path: Path) -> None:
+    from optimizer.analysis.run_vs_run import run_vs_run
+    from optimizer.evaluate.leaderboard import leaderboard
+    from optimizer.evaluate.reviews import save_review
+    from optimizer.evaluate.store import RunStore
+
+    dataset = write_reviews(tmp_path / "my.jsonl")
+    created = run_cli("init-task", "reviews", "--dataset", str(dataset), "--prompt-text", "Classify the sentiment of this product review.")
+    assert created.returncode == 0, created.stderr
+    store_path = str(tmp_path / "s.sqlite")
+    for _ in range(2):  # the second run is answered from the response cache: the same outputs, paired
+        scored = run_cli("eval", "--template", "prompt_templates/reviews_v1.yaml", "--examples", "3", "--url", real_server.url,
+                         "--store", store_path, timeout=900)
+        assert scored.returncode == 0, scored.stderr
+    with RunStore(store_path) as store:
+        second, first = [run.id for run in store.list_runs()]
+        rows = store.evaluation_rows(first)
+        assert len(rows) == 3 and all(row["raw_output"] for row in rows)
+        save_review(store, first, rows[0]["candidate_id"], rows[0]["example_id"], thumb=1, comment="real output")
+        assert leaderboard(store, second)["human_n"].tolist() == [1]  # carried: same output in the later run
+        paired = run_vs_run(store, first, second, rows[0]["candidate_id"])
+        assert paired.comparison.n == 3 and paired.comparison.delta == 0.0

@@ -51,6 +51,13 @@ def user_turn(draft: TaskDraft) -> str:
     return "\n".join(f"{name.replace('_', ' ').capitalize()}: {{{{ {name} }}}}" for name in draft.inputs)
 
 
+def answer_budget(draft: TaskDraft) -> int:
+    """Tokens the answer may take: a few per label field ("Label: negative"), more for text or JSON."""
+    if all(proposal.kind == "labels" for proposal in draft.outputs):
+        return 8 + 8 * len(draft.outputs)
+    return 128
+
+
 def baseline_template(draft: TaskDraft, prompt: str | None) -> PromptTemplate:
     """The user's prompt as the baseline. A prompt with ``{{ input }}`` placeholders is the user turn
     (the format block becomes the system turn); plain text is the instruction in the system turn."""
@@ -60,7 +67,7 @@ def baseline_template(draft: TaskDraft, prompt: str | None) -> PromptTemplate:
     else:
         system, user = f"{prompt or DEFAULT_INSTRUCTION}\n\n{format_block(draft)}", user_turn(draft)
     template = PromptTemplate(id=f"{draft.name}_v1", task=draft.name, description="Baseline: the prompt given to init-task.",
-                              system=system, user=user, model_defaults={"temperature": 0.0, "max_tokens": 128},
+                              system=system, user=user, model_defaults={"temperature": 0.0, "max_tokens": answer_budget(draft)},
                               inputs={"required": list(draft.inputs)})
     unknown = sorted(template.variables() - set(draft.inputs))
     if unknown:
