@@ -324,3 +324,62 @@ def test_eval_of_an_exported_dspy_template_reproduces_its_run_score(tmp_path: Pa
         again = leaderboard(store, eval_id)
     assert task_fake.answered == answered, "the plain template is the prompt DSPy scored: every answer is in the cache"
     assert again.iloc[0]["n"] == 20 and again.iloc[0]["overall"] == pytest.approx(best.overall)
+
+
+def test_gepa_killed_with_sigkill_resumes_to_the_uninterrupted_result(tmp_path: Path, proposer: tuple[ProposerLLM, str]) -> None:
+    import os
+    import signal
+    import sqlite3
+    import subprocess
+    import sys
+    import time
+
+    from conftest import ROOT
+    from optimizer.evaluate.leaderboard import leaderboard
+
+    _, proposer_url = proposer
+    task_fake = CountingLLM(GOLDEN_K8S, delay_s=0.05, slots=2)
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    killed_store, clean_store = tmp_path / "killed.sqlite", tmp_path / "clean.sqlite"
+
+    def cached_answers() -> int:
+        try:
+            with sqlite3.connect(killed_store) as db:
+                return db.execute("SELECT COUNT(*) FROM response_cache").fetchone()[0]
+        except sqlite3.OperationalError:
+            return 0
+
+    with task_fake.serve() as url:
+        args = ["optimize", "--task", "k8s_log_analysis", "--strategy", "gepa", "--max-calls", "60", "--examples", "6",
+                "--seed", "1", "--url", url, "--proposer-url", proposer_url]
+        process = subprocess.Popen([sys.executable, "-m", "optimizer.app.cli", *args, "--store", str(killed_store)],
+                                   cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        deadline = time.monotonic() + 90
+        while cached_answers() < 16 and time.monotonic() < deadline and process.poll() is None:
+            time.sleep(0.02)
+        assert process.poll() is None, process.stdout.read() if process.stdout else ""
+        process.send_signal(signal.SIGKILL)
+        process.wait(10)
+        with RunStore(killed_store) as store:
+            run_id = store.list_runs()[0].id
+            assert store.get_run(run_id).status == "running"  # died without a chance to say so
+        resumed = subprocess.run([sys.executable, "-m", "optimizer.app.cli", "optimize", "--resume", run_id, "--url", url,
+                                  "--store", str(killed_store)], cwd=ROOT, env=env, capture_output=True, text=True, timeout=180)
+        assert resumed.returncode == 0, resumed.stderr
+        clean = subprocess.run([sys.executable, "-m", "optimizer.app.cli", *args, "--store", str(clean_store)],
+                               cwd=ROOT, env=env, capture_output=True, text=True, timeout=180)
+        assert clean.returncode == 0, clean.stderr
+
+    boards = []
+    for path in (killed_store, clean_store):
+        with RunStore(path) as store:
+            run = store.list_runs()[0]
+            assert run.status == "completed"
+            rows = store.db.execute("SELECT COUNT(*), COUNT(DISTINCT candidate_id || '/' || example_id) FROM evaluations"
+                                    " WHERE run_id = ?", (run.id,)).fetchone()
+            assert rows[0] == rows[1]
+            boards.append(leaderboard(store, run.id)[["candidate_id", "n", "overall"]])
+            lineage_rows = sorted((row["candidate_id"], row["origin"], row["parent_id"]) for row in store.candidates(run.id))
+            boards.append(lineage_rows)
+    assert boards[0].equals(boards[2]), "the resumed run chose and scored exactly what the uninterrupted run did"
+    assert boards[1] == boards[3] and any(origin == "gepa" for _, origin, _ in boards[1])
