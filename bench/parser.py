@@ -87,6 +87,8 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, default=4, help="Requests in flight for the model-on-every-command passes.")
     parser.add_argument("--skip-model", action="store_true", help="Skip the model-on-every-command passes (b).")
     parser.add_argument("--splits", default=None, help="Comma-separated splits (default: every split present).")
+    parser.add_argument("--auto-concurrency", type=int, default=1,
+                        help="Parses in flight for the pipeline pass (default 1: latencies undisturbed by our own load).")
     args = parser.parse_args()
     server = None
     url = args.url
@@ -95,7 +97,7 @@ def main() -> None:
         url = server.url
     try:
         backend = Backend(url, deadline_s=600.0)
-        evaluate_parser_at(backend, golden_examples("intent_parsing", "train", 2), ParserConfig(mode="model_only"))  # warm up
+        evaluate_parser_at(backend, golden_examples("intent_parsing", "train", 1), ParserConfig(mode="model_only"))  # warm up
         print(f"model server {url}; machine {platform.machine()} {platform.system()}, {os.cpu_count()} cores; {load()}")
         verdict_lines: list[str] = []
         for task in ("intent_parsing", "query_routing"):
@@ -103,9 +105,11 @@ def main() -> None:
             examples = {split: golden_examples(task, split, args.examples) for split in splits}
             started = time.perf_counter()
             if task == "intent_parsing":
-                auto = {s: evaluate_parser_at(backend, e, ParserConfig(mode="auto"), name=s) for s, e in examples.items()}
+                auto = {s: evaluate_parser_at(backend, e, ParserConfig(mode="auto"), name=s, concurrency=args.auto_concurrency)
+                        for s, e in examples.items()}
             else:
-                auto = {s: evaluate_router_at(url, e, RouterConfig(mode="auto"), name=s, deadline_s=600.0) for s, e in examples.items()}
+                auto = {s: evaluate_router_at(url, e, RouterConfig(mode="auto"), name=s, deadline_s=600.0, concurrency=args.auto_concurrency)
+                        for s, e in examples.items()}
             auto_s = time.perf_counter() - started
             model_first = None
             if not args.skip_model:
@@ -118,7 +122,7 @@ def main() -> None:
                                                          deadline_s=600.0) for s, e in examples.items()}
                 model_s = time.perf_counter() - started
             report = split_report(auto)
-            print(f"\n{task}: pipeline (mode auto, 1 in flight) in {auto_s:.0f} s; {load()}")
+            print(f"\n{task}: pipeline (mode auto, {args.auto_concurrency} in flight) in {auto_s:.0f} s; {load()}")
             print(table(with_model_only(report, model_first)))
             print(ece_line(auto))
             if model_first is not None:
