@@ -183,7 +183,8 @@ def test_cli_optimize_with_gepa_and_a_proposer_server(tmp_path: Path, proposer: 
     store_path = tmp_path / "cli.sqlite"
     with task_fake.serve() as url:
         done = run_cli("optimize", "--task", "k8s_log_analysis", "--strategy", "gepa", "--max-calls", "40", "--examples", "4",
-                       "--url", url, "--proposer-url", proposer_url, "--store", str(store_path), "--seed", "1")
+                       "--url", url, "--proposer-url", proposer_url, "--proposer-max-tokens", "40", "--store", str(store_path),
+                       "--seed", "1")
     assert done.returncode == 0, done.stderr
     assert "gepa writes candidates within a budget of 36 calls" in done.stdout
     with RunStore(store_path) as store:
@@ -191,6 +192,7 @@ def test_cli_optimize_with_gepa_and_a_proposer_server(tmp_path: Path, proposer: 
         assert run.config["proposer_url"] == proposer_url, "resume finds the proposer in the run's config"
         assert any(row["origin"] == "gepa" for row in store.candidates(run.id))
     assert proposer_fake.calls and task_fake.answered + len(proposer_fake.calls) <= 40
+    assert {call["max_tokens"] for call in proposer_fake.calls} == {40}, "the run's cap on a proposal's length holds"
 
 
 def wait_for(condition: Any, timeout: float = 60) -> None:
@@ -269,10 +271,10 @@ def test_score_vs_calls_ends_at_the_leaderboards_leader(tmp_path: Path, proposer
 @pytest.mark.real_llm
 def test_gepa_against_the_real_model(real_server: Any, store: RunStore) -> None:
     """One GEPA iteration on the real embedded model: the baseline on 2 validation examples, a
-    training minibatch of 3, one proposal by the same model, within 11 calls in all."""
+    training minibatch of 3, one short proposal by the same model, within 11 calls in all."""
     max_calls = 11
     plan = plan_run(RunRequest(task="k8s_log_analysis", strategy="gepa", max_calls=max_calls, n_examples=2, seed=1,
-                               max_tokens=32))
+                               max_tokens=24, proposer_max_tokens=64))
 
     async def go() -> tuple[str, int]:
         async with LLMClient(real_server.url) as client:

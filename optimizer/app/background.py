@@ -119,6 +119,7 @@ def request_arguments(request: RunRequest) -> list[str]:
         "--dataset": request.dataset,
         "--proposer-url": request.proposer_url,
         "--proposer-model": request.proposer_model,
+        "--proposer-max-tokens": request.proposer_max_tokens,
     }
     for flag, value in optional.items():
         if value is not None:

@@ -199,6 +199,7 @@ dataset_option = click.option(
 @click.option("--proposer-url", default=None,
               help="gepa/dspy-*: server of the model that writes the prompts (default: the task model's server).")
 @click.option("--proposer-model", default=None, help="gepa/dspy-*: model name to ask at --proposer-url.")
+@click.option("--proposer-max-tokens", type=int, default=None, help="gepa/dspy-*: longest proposal in tokens (default 320).")
 @click.option("--dry-run", is_flag=True, help="Print the plan and estimate, call nothing.")
 @click.option("--top", type=int, default=15, show_default=True)
 @urls_option
@@ -211,6 +212,7 @@ dataset_option = click.option(
 def optimize(task: str | None, strategy: str, max_candidates: int | None, max_calls: int | None, n_examples: int | None,
              seed: int, concurrency: int | None, temperature: float | None, max_tokens: int | None, no_baseline: bool,
              no_cache: bool, resume_id: str | None, run_id: str | None, proposer_url: str | None, proposer_model: str | None,
+             proposer_max_tokens: int | None,
              dry_run: bool, top: int, url: tuple[str, ...],
              endpoints_file: str | None, model_path: str | None, store_path: str | None, dataset_path: str | None) -> None:
     """Score candidates of a task's search space on its validation set; end with a leaderboard."""
@@ -232,7 +234,7 @@ def optimize(task: str | None, strategy: str, max_candidates: int | None, max_ca
     request = RunRequest(task=task, strategy=strategy, max_candidates=max_candidates, max_calls=max_calls, n_examples=n_examples,
                          seed=seed, include_baseline=not no_baseline, temperature=temperature, max_tokens=max_tokens,
                          use_cache=not no_cache, dataset=_absolute(dataset_path), proposer_url=proposer_url,
-                         proposer_model=proposer_model)
+                         proposer_model=proposer_model, proposer_max_tokens=proposer_max_tokens)
     _plan_and_run(store, request, concurrency, dry_run, top, url, model_path, run_id, endpoints_file)
 
 

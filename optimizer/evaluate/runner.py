@@ -61,6 +61,8 @@ class RunRequest:
     proposer_url: str | None = None
     """Server of the model that writes prompts for ``gepa`` / ``dspy-*`` (default: the task model's)."""
     proposer_model: str | None = None
+    proposer_max_tokens: int | None = None
+    """Longest proposal in tokens (default: the strategy's own, 320)."""
 
     def sampling_overrides(self) -> dict[str, Any]:
         return {"temperature": self.temperature, "max_tokens": self.max_tokens}
@@ -515,7 +517,8 @@ async def _execute(
     if strategy.proposes:  # a strategy that writes prompts also asks the task model on train and a proposer
         context, proposer_client = await proposer_context(
             store, run_id, task, client, identity, seed=request.seed, overrides=request.sampling_overrides(),
-            concurrency=concurrency, proposer_url=request.proposer_url, proposer_model=request.proposer_model)
+            concurrency=concurrency, proposer_url=request.proposer_url, proposer_model=request.proposer_model,
+            proposer_max_tokens=request.proposer_max_tokens)
         problem = replace(problem, options={**problem.options, "proposer_context": context})
     # One trace per run: the engine's candidate and call spans hang under this one (off unless
     # OTEL_EXPORTER_OTLP_ENDPOINT is set; see optimizer.evaluate.telemetry).

@@ -33,10 +33,11 @@ class ChatModel:
     """Messages in, answer text out, through the run store's response cache; ``asked`` counts calls."""
 
     def __init__(self, store: RunStore, run_id: str, client: LLMClient, identity: str, *, seed: int,
-                 defaults: dict[str, Any] | None = None) -> None:
+                 overrides: dict[str, Any] | None = None) -> None:
         self.store, self.run_id, self.client, self.identity = store, run_id, client, identity
         self.seed = seed
-        self.defaults = {key: value for key, value in (defaults or {}).items() if value is not None}
+        self.overrides = {key: value for key, value in (overrides or {}).items() if value is not None}
+        """The run's settings (e.g. ``--proposer-max-tokens``): they win over what the strategy asks."""
         self.asked = 0
         self.fresh = 0
 
@@ -64,8 +65,8 @@ class ChatModel:
         return str(payload.get("content") or "")
 
     async def chat(self, messages: Sequence[Message], **params: Any) -> str:
-        """One chat completion; ``params`` over the defaults; the seed is always set (replayable)."""
-        merged = {**self.defaults, **{key: value for key, value in params.items() if value is not None}}
+        """One chat completion with ``params`` under the run's overrides; the seed is always set (replayable)."""
+        merged = {**{key: value for key, value in params.items() if value is not None}, **self.overrides}
         merged.setdefault("seed", self.seed)
 
         async def call() -> dict[str, Any]:
@@ -80,12 +81,12 @@ class TaskModel(ChatModel):
     def __init__(self, store: RunStore, run_id: str, client: LLMClient, identity: str, task: TaskSpec, *, seed: int,
                  overrides: dict[str, Any]) -> None:
         super().__init__(store, run_id, client, identity, seed=seed)
-        self.task, self.overrides = task, overrides
+        self.task, self.sampling_overrides = task, overrides
         self.executor = load_executor(task.executor) if task.executor else None
 
     async def answer(self, template: PromptTemplate, example: Example) -> str:
         messages = render_messages(template, example.inputs)
-        params = sampling_params(template, self.overrides, self.seed)
+        params = sampling_params(template, self.sampling_overrides, self.seed)
 
         async def call() -> dict[str, Any]:
             if self.executor is not None:
@@ -97,7 +98,7 @@ class TaskModel(ChatModel):
 
 async def proposer_context(store: RunStore, run_id: str, task: TaskSpec, client: LLMClient, identity: str, *,
                            seed: int, overrides: dict[str, Any], concurrency: int, proposer_url: str | None,
-                           proposer_model: str | None) -> tuple[Any, LLMClient | None]:
+                           proposer_model: str | None, proposer_max_tokens: int | None = None) -> tuple[Any, LLMClient | None]:
     """What a proposing strategy gets (``optimizer.search.proposing.ProposerContext``) and the
     proposer's own client when it has one (the caller closes it). The proposer defaults to the task
     model's server; ``proposer_url``/``proposer_model`` pair a small task model with a bigger one."""
@@ -116,7 +117,8 @@ async def proposer_context(store: RunStore, run_id: str, task: TaskSpec, client:
     context = ProposerContext(
         task=task,
         task_model=TaskModel(store, run_id, client, identity, task, seed=seed, overrides=overrides),
-        proposer=ChatModel(store, run_id, proposer_client, proposer_identity, seed=seed),
+        proposer=ChatModel(store, run_id, proposer_client, proposer_identity, seed=seed,
+                           overrides={"max_tokens": proposer_max_tokens}),
         concurrency=concurrency,
         proposer_name=proposer_model or getattr(proposer_client, "model", None) or proposer_identity.split("@")[0] or "proposer",
     )
