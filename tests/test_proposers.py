@@ -385,3 +385,12 @@ def test_gepa_killed_with_sigkill_resumes_to_the_uninterrupted_result(tmp_path: 
             boards.append(lineage_rows)
     assert boards[0].equals(boards[2]), "the resumed run chose and scored exactly what the uninterrupted run did"
     assert boards[1] == boards[3] and any(origin == "gepa" for _, origin, _ in boards[1])
+
+
+def test_a_proposing_strategy_is_refused_before_any_call_without_budget_or_baseline() -> None:
+    from optimizer.errors import ConfigError
+
+    with pytest.raises(ConfigError, match="needs a call budget"):
+        plan_run(RunRequest(task="k8s_log_analysis", strategy="gepa", n_examples=4))
+    with pytest.raises(ConfigError, match="without --no-baseline"):
+        plan_run(RunRequest(task="k8s_log_analysis", strategy="dspy-mipro", max_calls=50, n_examples=4, include_baseline=False))

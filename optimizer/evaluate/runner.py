@@ -301,6 +301,10 @@ def dry_run(strategy: Strategy, problem: SearchProblem) -> tuple[list[Candidate]
     if strategy.proposes:
         if problem.budget.max_calls is None:
             raise ConfigError(f"strategy {strategy.name} writes new prompts and needs a call budget (--max-calls)")
+        if problem.baseline is None:
+            raise ConfigError(f"strategy {strategy.name} starts from the task's baseline template; run it without --no-baseline")
+        if not problem.train:
+            raise ConfigError(f"strategy {strategy.name} learns from the train split, and the dataset has no train examples")
         return [], problem.budget.max_calls
     recorder = _DryRun()
     if _in_event_loop():
