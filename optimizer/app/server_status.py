@@ -149,7 +149,7 @@ def smoke_template(task: Any) -> Any:
     baseline = baseline_template(task)
     properties = {}
     for name, field in task.outputs.items():
-        schema: dict[str, Any] = {"type": "string", "maxLength": 160}
+        schema: dict[str, Any] = {"type": "string", "maxLength": 120}
         if getattr(field, "choices", None):
             schema = {"type": "string", "enum": list(field.choices)}
         properties[name] = schema
@@ -161,7 +161,7 @@ def smoke_template(task: Any) -> Any:
     return baseline.model_copy(update={"system": system, "model_defaults": defaults})
 
 
-async def _smoke_call(url: str) -> SmokeCheck:
+async def _smoke_call(url: str, deadline_s: float) -> SmokeCheck:
     from optimizer.evaluate.engine import sampling_params
     from optimizer.evaluate.runner import load_task_dataset
     from optimizer.prompts.templates import render_messages
@@ -172,7 +172,7 @@ async def _smoke_call(url: str) -> SmokeCheck:
     example = load_task_dataset(task).validation[0]
     template = smoke_template(task)
     messages = render_messages(template, example.inputs)
-    async with LLMClient(url, retry=RetryPolicy(attempts=2), request_deadline_s=120) as client:
+    async with LLMClient(url, retry=RetryPolicy(attempts=2), request_deadline_s=deadline_s) as client:
         completion = await client.chat(messages, **sampling_params(template, {}, 0))
     parsed = task.parse(completion.content)
     if parsed.error:
@@ -182,7 +182,7 @@ async def _smoke_call(url: str) -> SmokeCheck:
                       f"{SMOKE_TASK} example {example.id}: parsed, overall {overall:.2f} ({completion.completion_tokens} tokens)")
 
 
-def run_smoke_check(url: str) -> SmokeCheck:
+def run_smoke_check(url: str, deadline_s: float = 120.0) -> SmokeCheck:
     """One call on one validation example; records running, then the outcome, for the sidebar."""
     import asyncio
 
@@ -190,7 +190,7 @@ def run_smoke_check(url: str) -> SmokeCheck:
 
     _write_smoke("running", "smoke check running (one example)")
     try:
-        result = asyncio.run(_smoke_call(url))
+        result = asyncio.run(_smoke_call(url, deadline_s))
     except WorkbenchError as exc:
         result = SmokeCheck("problem", "smoke check failed", str(exc))
     _write_smoke(result.level, result.text, result.detail)
