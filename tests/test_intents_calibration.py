@@ -61,11 +61,11 @@ def test_isotonic_fit_is_the_monotone_least_squares_step_function() -> None:
 
 
 def test_fitted_confidences_are_train_frequencies() -> None:
-    assert fit_rules(["match"] * 8 + ["typo"] * 2, [True] * 8 + [True, False]) == {"match": 0.9, "typo": 0.5}
+    assert fit_rules(["match"] * 8 + ["typo"] * 2, [True] * 8 + [True, False]) == {"match": round(8.5 / 9, 4), "typo": 0.5}
     xs, ys, prior = fit_model([0.9, 0.95, 0.6, None], [True, True, False, False])
     calibration = Calibration(model_xs=xs, model_ys=ys, model_prior=prior)
     assert calibration.model_confidence(0.99) == 1.0 and calibration.model_confidence(0.5) == 0.0
-    assert calibration.model_confidence(None) == prior == pytest.approx(3 / 6)
+    assert calibration.model_confidence(None) == prior == pytest.approx(2.5 / 5)
 
 
 def test_reliability_table_and_ece() -> None:
@@ -120,12 +120,12 @@ def test_fitting_the_parser_on_a_fake_model() -> None:
     train, validation = (asyncio.run(evaluate_parser(parser, golden_examples("intent_parsing", split, 12))) for split in ("train", "validation"))
     fit = fit_parser(train, validation, provenance={"model": "golden fake"})
     calibration = fit.calibration
-    assert calibration.provenance["fitted_on"].startswith("train (12 items")
+    assert calibration.provenance["fitted_on"].startswith("train (rules: 12 items; model: 12 items")
     assert calibration.rules and all(0 < value < 1 for value in calibration.rules.values())
     assert calibration.rules_threshold in set(fit.threshold_table["threshold"])
     assert {"rules", "model", "pipeline"} == set(fit.ece) and fit.counts["rules"] == 12
     assert 0.0 <= fit.ece["pipeline"] <= 1.0
-    assert calibration.model_prior == pytest.approx(13 / 14, abs=1e-4)  # right on all 12 train items, smoothed
+    assert calibration.model_prior == pytest.approx(12.5 / 13, abs=1e-4)  # right on all 12 train items, smoothed
 
 
 def test_fitting_the_router_and_the_cli_prints_reliability_tables() -> None:

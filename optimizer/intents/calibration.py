@@ -6,8 +6,9 @@ probability of being right: the rules were written looking at examples, and a 13
 sure and wrong. So both are *calibrated* on the train split:
 
 - rules: per kind of rule (``match``, ``typo``, ``refusal``, ...), the share of train answers of
-  that kind that were right, smoothed towards one half by one right and one wrong pseudo-answer
-  (so a kind seen twice is not "certain");
+  that kind that were right, smoothed towards one half by half a right and half a wrong
+  pseudo-answer (the Jeffreys / Krichevsky-Trofimov estimate: a kind seen twice is not "certain",
+  and a kind right 10 times of 10 is 0.955, not Laplace's 0.917);
 - model: isotonic regression (pool-adjacent-violators) of right/wrong on the raw score, i.e. the
   best non-decreasing step function; between steps it interpolates linearly.
 
@@ -112,19 +113,19 @@ def load_calibration(path: Path | None) -> Calibration:
 
 
 def fit_rules(kinds: Sequence[str], correct: Sequence[bool]) -> dict[str, float]:
-    """Per rule kind: (right + 1) / (answers + 2) on the fitting split."""
+    """Per rule kind: (right + 1/2) / (answers + 1) on the fitting split."""
     frame = pd.DataFrame({"kind": list(kinds), "correct": [bool(value) for value in correct]})
     if frame.empty:
         return {}
     grouped = frame.groupby("kind")["correct"].agg(["sum", "count"])
-    return {str(kind): round((row["sum"] + 1) / (row["count"] + 2), 4) for kind, row in grouped.iterrows()}
+    return {str(kind): round((row["sum"] + 0.5) / (row["count"] + 1), 4) for kind, row in grouped.iterrows()}
 
 
 def fit_model(raw: Sequence[float | None], correct: Sequence[bool]) -> tuple[list[float], list[float], float]:
     """Isotonic breakpoints of the model's raw confidence, and its accuracy (the no-logprobs prior)."""
     pairs = [(float(score), float(ok)) for score, ok in zip(raw, correct) if score is not None]
     xs, ys = isotonic_fit([score for score, _ in pairs], [ok for _, ok in pairs])
-    prior = (sum(bool(ok) for ok in correct) + 1) / (len(correct) + 2) if correct else 0.5
+    prior = (sum(bool(ok) for ok in correct) + 0.5) / (len(correct) + 1) if correct else 0.5
     return [round(x, 4) for x in xs], [round(y, 4) for y in ys], round(prior, 4)
 
 

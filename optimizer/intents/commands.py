@@ -251,7 +251,11 @@ def eval_parser_command(split: str, report: bool, calibrate: bool, no_write: boo
                                           on_progress=_progress(f"{name}: parsed"))
                     for name in ("train", "validation")
                 ]
-                return fit_parser(train, validation, provenance={"model": model, "retrieved_shots": parser.retrieved_shots})
+                rules_only = IntentParser(None, config=ParserConfig(mode="rules_only", calibration_path=None), calibration=UNCALIBRATED)
+                rules_train, rules_validation = [await evaluate_parser(rules_only, golden_examples("intent_parsing", name))
+                                                 for name in ("train", "validation")]
+                return fit_parser(train, validation, provenance={"model": model, "retrieved_shots": parser.retrieved_shots},
+                                  rules_train=rules_train, rules_validation=rules_validation)
 
         fit = asyncio.run(fit_both())
         if not no_write:
@@ -291,7 +295,11 @@ def eval_router_command(split: str, report: bool, calibrate: bool, no_write: boo
                                           on_progress=_progress(f"{name}: routed"))
                     for name in ("train", "validation")
                 ]
-                return fit_router(train, validation, provenance={"model": model, "retrieved_shots": router.retrieved_shots})
+                rules_only = QueryRouter(None, RouterConfig(mode="rules_only", calibration_path=None), calibration=UNCALIBRATED)
+                rules_train, rules_validation = [await evaluate_router(rules_only, golden_examples("query_routing", name))
+                                                 for name in ("train", "validation")]
+                return fit_router(train, validation, provenance={"model": model, "retrieved_shots": router.retrieved_shots},
+                                  rules_train=rules_train, rules_validation=rules_validation)
 
         fit = asyncio.run(fit_both())
         if not no_write:

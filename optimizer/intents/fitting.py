@@ -69,12 +69,18 @@ def _replay_router(row: pd.Series, rules_confidence: float, model_confidence: fl
 
 def fit(
     train: Evaluation, validation: Evaluation, replay: Callable[[pd.Series, float, float | None], tuple[bool, float]], *,
-    provenance: dict[str, Any] | None = None,
+    provenance: dict[str, Any] | None = None, rules_train: Evaluation | None = None, rules_validation: Evaluation | None = None,
 ) -> CalibrationFit:
-    """Fit on ``train``, choose the threshold and measure calibration on ``validation``."""
+    """Fit on ``train``, choose the threshold and measure calibration on ``validation``.
+
+    ``rules_train`` / ``rules_validation``: rules-only evaluations of the whole splits (no model
+    call needed), when ``train`` / ``validation`` are only a sample that the model answered; the
+    rules' calibration and reliability are then read off every item.
+    """
     train_rows = train.rows
     answered = _model_answered(train_rows)
-    rules = fit_rules(list(train_rows["rules_kind"]), list(train_rows["rules_correct"]))
+    rules_rows = (rules_train or train).rows
+    rules = fit_rules(list(rules_rows["rules_kind"]), list(rules_rows["rules_correct"]))
     xs, ys, prior = fit_model(
         [None if pd.isna(value) else float(value) for value in train_rows.loc[answered, "model_raw_confidence"]],
         list(train_rows.loc[answered, "model_correct"]),
@@ -94,7 +100,8 @@ def fit(
     calibration = Calibration(
         rules=rules, model_xs=xs, model_ys=ys, model_prior=prior, rules_threshold=threshold,
         provenance={
-            **(provenance or {}), "fitted_on": f"train ({len(train_rows)} items, {int(answered.sum())} valid model answers)",
+            **(provenance or {}),
+            "fitted_on": f"train (rules: {len(rules_rows)} items; model: {len(train_rows)} items, {int(answered.sum())} valid answers)",
             "threshold_from": f"validation ({len(rows)} items)", "date": dt.date.today().isoformat(),
         },
     )
@@ -106,8 +113,10 @@ def fit(
         pipeline_confidence.append(rc if by_rules else model_path_confidence)
         pipeline_correct.append(bool(rules_ok) if by_rules else model_path_ok)
     model_rows = [index for index, mc in enumerate(model_confidence) if mc is not None]
+    all_rules = (rules_validation or validation).rows
     sides = {
-        "rules": (rules_confidence, list(rows["rules_correct"])),
+        "rules": ([fitted.rules_confidence(kind, raw) for kind, raw in zip(all_rules["rules_kind"], all_rules["rules_confidence"])],
+                  list(all_rules["rules_correct"])),
         "model": ([model_confidence[i] for i in model_rows], [bool(rows["model_correct"].iloc[i]) for i in model_rows]),
         "pipeline": (pipeline_confidence, pipeline_correct),
     }
