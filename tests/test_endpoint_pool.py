@@ -143,6 +143,10 @@ def test_endpoints_file_loads_and_names_bad_keys(tmp_path: Path, monkeypatch: py
     bad.write_text("endpoints:\n  - url: http://a:8080\n  - url: http://b:8000\n    slots: 8\n")
     with pytest.raises(ConfigError, match=r"bad.yaml.*4.*slots"):
         load_endpoints_file(bad)
+    assert "secret" not in repr(load_endpoints_file(good))
+    monkeypatch.delenv("GPU_BOX_KEY")
+    with pytest.raises(ConfigError, match="endpoints.1.api_key_env: the environment variable GPU_BOX_KEY is not set"):
+        load_endpoints_file(good)
     zero = tmp_path / "zero.yaml"
     zero.write_text("endpoints:\n  - url: http://a:8080\n    concurrency: 0\n")
     with pytest.raises(ConfigError, match="concurrency"):

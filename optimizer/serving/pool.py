@@ -38,7 +38,7 @@ class EndpointSpec:
     url: str
     concurrency: int | None = None
     model: str | None = None
-    api_key: str | None = None
+    api_key: str | None = field(default=None, repr=False)
 
 
 @dataclass
@@ -73,10 +73,16 @@ def load_endpoints_file(path: Path) -> list[EndpointSpec]:
     Keys are never written in the file: ``api_key_env`` names the environment variable holding one.
     """
     document = load_yaml_model(Path(path), _EndpointsFile)
-    return [
-        EndpointSpec(entry.url, entry.concurrency, entry.model, os.environ.get(entry.api_key_env) if entry.api_key_env else None)
-        for entry in document.endpoints
-    ]
+    specs = []
+    for number, entry in enumerate(document.endpoints):
+        api_key = None
+        if entry.api_key_env:
+            api_key = os.environ.get(entry.api_key_env)
+            if not api_key:
+                raise ConfigError(f"{path}: endpoints.{number}.api_key_env: the environment variable "
+                                  f"{entry.api_key_env} is not set")
+        specs.append(EndpointSpec(entry.url, entry.concurrency, entry.model, api_key))
+    return specs
 
 
 def _prefix_key(messages: Sequence[dict[str, str]]) -> str:
