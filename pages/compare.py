@@ -8,8 +8,8 @@ import streamlit as st
 from optimizer.analysis.charts import factor_effect_chart, metric_bars, pareto_chart
 from optimizer.analysis.compare import (
     EXAMPLE_FILTERS, candidate_label, default_selection, example_table, factor_effects, field_intervals,
-    filter_examples, leaderboard_with_factors, load_run_data, output_columns, paired_against, pareto_front, rendered_prompt,
-    with_outputs,
+    filter_examples, leaderboard_with_factors, load_run_summary, output_columns, paired_against, pareto_front, rendered_prompt,
+    with_rows,
 )
 from optimizer.analysis.diffing import prompt_diff_html
 from optimizer.analysis.lineage import candidate_lineage
@@ -35,13 +35,13 @@ run_id = st.selectbox("Run", run_ids, index=run_ids.index(st.session_state["acti
                       key="compare_run")
 
 
-@st.cache_data(show_spinner="Loading run...", max_entries=4)
+@st.cache_resource(show_spinner="Loading run...", max_entries=4)  # shared, read-only: no copy per rerun
 def cached_run_data(run_id: str, evaluations: int, reviews: tuple):
-    return load_run_data(get_store(), run_id, outputs=False)  # raw outputs only for the candidates shown
+    return load_run_summary(get_store(), run_id)  # no evaluation rows: those of the candidates shown come below
 
 
 data = cached_run_data(run_id, store.count_evaluations(run_id), reviews_version(store))
-if data.evaluations.empty:
+if not data.example_ids:
     st.info("This run has no evaluations yet.")
     st.stop()
 run = store.get_run(run_id)
@@ -52,7 +52,7 @@ except WorkbenchError as exc:
     st.stop()
 examples = {example.id: example for example in dataset.examples}
 
-flags = run_board(store, run_id, data.evaluations)  # trivial references, verdicts, collapse flags (kept in the store)
+flags = run_board(store, run_id)  # trivial references, verdicts, collapse flags (kept in the store)
 flag_rows = flags.set_index("candidate_id")
 ids = list(data.leaderboard["candidate_id"])
 selected = st.multiselect("Candidates (2-4; the first is the reference)", ids, default=default_selection(data, 2),
@@ -60,9 +60,10 @@ selected = st.multiselect("Candidates (2-4; the first is the reference)", ids, d
 if len(selected) < 2:
     st.info("Pick at least two candidates.")
     st.stop()
+data = with_rows(store, data, selected)  # the evaluations (and outputs) of the candidates shown, not the whole run
 
 st.subheader("Prompts")
-example_ids = sorted(set(data.evaluations["example_id"]))
+example_ids = list(data.example_ids)
 shown_example = st.selectbox("Render on example", example_ids, key="compare_example")
 reference_system, reference_user = rendered_prompt(data.templates[selected[0]], examples[shown_example].inputs)
 lineage = candidate_lineage(store, run_id)  # origin and parents of each candidate
@@ -87,13 +88,12 @@ for candidate_id in selected[1:]:
 st.subheader("Per example")
 choice = st.radio("Show", list(EXAMPLE_FILTERS), horizontal=True, key="example_filter")
 reviews = run_reviews(store, run_id, selected)
-shown = with_outputs(store, data, selected)
-table = example_table(shown, selected, {example_id: example.expected for example_id, example in examples.items()},
+table = example_table(data, selected, {example_id: example.expected for example_id, example in examples.items()},
                       perfect_scores(store, run_id, example_ids), human=reviews)
 shown_table = filter_examples(table, choice)
 st.dataframe(shown_table, hide_index=True, width="stretch", key="example_table", row_height=110,
              column_config={column: st.column_config.TextColumn(width="large") for column in output_columns(table)})
-review_panel(store, shown, selected, shown_table["example_id"].tolist(), reviews)
+review_panel(store, data, selected, shown_table["example_id"].tolist(), reviews)
 
 st.subheader("Whole run")
 board = merge_flags(leaderboard_with_factors(data), flags)

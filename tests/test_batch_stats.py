@@ -62,15 +62,24 @@ def test_run_board_is_kept_in_the_store_until_the_data_change(store, fake_client
     assert len(calls) == 1  # a new review is new data: computed again
 
 
-def test_light_run_data_gets_the_outputs_of_the_shown_candidates(store, fake_client) -> None:
+def test_run_summary_then_rows_of_the_shown_candidates_match_the_full_load(store, fake_client) -> None:
     import asyncio
 
-    from optimizer.analysis.compare import example_table, load_run_data, with_outputs
+    from optimizer.analysis.compare import (
+        candidate_label, default_selection, example_table, field_intervals, load_run_data, load_run_summary, with_rows,
+    )
     from optimizer.evaluate.runner import RunRequest, plan_run, run_plan
 
-    run_id = asyncio.run(run_plan(store, plan_run(RunRequest(task="k8s_log_analysis", max_candidates=3, n_examples=6)), fake_client))
-    full, light = load_run_data(store, run_id), load_run_data(store, run_id, outputs=False)
-    assert "raw_output" in full.evaluations and "raw_output" not in light.evaluations
-    assert light.leaderboard[["candidate_id", "overall", "n"]].equals(full.leaderboard[["candidate_id", "overall", "n"]])
-    shown = list(full.leaderboard["candidate_id"][:2])
-    assert example_table(with_outputs(store, light, shown), shown, {}).equals(example_table(full, shown, {}))
+    run_id = asyncio.run(run_plan(store, plan_run(RunRequest(task="k8s_log_analysis", max_candidates=4, n_examples=8)), fake_client))
+    full, summary = load_run_data(store, run_id), load_run_summary(store, run_id)
+    assert summary.evaluations.empty and summary.example_ids == full.example_ids and summary.fields == full.fields
+    assert summary.leaderboard["candidate_id"].tolist() == full.leaderboard["candidate_id"].tolist()
+    assert summary.leaderboard["rank"].tolist() == full.leaderboard["rank"].tolist()
+    shown = default_selection(summary, 3)
+    assert shown == default_selection(full, 3)
+    assert [candidate_label(summary, cid) for cid in full.leaderboard["candidate_id"]] == \
+        [candidate_label(full, cid) for cid in full.leaderboard["candidate_id"]]
+    loaded = with_rows(store, summary, shown)
+    assert set(loaded.evaluations["candidate_id"]) == set(shown)
+    assert example_table(loaded, shown, {}).equals(example_table(full, shown, {}))
+    assert field_intervals(loaded, shown).equals(field_intervals(full, shown))

@@ -27,6 +27,8 @@ class RunData:
     factors: dict[str, dict[str, str]]
     baseline_id: str | None
     fields: list[str]
+    example_ids: tuple[str, ...] = ()
+    """Every example the run scored (``evaluations`` may hold only the rows of the candidates shown)."""
 
     @functools.cached_property
     def ranks(self) -> dict[str, int]:
@@ -36,43 +38,66 @@ class RunData:
     @functools.cached_property
     def sizes(self) -> dict[str, int]:
         """Candidate id -> examples it was scored on (partial candidates show it in every label)."""
+        if "n" in self.leaderboard:  # the leaderboard's n counts every candidate's rows, loaded or not
+            return {str(key): int(value) for key, value in zip(self.leaderboard["candidate_id"], self.leaderboard["n"])}
         return {str(key): int(value) for key, value in self.evaluations.groupby("candidate_id").size().items()}
 
 
-def load_run_data(store: RunStore, run_id: str, *, outputs: bool = True) -> RunData:
-    """The run's evaluations, leaderboard, templates and factors; ``outputs=False`` reads no raw model
-    output (``with_outputs`` adds those of the candidates a page shows)."""
+def load_run_data(store: RunStore, run_id: str) -> RunData:
+    """The run's evaluations (every row), leaderboard, templates and factors (``load_run_summary``
+    and ``with_rows`` read less, for a page)."""
     from optimizer.evaluate.leaderboard import evaluations_frame, leaderboard
 
     run = store.get_run(run_id)
-    frame = evaluations_frame(store, run_id, outputs=outputs)
+    frame = evaluations_frame(store, run_id)
     table = leaderboard(store, run_id, frame)
     candidates = store.candidates(run_id)
     templates = {row["candidate_id"]: PromptTemplate.model_validate(row["template"]) for row in candidates}
     factors = {row["candidate_id"]: row["factors"] for row in candidates}
     fields = [column.removeprefix("score_") for column in frame.columns if column.startswith("score_")]
-    return RunData(run_id, frame, table, templates, factors, run.config.get("baseline_id"), fields)
+    return RunData(run_id, frame, table, templates, factors, run.config.get("baseline_id"), fields,
+                   tuple(sorted(set(frame["example_id"]))))
+
+
+ANNOTATIONS = ["vs_trivial", "above_trivial", "collapsed", "is_reference"]
+
+
+def load_run_summary(store: RunStore, run_id: str) -> RunData:
+    """What a page needs before it knows which candidates to show: the leaderboard (from the board
+    kept in the store, see ``optimizer.analysis.board``), templates, factors, fields and the
+    example ids, and no evaluation rows (``with_rows`` reads those of the candidates shown)."""
+    from optimizer.analysis.board import run_board
+
+    run = store.get_run(run_id)
+    board = run_board(store, run_id)
+    if "is_reference" in board:
+        board = board[~board["is_reference"].astype(bool)]
+    table = board.drop(columns=[column for column in ANNOTATIONS if column in board]).reset_index(drop=True)
+    if "rank" in table:
+        table["rank"] = table["rank"].astype(int)
+    candidates = store.candidates(run_id)
+    templates = {row["candidate_id"]: PromptTemplate.model_validate(row["template"]) for row in candidates}
+    factors = {row["candidate_id"]: row["factors"] for row in candidates}
+    fields = [column.removeprefix("score_") for column in table.columns if column.startswith("score_")]
+    example_ids = tuple(row[0] for row in store.db.execute(
+        "SELECT DISTINCT example_id FROM evaluations WHERE run_id = ? ORDER BY example_id", (run_id,)))
+    return RunData(run_id, pd.DataFrame(columns=["candidate_id", "example_id"]), table, templates, factors,
+                   run.config.get("baseline_id"), fields, example_ids)
+
+
+def with_rows(store: RunStore, data: RunData, candidate_ids: Sequence[str]) -> RunData:
+    """``data`` with the evaluation rows (outputs included) of ``candidate_ids`` only."""
+    from dataclasses import replace
+
+    from optimizer.evaluate.leaderboard import evaluations_frame
+
+    return replace(data, evaluations=evaluations_frame(store, data.run_id, list(candidate_ids)))
 
 
 def short_label(data: RunData, candidate_id: str) -> str:
     if candidate_id == data.baseline_id:
         return f"{candidate_id} (baseline)"
     return f"#{data.ranks.get(candidate_id, '?')} {candidate_id}"
-
-
-def with_outputs(store: RunStore, data: RunData, candidate_ids: Sequence[str]) -> RunData:
-    """``data`` restricted to ``candidate_ids``, with their raw outputs read from the store."""
-    from dataclasses import replace
-
-    mine = data.evaluations[data.evaluations["candidate_id"].isin(candidate_ids)]
-    if "raw_output" in mine:
-        return replace(data, evaluations=mine)
-    rows = store.db.execute(
-        f"SELECT candidate_id, example_id, raw_output FROM evaluations WHERE run_id = ? AND candidate_id IN "
-        f"({', '.join('?' for _ in candidate_ids)})", (data.run_id, *candidate_ids),
-    ).fetchall()
-    texts = pd.DataFrame([tuple(row) for row in rows], columns=["candidate_id", "example_id", "raw_output"])
-    return replace(data, evaluations=mine.merge(texts, on=["candidate_id", "example_id"], how="left"))
 
 
 def candidate_label(data: RunData, candidate_id: str) -> str:

@@ -325,7 +325,8 @@ def leaderboard_with_references(store: RunStore, run_id: str, frame: pd.DataFram
 
     if frame is not None:
         return _annotated(store, run_id, frame)
-    key = (str(store.path), run_id, store.count_evaluations(run_id), store.get_run(run_id).updated_at)
+    # data_version covers the evaluations and the human reviews (the board's human column)
+    key = (str(store.path), run_id, store.data_version(run_id), store.get_run(run_id).updated_at)
     if key not in _BOARDS:
         if len(_BOARDS) >= 8:
             _BOARDS.pop(next(iter(_BOARDS)))

@@ -18,16 +18,9 @@ from optimizer.evaluate.store import RunStore
 _IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 
-LIGHT_COLUMNS = ("candidate_id, example_id, parsed_json, parse_error, field_scores_json, overall, latency_s, "
-                 "prompt_tokens, completion_tokens, cached, error")
-
-
-def evaluations_frame(store: RunStore, run_id: str, candidate_ids: Sequence[str] | None = None, *,
-                      outputs: bool = True) -> pd.DataFrame:
+def evaluations_frame(store: RunStore, run_id: str, candidate_ids: Sequence[str] | None = None) -> pd.DataFrame:
     """One row per evaluation, with one ``score_<field>`` column per output field; only the rows of
-    ``candidate_ids`` when given (a candidate's scores never depend on another candidate's rows).
-    ``outputs=False`` leaves out the raw model output and call details (half the reading time on a
-    large run; a page fetches the outputs of the candidates it shows)."""
+    ``candidate_ids`` when given (a candidate's scores never depend on another candidate's rows)."""
     fields = score_fields(store, run_id)
     if fields is None:
         return pd.DataFrame(
@@ -40,8 +33,7 @@ def evaluations_frame(store: RunStore, run_id: str, candidate_ids: Sequence[str]
     cursor = store.db.cursor()
     cursor.row_factory = None  # plain tuples: sqlite3.Row objects cost more than the query
     only = f" AND candidate_id IN ({', '.join('?' for _ in candidate_ids)})" if candidate_ids is not None else ""
-    selected = "*" if outputs else LIGHT_COLUMNS
-    cursor.execute(f"SELECT {selected}{extracted} FROM evaluations WHERE run_id = ?{only} ORDER BY candidate_id, example_id",
+    cursor.execute(f"SELECT *{extracted} FROM evaluations WHERE run_id = ?{only} ORDER BY candidate_id, example_id",
                    (run_id, *(candidate_ids or ())))
     columns = [description[0] for description in cursor.description]
     frame = pd.DataFrame.from_records(cursor.fetchall(), columns=columns)
