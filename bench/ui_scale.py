@@ -127,7 +127,9 @@ def main() -> None:
     from streamlit.testing.v1 import AppTest
 
     from optimizer.app.background import run_state
-    from optimizer.analysis.compare import default_selection, example_table, factor_effects, field_intervals, leaderboard_with_factors, load_run_data
+    from optimizer.analysis.compare import (
+        default_selection, example_table, factor_effects, field_intervals, leaderboard_with_factors, load_run_summary, with_rows,
+    )
     from optimizer.evaluate.leaderboard import leaderboard
 
     with tempfile.TemporaryDirectory() as home:
@@ -144,9 +146,12 @@ def main() -> None:
             timed("run's process at its end: run_board (kept in the store)", lambda: run_board(store, run_id))
             print("core functions:")
             data_holder = {}
-            compare_core = timed("Compare: load_run_data", lambda: data_holder.setdefault("data", load_run_data(store, run_id)))
+            compare_core = timed("Compare: load_run_summary (board from the store)",
+                                 lambda: data_holder.setdefault("summary", load_run_summary(store, run_id)))
+            selected = default_selection(data_holder["summary"], 4)
+            compare_core += timed("Compare: with_rows (4 candidates' evaluations)",
+                                  lambda: data_holder.setdefault("data", with_rows(store, data_holder["summary"], selected)))
             data = data_holder["data"]
-            selected = default_selection(data, 4)
             compare_core += timed("Compare: field_intervals (4 candidates)", lambda: field_intervals(data, selected))
             compare_core += timed("Compare: example_table (4 candidates)", lambda: example_table(data, selected, {}))
             compare_core += timed("Compare: leaderboard_with_factors + factor_effects",
