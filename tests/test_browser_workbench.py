@@ -222,3 +222,57 @@ def test_run_page_follows_the_run_it_starts_and_shows_no_eta_when_stopped(stream
     expect(page.locator("[data-testid='stProgress']").first).to_contain_text("cancelled", timeout=60_000)
     assert "ETA" not in _progress_text(page)  # nor has a cancelled one
     browser.shot("second-run-cancelled")
+
+
+@pytest.fixture
+def seeded_partial_run(streamlit_app, fake_client, tmp_path: Path) -> tuple[str, Path]:
+    """A run in the app's store whose second candidate kept one evaluation (made before the browser
+    starts), and an empty Git repository to export into."""
+    import subprocess
+
+    from optimizer.evaluate.store import RunStore
+    from test_partial_evidence import make_partial_run
+
+    _, store_path = streamlit_app
+    store_path.parent.mkdir(parents=True, exist_ok=True)
+    with RunStore(store_path) as store:
+        partial = make_partial_run(store, fake_client)[1]
+    repo = tmp_path / "export-repo"
+    repo.mkdir()
+    for command in (["init", "-q", "-b", "main"], ["-c", "user.email=t@example.com", "-c", "user.name=T", "commit", "-q",
+                                                   "--allow-empty", "-m", "init"]):
+        subprocess.run(["git", *command], cwd=repo, check=True)
+    return partial, repo
+
+
+def test_compare_shows_n_for_partial_candidates_and_asks_before_export(streamlit_app, seeded_partial_run, browser) -> None:
+    from playwright.sync_api import expect
+
+    url, _ = streamlit_app
+    partial, repo = seeded_partial_run
+    page = browser.page
+    page.goto(url)
+    browser.settle()
+    page.get_by_role("link", name="Compare", exact=True).click()
+    browser.settle()
+    page.get_by_label("Candidates (2-4; the first is the reference)").click()
+    page.get_by_role("option", name=f"{partial} · n=1 of 10").click()  # the partial candidate says its n
+    page.keyboard.press("Escape")
+    browser.settle()
+    expect(page.get_by_text("over 1 paired examples").first).to_be_visible()
+    expect(page.get_by_text("too small to separate").first).to_be_visible()
+    browser.shot("compare-partial-candidate")
+    page.get_by_label("Candidate to export", exact=True).click()
+    page.keyboard.type(partial)  # the select filters its options as you type
+    page.keyboard.press("Enter")
+    browser.settle()
+    expect(page.get_by_text("Partial evidence: scored on 1 of the run's 10 examples").first).to_be_visible()
+    page.get_by_text("Another Git repository").click()
+    browser.settle()
+    page.get_by_label("Path of the Git repository (holds prompt_templates/)").fill(str(repo))
+    page.keyboard.press("Enter")
+    browser.settle()
+    page.get_by_role("button", name="Prepare export").click()
+    browser.settle()
+    expect(page.locator("[data-testid='stAlertContentError']").filter(has_text="the evidence is partial").first).to_be_visible()
+    browser.shot("compare-export-needs-confirmation")
