@@ -57,3 +57,24 @@ def test_start_button_port_is_free_even_when_8080_is_taken() -> None:
         assert port != taken
         with socket.socket() as probe:
             probe.bind(("127.0.0.1", port))  # it really is free
+
+
+def test_start_button_launches_the_server_on_a_free_port(monkeypatch) -> None:
+    """The sidebar button calls ``launch_embedded_server()`` with no port: it must pick a free one
+    when 8080 is taken (here often by another model server)."""
+    from optimizer.app import server_status
+
+    launched: list[list[str]] = []
+    monkeypatch.setattr(server_status.subprocess, "Popen", lambda args, **kwargs: launched.append(args))
+    with socket.socket() as busy:
+        try:
+            busy.bind(("127.0.0.1", 8080))
+            busy.listen()
+        except OSError:
+            pass  # already taken by something else: the same situation
+        server_status.launch_embedded_server()
+        assert launched and launched[0][-2] == "--port"
+        port = int(launched[0][-1])
+        assert port != 8080
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", port))
