@@ -142,7 +142,8 @@ def test_compare_page_shows_diff_chart_table_and_paired_test(stored_run: str) ->
     assert len(html) == 2 and "diff-changed" not in html[0] and "diff-ins" in html[1]  # same frame for every column
     sentences = [element.value for element in app.markdown if "95% CI" in element.value]
     assert sentences and "over 8 paired examples" in sentences[0]
-    assert len(app.get("plotly_chart")) == 3  # metric bars, factor effects, Pareto
+    charts = [element.key for element in app.get("plotly_chart")]
+    assert charts == ["metric_bars", "factor_effects", "pareto", "score_vs_calls"]
     table = app.dataframe[0].value  # the per-example table comes first
     selected = app.multiselect(key=f"compare_candidates::{stored_run}").value
     # Candidate labels and their outputs come right after the example id, before expected values and scores.
