@@ -73,3 +73,31 @@ def test_a_bad_table_edit_is_reported_and_changes_nothing() -> None:
     before = draft.text
     assert draft.apply_table(rows) is False
     assert draft.text == before and "duplicate variant" in draft.problem
+
+
+def test_table_edits_rewrite_only_the_edited_values_so_the_git_diff_is_the_edit() -> None:
+    import difflib
+
+    draft = SpaceDraft.load(SPACE, "space.yaml")
+    original = draft.text
+    rows = [dict(row) for row in draft.table_rows]
+    rows[1]["text"] = "Classify these logs,\nline by line."  # a plain one-liner becomes a block
+    rows[2]["text"] = 'On call: "decide" now # not a comment'  # a folded block with quotes and a hash
+    rows[0]["variant"] = "senior"
+    assert draft.apply_table(rows)
+    changed = [line for line in difflib.unified_diff(original.splitlines(), draft.text.splitlines(), lineterm="", n=0)
+               if line.startswith(("+", "-")) and not line.startswith(("+++", "---"))]
+    assert changed == [
+        "-      - name: expert", "+      - name: senior",
+        "-        text: Read the Kubernetes logs below and classify what they show.",
+        "+        text: |-", "+          Classify these logs,", "+          line by line.",
+        "-        text: >-",
+        "-          You are the on-call engineer. Decide quickly whether these logs need a human to act",
+        "-          right now.",
+        "+        text: |-", '+          On call: "decide" now # not a comment',
+    ]
+    assert draft.space.dimension("tone").variants[2].text == 'On call: "decide" now # not a comment'
+    # Adding a row is structural: the whole space is written out (and still reads back the same).
+    rows.append({"dimension": "tone", "variant": "terse", "text": "Be brief.", "few_shot": ""})
+    assert draft.apply_table(rows)
+    assert [v.name for v in draft.space.dimension("tone").variants] == ["senior", "neutral", "oncall", "terse"]

@@ -10,6 +10,8 @@ is invalid, ``space`` is ``None`` but ``last_valid`` still counts candidates and
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+
+import yaml
 from pathlib import Path
 
 from optimizer.errors import WorkbenchError
@@ -30,13 +32,14 @@ class SpaceDraft:
     table_rows: list[dict[str, str]] = field(default_factory=list)
     table_space: SearchSpace | None = None  # the space ``table_rows`` were drawn from
     table_result: str | None = None  # the text the current table edits produced last
+    table_text: str | None = None  # the text ``table_rows`` were drawn from
 
     @classmethod
     def load(cls, path: Path, source: str | None = None) -> "SpaceDraft":
         text = path.read_text(encoding="utf-8")
         source = source or str(path)
         space = parse_search_space(text, source)
-        return cls(source, text, text, space, space, None, 0, variants_table(space), space)
+        return cls(source, text, text, space, space, None, 0, variants_table(space), space, None, text)
 
     @property
     def valid(self) -> bool:
@@ -70,7 +73,11 @@ class SpaceDraft:
         except WorkbenchError as exc:
             self.problem = f"{self.source}: {exc}"
             return False
-        text = search_space_yaml(updated)
+        # Rewrite only the edited values in place (comments and layout stay, a Git diff shows just
+        # the edit); a structural change (rows added, removed or moved) rewrites the whole file.
+        text = patch_variant_values(self.table_text or self.text, self.table_space or self.last_valid, updated, self.source)
+        if text is None:
+            text = search_space_yaml(updated)
         if text == self.table_result and self.problem is None:
             return False
         self.table_result = text
@@ -87,6 +94,75 @@ class SpaceDraft:
         self.table_rows = variants_table(self.last_valid)
         self.table_space = self.last_valid
         self.table_result = None
+        self.table_text = self.text
+
+
+def _scalar(value: str, indent: int, block: bool) -> str:
+    """``value`` as a YAML scalar to put where another one stood (a ``|`` block when it has lines)."""
+    if "\n" in value.rstrip("\n") or block:
+        chomp = "|" if value.endswith("\n") else "|-"
+        body = "\n".join((" " * indent + line) if line else "" for line in value.rstrip("\n").split("\n"))
+        return f"{chomp}\n{body}"
+    return yaml.dump(value, Dumper=yaml.SafeDumper, width=1_000_000, allow_unicode=True).removesuffix("\n...\n").rstrip("\n")
+
+
+def patch_variant_values(text: str, before: SearchSpace, after: SearchSpace, source: str) -> str | None:
+    """``text`` with the variants' changed ``name`` / ``text`` values rewritten where they stand.
+
+    None when the change is not only that (a dimension or variant added, removed or reordered, a
+    few-shot draw changed, a value the file does not spell out), or when the patched text would not
+    read back as exactly ``after``: the caller then writes the whole space out instead.
+    """
+    if [(d.name, len(d.variants)) for d in before.dimensions] != [(d.name, len(d.variants)) for d in after.dimensions]:
+        return None
+    try:
+        root = yaml.compose(text)
+    except yaml.YAMLError:
+        return None
+    if not isinstance(root, yaml.MappingNode):
+        return None
+
+    def child(node: yaml.Node, key: str) -> tuple[yaml.Node, yaml.Node] | None:
+        if isinstance(node, yaml.MappingNode):
+            for key_node, value_node in node.value:
+                if key_node.value == key:
+                    return key_node, value_node
+        return None
+
+    dimensions = child(root, "dimensions")
+    if dimensions is None or not isinstance(dimensions[1], yaml.SequenceNode):
+        return None
+    edits: list[tuple[int, int, str]] = []
+    for dimension_node, old, new in zip(dimensions[1].value, before.dimensions, after.dimensions):
+        variants = child(dimension_node, "variants")
+        if variants is None or not isinstance(variants[1], yaml.SequenceNode):
+            return None
+        for variant_node, old_variant, new_variant in zip(variants[1].value, old.variants, new.variants):
+            if old_variant == new_variant:
+                continue
+            if old_variant.model_copy(update={"name": new_variant.name, "text": new_variant.text}) != new_variant:
+                return None  # more than a name or a text changed
+            for field in ("name", "text"):
+                if getattr(old_variant, field) == getattr(new_variant, field):
+                    continue
+                found = child(variant_node, field)
+                if found is None or not isinstance(found[1], yaml.ScalarNode):
+                    return None
+                key_node, value_node = found
+                block = value_node.style in ("|", ">")
+                replacement = _scalar(getattr(new_variant, field), key_node.start_mark.column + 2, block)
+                start, end = value_node.start_mark.index, value_node.end_mark.index
+                # a block scalar's span takes its line break along: give it back
+                edits.append((start, end, replacement + ("\n" if text[start:end].endswith("\n") else "")))
+    patched = text
+    for start, end, replacement in sorted(edits, reverse=True):
+        patched = patched[:start] + replacement + patched[end:]
+    try:
+        if parse_search_space(patched, source) != after:
+            return None
+    except WorkbenchError:
+        return None
+    return patched
 
 
 def _cell(value: object) -> object:
