@@ -94,6 +94,9 @@ def test_edit_run_compare_in_a_real_browser(streamlit_app, workspace: Path, tmp_
         try:
             page.goto(url)
             settle()
+            expect(page.get_by_role("heading", name="Prompt Workbench")).to_be_visible()  # the Overview comes first
+            page.get_by_role("link", name="Search space").click()
+            settle()
             expect(page.get_by_role("heading", name="Search space")).to_be_visible()
             shot("search-space")
 
@@ -114,7 +117,7 @@ def test_edit_run_compare_in_a_real_browser(streamlit_app, workspace: Path, tmp_
             shot("saved")
 
             # Start a small grid run and wait for it to finish.
-            page.get_by_role("link", name="Run").click()
+            page.get_by_role("link", name="Run", exact=True).click()
             settle()
             page.get_by_label("Strategy").click()
             page.get_by_role("option", name="grid").click()
