@@ -21,7 +21,7 @@ _IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 def evaluations_frame(store: RunStore, run_id: str, candidate_ids: Sequence[str] | None = None) -> pd.DataFrame:
     """One row per evaluation, with one ``score_<field>`` column per output field; only the rows of
     ``candidate_ids`` when given (a candidate's scores never depend on another candidate's rows)."""
-    fields = score_fields(store, run_id)
+    fields = score_fields(store, run_id, candidate_ids)
     if fields is None:
         return pd.DataFrame(
             columns=["candidate_id", "example_id", "overall", "parse_ok", "failed", "latency_s", "completion_tokens", "cached"]
@@ -51,15 +51,17 @@ def evaluations_frame(store: RunStore, run_id: str, candidate_ids: Sequence[str]
     return _apply_prediction_dependent_metrics(store, run_id, frame)
 
 
-def score_fields(store: RunStore, run_id: str) -> list[str] | None:
-    """The output fields a run's evaluations score, in the order of the first evaluation (None: no
-    evaluation yet)."""
-    first = store.db.execute("SELECT field_scores_json FROM evaluations WHERE run_id = ? LIMIT 1", (run_id,)).fetchone()
+def score_fields(store: RunStore, run_id: str, candidate_ids: Sequence[str] | None = None) -> list[str] | None:
+    """The output fields the evaluations (of ``candidate_ids``, when given) score, in the order of the
+    first evaluation (None: no evaluation yet)."""
+    only = f" AND candidate_id IN ({', '.join('?' for _ in candidate_ids)})" if candidate_ids is not None else ""
+    params = (run_id, *(candidate_ids or ()))
+    first = store.db.execute(f"SELECT field_scores_json FROM evaluations WHERE run_id = ?{only} LIMIT 1", params).fetchone()
     if first is None:
         return None
     fields = list(json.loads(first[0]))
     others = store.db.execute(
-        "SELECT DISTINCT j.key FROM evaluations e, json_each(e.field_scores_json) j WHERE e.run_id = ?", (run_id,)
+        f"SELECT DISTINCT j.key FROM evaluations, json_each(evaluations.field_scores_json) j WHERE run_id = ?{only}", params
     ).fetchall()
     fields += sorted(row[0] for row in others if row[0] not in fields)
     return fields
