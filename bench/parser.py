@@ -87,6 +87,7 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, default=4, help="Requests in flight for the model-on-every-command passes.")
     parser.add_argument("--skip-model", action="store_true", help="Skip the model-on-every-command passes (b).")
     parser.add_argument("--splits", default=None, help="Comma-separated splits (default: every split present).")
+    parser.add_argument("--tasks", default="intent_parsing,query_routing", help="Comma-separated: intent_parsing, query_routing.")
     parser.add_argument("--auto-concurrency", type=int, default=1,
                         help="Parses in flight for the pipeline pass (default 1: latencies undisturbed by our own load).")
     args = parser.parse_args()
@@ -100,7 +101,7 @@ def main() -> None:
         evaluate_parser_at(backend, golden_examples("intent_parsing", "train", 1), ParserConfig(mode="model_only"))  # warm up
         print(f"model server {url}; machine {platform.machine()} {platform.system()}, {os.cpu_count()} cores; {load()}")
         verdict_lines: list[str] = []
-        for task in ("intent_parsing", "query_routing"):
+        for task in args.tasks.split(","):
             splits = args.splits.split(",") if args.splits else available_splits(task)
             examples = {split: golden_examples(task, split, args.examples) for split in splits}
             started = time.perf_counter()

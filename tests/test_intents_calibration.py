@@ -114,6 +114,15 @@ def test_the_parser_uses_the_calibrated_numbers_and_the_chosen_threshold() -> No
     assert len(fake.calls) == 1
 
 
+def test_the_committed_calibration_files_load_and_were_chosen_on_validation() -> None:
+    for relative in (DEFAULT_CALIBRATION, "prompt_templates/calibration/query_routing.json"):
+        calibration = load_calibration(ROOT / relative)
+        assert calibration is not UNCALIBRATED, relative
+        assert calibration.provenance["threshold_from"].startswith("validation")
+        assert calibration.provenance["fitted_on"].startswith("train")
+        assert calibration.model_ys == sorted(calibration.model_ys)
+
+
 def test_fitting_the_parser_on_a_fake_model() -> None:
     golden = GoldenFake()  # answers every golden command with its label, without logprobs
     parser = IntentParser(fake_client(golden), config=ParserConfig(mode="model_first"), calibration=UNCALIBRATED)

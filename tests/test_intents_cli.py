@@ -22,7 +22,7 @@ def test_parse_prints_the_json_intent_without_starting_a_server() -> None:
     result = run_cli("parse", "Add DNS record api.local to 10.0.0.5")
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout) == {"action": "dns_add", "zone": "api.local", "record_type": "A", "ip": "10.0.0.5"}
-    assert "path: rules  confidence: 0.95" in result.stderr
+    assert "path: rules  confidence: 0.99" in result.stderr  # the committed calibration: a full match is right 99% of the time on train
     assert "starting the embedded" not in result.stderr
 
 

@@ -87,8 +87,9 @@ def test_no_opinion_reaches_the_model_with_retrieved_shots_and_calibrated_confid
     # the 4 nearest train commands; its confidence goes through the committed calibration.
     async def go():
         async with LLMClient(real_server.url, request_deadline_s=300) as client:
-            parser = IntentParser(client)
-            routed = await QueryRouter(client, RouterConfig(mode="model_first")).route("How bad could credit losses get next year?")
+            parser = IntentParser(client, config=ParserConfig(retrieved_shots=4))
+            router = QueryRouter(client, RouterConfig(mode="model_first", retrieved_shots=4))
+            routed = await router.route("How bad could credit losses get next year?")
             return parser, await parser.parse("user bob, asap"), routed
 
     parser, result, routed = asyncio.run(go())

@@ -159,9 +159,10 @@ class RouterConfig:
     """A certain rules route at least this sure (calibrated) skips the model; ``None``: the calibration file's."""
     template_path: str = DEFAULT_ROUTER_TEMPLATE
     calibration_path: str | None = DEFAULT_ROUTER_CALIBRATION
-    retrieved_shots: int | None = 4
-    """Demonstrations retrieved per query from the train split (4 by default, as in the parser);
-    0: the template's fixed ones; ``None``: the template's ``few_shot_retrieval``, else the fixed ones."""
+    retrieved_shots: int | None = None
+    """Demonstrations retrieved per query from the train split; 0: the template's fixed ones;
+    ``None`` (default, what the committed calibration was fitted with): the template's
+    ``few_shot_retrieval``, else its fixed ones."""
 
     def __post_init__(self) -> None:
         if self.mode not in ("auto", "model_first", "model_only", "rules_only"):
