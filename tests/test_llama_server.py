@@ -11,7 +11,7 @@ import time
 
 import pytest
 
-from optimizer.app.background import process_alive
+from optimizer.evaluate.lease import process_alive
 from optimizer.errors import ServerError
 from optimizer.serving.llama_server import (
     LLAMA_CPP_PYTHON_VERSION, bundled_model_path, ensure_llama_server, server_binary_path, start_server, toolchain_missing,

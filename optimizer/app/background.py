@@ -16,6 +16,7 @@ from pathlib import Path
 from optimizer.config.paths import repo_root, workbench_home
 from optimizer.evaluate.estimate import run_eta
 from optimizer.evaluate.runner import RunRequest, new_run_id
+from optimizer.evaluate.lease import process_alive
 from optimizer.evaluate.store import RunRecord, RunStore
 
 
@@ -33,22 +34,6 @@ class RunState:
     def fraction(self) -> float:
         total = self.run.total_evaluations
         return self.done / total if total else 1.0
-
-
-def process_alive(pid: int | None) -> bool:
-    if not pid:
-        return False
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    try:  # a zombie (exited child not yet reaped) is not alive
-        with open(f"/proc/{pid}/stat") as handle:
-            return handle.read().split(") ", 1)[1][0] != "Z"
-    except OSError:
-        return True
 
 
 def effective_status(run: RunRecord) -> str:
