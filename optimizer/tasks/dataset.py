@@ -66,9 +66,9 @@ class Dataset:
         raise DatasetError(f"{self.path}: no example with id {example_id!r}")
 
 
-def parse_jsonl(text: str, source: str, *, expected_key: str = "expected") -> tuple[Example, ...]:
-    examples: list[Example] = []
-    seen: dict[str, int] = {}
+def jsonl_records(text: str, source: str) -> list[tuple[int, dict[str, Any]]]:
+    """The JSON objects of a JSONL text with their line numbers; a bad line names file and line."""
+    records: list[tuple[int, dict[str, Any]]] = []
     for number, raw_line in enumerate(text.splitlines(), start=1):
         if not raw_line.strip():
             continue
@@ -82,6 +82,14 @@ def parse_jsonl(text: str, source: str, *, expected_key: str = "expected") -> tu
             raise DatasetError(f"{source}:{number}: not valid JSON ({str(exc).splitlines()[0][:120]})") from None
         if not isinstance(record, dict):
             raise DatasetError(f"{source}:{number}: expected a JSON object, got {type(record).__name__}")
+        records.append((number, record))
+    return records
+
+
+def parse_jsonl(text: str, source: str, *, expected_key: str = "expected") -> tuple[Example, ...]:
+    examples: list[Example] = []
+    seen: dict[str, int] = {}
+    for number, record in jsonl_records(text, source):
         example_id = record.get("id")
         if not isinstance(example_id, str) or not example_id:
             raise DatasetError(f"{source}:{number}: field 'id' is missing or not a string")

@@ -29,7 +29,7 @@ from typing import Any
 
 from optimizer.config.yamlio import dump_yaml, read_capped
 from optimizer.errors import DatasetError
-from optimizer.tasks.dataset import SPLITS
+from optimizer.tasks.dataset import SPLITS, jsonl_records
 
 MAX_DATASET_BYTES = 50 * 1024 * 1024
 """A dataset larger than this is refused unread."""
@@ -135,17 +135,7 @@ def propose_metric(name: str, values: Sequence[Any]) -> FieldProposal:
 
 
 def _records(text: str, source: str) -> list[tuple[int, dict[str, Any]]]:
-    records = []
-    for number, raw_line in enumerate(text.splitlines(), start=1):
-        if not raw_line.strip():
-            continue
-        try:
-            record = json.loads(raw_line)
-        except json.JSONDecodeError as exc:
-            raise DatasetError(f"{source}:{number}: not valid JSON ({exc.msg} at column {exc.colno})") from None
-        if not isinstance(record, dict):
-            raise DatasetError(f"{source}:{number}: expected a JSON object, got {type(record).__name__}")
-        records.append((number, record))
+    records = jsonl_records(text, source)
     if not records:
         raise DatasetError(f"{source}: no examples")
     return records
