@@ -53,6 +53,13 @@ def _export_call_limit(variable: str) -> Callable[[click.Context, click.Paramete
     return store
 
 
+def server_options(function: Callable[..., Any]) -> Callable[..., Any]:
+    """--url (repeatable), --endpoints, --model and --store: where the calls go and the runs are kept."""
+    for option in (store_option, model_option, endpoints_option, urls_option):
+        function = option(function)
+    return function
+
+
 def call_limit_options(function: Callable[..., Any]) -> Callable[..., Any]:
     """``--request-timeout S`` and ``--retries N``: how long one model call may take and how often it is retried."""
     function = click.option("--retries", type=click.IntRange(0, 20), default=None, expose_value=False,
@@ -202,10 +209,7 @@ dataset_option = click.option(
 @click.option("--proposer-max-tokens", type=int, default=None, help="gepa/dspy-*: longest proposal in tokens (default 320).")
 @click.option("--dry-run", is_flag=True, help="Print the plan and estimate, call nothing.")
 @click.option("--top", type=int, default=15, show_default=True)
-@urls_option
-@endpoints_option
-@model_option
-@store_option
+@server_options
 @call_limit_options
 @dataset_option
 @exit_on_error
@@ -298,10 +302,7 @@ def _drive(make_work: Callable[[Any, Any], Any], url: str | tuple[str, ...] | No
 @click.option("--no-cache", is_flag=True)
 @click.option("--split", type=click.Choice(["validation", "test"]), default="validation", show_default=True,
               help="test: score a template chosen on validation on the held-out test split (reported apart, never used to choose).")
-@urls_option
-@endpoints_option
-@model_option
-@store_option
+@server_options
 @call_limit_options
 @dataset_option
 @exit_on_error
@@ -427,10 +428,7 @@ def _score_on_test(store: Any, run_id: str, candidate_id: str, url: Any, model_p
 @click.option("--with-test", is_flag=True,
               help="Score the chosen candidate on the test split first (calls the server) unless the store has that already; "
                    "the evidence reports test apart from validation.")
-@urls_option
-@endpoints_option
-@model_option
-@store_option
+@server_options
 @exit_on_error
 def export(run_id: str, candidate_id: str | None, repo_path: str | None, new_branch: bool, no_commit: bool,
            report_path: str | None, allow_degenerate: bool, store_path: str | None, overwrite: bool = False,
@@ -571,10 +569,7 @@ def _stop_process_group(process: Any, grace_s: float = 10.0) -> None:
               help="Fail only when significantly worse by more than this (overall, 0-1 scale).")
 @click.option("--examples", "n_examples", type=int, default=None, help="Examples per split (default: all).")
 @click.option("--junit", "junit_path", default=None, type=click.Path(dir_okay=False), help="Also write a JUnit XML report here.")
-@urls_option
-@endpoints_option
-@model_option
-@store_option
+@server_options
 @exit_on_error
 def gate(template_path: str, against: str | None, min_overall: float | None, max_drop: float, n_examples: int | None,
          junit_path: str | None, url: tuple[str, ...], endpoints_file: str | None, model_path: str | None,
