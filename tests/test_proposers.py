@@ -6,11 +6,13 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import json
 import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 
 from conftest import FAST_RETRY, GOLDEN_K8S
@@ -79,9 +81,10 @@ def client_for(fake: FakeLLM) -> LLMClient:
     return LLMClient("http://fake.invalid", transport=fake.transport(), retry=FAST_RETRY, request_deadline_s=5)
 
 
-def run(store: RunStore, strategy: str, task_fake: FakeLLM, url: str, max_calls: int, n_examples: int = 6) -> str:
+def run(store: RunStore, strategy: str, task_fake: FakeLLM, url: str, max_calls: int, n_examples: int = 6,
+        concurrency: int = 2) -> str:
     plan = plan_run(request(strategy, url, max_calls, n_examples))
-    return asyncio.run(run_plan(store, plan, client_for(task_fake), concurrency=2))
+    return asyncio.run(run_plan(store, plan, client_for(task_fake), concurrency=concurrency))
 
 
 def lineage(store: RunStore, run_id: str) -> list[tuple[str, str, str | None]]:
@@ -268,6 +271,41 @@ def test_score_vs_calls_ends_at_the_leaderboards_leader(tmp_path: Path, proposer
     assert len({point.leader for point in points}) >= 2, "the lead changed hands as GEPA's proposals were scored"
 
 
+def test_dspy_resubmitted_stragglers_are_asked_once(tmp_path: Path, proposer: tuple[ProposerLLM, str],
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    """DSPy's thread pool resubmits an example that runs past its timeout (120 s; 0.2 s here, with a
+    server that takes 0.5 s): the resubmitted ask waits for the first answer, no second call, no double spend."""
+    import functools
+
+    import dspy.evaluate.evaluate as dspy_evaluate
+    from dspy.utils.parallelizer import ParallelExecutor
+
+    monkeypatch.setattr(dspy_evaluate, "ParallelExecutor", functools.partial(ParallelExecutor, timeout=0.2))
+    _, url = proposer
+    slow_logs = plan_run(request("dspy-bootstrap", url, 40)).examples[0].inputs["logs"].strip()
+
+    class SlowOnOneExample(CountingLLM):
+        """Answers in 0.05 s, but takes 1.5 s on one validation example: that one becomes a straggler."""
+
+        def transport(self) -> httpx.MockTransport:
+            async def handler(request: httpx.Request) -> httpx.Response:
+                body = json.loads(request.content) if request.content else None
+                if body and "messages" in body:
+                    await asyncio.sleep(1.5 if slow_logs in body["messages"][-1]["content"] else 0.05)
+                status, payload = self.handle(request.method, request.url.path, body)
+                return httpx.Response(status, json=payload)
+
+            return httpx.MockTransport(handler)
+
+    task_fake = SlowOnOneExample(GOLDEN_K8S)
+    with RunStore(tmp_path / "runs.sqlite") as store:
+        run_id = run(store, "dspy-bootstrap", task_fake, url, 40, concurrency=8)  # threads free to take a resubmission
+        assert store.get_run(run_id).status == "completed"
+    asked = [json.dumps(body["messages"], sort_keys=True) for body in task_fake.calls]
+    assert len(asked) == len(set(asked)), "no prompt was sent twice"
+    assert task_fake.answered <= 40
+
+
 @pytest.mark.real_llm
 def test_gepa_against_the_real_model(real_server: Any, store: RunStore) -> None:
     """One GEPA iteration on the real embedded model: the baseline on 2 validation examples, a
@@ -394,3 +432,28 @@ def test_a_proposing_strategy_is_refused_before_any_call_without_budget_or_basel
         plan_run(RunRequest(task="k8s_log_analysis", strategy="gepa", n_examples=4))
     with pytest.raises(ConfigError, match="without --no-baseline"):
         plan_run(RunRequest(task="k8s_log_analysis", strategy="dspy-mipro", max_calls=50, n_examples=4, include_baseline=False))
+
+
+@pytest.mark.real_llm
+def test_dspy_bootstrap_against_the_real_model(real_server: Any, store: RunStore) -> None:
+    """DSPy's random search on the real model within 10 calls: the baseline on 2 validation examples,
+    a program of labelled training demos scored on both, then bootstrapping until the budget ends."""
+    max_calls = 10
+    plan = plan_run(RunRequest(task="k8s_log_analysis", strategy="dspy-bootstrap", max_calls=max_calls, n_examples=2,
+                               seed=1, max_tokens=24))
+
+    async def go() -> tuple[str, int]:
+        async with LLMClient(real_server.url) as client:
+            run_id = await run_plan(store, plan, client)
+            return run_id, client.stats.calls
+
+    run_id, calls = asyncio.run(go())
+    run = store.get_run(run_id)
+    assert run.status == "completed", run.message
+    assert calls <= max_calls
+    written = [row for row in store.candidates(run_id) if row["origin"] == "dspy-bootstrap"]
+    assert written and all(row["parent_id"] == run.config["baseline_id"] for row in written)
+    demos = [row for row in written if row["template"]["examples"]]
+    assert demos, "a program with training demonstrations was scored"
+    scored = store.evaluation_rows_for(run_id, [row["candidate_id"] for row in demos], run.config["example_ids"])
+    assert any(len(rows) == 2 and all(row["raw_output"] for row in rows) for rows in scored.values())

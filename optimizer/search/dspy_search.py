@@ -42,6 +42,7 @@ mid-batch a resumed run may stop on a slightly different call; nothing stored is
 
 from __future__ import annotations
 
+import concurrent.futures
 import json
 import logging
 import os
@@ -98,6 +99,7 @@ class _Search:
         self.weights = {"validation": class_weights(self.task, problem.examples), "train": class_weights(self.task, problem.train)}
         self.made: dict[str, Candidate] = {}
         self._made_lock = threading.Lock()  # DSPy evaluates programs in threads
+        self._answers: dict[tuple[str, str, str], concurrent.futures.Future[str]] = {}
 
     def example_for(self, inputs: Any) -> Example:
         found = self.by_key.get(_inputs_key(self.task.inputs, inputs))
@@ -124,9 +126,29 @@ class _Search:
         return found
 
     def answer(self, instructions: str, demos: Sequence[Any], inputs: Any) -> str:
-        """From a DSPy thread: the task model's answer for these inputs with this program."""
+        """From a DSPy thread: the task model's answer for these inputs with this program.
+
+        Asked once per (program, example): DSPy's thread pool resubmits an example that has run
+        for 120 s (a "straggler", common on a loaded CPU server), and the second ask waits for the
+        first answer instead of calling, and spending, again."""
         item = self.candidate_for(instructions, demos)
         example = self.example_for(inputs)
+        key = ("validation" if example.id in self.validation_ids else "train", item.id, example.id)
+        with self._made_lock:
+            pending = self._answers.get(key)
+            if pending is None:
+                self._answers[key] = mine = concurrent.futures.Future()
+        if pending is not None:
+            return pending.result()
+        try:
+            text = self._ask(item, example)
+        except BaseException as exc:
+            mine.set_exception(exc)
+            raise
+        mine.set_result(text)
+        return text
+
+    def _ask(self, item: Candidate, example: Example) -> str:
         if example.id in self.validation_ids:
             self.spend.claim_pairs(item.id, [example])
             rows = self.bridge.call(self.score_into_run([item], [example])).get(item.id, [])
