@@ -81,3 +81,15 @@ def test_value_keys_follow_the_golden_key_order() -> None:
     assert value_keys(Action.dns_add) == ("zone", "record_type", "ip", "target")
     assert value_keys(Action.grant_access) == ("username", "share")
     assert value_keys(Action.unknown) == ()
+
+
+def test_golden_splits_are_the_documented_fixed_assignment() -> None:
+    # golden/README_intents.md, "Split": 99 / 48 / 53 and 30 / 20 / 25, every domain and route in each split.
+    intents = golden_records(GOLDEN_INTENTS)
+    assert Counter(record["split"] for record in intents) == {"train": 99, "validation": 48, "test": 53}
+    assert all({record["domain"] for record in intents if record["split"] == split} == {"dns", "user", "samba", "complex"}
+               for split in ("train", "validation", "test"))
+    router = golden_records(GOLDEN_ROUTER)
+    assert Counter(record["split"] for record in router) == {"train": 30, "validation": 20, "test": 25}
+    assert all({record["route"] for record in router if record["split"] == split} == {"rag", "risk", "llm"}
+               for split in ("train", "validation", "test"))
