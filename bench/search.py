@@ -495,6 +495,7 @@ def main() -> None:  # noqa: C901 - one linear script: matrix, replay, test, pro
         budgets = [("= halving", halving_calls), ("25% of matrix", int(matrix.calls * PROPOSER_SHARE))]
         proposer_lines = []
         proposer_met: list[bool] = []
+        proposer_significant: list[bool] = []
         from optimizer import plugins
         from optimizer.evaluate.leaderboard import leaderboard
         from optimizer.evaluate.runner import config_hash, plan_stored_candidate
@@ -525,7 +526,7 @@ def main() -> None:  # noqa: C901 - one linear script: matrix, replay, test, pro
                     stored = [run for run in store.list_runs(1000) if run.config_hash == config_hash(live_request)
                               and run.status == "completed" and run.model_identity == identity]
                     if stored:  # a completed run of the same request: reuse it (and its wall time)
-                        live_run, wall = stored[0].id, stored[0].wall_s
+                        live_run, wall = stored[0].id, None
                     elif args.stored_only:
                         proposer_lines.append(f"{label}  not run: no completed stored run of it (--stored-only)")
                         continue
@@ -551,14 +552,17 @@ def main() -> None:  # noqa: C901 - one linear script: matrix, replay, test, pro
                     ci = bootstrap_ci(list(mine.values()))
                     origin = next(row["origin"] for row in store.candidates(live_run) if row["candidate_id"] == winner)
                     line = (f"{label}  val {val:.3f}  test {ci.mean:.3f} [{ci.low:.3f}, {ci.high:.3f}] n={ci.n}  "
-                            f"{used} validation calls stored  {wall:.0f} s  run {live_run}, winner {winner} ({origin})")
+                            f"{used} validation calls stored  "
+                            f"{'%.0f s' % wall if wall is not None else 'stored run'}  run {live_run}, winner {winner} ({origin})")
                     if best_test is not None and test_run:
                         winner_rows = test_rows(best.id)
                         shared = [eid for eid in mine if eid in winner_rows]
                         comparison = paired_comparison([mine[e] for e in shared], [winner_rows[e] for e in shared])
                         line += f"; vs matrix winner on test: {comparison.sentence()}"
                         # Only a prompt the proposer wrote counts: a run whose best is still the baseline proposed nothing better.
-                        proposer_met.append(origin != "baseline" and ci.mean > best_test and used <= matrix.calls * PROPOSER_SHARE)
+                        beats = origin != "baseline" and ci.mean > best_test and used <= matrix.calls * PROPOSER_SHARE
+                        proposer_met.append(beats)
+                        proposer_significant.append(beats and comparison.separable)
                     proposer_lines.append(line)
                     print("  " + line, flush=True)
                 except asyncio.TimeoutError:
@@ -577,7 +581,9 @@ def main() -> None:  # noqa: C901 - one linear script: matrix, replay, test, pro
         print(text)
         if proposer_met:
             print(f"a proposer's winner beats the matrix winner on test at <= 25% of its calls: "
-                  f"{'MET' if any(proposer_met) else 'NOT MET'} ({sum(proposer_met)} of {len(proposer_met)} live runs)")
+                  f"{'MET' if any(proposer_met) else 'NOT MET'} by the mean in {sum(proposer_met)} of {len(proposer_met)} live runs "
+                  f"(a winner the proposer wrote, not the baseline); by a significant paired margin in "
+                  f"{sum(proposer_significant)} of them")
         else:
             print("a proposer's winner beats the matrix winner on test at <= 25% of its calls: NOT MET (no proposer ran)")
         print(rates.describe(store, run_ids))
