@@ -24,7 +24,7 @@ def test_parse_a_command_and_see_json_path_confidence_latency() -> None:
     at.button(key="parser_parse").click().run()
     assert not at.exception
     assert json.loads(at.json[0].value) == {"action": "add_user", "username": "alice", "password": "Wonder1and!"}
-    assert metrics(at)[:2] == ["rules", "0.95"] and metrics(at)[2].endswith(" ms")
+    assert metrics(at)[:2] == ["rules", "0.99"] and metrics(at)[2].endswith(" ms")  # calibrated: a full match, right 99% on train
 
 
 def test_golden_set_accuracy_confusion_and_misses() -> None:
