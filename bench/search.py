@@ -35,7 +35,7 @@ import os
 import statistics
 import sys
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -43,9 +43,9 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from optimizer.search.space import Candidate  # noqa: E402
-from optimizer.search.strategies import Budget, SearchProblem, get_strategy  # noqa: E402
-from optimizer.tasks.dataset import Example  # noqa: E402
+from optimizer.search.space import Candidate
+from optimizer.search.strategies import Budget, SearchProblem, get_strategy
+from optimizer.tasks.dataset import Example
 
 WITHIN = 0.01  # "within 1 point" of the matrix best
 HALVING_SHARE = 0.15
@@ -196,8 +196,8 @@ def summarize(matrix: Matrix, replayed: Sequence[tuple[str, str, list[Replay]]])
 
 
 def format_replay_table(rows: Sequence[ReplayRow], n_seeds: int) -> list[str]:
-    lines = [f"{'strategy':24} {'budget':14} {'calls (median)':>14} {'of matrix':>9} {'val regret':>10} "
-             f"{'within 1pt':>10} {'test regret':>11}"]
+    lines = [(f"{'strategy':24} {'budget':14} {'calls (median)':>14} {'of matrix':>9} {'val regret':>10} "
+              f"{'within 1pt':>10} {'test regret':>11}")]
     for row in rows:
         test = (f"{row.median_test_regret * 100:+.1f} ({len(row.test_regrets)}/{len(row.replays)})"
                 if row.median_test_regret is not None else "-")
@@ -360,7 +360,7 @@ class ServerRates:
                 f"concurrency; (prompt + completion) / latency = {(prompt + completion) / latency:.0f} tokens/s per request")
 
 
-def main() -> None:  # noqa: C901 - one linear script: matrix, replay, test, proposers, targets
+def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--task", default="query_routing")
     parser.add_argument("--max-candidates", type=int, default=None, help="a seeded random sample of the space (default: all)")
@@ -386,7 +386,12 @@ def main() -> None:  # noqa: C901 - one linear script: matrix, replay, test, pro
     args = parser.parse_args()
 
     from optimizer.config.paths import default_store_path
-    from optimizer.evaluate.runner import RunRequest, load_task_dataset, plan_run, run_plan
+    from optimizer.evaluate.runner import (
+        RunRequest,
+        load_task_dataset,
+        plan_run,
+        run_plan,
+    )
     from optimizer.evaluate.store import RunStore
     from optimizer.serving.endpoint import model_identity
     from optimizer.tasks.sampling import sample_examples
@@ -467,7 +472,7 @@ def main() -> None:  # noqa: C901 - one linear script: matrix, replay, test, pro
             print(line)
         best_test = matrix.test.get(best.id)
         print(f"matrix winner: validation {matrix.mean(best.id):.3f}, test "
-              f"{'%.3f' % best_test if best_test is not None else 'not scored'}")
+              f"{f'{best_test:.3f}' if best_test is not None else 'not scored'}")
         from optimizer.analysis.references import trivial_references
         from optimizer.analysis.stats import bootstrap_ci, paired_comparison
 
@@ -532,7 +537,7 @@ def main() -> None:  # noqa: C901 - one linear script: matrix, replay, test, pro
                         continue
                     else:
                         live = plan_run(live_request)
-                        live_run = with_client(url, lambda client: run_plan(store, live, client, on_progress=_progress(name)),
+                        live_run = with_client(url, lambda client, live=live, name=name: run_plan(store, live, client, on_progress=_progress(name)),
                                                min(left, args.proposer_minutes * 60))
                         wall = time.monotonic() - t0
                     run_ids.append(live_run)
@@ -545,7 +550,7 @@ def main() -> None:  # noqa: C901 - one linear script: matrix, replay, test, pro
                         test_run = found[0]
                     else:
                         test_plan = plan_stored_candidate(store, live_run, winner, split="test")
-                        test_run = with_client(url, lambda client: run_plan(store, test_plan, client))
+                        test_run = with_client(url, lambda client, test_plan=test_plan: run_plan(store, test_plan, client))
                     run_ids.append(test_run)
                     mine = {row["example_id"]: float(row["overall"]) for row in store.evaluation_rows(test_run)
                             if row["candidate_id"] == winner}
@@ -553,7 +558,7 @@ def main() -> None:  # noqa: C901 - one linear script: matrix, replay, test, pro
                     origin = next(row["origin"] for row in store.candidates(live_run) if row["candidate_id"] == winner)
                     line = (f"{label}  val {val:.3f}  test {ci.mean:.3f} [{ci.low:.3f}, {ci.high:.3f}] n={ci.n}  "
                             f"{used} validation calls stored  "
-                            f"{'%.0f s' % wall if wall is not None else 'stored run'}  run {live_run}, winner {winner} ({origin})")
+                            f"{f'{wall:.0f} s' if wall is not None else 'stored run'}  run {live_run}, winner {winner} ({origin})")
                     if best_test is not None and test_run:
                         winner_rows = test_rows(best.id)
                         shared = [eid for eid in mine if eid in winner_rows]
@@ -565,10 +570,10 @@ def main() -> None:  # noqa: C901 - one linear script: matrix, replay, test, pro
                         proposer_significant.append(beats and comparison.separable)
                     proposer_lines.append(line)
                     print("  " + line, flush=True)
-                except asyncio.TimeoutError:
+                except TimeoutError:
                     proposer_lines.append(f"{label}  stopped after {(time.monotonic() - t0) / 60:.0f} min (--proposer-minutes / "
                                           "--budget-minutes); its run is stored, resumable")
-                except Exception as exc:  # a proposer that fails is a row, not the end of the bench
+                except Exception as exc:  # noqa: BLE001 - a proposer that fails is a row, not the end of the bench
                     proposer_lines.append(f"{label}  not run: {type(exc).__name__}: {' '.join(str(exc).split())[:200]}")
         print()
         print(f"== live proposers (validation n={len(matrix.examples)}, test n={len(test_examples)}; budget in calls) ==")
@@ -577,7 +582,7 @@ def main() -> None:  # noqa: C901 - one linear script: matrix, replay, test, pro
 
         # (3) targets, (4) server rates.
         print()
-        met, text = halving_target(rows)
+        _, text = halving_target(rows)
         print(text)
         if proposer_met:
             print(f"a proposer's winner beats the matrix winner on test at <= 25% of its calls: "

@@ -106,7 +106,7 @@ def test_replay_table_numbers(bench):
 
 
 def test_test_regret_uses_the_picks_test_scores_only_where_known(bench):
-    matrix, candidates, examples = synthetic(bench)
+    matrix, candidates, _ = synthetic(bench)
     best, runner_up = candidates[-1].id, candidates[-2].id
     matrix.test = {best: 0.70, runner_up: 0.75}  # the validation winner is not the best on test
     replayed = [("halving", "x", [bench.Replay(0, best, 10), bench.Replay(1, runner_up, 10), bench.Replay(2, candidates[0].id, 10)])]
