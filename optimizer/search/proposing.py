@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
-import hashlib
 import re
 import threading
 from collections.abc import Callable, Mapping, Sequence
@@ -247,10 +246,6 @@ def feedback(task: TaskSpec, example: Example, row: Mapping[str, Any]) -> str:
         verdict = "correct" if score >= 0.999 else ("partly right" if score > 0 else "wrong")
         lines.append(f"{field.label}: expected {expected!r}, got {got!r} ({verdict}).")
     return "\n".join(lines)
-
-
-def stable_seed(*parts: Any) -> int:
-    return int(hashlib.sha256("\x00".join(map(str, parts)).encode()).hexdigest()[:8], 16)
 
 
 async def finish(problem: SearchProblem, evaluate: Evaluator, spend: Spend, made: Sequence[Candidate],
