@@ -29,7 +29,7 @@ from optimizer.config.paths import display_path, resolve_in_repo
 from optimizer.search.space import Candidate, enumerate_candidates, load_search_space, search_space_path
 from optimizer.evaluate.store import RunRecord, RunStore
 from optimizer.evaluate.strategy_calls import proposer_context
-from optimizer.search.strategies import Budget, SearchProblem, Strategy, get_strategy
+from optimizer.search.strategies import Budget, SearchProblem, Strategy, check_proposing_problem, get_strategy
 from optimizer.evaluate.estimate import PlanEstimate, machine_load
 from optimizer.tasks.sampling import ExampleSample, sample_examples
 from optimizer.tasks.spec import TaskSpec, load_task
@@ -299,12 +299,7 @@ class _DryRun:
 def dry_run(strategy: Strategy, problem: SearchProblem) -> tuple[list[Candidate], int]:
     """The candidates and calls a selecting strategy will use (a proposing one: its budget)."""
     if strategy.proposes:
-        if problem.budget.max_calls is None:
-            raise ConfigError(f"strategy {strategy.name} writes new prompts and needs a call budget (--max-calls)")
-        if problem.baseline is None:
-            raise ConfigError(f"strategy {strategy.name} starts from the task's baseline template; run it without --no-baseline")
-        if not problem.train:
-            raise ConfigError(f"strategy {strategy.name} learns from the train split, and the dataset has no train examples")
+        check_proposing_problem(problem, strategy.name)
         return [], problem.budget.max_calls
     recorder = _DryRun()
     if _in_event_loop():

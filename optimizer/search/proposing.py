@@ -27,7 +27,7 @@ from typing import Any, TypeVar
 from optimizer.errors import ConfigError, RunPaused, ServerUnavailableError, TemplateError
 from optimizer.prompts.templates import FewShotExample, PromptTemplate, _variables, render_messages
 from optimizer.search.space import Candidate
-from optimizer.search.strategies import Evaluator, Scored, SearchProblem, rank
+from optimizer.search.strategies import Evaluator, Scored, SearchProblem, check_proposing_problem, rank
 from optimizer.tasks.dataset import Example
 from optimizer.tasks.spec import TaskSpec
 
@@ -60,12 +60,7 @@ def context_of(problem: SearchProblem, strategy: str) -> ProposerContext:
     context = problem.options.get("proposer_context")
     if not isinstance(context, ProposerContext):
         raise ConfigError(f"strategy {strategy} needs the runner's task and proposer models (run it with workbench optimize)")
-    if problem.budget.max_calls is None:
-        raise ConfigError(f"strategy {strategy} writes new prompts and needs a call budget (--max-calls)")
-    if problem.baseline is None:
-        raise ConfigError(f"strategy {strategy} starts from the task's baseline template; run it without --no-baseline")
-    if not problem.train:
-        raise ConfigError(f"strategy {strategy} learns from the train split, and the dataset has no train examples")
+    check_proposing_problem(problem, strategy)
     return context
 
 

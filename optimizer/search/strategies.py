@@ -86,6 +86,16 @@ class Strategy(Protocol):
     async def search(self, problem: SearchProblem, evaluate: Evaluator) -> list[Scored]: ...
 
 
+def check_proposing_problem(problem: SearchProblem, strategy: str) -> None:
+    """What a strategy that writes prompts needs: a call budget, the baseline to start from, train examples."""
+    if problem.budget.max_calls is None:
+        raise ConfigError(f"strategy {strategy} writes new prompts and needs a call budget (--max-calls)")
+    if problem.baseline is None:
+        raise ConfigError(f"strategy {strategy} starts from the task's baseline template; run it without --no-baseline")
+    if not problem.train:
+        raise ConfigError(f"strategy {strategy} learns from the train split, and the dataset has no train examples")
+
+
 def unique(candidates: Sequence[Candidate]) -> list[Candidate]:
     """Drop candidates whose prompt content is identical to an earlier one."""
     seen: set[str] = set()
