@@ -22,7 +22,7 @@ from optimizer.agent.trace import format_answer, format_step
 from optimizer.serving.endpoint import current_server_url
 from optimizer.errors import WorkbenchError
 from optimizer.intents import IntentParser, ParseResult
-from optimizer.serving.client import LLMClient
+from optimizer.serving.endpoint import client_for
 
 ChatMessages = list[dict[str, Any]]
 
@@ -31,7 +31,7 @@ async def parse_command(text: str, url: str | None) -> ParseResult:
     """The micro parser: rules only when ``url`` is None, else rules first and the model when unsure."""
     if url is None:
         return await IntentParser().parse(text)
-    async with LLMClient(url) as client:
+    async with client_for(url) as client:
         return await IntentParser(client).parse(text)
 
 
@@ -59,7 +59,7 @@ def build_demo(url: str | None = None) -> gr.Blocks:
             return
         try:
             config = named_config(config_name)
-            async with LLMClient(server) as client:
+            async with client_for(server) as client:
                 run = AgentRun(client, scenario, config, question=asked)
                 async for step in run.steps():
                     messages.append({"role": "assistant", "content": f"```\n{format_step(step)}\n```",

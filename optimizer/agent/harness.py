@@ -29,6 +29,7 @@ from optimizer.evaluate.runner import plan_candidates, run_plan
 from optimizer.evaluate.store import RunStore
 from optimizer.prompts.templates import load_template
 from optimizer.search.space import Candidate
+from optimizer.serving.endpoint import client_for
 from optimizer.serving.client import LLMClient
 
 
@@ -212,7 +213,7 @@ def run_ab_at(url: str, scenarios: Sequence[Scenario], configs: Sequence[AgentCo
     """Synchronous entry for pages: the A/B run against the server at ``url``."""
 
     async def go() -> ABReport:
-        async with LLMClient(url) as client:
+        async with client_for(url) as client:
             return await run_ab(client, scenarios, configs, concurrency=await default_concurrency(client), seed=seed)
 
     return asyncio.run(go())

@@ -14,6 +14,7 @@ from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 
 from optimizer.errors import MalformedResponseError, RequestRejectedError
+from optimizer.serving.endpoint import client_for
 from optimizer.serving.client import Completion, LLMClient
 from optimizer.prompts.templates import Message
 from optimizer.agent.cluster import SimulatedCluster
@@ -369,7 +370,7 @@ def investigate_at(url: str, scenario: Scenario, config: AgentConfig, *, questio
     sees each step as soon as it finishes (a page draws it then, instead of after the last one)."""
 
     async def go() -> Investigation:
-        async with LLMClient(url) as client:
+        async with client_for(url) as client:
             return await investigate(client, scenario, config, question=question, seed=seed, on_step=on_step)
 
     return asyncio.run(go())

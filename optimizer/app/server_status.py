@@ -22,7 +22,8 @@ from optimizer.serving.llama_server import state_file
 from optimizer.config.paths import repo_root, workbench_home
 from optimizer.errors import WorkbenchError
 from optimizer.evaluate.store import RunStore
-from optimizer.serving.client import LLMClient, RetryPolicy, ServerInfo
+from optimizer.serving.endpoint import client_for
+from optimizer.serving.client import RetryPolicy, ServerInfo
 
 
 @dataclass(frozen=True)
@@ -55,7 +56,7 @@ def server_status(store: RunStore | None = None, url: str | None = None, timeout
         return ServerStatus(None, False, tokens_per_s=tokens_per_s, problem="no server configured or running")
 
     async def probe() -> ServerInfo:
-        async with LLMClient(url, transport=transport, retry=RetryPolicy(attempts=1), request_deadline_s=timeout_s,
+        async with client_for(url, transport=transport, retry=RetryPolicy(attempts=1), request_deadline_s=timeout_s,
                              connect_timeout_s=timeout_s) as client:
             return await client.server_info()
 
@@ -165,14 +166,14 @@ async def _smoke_call(url: str, deadline_s: float) -> SmokeCheck:
     from optimizer.evaluate.engine import sampling_params
     from optimizer.evaluate.runner import load_task_dataset
     from optimizer.prompts.templates import render_messages
-    from optimizer.serving.client import LLMClient, RetryPolicy
+    from optimizer.serving.client import RetryPolicy
     from optimizer.tasks.spec import load_task
 
     task = load_task(SMOKE_TASK)
     example = load_task_dataset(task).validation[0]
     template = smoke_template(task)
     messages = render_messages(template, example.inputs)
-    async with LLMClient(url, retry=RetryPolicy(attempts=2), request_deadline_s=deadline_s) as client:
+    async with client_for(url, retry=RetryPolicy(attempts=2), request_deadline_s=deadline_s) as client:
         completion = await client.chat(messages, **sampling_params(template, {}, 0))
     parsed = task.parse(completion.content)
     if parsed.error:

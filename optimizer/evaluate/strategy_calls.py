@@ -24,6 +24,7 @@ from optimizer.errors import RunPaused, ServerUnavailableError
 from optimizer.evaluate.engine import cache_key, completion_to_cache, load_executor, sampling_params
 from optimizer.evaluate.store import RunStore
 from optimizer.prompts.templates import Message, PromptTemplate, render_messages
+from optimizer.serving.endpoint import client_for
 from optimizer.serving.client import LLMClient
 from optimizer.tasks.dataset import Example
 from optimizer.tasks.spec import TaskSpec
@@ -111,7 +112,7 @@ async def proposer_context(store: RunStore, run_id: str, task: TaskSpec, client:
         base_url = proposer_url or getattr(client, "base_url", None)
         if not base_url:
             raise ServerUnavailableError("--proposer-model needs --proposer-url when the run uses several endpoints")
-        own_client = LLMClient(base_url, model=proposer_model)
+        own_client = client_for(base_url, model=proposer_model)
         proposer_client = own_client
         proposer_identity = model_identity(await own_client.server_info())
     context = ProposerContext(

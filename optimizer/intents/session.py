@@ -11,6 +11,7 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
 from optimizer.tasks.dataset import Example
+from optimizer.serving.endpoint import client_for
 from optimizer.serving.client import LLMClient, RetryPolicy
 from optimizer.intents.evaluation import Evaluation, ProgressCallback, evaluate_parser, evaluate_router
 from optimizer.intents.pipeline import IntentParser, ParserConfig, ParseResult
@@ -36,7 +37,7 @@ async def _client(url: str | None, deadline_s: float = SESSION_DEADLINE_S) -> As
     if url is None:
         yield None
         return
-    async with LLMClient(url, retry=SESSION_RETRY, request_deadline_s=deadline_s) as client:
+    async with client_for(url, retry=SESSION_RETRY, request_deadline_s=deadline_s) as client:
         yield client
 
 

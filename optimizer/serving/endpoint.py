@@ -93,6 +93,10 @@ def model_identity(info: ServerInfo) -> str:
     return f"{info.kind}:{info.model or 'unknown'}"
 
 
-def client_for(endpoint: Endpoint, **options: Any) -> LLMClient:
-    """The one way to open a client on an endpoint: its URL, served model name and API key."""
-    return LLMClient(endpoint.url, model=endpoint.model, api_key=endpoint.api_key, **options)
+def client_for(target: Endpoint | str, **options: Any) -> LLMClient:
+    """The one way to open a client: on an endpoint (its URL, served model name and API key) or on a
+    plain base URL; ``options`` (model, api_key, retry, deadlines, transport) go to ``LLMClient``."""
+    if isinstance(target, Endpoint):
+        options = {"model": target.model, "api_key": target.api_key, **options}
+        target = target.url
+    return LLMClient(target, **options)

@@ -28,7 +28,7 @@ from pydantic import Field
 from optimizer.config.yamlio import StrictModel, load_yaml_model
 from optimizer.errors import ConfigError, ServerUnavailableError
 from optimizer.serving.client import CallStats, Completion, LLMClient, ServerInfo
-from optimizer.serving.endpoint import model_identity, open_endpoint
+from optimizer.serving.endpoint import client_for, model_identity, open_endpoint
 
 
 @dataclass(frozen=True)
@@ -111,7 +111,7 @@ class EndpointPool:
 
     @classmethod
     def from_specs(cls, specs: Sequence[EndpointSpec], **client_options: Any) -> "EndpointPool":
-        clients = [LLMClient(spec.url, model=spec.model, api_key=spec.api_key, **client_options) for spec in specs]
+        clients = [client_for(spec.url, model=spec.model, api_key=spec.api_key, **client_options) for spec in specs]
         return cls(clients, [spec.concurrency for spec in specs])
 
     @property
@@ -216,6 +216,6 @@ async def open_client(
         return
     with open_endpoint(specs[0].url if specs else None, model_path=model_path) as endpoint:
         spec = specs[0] if specs else EndpointSpec(endpoint.url)
-        async with LLMClient(endpoint.url, model=spec.model or endpoint.model, api_key=spec.api_key or endpoint.api_key,
+        async with client_for(endpoint.url, model=spec.model or endpoint.model, api_key=spec.api_key or endpoint.api_key,
                              **client_options) as client:
             yield client
