@@ -11,7 +11,7 @@ from optimizer.analysis.compare import (
     default_selection, example_table, factor_effects, field_intervals, filter_examples, load_run_data, paired_against,
     pareto_front,
 )
-from optimizer.analysis.diffing import diff_counts, prompt_diff_html, word_diff_html
+from optimizer.analysis.diffing import prompt_diff_html, word_diff_html
 from optimizer.evaluate.runner import RunRequest, plan_run, run_plan
 from optimizer.analysis.stats import bootstrap_ci, paired_comparison
 
@@ -20,7 +20,6 @@ def test_word_diff_marks_removed_and_added_words_and_escapes_html() -> None:
     html = word_diff_html("Severity: <info> now", "Severity: <critical> now")
     assert '<del class="diff-del"' in html and "&lt;info&gt; </del>" in html
     assert "&lt;critical&gt; </ins>" in html and "<critical>" not in html
-    assert diff_counts("a b c", "a x c d") == (1, 2)
 
 
 def test_prompt_diff_pairs_lines_then_marks_words_inside_changed_lines() -> None:

@@ -9,11 +9,21 @@ import pytest
 import yaml
 
 from optimizer.errors import ExportError
-from optimizer.export.evidence import export_candidate
-from optimizer.prompts.versions import load_prompt
+from optimizer.export.evidence import build_export
+from optimizer.prompts.versions import load_prompt, next_version
 from optimizer.evaluate.leaderboard import leaderboard
 from optimizer.evaluate.runner import RunRequest, plan_run, run_plan
 from optimizer.prompts.templates import load_template
+
+
+def export_candidate(store, run_id: str, candidate_id: str, *, folder: Path, allow_partial: bool = False) -> Path:
+    """What ``workbench export --no-commit`` does: the next free version, written once, never overwritten."""
+    version = next_version("k8s_log_analysis", folder)
+    exported = build_export(store, run_id, candidate_id, version=version, allow_partial=allow_partial)
+    path = folder / f"k8s_log_analysis_v{version}.yaml"
+    with open(path, "x", encoding="utf-8") as handle:
+        handle.write(exported.to_yaml())
+    return path
 
 
 def test_export_writes_versioned_template_with_evidence(store, fake_client, tmp_path: Path) -> None:

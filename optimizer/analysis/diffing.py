@@ -77,17 +77,6 @@ def prompt_diff_html(reference: str, text: str) -> str:
             f'font-size: 0.85rem; line-height: 1.4">{body}</div>')
 
 
-def diff_counts(before: str, after: str) -> tuple[int, int]:
-    """(words removed, words added)."""
-    old, new = before.split(), after.split()
-    removed = added = 0
-    for opcode, old_start, old_end, new_start, new_end in difflib.SequenceMatcher(a=old, b=new, autojunk=False).get_opcodes():
-        if opcode in ("delete", "replace"):
-            removed += old_end - old_start
-        if opcode in ("insert", "replace"):
-            added += new_end - new_start
-    return removed, added
-
 
 def unified_diff(before: str, after: str, before_name: str, after_name: str) -> str:
     lines = difflib.unified_diff(before.splitlines(keepends=True), after.splitlines(keepends=True), before_name, after_name)

@@ -8,23 +8,19 @@ sees why this prompt replaced the last one. The runtime side production uses is
 
 from __future__ import annotations
 
-import re
 from datetime import datetime, timezone
 from importlib import metadata
-from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
 from optimizer.errors import ExportError, StoreError
 from optimizer.evaluate.leaderboard import evaluations_frame
-from optimizer.config.paths import repo_root
 from optimizer.analysis.stats import bootstrap_ci, paired_comparison
 from optimizer.analysis.references import candidate_collapse, describe_collapse, run_references, verdict
 from optimizer.evaluate.reviews import review_evidence
 from optimizer.evaluate.store import RunStore
-from optimizer.prompts.templates import PromptTemplate, load_template
-from optimizer.prompts.versions import SLUG, latest_version_path, next_version, templates_dir
+from optimizer.prompts.templates import PromptTemplate
 
 def _field_columns(frame: pd.DataFrame) -> list[str]:
     return [column for column in frame.columns if column.startswith("score_")]
@@ -251,19 +247,3 @@ def build_export(store: RunStore, run_id: str, candidate_id: str, *, version: in
                                            allow_partial=allow_partial),
         }
     )
-
-
-def export_candidate(store: RunStore, run_id: str, candidate_id: str, *, folder: Path | None = None,
-                     allow_partial: bool = False) -> Path:
-    """Write the next free ``<task>_v<N>.yaml`` and return its path (never overwrites)."""
-    run = store.get_run(run_id)
-    if not SLUG.match(run.task):
-        raise ExportError(f"task name {run.task!r} is not a slug")
-    folder = folder or templates_dir()
-    folder.mkdir(parents=True, exist_ok=True)
-    version = next_version(run.task, folder)
-    exported = build_export(store, run_id, candidate_id, version=version, allow_partial=allow_partial)
-    path = folder / f"{run.task}_v{version}.yaml"
-    with open(path, "x", encoding="utf-8") as handle:
-        handle.write(exported.to_yaml())
-    return path
