@@ -50,6 +50,8 @@ def test_ab_table_measures_both_configurations(tmp_path: Path) -> None:
     assert (baseline.config_name, optimized.config_name) == ("baseline", "optimized")
     assert baseline.success_rate == 0 and baseline.format_violation_rate == 1 and baseline.average_steps == 10
     assert optimized.success_rate >= 0.8 and optimized.model_answer_rate == 0 and optimized.fallback_step_rate > 0.5
+    # the scripted model never answers well: every optimized answer was the fallback's, and the table says so
+    assert optimized.fallback_answer_rate == 1.0 and "answers written by the deterministic fallback" in format_table(report)
     assert optimized.tokens_per_investigation < baseline.tokens_per_investigation
     table = format_table(report)
     for label in ("success rate", "average steps", "format-violation rate", "placeholder-error rate", "loop rate", "tokens per investigation"):

@@ -48,6 +48,7 @@ class Summary:
     fallback_step_rate: float
     model_answer_rate: float
     server_error_rate: float = 0.0
+    fallback_answer_rate: float = 0.0
 
 
 def _ratio(part: float, whole: float) -> float:
@@ -67,6 +68,7 @@ def summarize(config_name: str, outcomes: Sequence[Outcome]) -> Summary:
         tokens_per_investigation=_ratio(sum(o.tokens for o in outcomes), count),
         fallback_step_rate=_ratio(sum(o.fallback_steps for o in outcomes), sum(o.steps for o in outcomes)),
         model_answer_rate=_ratio(sum(o.answered_by == "model" for o in outcomes), count),
+        fallback_answer_rate=_ratio(sum(o.answered_by == "fallback" for o in outcomes), count),
         server_error_rate=_ratio(sum(o.error is not None for o in outcomes), count),
     )
 
@@ -106,6 +108,7 @@ TABLE_ROWS: list[tuple[str, str, Callable[[float], str]]] = [
     ("tokens per investigation", "tokens_per_investigation", lambda v: f"{v:,.0f}"),
     ("steps chosen by the keyword fallback", "fallback_step_rate", lambda v: f"{v:.0%}"),
     ("answers written by the model", "model_answer_rate", lambda v: f"{v:.0%}"),
+    ("answers written by the deterministic fallback", "fallback_answer_rate", lambda v: f"{v:.0%}"),
     ("investigations lost to a server error", "server_error_rate", lambda v: f"{v:.0%}"),
 ]
 
