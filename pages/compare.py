@@ -7,9 +7,9 @@ import streamlit as st
 
 from optimizer.analysis.charts import factor_effect_chart, metric_bars, pareto_chart
 from optimizer.analysis.compare import (
-    EXAMPLE_FILTERS, candidate_label, default_selection, example_table, factor_effects, field_intervals,
-    filter_examples, leaderboard_with_factors, load_run_summary, output_columns, paired_against, pareto_front, rendered_prompt,
-    with_rows,
+    EXAMPLE_FILTERS, candidate_label, default_selection, dimension_levels, example_table, factor_dimensions, factor_effects,
+    field_intervals, filter_by_levels, filter_examples, leaderboard_with_factors, load_run_summary, output_columns,
+    paired_against, pareto_members, rendered_prompt, with_rows,
 )
 from optimizer.analysis.diffing import prompt_diff_html
 from optimizer.analysis.lineage import candidate_lineage
@@ -97,21 +97,17 @@ review_panel(store, data, selected, shown_table["example_id"].tolist(), reviews)
 
 st.subheader("Whole run")
 board = merge_flags(leaderboard_with_factors(data), flags)
-dimensions = [column for column in board.columns if column in {k for factors in data.factors.values() for k in factors} and column != "baseline"]
-filters = st.columns(max(len(dimensions), 1))
-for column, dimension in zip(filters, dimensions):
-    levels = sorted(board[dimension].dropna().unique())
-    picked = column.multiselect(dimension, levels, key=f"filter::{dimension}")
-    if picked:
-        board = board[board[dimension].isin(picked)]
+dimensions = factor_dimensions(data, board)
+picked = {dimension: column.multiselect(dimension, dimension_levels(board, dimension), key=f"filter::{dimension}")
+          for column, dimension in zip(st.columns(max(len(dimensions), 1)), dimensions)}
+board = filter_by_levels(board, picked)
 st.dataframe(board.rename(columns=lambda name: name.removeprefix("score_")), hide_index=True, width="stretch", key="run_board")
 effects = factor_effects(data)
 if not effects.empty:
     st.plotly_chart(factor_effect_chart(effects), key="factor_effects")
 cost = st.radio("Cost axis", ["mean_completion_tokens", "mean_latency_s"], horizontal=True, key="pareto_cost")
 st.plotly_chart(pareto_chart(data.leaderboard, cost, cost.replace("_", " ")), key="pareto")
-front = data.leaderboard[pareto_front(data.leaderboard.dropna(subset=[cost, "overall"]), cost).reindex(data.leaderboard.index, fill_value=False)]
-st.caption("Pareto front: " + ", ".join(front["candidate_id"]))
+st.caption("Pareto front: " + ", ".join(pareto_members(data.leaderboard, cost)))
 st.plotly_chart(score_vs_calls_chart(score_vs_calls(store, run_id), {cid: candidate_label(data, cid) for cid in ids}),
                 key="score_vs_calls")
 

@@ -71,3 +71,22 @@ def test_run_analysis_on_a_stored_run(store, fake_client) -> None:
     assert set(effects["dimension"]) == {"tone", "constraints", "output_structure", "few_shot", "reasoning"}
     counted = effects.groupby("dimension")["candidates"].sum()
     assert (counted == 12).all()  # every non-baseline candidate counted once per dimension
+
+
+def test_board_filters_and_pareto_members_come_from_the_core() -> None:
+    import pandas as pd
+
+    from optimizer.analysis.compare import filter_by_levels, pareto_members
+
+    board = pd.DataFrame({
+        "candidate_id": ["a", "b", "c", "d"],
+        "overall": [0.9, 0.8, 0.5, None],
+        "mean_completion_tokens": [40.0, 20.0, 10.0, 5.0],
+        "tone": ["neutral", "terse", "terse", "neutral"],
+    })
+    assert filter_by_levels(board, {"tone": ["terse"]})["candidate_id"].tolist() == ["b", "c"]
+    assert filter_by_levels(board, {"tone": []})["candidate_id"].tolist() == ["a", "b", "c", "d"]
+    # every candidate here trades tokens for quality; "d" has no score and is left out
+    assert pareto_members(board, "mean_completion_tokens") == ["a", "b", "c"]
+    worse = pd.concat([board, pd.DataFrame({"candidate_id": ["e"], "overall": [0.4], "mean_completion_tokens": [30.0], "tone": ["x"]})])
+    assert "e" not in pareto_members(worse, "mean_completion_tokens")

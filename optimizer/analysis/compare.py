@@ -269,3 +269,27 @@ def pareto_front(table: pd.DataFrame, cost: str, quality: str = "overall") -> pd
         else:
             best_quality = quality_value
     return pd.Series(on_front, index=table.index)
+
+
+def factor_dimensions(data: RunData, board: pd.DataFrame) -> list[str]:
+    """The search-space dimensions the board has a column for (the baseline marker is none)."""
+    names = {name for factors in data.factors.values() for name in factors}
+    return [column for column in board.columns if column in names and column != "baseline"]
+
+
+def filter_by_levels(board: pd.DataFrame, picked: dict[str, list[str]]) -> pd.DataFrame:
+    """The board rows whose level is among those picked, per dimension (no pick keeps every row)."""
+    for dimension, levels in picked.items():
+        if levels:
+            board = board[board[dimension].isin(levels)]
+    return board
+
+
+def dimension_levels(board: pd.DataFrame, dimension: str) -> list[str]:
+    return sorted(board[dimension].dropna().unique())
+
+
+def pareto_members(leaderboard: pd.DataFrame, cost: str, quality: str = "overall") -> list[str]:
+    """Ids of the candidates on the Pareto front of ``cost`` against ``quality`` (rows with both known)."""
+    known = leaderboard.dropna(subset=[cost, quality])
+    return list(known.loc[pareto_front(known, cost, quality), "candidate_id"])
