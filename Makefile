@@ -30,9 +30,10 @@ test: install-test browser
 	$(PYTHON) -m pytest
 
 ## The developer's loop: every test except those marked real_llm (the real model server and model),
-## with nothing reinstalled or built. `make test` (and CI) still runs all of them.
+## with nothing reinstalled or built, spread over the cores (pytest-xdist). `make test` (and CI)
+## still runs all of them, one at a time.
 test-fast:
-	$(PYTHON) -m pytest -q -m "not real_llm"
+	$(PYTHON) -m pytest -q -m "not real_llm" -n auto
 
 ## Debian's chromium for the real-browser tests (Playwright drives it; no browser download).
 browser:
