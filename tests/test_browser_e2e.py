@@ -8,12 +8,14 @@ land in the test's tmp dir (and one more on failure).
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import socket
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
@@ -26,6 +28,64 @@ from conftest import ROOT
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists() and not os.environ.get("CI"), reason="Debian chromium not installed (make test installs it)")
 IDLE = "[data-testid='stApp'][data-test-script-state='notRunning']"
+
+
+class Browser:
+    """One page of a real chromium with screenshot and settle helpers."""
+
+    def __init__(self, page, shots: Path) -> None:
+        self.page, self.shots, self.step = page, shots, 0
+
+    def shot(self, name: str) -> None:
+        self.step += 1
+        self.page.screenshot(path=str(self.shots / f"{self.step:02d}-{name}.png"), full_page=True)
+
+    def settle(self) -> None:
+        self.page.wait_for_selector(IDLE)
+        self.page.wait_for_timeout(300)
+        self.page.wait_for_selector(IDLE)
+
+    def stays_idle(self, seconds: float) -> bool:
+        """True when the script does not start again for ``seconds`` (no rerun loop)."""
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline:
+            if self.page.locator("[data-testid='stApp']").get_attribute("data-test-script-state") == "running":
+                return False
+            self.page.wait_for_timeout(100)
+        return True
+
+    def choose(self, label: str, option: str) -> None:
+        self.page.get_by_label(label, exact=True).click()
+        self.page.get_by_role("option", name=option, exact=True).click()
+        self.settle()
+
+
+ARTIFACTS = ROOT / "tests" / "artifacts"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                 "--disable-sync", "--no-first-run"]
+
+
+@contextlib.contextmanager
+def open_browser(request, *, viewport: tuple[int, int]) -> Iterator[Browser]:
+    """A real chromium page for one test; its screenshots (and one on failure) go to
+    tests/artifacts/<test name>/, emptied first."""
+    from playwright.sync_api import sync_playwright
+
+    shots = ARTIFACTS / request.node.name
+    shots.mkdir(parents=True, exist_ok=True)
+    for old in shots.glob("*.png"):
+        old.unlink()
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        page = chromium.new_page(viewport={"width": viewport[0], "height": viewport[1]})
+        page.set_default_timeout(60_000)
+        failed_before = request.session.testsfailed
+        try:
+            yield Browser(page, shots)
+            if request.session.testsfailed > failed_before:  # the call phase has been reported by now
+                page.screenshot(path=str(shots / "failure.png"), full_page=True)
+        finally:
+            chromium.close()
 
 
 def free_port() -> int:
@@ -72,11 +132,7 @@ def test_edit_run_compare_in_a_real_browser(streamlit_app, workspace: Path, tmp_
     shots = tmp_path / "screenshots"
     shots.mkdir()
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=CHROMIUM,
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                  "--disable-sync", "--no-first-run"],
-        )
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         page = browser.new_page(viewport={"width": 1500, "height": 1100})
         page.set_default_timeout(60_000)
         step = 0

@@ -21,10 +21,9 @@ from fake_openai import FakeLLM
 
 from optimizer.evaluate.store import RunStore
 
-from conftest import GOLDEN_K8S, ROOT
-from test_browser_e2e import CHROMIUM, IDLE, streamlit_app  # noqa: F401  (the fixture is used by name)
+from conftest import GOLDEN_K8S
+from test_browser_e2e import open_browser, streamlit_app  # noqa: F401  (the fixture is used by name)
 
-ARTIFACTS = ROOT / "tests" / "artifacts"
 MODEL_PATH = "/home/someone/.cache/models/SmolLM2-135M-Instruct.Q4_1.gguf"
 REVIEWS = [
     ("I loved this phone, the battery lasts two days.", "positive"), ("Screen cracked after a week. Terrible.", "negative"),
@@ -60,34 +59,8 @@ def fake_llm() -> FakeLLM:
 
 @pytest.fixture
 def browser(request):
-    from playwright.sync_api import sync_playwright
-
-    shots = ARTIFACTS / request.node.name
-    shots.mkdir(parents=True, exist_ok=True)
-    for old in shots.glob("*.png"):
-        old.unlink()
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu", "--no-first-run"])
-        page = chromium.new_page(viewport={"width": 1440, "height": 900})
-        page.set_default_timeout(60_000)
-        state = {"step": 0}
-
-        def shot(name: str) -> None:
-            state["step"] += 1
-            page.screenshot(path=str(shots / f"{state['step']:02d}-{name}.png"), full_page=True)
-
-        def settle() -> None:
-            page.wait_for_selector(IDLE)
-            page.wait_for_timeout(300)
-            page.wait_for_selector(IDLE)
-
-        try:
-            yield page, shot, settle
-        except Exception:
-            page.screenshot(path=str(shots / "failure.png"), full_page=True)
-            raise
-        finally:
-            chromium.close()
+    with open_browser(request, viewport=(1440, 900)) as opened:
+        yield opened.page, opened.shot, opened.settle
 
 
 def git_repo(path: Path) -> Path:

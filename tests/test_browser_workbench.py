@@ -14,63 +14,15 @@ from pathlib import Path
 import pytest
 
 from conftest import ROOT
-from test_browser_e2e import CHROMIUM, IDLE, streamlit_app  # noqa: F401  (the fixture is used by name)
+from test_browser_e2e import open_browser, streamlit_app  # noqa: F401  (the fixture is used by name)
 
-ARTIFACTS = ROOT / "tests" / "artifacts"
 SPACE_FILE = "prompt_templates/search_spaces/k8s_log_analysis.yaml"
-
-
-class Browser:
-    """One page of a real chromium with screenshot and settle helpers."""
-
-    def __init__(self, page, shots: Path) -> None:
-        self.page, self.shots, self.step = page, shots, 0
-
-    def shot(self, name: str) -> None:
-        self.step += 1
-        self.page.screenshot(path=str(self.shots / f"{self.step:02d}-{name}.png"), full_page=True)
-
-    def settle(self) -> None:
-        self.page.wait_for_selector(IDLE)
-        self.page.wait_for_timeout(300)
-        self.page.wait_for_selector(IDLE)
-
-    def stays_idle(self, seconds: float) -> bool:
-        """True when the script does not start again for ``seconds`` (no rerun loop)."""
-        deadline = time.monotonic() + seconds
-        while time.monotonic() < deadline:
-            if self.page.locator("[data-testid='stApp']").get_attribute("data-test-script-state") == "running":
-                return False
-            self.page.wait_for_timeout(100)
-        return True
-
-    def choose(self, label: str, option: str) -> None:
-        self.page.get_by_label(label, exact=True).click()
-        self.page.get_by_role("option", name=option, exact=True).click()
-        self.settle()
 
 
 @pytest.fixture
 def browser(request):
-    from playwright.sync_api import sync_playwright
-
-    shots = ARTIFACTS / request.node.name
-    shots.mkdir(parents=True, exist_ok=True)
-    for old in shots.glob("*.png"):
-        old.unlink()
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(
-            executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                                            "--disable-component-update", "--disable-sync", "--no-first-run"])
-        page = chromium.new_page(viewport={"width": 1500, "height": 1100})
-        page.set_default_timeout(60_000)
-        failed_before = request.session.testsfailed
-        try:
-            yield Browser(page, shots)
-            if request.session.testsfailed > failed_before:  # the call phase has been reported by now
-                page.screenshot(path=str(shots / "failure.png"), full_page=True)
-        finally:
-            chromium.close()
+    with open_browser(request, viewport=(1500, 1100)) as opened:
+        yield opened
 
 
 def test_table_edit_reaches_yaml_preview_and_file_without_a_rerun_loop(streamlit_app, browser, workspace: Path) -> None:
