@@ -43,16 +43,19 @@ def test_export_with_test_scores_the_chosen_candidate_on_test_and_reports_it_apa
         run_id = optimized.stdout.split("run ", 2)[1].split(":")[0]
         with RunStore(store_path) as store:
             board_before = leaderboard(store, run_id)
+            baseline_id = store.get_run(run_id).config["baseline_id"]
+        chosen = str(board_before[board_before["candidate_id"] != baseline_id].iloc[0]["candidate_id"])
         calls_before = len(fake.calls)
         # --allow-partial: 10 validation examples cannot separate the winner from the baseline (issue 13's guard)
-        exported = run_cli("export", run_id, "--with-test", "--no-commit", "--allow-degenerate", "--allow-partial", "--repo", str(repo),
-                           "--url", url, "--store", str(store_path))
+        exported = run_cli("export", run_id, "--candidate", chosen, "--with-test", "--no-commit", "--allow-degenerate", "--allow-partial",
+                           "--repo", str(repo), "--url", url, "--store", str(store_path))
         assert exported.returncode == 0, exported.stderr
         assert "scoring" in exported.stdout and "60 test examples" in exported.stdout
-        assert len(fake.calls) - calls_before == 60  # one call per test example, none for validation
-        again = run_cli("export", run_id, "--with-test", "--no-commit", "--allow-degenerate", "--allow-partial", "--repo", str(tmp_path / "none"),
-                        "--url", url, "--store", str(store_path))
-        assert "using the stored test evaluation" in again.stdout and len(fake.calls) - calls_before == 60
+        # one call per test example for the candidate and one for the baseline beside it, none for validation
+        assert len(fake.calls) - calls_before == 120
+        again = run_cli("export", run_id, "--candidate", chosen, "--with-test", "--no-commit", "--allow-degenerate", "--allow-partial",
+                        "--repo", str(tmp_path / "none"), "--url", url, "--store", str(store_path))
+        assert "using the stored test evaluation" in again.stdout and len(fake.calls) - calls_before == 120
     evaluation = yaml.safe_load((repo / "prompt_templates" / "k8s_log_analysis_v1.yaml").read_text())["evaluation"]
     assert evaluation["split"] == "validation" and evaluation["provenance"]["validation_examples"] == 10
     assert evaluation["test"]["examples"] == 60
@@ -61,7 +64,13 @@ def test_export_with_test_scores_the_chosen_candidate_on_test_and_reports_it_apa
         assert test_run.config["split"] == "test" and test_run.strategy == "template"
         assert {store.get_run(run_id).config.get("split", "validation")} == {"validation"}
         test_board = leaderboard(store, test_run.id)
-        assert evaluation["test"]["scores"]["overall"]["mean"] == pytest.approx(test_board.iloc[0]["overall"], abs=1e-4)
+        mine = test_board[test_board["candidate_id"] == chosen].iloc[0]
+        assert evaluation["test"]["scores"]["overall"]["mean"] == pytest.approx(mine["overall"], abs=1e-4)
+        # the paired comparison with the baseline on the same 60 test examples
+        base = test_board[test_board["candidate_id"] == baseline_id].iloc[0]
+        paired = evaluation["test"]["baseline"]
+        assert paired["candidate_id"] == baseline_id and paired["paired_examples"] == 60
+        assert paired["delta_overall"] == pytest.approx(mine["overall"] - base["overall"], abs=1e-3)
         # the test numbers changed nothing about the validation run the candidate was chosen from
         assert leaderboard(store, run_id).equals(board_before)
 

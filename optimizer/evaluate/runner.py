@@ -204,26 +204,35 @@ def split_examples(dataset: Dataset, request: RunRequest) -> list[Example]:
     return examples
 
 
-def plan_stored_candidate(store: RunStore, run_id: str, candidate_id: str, *, split: str = "test") -> RunPlan:
+def plan_stored_candidate(store: RunStore, run_id: str, candidate_id: str, *, split: str = "test",
+                          with_baseline: bool = True) -> RunPlan:
     """A run that scores one stored candidate of ``run_id`` on ``split`` with that run's sampling and
-    seed (``workbench export --with-test``). Its request's ``template`` names the source candidate."""
+    seed (``workbench export --with-test``), beside the run's baseline (unless ``with_baseline`` is
+    false or the candidate is the baseline) so the evidence can pair them on that split too. Its
+    request's ``template`` names the source candidate."""
     run = store.get_run(run_id)
     stored = {row["candidate_id"]: row for row in store.candidates(run_id)}
     if candidate_id not in stored:
         raise StoreError(f"run {run_id} has no candidate {candidate_id!r}")
+    baseline_id = run.config.get("baseline_id") if with_baseline else None
+    if baseline_id not in stored or baseline_id == candidate_id:
+        baseline_id = None
     task = load_task(run.task)
     dataset = load_task_dataset(task)
     request = RunRequest(
-        task=run.task, strategy="grid", n_examples=None, seed=run.seed, include_baseline=False,
+        task=run.task, strategy="grid", n_examples=None, seed=run.seed, include_baseline=baseline_id is not None,
         template=f"run {run_id} candidate {candidate_id}", temperature=run.sampling.get("temperature"),
         max_tokens=run.sampling.get("max_tokens"), split=split,
     )
     examples = split_examples(dataset, request)
-    template = PromptTemplate.model_validate(stored[candidate_id]["template"])
-    preflight(template, examples, source=display_path(dataset.path))
+    chosen = [baseline_id, candidate_id] if baseline_id else [candidate_id]
+    templates = [(cid, PromptTemplate.model_validate(stored[cid]["template"])) for cid in chosen]
+    for _, template in templates:
+        preflight(template, examples, source=display_path(dataset.path))
+    names = " and its run's baseline" if baseline_id else ""
     return RunPlan(
-        request, task, dataset, examples, [(candidate_id, template)], None, {candidate_id: stored[candidate_id]["factors"]},
-        len(examples), f"1 candidate x {len(examples)} {split} examples",
+        request, task, dataset, examples, templates, baseline_id, {cid: stored[cid]["factors"] for cid in chosen},
+        len(examples), f"1 candidate{names} x {len(examples)} {split} examples",
     )
 
 

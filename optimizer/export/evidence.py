@@ -80,8 +80,10 @@ def find_test_run(store: RunStore, task: str, candidate_ids: set[str], model_ide
     return None
 
 
-def test_block(store: RunStore, test_run_id: str, candidate_id: str) -> dict[str, Any]:
-    """Scores on the test split (from a stored ``eval --split test`` run), reported apart from validation."""
+def test_block(store: RunStore, test_run_id: str, candidate_id: str, baseline_id: str | None = None) -> dict[str, Any]:
+    """Scores on the test split (from a stored ``eval --split test`` run), reported apart from validation;
+    with ``baseline_id``, the paired comparison with the baseline on the same test examples (from the
+    same test run, else the newest test run of the same task and model that scored the baseline)."""
     frame = evaluations_frame(store, test_run_id)
     mine = frame[frame["candidate_id"] == candidate_id].sort_values("example_id")
     if mine.empty:
@@ -92,10 +94,34 @@ def test_block(store: RunStore, test_run_id: str, candidate_id: str) -> dict[str
         "scores": _scores(mine),
         "parse_failure_rate": round(float(1.0 - mine["parse_ok"].mean()), 4),
     }
+    if baseline_id and baseline_id != candidate_id:
+        if not (frame["candidate_id"] == baseline_id).any():
+            run = store.get_run(test_run_id)
+            found = find_test_run(store, run.task, {baseline_id}, run.model_identity)
+            frame = evaluations_frame(store, found[0], [baseline_id]) if found else frame
+        base, comparison = _baseline_comparison(frame, mine, baseline_id, candidate_id)
+        if comparison is not None:
+            block["baseline"] = _baseline_entry(baseline_id, base, comparison)
     trivial = _trivial_block(store, test_run_id, mine)
     if trivial is not None:
         block["trivial_reference"] = trivial
     return block
+
+
+def _baseline_entry(baseline_id: str, base: pd.DataFrame, comparison: Any) -> dict[str, Any]:
+    """The evidence's paired comparison of a candidate with its baseline (validation or test)."""
+    return {
+        "candidate_id": baseline_id,
+        "scores": _scores(base),
+        "delta_overall": round(comparison.delta, 4),
+        "delta_ci95": [round(comparison.low, 4), round(comparison.high, 4)],
+        "p_value": round(comparison.p_value, 4),
+        "paired_examples": comparison.n,
+        "method": comparison.method,
+        "separable": comparison.separable,
+        "minimal_detectable_difference": round(comparison.mde, 4) if comparison.mde == comparison.mde else None,
+        "summary": comparison.sentence(),
+    }
 
 
 def _baseline_comparison(frame: pd.DataFrame, mine: pd.DataFrame, baseline_id: str | None, candidate_id: str):
@@ -178,18 +204,7 @@ def evaluation_block(
             "--allow-partial (the Compare page: the 'partial evidence' checkbox); the confirmation is written into the evidence"
         )
     if comparison is not None:
-        block["baseline"] = {
-            "candidate_id": baseline_id,
-            "scores": _scores(base),
-            "delta_overall": round(comparison.delta, 4),
-            "delta_ci95": [round(comparison.low, 4), round(comparison.high, 4)],
-            "p_value": round(comparison.p_value, 4),
-            "paired_examples": comparison.n,
-            "method": comparison.method,
-            "separable": comparison.separable,
-            "minimal_detectable_difference": round(comparison.mde, 4) if comparison.mde == comparison.mde else None,
-            "summary": comparison.sentence(),
-        }
+        block["baseline"] = _baseline_entry(baseline_id, base, comparison)
     if gaps:
         block["partial_evidence"] = {"confirmed_by_user": True, "reasons": gaps,
                                      "candidate_examples": int(len(mine)), "run_examples": run.n_examples}
@@ -202,7 +217,7 @@ def evaluation_block(
             "collapsed_fields": {name: {"value": value, "share": round(share, 4)} for name, (value, share) in collapsed.items()},
         }
     if test_run is not None:
-        block["test"] = test_block(store, *test_run)
+        block["test"] = test_block(store, *test_run, baseline_id=baseline_id)
     human = review_evidence(store, run_id, candidate_id)
     if human is not None:
         block["human_review"] = human

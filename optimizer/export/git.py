@@ -161,6 +161,9 @@ def _evidence_lines(evaluation: dict) -> list[str]:
         overall = test["scores"]["overall"]
         lines.append(f"Test split ({test['examples']} examples, run {test['run_id']}): overall {overall['mean']:.3f} "
                      f"[{overall['ci95'][0]:.3f}, {overall['ci95'][1]:.3f}]")
+        base = test.get("baseline")
+        if base:
+            lines.append(f"Test split against the baseline: {base['summary']}")
     return lines
 
 
