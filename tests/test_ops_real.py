@@ -9,7 +9,6 @@ import json
 from pathlib import Path
 
 import pytest
-from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
@@ -31,9 +30,7 @@ def test_smoke_check_candidate_parses_with_the_real_model(real_server) -> None:
 
 def test_pool_over_two_urls_of_one_server_and_traced_calls(real_server, store) -> None:
     exporter = InMemorySpanExporter()
-    provider = TracerProvider()
-    provider.add_span_processor(SimpleSpanProcessor(exporter))
-    telemetry.configure(provider)
+    telemetry.configure(SimpleSpanProcessor(exporter))
     try:
         pool = EndpointPool([LLMClient(real_server.url), LLMClient(real_server.url.replace("127.0.0.1", "localhost"))])
         plan = plan_run(RunRequest(task="k8s_log_analysis", template="prompt_templates/k8s_log_analysis_v1.yaml",

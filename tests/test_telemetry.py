@@ -9,7 +9,6 @@ from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
-from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
@@ -31,18 +30,23 @@ def small_request(**overrides) -> RunRequest:
     return RunRequest(**values)
 
 
-def test_off_by_default_records_nothing(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_off_by_default_records_nothing(monkeypatch: pytest.MonkeyPatch, store, fake_client) -> None:
     for name in telemetry.ENDPOINT_VARIABLES:
         monkeypatch.delenv(name, raising=False)
-    span = telemetry.tracer().start_span("probe")
-    assert not span.is_recording()
+    assert telemetry.start_span("probe") is None and not telemetry.enabled()
+    asyncio.run(run_plan(store, plan_run(small_request()), fake_client))
+    assert telemetry._sink is None  # no exporting process was started
+
+
+def test_sdk_disabled_keeps_it_off(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("OTEL_EXPORTER_OTLP_ENDPOINT", "http://127.0.0.1:9")
+    monkeypatch.setenv("OTEL_SDK_DISABLED", "true")
+    assert not telemetry.enabled()
 
 
 def test_one_trace_per_run_with_candidate_and_call_spans(store, fake_client) -> None:
     exporter = InMemorySpanExporter()
-    provider = TracerProvider()
-    provider.add_span_processor(SimpleSpanProcessor(exporter))
-    telemetry.configure(provider)
+    telemetry.configure(SimpleSpanProcessor(exporter))
     plan = plan_run(RunRequest(task="k8s_log_analysis", strategy="random", max_candidates=2, n_examples=3, seed=4))
     run_id = asyncio.run(run_plan(store, plan, fake_client))
     asyncio.run(run_plan(store, plan, fake_client, run_id=run_id + "-again"))  # all cache hits
@@ -99,7 +103,7 @@ def test_real_otlp_http_round_trip(store, fake_client, monkeypatch: pytest.Monke
     try:
         monkeypatch.setenv("OTEL_EXPORTER_OTLP_ENDPOINT", f"http://127.0.0.1:{server.server_address[1]}")
         monkeypatch.setenv("OTEL_SERVICE_NAME", "workbench-test")
-        asyncio.run(run_plan(store, plan_run(small_request()), fake_client))
+        run_id = asyncio.run(run_plan(store, plan_run(small_request()), fake_client))
         telemetry.flush()
     finally:
         server.shutdown()
@@ -121,11 +125,27 @@ def test_real_otlp_http_round_trip(store, fake_client, monkeypatch: pytest.Monke
     assert {"gen_ai.request.model", "gen_ai.usage.input_tokens", "gen_ai.usage.output_tokens",
             "gen_ai.response.finish_reasons", "workbench.candidate.id", "workbench.example.id", "workbench.cached",
             "workbench.score"} <= keys
+    # The spans were built and encoded in the exporting process from the engine's records: the
+    # tree and the values must come through as the engine chose them.
+    (run_span,) = [span for span in spans if span.name == f"run {run_id}"]
+    (candidate,) = [span for span in spans if span.name.startswith("candidate ")]
+    assert not run_span.parent_span_id and candidate.parent_span_id == run_span.span_id
+    assert all(call.parent_span_id == candidate.span_id for call in calls)
+    assert len({span.span_id for span in spans}) == len(spans) == 6
+    stored = {row["example_id"]: row["overall"] for row in store.evaluation_rows(run_id)}
+    for call in calls:
+        values = {a.key: a.value for a in call.attributes}
+        assert values["gen_ai.usage.input_tokens"].int_value > 0 and values["gen_ai.usage.output_tokens"].int_value > 0
+        assert [v.string_value for v in values["gen_ai.response.finish_reasons"].array_value.values] == ["stop"]
+        assert values["workbench.cached"].bool_value is False
+        assert values["workbench.score"].double_value == stored[values["workbench.example.id"].string_value]
+        assert call.start_time_unix_nano <= call.end_time_unix_nano
 
 
 def test_a_burst_of_spans_is_exported_without_drops(monkeypatch: pytest.MonkeyPatch) -> None:
     """The batch processor's defaults drop spans past a 2,048-span queue; the workbench's settings keep
-    them at the engine's rate (5,000 spans made as fast as the SDK can)."""
+    them at the engine's rate (5,000 spans recorded as fast as the engine can, sent in batches to the
+    exporting process)."""
     from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 
     server = ThreadingHTTPServer(("127.0.0.1", 0), _Receiver)
@@ -133,11 +153,12 @@ def test_a_burst_of_spans_is_exported_without_drops(monkeypatch: pytest.MonkeyPa
     _Receiver.bodies = []
     try:
         monkeypatch.setenv("OTEL_EXPORTER_OTLP_ENDPOINT", f"http://127.0.0.1:{server.server_address[1]}")
-        tracer = telemetry.tracer()
+        parent = telemetry.start_span("candidate c")
+        assert parent is not None
         for number in range(5000):
-            span = telemetry.start_call_span(None, model="m", candidate_id="c", example_id=str(number), params={})
+            span = telemetry.start_call_span(parent, model="m", candidate_id="c", example_id=str(number), params={})
             telemetry.end_call_span(span, {"prompt_tokens": 3, "completion_tokens": 2}, cached=False, score=1.0)
-        assert tracer is telemetry.tracer()
+        parent.end()
         telemetry.flush()
     finally:
         server.shutdown()
@@ -147,4 +168,4 @@ def test_a_burst_of_spans_is_exported_without_drops(monkeypatch: pytest.MonkeyPa
         request = ExportTraceServiceRequest()
         request.ParseFromString(body)
         received += sum(len(scope.spans) for resource in request.resource_spans for scope in resource.scope_spans)
-    assert received == 5000
+    assert received == 5001

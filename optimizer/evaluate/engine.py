@@ -1,10 +1,12 @@
 """The evaluation engine: candidates x validation examples -> scored, stored evaluations.
 
 For each pair it renders the messages, asks the response cache, calls the server with bounded
-concurrency, parses, scores each field and stores the row insert-or-ignore. Work is ordered by
-candidate so requests that share a candidate's prompt prefix run together (llama.cpp reuses the
-cached prefix in each slot). A server that stays down pauses the run with everything finished so
-far saved; ``resume`` picks it up with no lost and no duplicated evaluations.
+concurrency, parses, scores each field and stores the row insert-or-ignore. Work is handed out
+by candidate (``CandidateQueues``): each worker runs one candidate's calls one after another, so
+llama.cpp evaluates that candidate's shared prefix (system prompt and few-shot turns) once in the
+slot that then keeps it, instead of once in every slot. A server that stays down pauses the run
+with everything finished so far saved; ``resume`` picks it up with no lost and no duplicated
+evaluations.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ import asyncio
 import hashlib
 import json
 import time
-from collections import Counter
+from collections import Counter, deque
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -23,7 +25,6 @@ from optimizer.tasks.balanced import ClassWeights
 from optimizer.tasks.dataset import Example, load_dataset
 from optimizer.errors import MalformedResponseError, RequestRejectedError, RunPaused, ServerUnavailableError, StoreError
 from optimizer.serving.client import Completion, LLMClient
-from opentelemetry import context as otel_context
 
 from optimizer.evaluate import telemetry
 from optimizer.evaluate.store import CallProgress, EvaluationRow, RunStore
@@ -64,6 +65,58 @@ class WorkItem:
     candidate_id: str
     renderer: MessageRenderer
     example: Example
+
+
+class CandidateQueues:
+    """Hands out work so that each candidate's calls run one after another in one worker.
+
+    llama.cpp reuses a cached prompt prefix only inside the slot that computed it, and picks for a
+    request the idle slot whose cached prompt shares the longest prefix with it. A shared queue in
+    candidate order sends a candidate's first calls to every slot at once, and each slot evaluates
+    the candidate's whole prefix (system prompt and few-shot turns, most of a few-shot prompt);
+    measured in ``bench/prefill.py``. Here a worker takes a whole candidate and sends its calls
+    one at a time, so the next call finds the prefix in the slot the previous one left. Once no
+    candidate is left untaken, an idle worker takes the back half of the longest queue still held
+    (at least ``STEAL_MIN`` calls), which pays one more prefix to keep the slots busy.
+    """
+
+    STEAL_MIN = 2
+
+    def __init__(self, items: Sequence[WorkItem]) -> None:
+        grouped: dict[str, deque[WorkItem]] = {}
+        for item in items:
+            grouped.setdefault(item.candidate_id, deque()).append(item)
+        self.waiting: deque[deque[WorkItem]] = deque(grouped.values())
+        self.held: dict[int, deque[WorkItem]] = {}
+
+    def next(self, worker: int) -> WorkItem | None:
+        """The worker's next call, or None when nothing is left to hand out."""
+        own = self.held.get(worker)
+        if not own:
+            own = self._take(worker)
+            if own is None:
+                return None
+        return own.popleft()
+
+    def _take(self, worker: int) -> deque[WorkItem] | None:
+        self.held.pop(worker, None)
+        if self.waiting:
+            queue = self.held[worker] = self.waiting.popleft()
+            return queue
+        longest = max(self.held.values(), key=len, default=None)
+        if longest is None or len(longest) < self.STEAL_MIN:
+            return None
+        stolen: deque[WorkItem] = deque()
+        for _ in range(len(longest) // 2):
+            stolen.appendleft(longest.pop())
+        self.held[worker] = stolen
+        return stolen
+
+    def release(self, worker: int) -> None:
+        """A retiring worker hands its candidate's remaining calls back, first in line."""
+        own = self.held.pop(worker, None)
+        if own:
+            self.waiting.appendleft(own)
 
 
 def sampling_params(template: PromptTemplate, overrides: dict[str, Any], seed: int) -> dict[str, Any]:
@@ -233,7 +286,7 @@ async def execute(
     counters = {"done": already, "cached": 0, "failed": 0, "fresh": 0}
     started = time.monotonic()
     stop_reason: list[str] = []
-    queue_index = 0
+    queues = CandidateQueues(pending)
 
     def report() -> None:
         if on_progress is None:
@@ -244,34 +297,33 @@ async def execute(
         eta = (elapsed / fresh) * remaining if fresh else None
         on_progress(Progress(counters["done"], total, counters["cached"], counters["failed"], elapsed, eta))
 
-    tracer = telemetry.tracer()
-    run_context = otel_context.get_current()  # the run's span, opened by the runner
+    # Tracing (off unless configured): spans are plain records, cheap to make; see telemetry.
+    tracing = telemetry.enabled()
+    run_span = telemetry.current_span()  # the run's span, opened by the runner
     candidate_spans: dict[str, Any] = {}
-    candidate_contexts: dict[str, Any] = {}  # each candidate span's context, built once
     candidate_scores: dict[str, list[float]] = {}
     remaining = Counter(item.candidate_id for item in pending)
     request_model = getattr(client, "model", None) or model_identity
 
     def start_span(item: WorkItem, params: dict[str, Any]) -> Any:
+        if not tracing:
+            return None
         parent = candidate_spans.get(item.candidate_id)
         if parent is None:
-            parent = tracer.start_span(f"candidate {item.candidate_id}", context=run_context,
-                                       attributes={"workbench.candidate.id": item.candidate_id})
+            parent = telemetry.start_span(f"candidate {item.candidate_id}", run_span,
+                                          {"workbench.candidate.id": item.candidate_id})
             candidate_spans[item.candidate_id] = parent
-            candidate_contexts[item.candidate_id] = telemetry.child_context(parent)
             candidate_scores[item.candidate_id] = []
-        return telemetry.start_call_span(candidate_contexts[item.candidate_id], model=request_model,
-                                         candidate_id=item.candidate_id, example_id=item.example.id, params=params)
+        return telemetry.start_call_span(parent, model=request_model, candidate_id=item.candidate_id,
+                                         example_id=item.example.id, params=params)
 
     def end_candidate(candidate_id: str, complete: bool) -> None:
         span = candidate_spans.pop(candidate_id)
-        candidate_contexts.pop(candidate_id, None)
         scores = candidate_scores.pop(candidate_id)
-        if span.is_recording():
-            span.set_attributes({"workbench.evaluations": len(scores), "workbench.complete": complete})
-            if scores:
-                span.set_attribute("workbench.score", sum(scores) / len(scores))
-        span.end()
+        attributes: dict[str, Any] = {"workbench.evaluations": len(scores), "workbench.complete": complete}
+        if scores:
+            attributes["workbench.score"] = sum(scores) / len(scores)
+        span.end(attributes)
 
     def finish(row: EvaluationRow, cache_entry: tuple[str, dict[str, Any]] | None, *, fresh: bool,
                span: Any = None, payload: dict[str, Any] | None = None) -> None:
@@ -292,12 +344,13 @@ async def execute(
     notes: list[str] = []
 
     async def worker(number: int) -> None:
-        nonlocal queue_index
-        while not stop_reason and queue_index < len(pending):
+        while not stop_reason:
             if number >= limit[0]:
-                return  # concurrency was lowered: this worker retires
-            item = pending[queue_index]
-            queue_index += 1
+                queues.release(number)  # concurrency was lowered: this worker retires
+                return
+            item = queues.next(number)
+            if item is None:
+                return
             messages = item.renderer.render(item.example.inputs)
             params = params_by_candidate[item.candidate_id]
             key = cache_keys.key(item.candidate_id, messages, {**params, **executor_tag})
