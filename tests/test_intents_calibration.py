@@ -4,6 +4,7 @@ both sides are calibrated on train, and the threshold comes from the validation 
 from __future__ import annotations
 
 import asyncio
+import math
 
 import pytest
 from fake_openai import FakeLLM
@@ -14,6 +15,7 @@ from optimizer.errors import ConfigError
 from optimizer.intents.calibration import (
     UNCALIBRATED,
     Calibration,
+    beta_prior,
     choose_rules_threshold,
     expected_calibration_error,
     fit_model,
@@ -61,11 +63,32 @@ def test_isotonic_fit_is_the_monotone_least_squares_step_function() -> None:
 
 
 def test_fitted_confidences_are_train_frequencies() -> None:
-    assert fit_rules(["match"] * 8 + ["typo"] * 2, [True] * 8 + [True, False]) == {"match": round(8.5 / 9, 4), "typo": 0.5}
+    # Kinds with no opinion keep their own Jeffreys estimate, (right + 1/2) / (answers + 1).
+    assert fit_rules(["partial"] * 2 + ["none"] * 3, [True, False, True, True, True], [False] * 5) == {"partial": 0.5, "none": 0.875}
     xs, ys, prior = fit_model([0.9, 0.95, 0.6, None], [True, True, False, False])
     calibration = Calibration(model_xs=xs, model_ys=ys, model_prior=prior)
     assert calibration.model_confidence(0.99) == 1.0 and calibration.model_confidence(0.5) == 0.0
     assert calibration.model_confidence(None) == prior == pytest.approx(2.5 / 5)
+
+
+def test_certain_kinds_share_a_beta_prior_fitted_on_train() -> None:
+    # Certain kinds that were all right on train do not differ beyond noise: each gets the pooled
+    # share (Jeffreys-smoothed), not its own few answers smoothed towards one half.
+    kinds = ["document"] * 8 + ["company_fact"] * 2 + ["writing"] * 7 + ["no_rule"] * 4
+    correct = [True] * 17 + [True, False, False, True]
+    certain = [True] * 17 + [False] * 4
+    fitted = fit_rules(kinds, correct, certain)
+    pooled = round(17.5 / 18, 4)
+    assert fitted == {"document": pooled, "company_fact": pooled, "writing": pooled, "no_rule": 0.5}
+    assert beta_prior([8, 2, 7], [8, 2, 7]) == (pytest.approx(17.5 / 18), math.inf)
+    # Kinds that do differ (20 of 20 against 10 of 20) keep most of their own evidence, shrunk a little.
+    mean, strength = beta_prior([20, 10], [20, 20])
+    assert mean == pytest.approx(30.5 / 41) and 1.0 <= strength < 5
+    fitted = fit_rules(["match"] * 20 + ["typo"] * 20, [True] * 30 + [False] * 10)
+    assert 0.95 < fitted["match"] < 1.0 and 0.5 < fitted["typo"] < 0.56
+    # A kind right on its 2 answers, among kinds that differ, is not taken for certain (strength >= 1).
+    fitted = fit_rules(["match"] * 8 + ["typo"] * 2 + ["rare"] * 2, [True] * 8 + [True, False] + [True, True])
+    assert fitted["rare"] < fitted["match"] < 1.0
 
 
 def test_reliability_table_and_ece() -> None:

@@ -57,7 +57,10 @@ def test_unsure_rules_say_so() -> None:
      ("How likely are we to run out of cash by year-end?", "risk"),
      ("What is value at risk?", "llm"),
      ("Explain the probability of default concept", "llm"),
-     ("What was the VaR reported in the Q3 risk report?", "rag")],
+     ("What was the VaR reported in the Q3 risk report?", "rag"),
+     ("Quantify the downside for the treasury portfolio if oil rises 40%", "risk"),
+     ("Which hedge ratio did the finance team approve in 2024?", "rag"),
+     ("What P50 did the feasibility study note for delivery cost?", "rag")],
 )
 def test_risk_questions_without_run_or_simulate(query: str, route: str) -> None:
     # Issue 12: P90 estimates, value-at-risk and breach likelihoods ask for a new computation even

@@ -6,9 +6,15 @@ probability of being right: the rules were written looking at examples, and a 13
 sure and wrong. So both are *calibrated* on the train split:
 
 - rules: per kind of rule (``match``, ``typo``, ``refusal``, ...), the share of train answers of
-  that kind that were right, smoothed towards one half by half a right and half a wrong
-  pseudo-answer (the Jeffreys / Krichevsky-Trofimov estimate: a kind seen twice is not "certain",
-  and a kind right 10 times of 10 is 0.955, not Laplace's 0.917);
+  that kind that were right. The kinds whose pattern matched fully (``certain``) share one Beta
+  prior fitted on the same train answers (empirical Bayes, method of moments): its mean is the
+  pooled share of right answers of all certain kinds (Jeffreys-smoothed, so never 1), and its
+  strength is read off how much more the kinds' shares differ than binomial noise alone would
+  make them. When they differ no more than that (e.g. every certain kind right on every train
+  item), train gives no evidence that kinds differ and they are pooled: each gets the pooled
+  share, not the share of its own 2-10 answers smoothed towards one half (which kept kinds that
+  were never wrong at 0.83-0.94). Kinds with no opinion (``partial``, ``none``, ``no_rule``) keep
+  their own Jeffreys estimate ((right + 1/2) / (answers + 1)): they are a different population;
 - model: isotonic regression (pool-adjacent-violators) of right/wrong on the raw score, i.e. the
   best non-decreasing step function; between steps it interpolates linearly.
 
@@ -112,13 +118,56 @@ def load_calibration(path: Path | None) -> Calibration:
     return calibration
 
 
-def fit_rules(kinds: Sequence[str], correct: Sequence[bool]) -> dict[str, float]:
-    """Per rule kind: (right + 1/2) / (answers + 1) on the fitting split."""
-    frame = pd.DataFrame({"kind": list(kinds), "correct": [bool(value) for value in correct]})
+def beta_prior(rights: Sequence[float], counts: Sequence[float]) -> tuple[float, float]:
+    """The Beta prior of a group of kinds' rates, fitted to their counts by the method of moments.
+
+    Returns ``(mean, strength)``: the mean is the pooled share of right answers, Jeffreys-smoothed
+    ((R + 1/2) / (N + 1)); the between-kind variance is the weighted spread of the kinds' shares
+    minus what binomial noise alone gives ((K - 1) * mean * (1 - mean), the DerSimonian-Laird
+    moment estimate), and the strength is ``mean * (1 - mean) / variance - 1`` pseudo-answers;
+    ``inf`` (pool the kinds) when the spread is no larger than the noise.
+    """
+    n = np.asarray(counts, dtype=float)
+    r = np.asarray(rights, dtype=float)
+    total = float(n.sum())
+    if total == 0:
+        return 0.5, math.inf
+    mean = (float(r.sum()) + 0.5) / (total + 1.0)
+    if len(n) < 2:
+        return mean, math.inf
+    raw_mean = float(r.sum()) / total
+    spread = float((n * (r / n - raw_mean) ** 2).sum())
+    noise = (len(n) - 1) * raw_mean * (1 - raw_mean)
+    denominator = total - float((n ** 2).sum()) / total
+    variance = (spread - noise) / denominator if denominator > 0 else 0.0
+    if variance <= 0:
+        return mean, math.inf
+    return mean, max(mean * (1 - mean) / variance - 1.0, 1.0)
+
+
+def fit_rules(kinds: Sequence[str], correct: Sequence[bool], certain: Sequence[bool] | None = None) -> dict[str, float]:
+    """Per rule kind, its calibrated confidence on the fitting split.
+
+    Kinds that are ``certain`` (a full match; every kind when ``certain`` is not given): the posterior
+    mean (right + strength * mean) / (answers + strength) under their shared ``beta_prior``, i.e. the
+    pooled share when the kinds do not differ beyond noise. Other kinds: (right + 1/2) / (answers + 1).
+    """
+    frame = pd.DataFrame({"kind": list(kinds), "correct": [bool(value) for value in correct],
+                          "certain": [True] * len(kinds) if certain is None else [bool(value) for value in certain]})
     if frame.empty:
         return {}
-    grouped = frame.groupby("kind")["correct"].agg(["sum", "count"])
-    return {str(kind): round((row["sum"] + 0.5) / (row["count"] + 1), 4) for kind, row in grouped.iterrows()}
+    grouped = frame.groupby("kind").agg(right=("correct", "sum"), answers=("correct", "count"), certain=("certain", "all"))
+    sure = grouped[grouped["certain"]]
+    mean, strength = beta_prior(list(sure["right"]), list(sure["answers"]))
+    fitted = {}
+    for kind, row in grouped.iterrows():
+        if not row["certain"]:
+            fitted[str(kind)] = (row["right"] + 0.5) / (row["answers"] + 1)
+        elif math.isinf(strength):
+            fitted[str(kind)] = mean
+        else:
+            fitted[str(kind)] = (row["right"] + strength * mean) / (row["answers"] + strength)
+    return {kind: round(float(value), 4) for kind, value in fitted.items()}
 
 
 def fit_model(raw: Sequence[float | None], correct: Sequence[bool]) -> tuple[list[float], list[float], float]:

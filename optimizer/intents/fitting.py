@@ -80,7 +80,7 @@ def fit(
     train_rows = train.rows
     answered = _model_answered(train_rows)
     rules_rows = (rules_train or train).rows
-    rules = fit_rules(list(rules_rows["rules_kind"]), list(rules_rows["rules_correct"]))
+    rules = fit_rules(list(rules_rows["rules_kind"]), list(rules_rows["rules_correct"]), list(rules_rows["rules_certain"]))
     xs, ys, prior = fit_model(
         [None if pd.isna(value) else float(value) for value in train_rows.loc[answered, "model_raw_confidence"]],
         list(train_rows.loc[answered, "model_correct"]),

@@ -44,7 +44,7 @@ _COMPUTE = re.compile(
 )
 _RISK_TERM = re.compile(
     r"\b(?:monte\s+carlo|simulat\w*|scenarios?|stress(?:[- ]tests?)?|what-if|sensitivity|var|value[\s-]+at[\s-]+risk|"
-    r"expected\s+shortfall|tail\s+loss|backtest|shock|probability|distribution|copula|paths|drawdown|worst-case)\b",
+    r"expected\s+shortfall|tail\s+loss|backtest|shock|probability|distribution|copula|paths|drawdown|downside|worst-case)\b",
     _I,
 )
 _RISK_FIGURE = re.compile(r"\d+(?:\.\d+)?%.*\b(?:var|expected\s+shortfall|tail\s+loss)\b", _I)
@@ -88,6 +88,11 @@ _LOOKUP = re.compile(
     _I,
 )
 _OURS = re.compile(r"\b(?:our|we|us|company)\b", _I)
+# A figure or a choice someone already wrote down: "What P90 did the business case record?",
+# "Which assumptions did the treasury team document?" (a lookup, not a new computation).
+_RECORDED = re.compile(
+    r"\b(?:did|was|were|had)\b.*\b(?:document|record|report|publish|present|approve|submit|file|note|log|agree)(?:ed|d)?\b", _I
+)
 _WRITING = re.compile(
     r"^(?:write|draft|compose|translate|rewrite|proofread|summari[sz]e\s+this|suggest|create|give\s+me|turn|make\s+this|"
     r"explain|how\s+do\s+i|what's\s+the\s+difference|what\s+is\s+the\s+difference|brainstorm|edit|polish)\b",
@@ -122,7 +127,7 @@ def route_with_rules(query: str) -> RouteRules:
         return RouteRules("rag", 0.9, "refers to a company document or result", "document")
     if _RISK_QUANTITY.search(query) and _AHEAD.search(query) and not _PAST.search(query) and not _DEFINITION.search(query):
         return RouteRules("risk", 0.85, "asks a risk question about what may happen", "risk_question")
-    if _LOOKUP.search(query) and (_PERIOD.search(query) or _OURS.search(query)):
+    if _LOOKUP.search(query) and (_PERIOD.search(query) or _OURS.search(query) or _RECORDED.search(query)):
         return RouteRules("rag", 0.85, "asks for a company fact", "company_fact")
     if _WRITING.search(query):
         return RouteRules("llm", 0.9, "general writing or explanation", "writing")

@@ -41,7 +41,7 @@ RAW_CONFIDENCE = {"match": CERTAIN, "typo": TYPO, "refusal": DEFINITE, "partial"
 
 _FLAGS = re.IGNORECASE
 # A value is never a stopword: the look-ahead makes a pattern try its next reading instead.
-_NEVER_NAMES = STOPWORDS | frozenset("add create delete remove drop make set grant revoke give change reset".split())
+_NEVER_NAMES = STOPWORDS | frozenset("add create delete remove drop make set grant revoke give change reset username password passwd".split())
 _NOT_STOPWORD = r"(?!['\"]?(?:" + "|".join(sorted(_NEVER_NAMES, key=len, reverse=True)) + r")(?![\w.\-]))"
 _NAME = _NOT_STOPWORD + r"(?:'[^'\s]+'|\"[^\"\s]+\"|\w[\w.\-]*)"
 _SLOTS = {
@@ -106,6 +106,18 @@ _TRAILING_WRAPPERS = re.compile(
     r"when\s+you\s+can|at\s+your\s+(?:earliest\s+)?convenience|today|now|right\s+away))+[\s.!?]*$",
     _FLAGS,
 )
+
+
+_ACTION_NAME = re.compile(
+    r"(?:\baction\s*[:=]\s*)?\b(dns_add|dns_remove|add_user|remove_user|add_to_group|change_password|create_share|grant_access"
+    r"|revoke_access)\b", _FLAGS
+)
+
+
+def spell_action_names(text: str) -> str:
+    """The schema's action names used as commands ("add_user username=x", "action=dns_add ...")
+    spelt as words ("add user username=x"), so the verb patterns see them; values are untouched."""
+    return _ACTION_NAME.sub(lambda match: match.group(1).replace("_", " "), text)
 
 
 def strip_wrappers(text: str) -> str:
@@ -229,6 +241,8 @@ _GROUP_USER = (
     r"\b(?:add|put|include|enroll|join|assign|place)\s+(?:the\s+)?(?:user\s+)?{U}\s+(?:to|in|into)\b",
     r"\b{U}\s+(?:is\s+|becomes\s+)?(?:a\s+)?member\s+(?:of|in)\b",
     r"\b(?:grant|give)\s+(?:user\s+)?{U}\s+(?:a\s+)?membership\b",
+    # Word order: "To the group netadmins, add user rui".
+    r"^(?:to|into|in)\s+(?:the\s+)?group\s+\S+\s*,?\s*(?:add|put|include|enroll|assign|place)\s+(?:the\s+)?(?:user\s+)?{U}",
 )
 _GROUP_NAME = (
     r"\busermod\s+-aG\s+{G}",
@@ -254,14 +268,17 @@ _OLD_USER = (
 )
 _PASSWORD_OWNER = (
     r"\bpasswd\s+{U}",
+    r"\b(?:password|passwd)\s+(?:change|reset|update)\s*[:=]\s*(?:user\s+)?{U}",
     r"\buser(?:name)?\s*[:=]\s*{U}",
     r"\b{U}'s\s+(?:new\s+)?password\b",
-    r"\bpassword\s+(?:for|of)\s+(?:the\s+)?(?:user\s+|account\s+)?{U}",
+    r"\b(?:password|passwd)\s+(?:for|of)\s+(?:the\s+)?(?:user\s+|account\s+)?{U}",
     r"\buser\s+{U}",
     r"\b{U}\s+(?:password|forgot)\b",
 )
 _CHANGED_PASSWORD = (
+    r"\b(?:password|passwd)\s+(?:for|of)\s+(?:user\s+)?[\w.\-]+\s*:\s*{PW}",
     r"\bpasswd\s+\S+\s+{PW}",
+    r"\s(?:->|=>|→)\s*{PW}",
     r"\bpassword\s*:\s*{PW}",
     r"\bnew\s+password\s+(?:is\s+)?{PW}",
     r"\bto\s+{PW}",
@@ -306,6 +323,9 @@ _ACCESS_PATTERNS = (
     r"\b(?:give|grant|provide|allow|enable|add|open|revoke|remove|withdraw|take\s+away|cut\s+off|disable|deny|block)\s+"
     r"(?:\w+\s+)?access\s+(?:on|to|for)\s+(?:the\s+)?(?:share\s+)?{S}(?:\s+share)?\s+(?:to|for|from)\s+(?:the\s+)?(?:user\s+)?{U}",
     r"\baccess\s+(?:to|on)\s+(?:the\s+)?share\s+{S}\s+for\s+(?:the\s+)?(?:user\s+)?{U}",
+    # The share fronted: "On the share payroll, remove access for user tobias".
+    r"^(?:on|for|to|from)\s+(?:the\s+)?share\s+{S}\s*,?\s*(?:give|grant|provide|allow|enable|add|open|revoke|remove|withdraw|"
+    r"take\s+away|cut\s+off|disable|deny|block)\s+(?:\w+\s+)?access\s+(?:for|to|from|of)\s+(?:the\s+)?(?:user\s+)?{U}",
     r"\baccess\s+(?:for|of)\s+(?:the\s+)?(?:user\s+)?{U}\s+(?:on|to)\s+(?:the\s+)?(?:share\s+)?{S}",
     r"\b{U}'s\s+(?:\w+\s+)?(?:access|permissions?|rights)\s+(?:to|on|for)\s+(?:the\s+)?(?:share\s+)?{S}",
     r"\bopen\s+(?:up\s+)?(?:the\s+)?(?:share\s+)?{S}(?:\s+share)?\s+(?:to|for)\s+(?:the\s+)?(?:user\s+)?{U}",
@@ -349,7 +369,7 @@ def parse_with_rules(text: str, domain: str) -> RuleParse:
     if not text:
         return _unknown("refusal", "empty input")
     corrected, corrections = corrected_text(text)
-    core = strip_wrappers(corrected)
+    core = strip_wrappers(spell_action_names(corrected))
     first = _first_word(core)
     if first in _QUESTION_WORDS:
         return _unknown("refusal", "a question, not a command")
