@@ -150,6 +150,10 @@ class LLMClient:
         self.request_deadline_s = request_deadline_s
         self.retry = retry
         self.stats = CallStats()
+        self.reuses_prompt_cache = False
+        """Set by ``server_info`` for llama.cpp's native server: requests then ask for ``cache_prompt``
+        (reuse the slot's cached prefix; the server's default, sent so a server started with
+        ``--no-cache-prompt`` still reuses it). Other servers are not sent a field they may refuse."""
         self._rng = random.Random(seed)
         headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
         timeout = httpx.Timeout(request_deadline_s, connect=connect_timeout_s)
@@ -203,6 +207,7 @@ class LLMClient:
                 raise MalformedResponseError(
                     f"{self.base_url}: GET /props: total_slots must be a whole number from 1 to {MAX_SLOTS}, got {_short(repr(slots), 40)}")
             model_path = props.get("model_path")
+            self.reuses_prompt_cache = True
             return ServerInfo(self.base_url, model_id, slots, "llama.cpp", model_path if isinstance(model_path, str) else None)
         return ServerInfo(self.base_url, model_id, 1, "openai-compatible")
 
@@ -212,6 +217,8 @@ class LLMClient:
         if self.model and "model" not in body:
             body["model"] = self.model
         body.setdefault("model", "default")
+        if self.reuses_prompt_cache:
+            body.setdefault("cache_prompt", True)
         last_problem = "no attempt made"
         stats = self.stats
         stats.calls += 1

@@ -250,8 +250,11 @@ def start_server(
         command = [
             str(binary), "--model", str(model), "--host", HOST, "--port", str(port),
             "--parallel", str(slots), "--ctx-size", str(slots * ctx_per_slot), "--cont-batching",
-            "--threads", str(max(1, os.cpu_count() or 1)),
         ]
+        # A command-line flag wins over llama-server's environment variable, so --threads is only
+        # passed when LLAMA_ARG_THREADS does not choose (e.g. 1 thread on an oversubscribed machine).
+        if not os.environ.get("LLAMA_ARG_THREADS"):
+            command += ["--threads", str(max(1, os.cpu_count() or 1))]
         kind, effective_slots = "llama.cpp", slots
     else:
         if importlib.util.find_spec("llama_cpp") is None:

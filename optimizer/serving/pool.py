@@ -4,7 +4,7 @@
 engine and task executors do not know whether one server or eight answer. Its capacity is the sum
 of the members' slots (llama.cpp's ``/props``, else the concurrency set for that endpoint, else 1);
 each request goes to the live endpoint with the most free slots, and among equals to the one that
-last served the same system prompt (llama.cpp keeps that prefix cached in its slots). An endpoint
+last served the same prefix, every turn but the last (llama.cpp keeps that prefix cached in its slots). An endpoint
 that stays unreachable after its client's retries is taken out and the request moves to another;
 only when none is left does the pool raise ``ServerUnavailableError`` (the engine then pauses).
 
@@ -86,8 +86,11 @@ def load_endpoints_file(path: Path) -> list[EndpointSpec]:
 
 
 def _prefix_key(messages: Sequence[dict[str, str]]) -> str:
-    first = messages[0].get("content", "") if messages else ""
-    return hashlib.blake2b(first.encode("utf-8"), digest_size=8).hexdigest()
+    """Every turn but the last (system prompt and few-shot turns): the prefix a server's slot keeps."""
+    digest = hashlib.blake2b(digest_size=8)
+    for message in messages[:-1] if len(messages) > 1 else messages:
+        digest.update(message.get("role", "").encode("utf-8") + b"\x00" + message.get("content", "").encode("utf-8") + b"\x01")
+    return digest.hexdigest()
 
 
 @dataclass
