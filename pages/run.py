@@ -7,6 +7,7 @@ import streamlit as st
 
 from optimizer.app.background import call_health_lines, effective_status, resume_background_run, run_log_tail, run_state, start_background_run
 from optimizer.serving.endpoint import current_server_url
+from optimizer.serving.endpoint_input import NO_EXTRA, parse_extra_endpoints
 from optimizer.errors import WorkbenchError
 from optimizer.analysis.board import run_board
 from optimizer.analysis.references import run_references, with_reference_rows
@@ -39,6 +40,12 @@ with st.form("new_run"):
     columns = st.columns(2)
     proposer_url = columns[0].text_input("Proposer server URL", "", placeholder="http://127.0.0.1:8081")
     proposer_model = columns[1].text_input("Proposer model", "")
+    columns = st.columns(2)
+    extra_urls = columns[0].text_area("More servers of the same model: URLs, one per line", "", height=80,
+                                      placeholder="http://10.0.0.6:8080\nhttp://10.0.0.7:8080",
+                                      help="One run over these and the sidebar's server; all serve the same model")
+    endpoints_path = columns[1].text_input("Endpoints YAML", "", placeholder="endpoints.yaml",
+                                           help="url, concurrency, model, api_key_env per endpoint (see README)")
     submitted = st.form_submit_button("Start run", type="primary")
 
 if submitted:
@@ -47,11 +54,13 @@ if submitted:
                          include_baseline=include_baseline, proposer_url=proposer_url.strip() or None,
                          proposer_model=proposer_model.strip() or None)
     try:
+        extra = parse_extra_endpoints(extra_urls, endpoints_path, main_url=current_server_url())
         plan = plan_run(request)  # preflight here so a bad template is reported on the page
         st.info(describe_estimate(plan, store.seconds_per_call(), estimate_plan(store, plan)))
         run_id, _ = start_background_run(request, store_path=store.path, url=current_server_url(),
-                                         concurrency=int(concurrency) or None)
+                                         concurrency=int(concurrency) or None, extra=extra)
         st.session_state["active_run"] = run_id
+        st.session_state[f"endpoints::{run_id}"] = extra  # a resume goes to the same servers
     except WorkbenchError as exc:
         st.error(str(exc))
 
@@ -104,7 +113,8 @@ def live_view(run_id: str) -> None:
         store.request_cancel(run_id)
         state = run_state(store, run_id)
     if state.status in ("paused", "cancelled", "interrupted") and buttons[0].button("Resume run", key=f"resume::{run_id}"):
-        resume_background_run(run_id, store_path=store.path, url=current_server_url())
+        resume_background_run(run_id, store_path=store.path, url=current_server_url(),
+                              extra=st.session_state.get(f"endpoints::{run_id}", NO_EXTRA))
         st.toast("resuming")
     eta = f" · ETA {format_duration(state.eta_s)}" if state.eta_s else ""
     bar.progress(state.fraction, text=f"{state.status} · {state.done}/{state.run.total_evaluations} evaluations{eta}")

@@ -18,6 +18,7 @@ from optimizer.evaluate.estimate import run_eta
 from optimizer.evaluate.runner import RunRequest, new_run_id
 from optimizer.evaluate.lease import process_alive
 from optimizer.evaluate.store import RunRecord, RunStore
+from optimizer.serving.endpoint_input import NO_EXTRA, ExtraEndpoints
 
 
 @dataclass(frozen=True)
@@ -117,23 +118,27 @@ def request_arguments(request: RunRequest) -> list[str]:
 
 
 def start_background_run(
-    request: RunRequest, *, store_path: Path, url: str | None = None, concurrency: int | None = None
+    request: RunRequest, *, store_path: Path, url: str | None = None, concurrency: int | None = None,
+    extra: ExtraEndpoints = NO_EXTRA,
 ) -> tuple[str, subprocess.Popen[bytes]]:
-    """Start a run in its own process; returns the run id it will store its results under."""
+    """Start a run in its own process; returns the run id it will store its results under. ``extra``
+    endpoints (checked by ``parse_extra_endpoints``) join ``url`` in one run."""
     run_id = new_run_id()
     arguments = request_arguments(request) + ["--run-id", run_id, "--store", str(store_path)]
     if url:
         arguments += ["--url", url]
+    arguments += extra.cli_arguments()
     if concurrency:
         arguments += ["--concurrency", str(concurrency)]
     return run_id, _spawn(arguments, run_id)
 
 
-def resume_background_run(run_id: str, *, store_path: Path, url: str | None = None) -> subprocess.Popen[bytes]:
+def resume_background_run(run_id: str, *, store_path: Path, url: str | None = None,
+                          extra: ExtraEndpoints = NO_EXTRA) -> subprocess.Popen[bytes]:
     arguments = ["optimize", "--resume", run_id, "--store", str(store_path)]
     if url:
         arguments += ["--url", url]
-    return _spawn(arguments, run_id)
+    return _spawn(arguments + extra.cli_arguments(), run_id)
 
 
 def run_log_tail(run_id: str, lines: int = 5) -> str:
