@@ -176,6 +176,8 @@ def bench_otel(evaluations: int, repeats: int) -> None:
           f"of the engine's process; overhead {1 - cpu:.0%} of the engine's CPU (target <= 10%: "
           f"{'PASS' if 1 - cpu <= 0.10 else 'FAIL'}); counting the exporting process too ({per_span:.0f} us CPU there per "
           f"evaluation, engine {engine_per_eval:.0f} us per evaluation off): on/off {total:.2f}, overhead {1 - total:.0%} of all CPU")
+    pairs = ", ".join(f"{1 - (b[2] / b[1]) / (a[2] / a[1]):.0%}" for a, b in zip(off, on))
+    print(f"    engine-CPU overhead of each pair, in order: {pairs}")
 
 
 async def plain_loop(url: str, calls: list[tuple[list, dict]], concurrency: int) -> float:

@@ -93,6 +93,7 @@ def _replayer(processor: Any, resource: Any = None) -> Any:
     from opentelemetry.context import Context
     from opentelemetry.sdk.trace import TracerProvider
     from opentelemetry.sdk.trace.id_generator import IdGenerator
+    from opentelemetry.sdk.trace.sampling import ALWAYS_ON
     from opentelemetry.trace import (
         NonRecordingSpan,
         SpanContext,
@@ -116,7 +117,9 @@ def _replayer(processor: Any, resource: Any = None) -> Any:
             return True
 
     ids = GivenIds()
-    provider = TracerProvider(id_generator=ids, **({"resource": resource} if resource is not None else {}))
+    # Always on: the engine records whole runs, and a sampler here would keep children of dropped parents.
+    provider = TracerProvider(id_generator=ids, sampler=ALWAYS_ON,
+                              **({"resource": resource} if resource is not None else {}))
     provider.add_span_processor(processor)
     tracer = provider.get_tracer(INSTRUMENTATION_NAME)
     sampled = TraceFlags(TraceFlags.SAMPLED | TraceFlags.RANDOM_TRACE_ID)
