@@ -11,7 +11,12 @@ For every split (train, validation, test, and the held-out paraphrase set when p
 Targets (issue 12): on test and paraphrase, intents >= 95% exact, router >= 92%, schema-valid
 100%, p50 <= 0.2 s, p95 <= 1.5 s. The machine's load average is printed before and after: other
 processes on a 2-core box move every latency.
+With --compare-shots K it instead compares, on the validation split only (where variants are
+chosen), the model with the template's fixed shots against K shots retrieved from train: each
+one's accuracy alone with its 95% interval, and the paired difference on the same items with its
+95% interval, p and the smallest difference this n could detect.
 Usage: python bench/parser.py [--url URL] [--examples N] [--concurrency N] [--skip-model] [--splits a,b]
+       python bench/parser.py --url URL --compare-shots 4
 """
 
 from __future__ import annotations
@@ -28,8 +33,9 @@ sys.path.insert(0, str(ROOT))
 
 import pandas as pd  # noqa: E402
 
+from optimizer.analysis.stats import paired_comparison  # noqa: E402
 from optimizer.intents.calibration import expected_calibration_error  # noqa: E402
-from optimizer.intents.evaluation import Evaluation, available_splits, golden_examples, split_report  # noqa: E402
+from optimizer.intents.evaluation import Evaluation, available_splits, golden_examples, split_report, wilson_interval  # noqa: E402
 from optimizer.intents.pipeline import ParserConfig  # noqa: E402
 from optimizer.intents.routing import RouterConfig  # noqa: E402
 from optimizer.intents.session import Backend, evaluate_parser_at, evaluate_router_at  # noqa: E402
@@ -80,6 +86,40 @@ def verdicts(task: str, report: pd.DataFrame) -> list[str]:
     return lines
 
 
+def shots_comparison(task: str, fixed: Evaluation, retrieved: Evaluation, k: int) -> list[str]:
+    """Model-alone accuracy with fixed vs ``k`` retrieved shots on the same items, and their paired difference."""
+    lines = []
+    for label, evaluation in (("fixed shots", fixed), (f"{k} retrieved shots", retrieved)):
+        right = evaluation.rows["model_correct"].astype(bool)
+        low, high = wilson_interval(int(right.sum()), len(right))
+        lines.append(f"{task} validation, {label}: model alone {right.mean():.1%} ({int(right.sum())}/{len(right)}, "
+                     f"95% CI {low:.0%}-{high:.0%})")
+    candidate = retrieved.rows.set_index("id")["model_correct"].astype(float)
+    reference = fixed.rows.set_index("id")["model_correct"].astype(float).reindex(candidate.index)
+    paired = paired_comparison(list(candidate), list(reference))
+    separated = paired.low > 0 or paired.high < 0
+    lines.append(f"{task} validation, retrieved - fixed: {paired.delta:+.1%} (paired 95% CI {paired.low:+.1%} to "
+                 f"{paired.high:+.1%}, p {paired.p_value:.3f}, n {paired.n}, smallest detectable difference "
+                 f"{paired.mde:.1%}): {'n separates them' if separated else 'n cannot separate them'}")
+    return lines
+
+
+def compare_shots(url: str, k: int, examples: int | None, concurrency: int) -> None:
+    lines = []
+    for task in ("intent_parsing", "query_routing"):
+        items = golden_examples(task, "validation", examples)
+        runs = {}
+        for shots in (0, k):
+            if task == "intent_parsing":
+                runs[shots] = evaluate_parser_at(Backend(url, deadline_s=600.0), items,
+                                                 ParserConfig(mode="model_first", retrieved_shots=shots), concurrency=concurrency)
+            else:
+                runs[shots] = evaluate_router_at(url, items, RouterConfig(mode="model_first", retrieved_shots=shots),
+                                                 concurrency=concurrency, deadline_s=600.0)
+        lines += shots_comparison(task, runs[0], runs[k], k)
+        print("\n".join(lines[-3:]) + f"\n({load()})", flush=True)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--url", default=None, help="A running server (default: start the embedded one with 4 slots).")
@@ -90,6 +130,8 @@ def main() -> None:
     parser.add_argument("--tasks", default="intent_parsing,query_routing", help="Comma-separated: intent_parsing, query_routing.")
     parser.add_argument("--auto-concurrency", type=int, default=1,
                         help="Parses in flight for the pipeline pass (default 1: latencies undisturbed by our own load).")
+    parser.add_argument("--compare-shots", type=int, default=None, metavar="K",
+                        help="Only compare fixed shots with K retrieved ones, model alone, on the validation split.")
     args = parser.parse_args()
     server = None
     url = args.url
@@ -100,6 +142,9 @@ def main() -> None:
         backend = Backend(url, deadline_s=600.0)
         evaluate_parser_at(backend, golden_examples("intent_parsing", "train", 1), ParserConfig(mode="model_only"))  # warm up
         print(f"model server {url}; machine {platform.machine()} {platform.system()}, {os.cpu_count()} cores; {load()}")
+        if args.compare_shots:
+            compare_shots(url, args.compare_shots, args.examples, args.concurrency)
+            return
         verdict_lines: list[str] = []
         for task in args.tasks.split(","):
             splits = args.splits.split(",") if args.splits else available_splits(task)

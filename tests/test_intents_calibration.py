@@ -16,12 +16,14 @@ from optimizer.intents.calibration import (
     UNCALIBRATED,
     Calibration,
     beta_prior,
+    choose_model_map,
     choose_rules_threshold,
     expected_calibration_error,
     fit_model,
     fit_rules,
     isotonic_fit,
     load_calibration,
+    platt_fit,
     reliability_table,
 )
 from optimizer.intents.evaluation import evaluate_parser, evaluate_router, golden_examples
@@ -89,6 +91,27 @@ def test_certain_kinds_share_a_beta_prior_fitted_on_train() -> None:
     # A kind right on its 2 answers, among kinds that differ, is not taken for certain (strength >= 1).
     fitted = fit_rules(["match"] * 8 + ["typo"] * 2 + ["rare"] * 2, [True] * 8 + [True, False] + [True, True])
     assert fitted["rare"] < fitted["match"] < 1.0
+
+
+def test_the_model_map_is_chosen_on_train_by_cross_validation() -> None:
+    import numpy as np
+
+    rng = np.random.default_rng(7)
+    scores = rng.uniform(0.3, 0.95, 80)
+    # A score that says nothing: isotonic steps would chase noise; the chosen map is nearly flat.
+    noise = rng.random(80) < 0.55
+    xs, ys, prior, method, losses = choose_model_map(list(scores), list(noise))
+    assert set(losses) == {"isotonic", "platt", "constant"} and method == min(losses, key=losses.get)
+    assert method != "isotonic" and max(ys) - min(ys) < 0.25 and ys == sorted(ys)
+    assert prior == pytest.approx((noise.sum() + 0.5) / 81, abs=1e-4)
+    # A score that tracks being right: the map rises with it.
+    informative = rng.random(80) < scores ** 2
+    xs, ys, _, method, _ = choose_model_map(list(scores), list(informative))
+    assert method != "constant" and ys == sorted(ys)
+    high, low = np.interp(0.9, xs, ys), np.interp(0.35, xs, ys)
+    assert high - low > 0.3
+    # Platt's slope is never negative (a higher score never means less likely right).
+    assert platt_fit([0.2, 0.4, 0.6, 0.8] * 5, [1, 1, 0, 0] * 5)[0] == 0.0
 
 
 def test_reliability_table_and_ece() -> None:

@@ -15,8 +15,11 @@ sure and wrong. So both are *calibrated* on the train split:
   share, not the share of its own 2-10 answers smoothed towards one half (which kept kinds that
   were never wrong at 0.83-0.94). Kinds with no opinion (``partial``, ``none``, ``no_rule``) keep
   their own Jeffreys estimate ((right + 1/2) / (answers + 1)): they are a different population;
-- model: isotonic regression (pool-adjacent-violators) of right/wrong on the raw score, i.e. the
-  best non-decreasing step function; between steps it interpolates linearly.
+- model: a map from the raw score to the share of right answers, chosen on train by 5-fold
+  cross-validated log loss among isotonic regression (pool-adjacent-violators: the best
+  non-decreasing step function, which overfits a few dozen noisy answers), Platt scaling (a
+  logistic map of the score's logit: two numbers) and the constant share of right answers (when
+  the score says nothing); it is stored as breakpoints and interpolated linearly.
 
 On validation, ``reliability_table`` bins the calibrated confidences and compares each bin's mean
 confidence with its accuracy; ``expected_calibration_error`` is the n-weighted mean gap.
@@ -176,6 +179,89 @@ def fit_model(raw: Sequence[float | None], correct: Sequence[bool]) -> tuple[lis
     xs, ys = isotonic_fit([score for score, _ in pairs], [ok for _, ok in pairs])
     prior = (sum(bool(ok) for ok in correct) + 0.5) / (len(correct) + 1) if correct else 0.5
     return [round(x, 4) for x in xs], [round(y, 4) for y in ys], round(prior, 4)
+
+
+PLATT_GRID = tuple(round(0.05 * index, 2) for index in range(21))
+"""Where a logistic map is tabulated (the calibration file stores breakpoints, interpolated linearly)."""
+
+
+def _logit(scores: np.ndarray) -> np.ndarray:
+    clipped = np.clip(scores, 1e-4, 1 - 1e-4)
+    return np.log(clipped / (1 - clipped))
+
+
+def platt_fit(scores: Sequence[float], outcomes: Sequence[float], ridge: float = 1e-3) -> tuple[float, float]:
+    """Logistic regression of ``outcomes`` on logit(score): ``(slope, intercept)``, slope >= 0.
+
+    Newton steps on the log loss with a small ridge (so separable data stay finite); a negative
+    slope (higher score, less often right) is set to 0, i.e. the share of right answers.
+    """
+    x = _logit(np.asarray(scores, dtype=float))
+    y = np.asarray(outcomes, dtype=float)
+    weights = np.zeros(2)
+    design = np.column_stack([x, np.ones_like(x)])
+    for _ in range(50):
+        probability = 1 / (1 + np.exp(-(design @ weights)))
+        gradient = design.T @ (probability - y) + ridge * weights
+        hessian = design.T @ (design * (probability * (1 - probability))[:, None]) + ridge * np.eye(2)
+        step = np.linalg.solve(hessian, gradient)
+        weights -= step
+        if np.abs(step).max() < 1e-8:
+            break
+    if weights[0] < 0:
+        share = (y.sum() + 0.5) / (len(y) + 1)
+        return 0.0, float(np.log(share / (1 - share)))
+    return float(weights[0]), float(weights[1])
+
+
+def _model_map(method: str, scores: list[float], outcomes: list[float]) -> tuple[list[float], list[float]]:
+    """Breakpoints of one candidate map fitted on (scores, outcomes)."""
+    if method == "isotonic":
+        return isotonic_fit(scores, outcomes)
+    share = (sum(outcomes) + 0.5) / (len(outcomes) + 1)
+    if method == "constant":
+        return [0.0, 1.0], [share, share]
+    slope, intercept = platt_fit(scores, outcomes)
+    grid = np.asarray(PLATT_GRID)
+    return list(grid), list(1 / (1 + np.exp(-(slope * _logit(grid) + intercept))))
+
+
+MODEL_MAPS = ("isotonic", "platt", "constant")
+
+
+def choose_model_map(
+    raw: Sequence[float | None], correct: Sequence[bool], folds: int = 5
+) -> tuple[list[float], list[float], float, str, dict[str, float]]:
+    """The model's calibration map, chosen on the fitting split by cross-validation.
+
+    Candidates: isotonic regression (flexible, overfits a few dozen answers), a logistic map of the
+    logit of the raw score (Platt scaling: two numbers) and the constant share of right answers
+    (when the raw score says nothing). Each is fitted on ``folds - 1`` folds of the answers and
+    scored by the log loss of its predictions on the held-out fold (interleaved folds, so the
+    choice is deterministic); the one with the lowest mean log loss is refitted on every answer.
+    Returns the breakpoints, the no-logprobs prior, the method's name and each method's CV log loss.
+    """
+    pairs = [(float(score), float(ok)) for score, ok in zip(raw, correct) if score is not None]
+    prior = (sum(bool(ok) for ok in correct) + 0.5) / (len(correct) + 1) if correct else 0.5
+    if len(pairs) < 2 * folds:
+        xs, ys = isotonic_fit([score for score, _ in pairs], [ok for _, ok in pairs])
+        return [round(x, 4) for x in xs], [round(y, 4) for y in ys], round(prior, 4), "isotonic", {}
+    order = sorted(range(len(pairs)), key=lambda index: (pairs[index][0], index))
+    fold_of = {index: rank % folds for rank, index in enumerate(order)}
+    losses: dict[str, float] = {}
+    for method in MODEL_MAPS:
+        total = 0.0
+        for fold in range(folds):
+            fit_on = [pairs[index] for index in range(len(pairs)) if fold_of[index] != fold]
+            held = [pairs[index] for index in range(len(pairs)) if fold_of[index] == fold]
+            xs, ys = _model_map(method, [score for score, _ in fit_on], [ok for _, ok in fit_on])
+            predicted = np.clip(np.interp([score for score, _ in held], xs, ys), 0.02, 0.98)
+            outcome = np.asarray([ok for _, ok in held])
+            total += float(-(outcome * np.log(predicted) + (1 - outcome) * np.log(1 - predicted)).sum())
+        losses[method] = round(total / len(pairs), 4)
+    method = min(MODEL_MAPS, key=lambda name: (losses[name], MODEL_MAPS.index(name)))
+    xs, ys = _model_map(method, [score for score, _ in pairs], [ok for _, ok in pairs])
+    return [round(x, 4) for x in xs], [round(float(y), 4) for y in ys], round(prior, 4), method, losses
 
 
 def reliability_table(confidences: Sequence[float], correct: Sequence[bool], bins: int = 10) -> pd.DataFrame:

@@ -112,7 +112,8 @@ def _print_fit(fit: CalibrationFit, path: str, written: bool) -> None:
     click.echo(f"calibration {'written to ' + path if written else '(not written)'}: {calibration.provenance['fitted_on']}, "
                f"threshold from {calibration.provenance['threshold_from']}")
     click.echo("rules, calibrated per kind: " + ", ".join(f"{kind} {value:.3f}" for kind, value in sorted(calibration.rules.items())))
-    click.echo(f"model: isotonic map with {len(calibration.model_xs)} steps, accuracy prior {calibration.model_prior:.3f}")
+    click.echo(f"model: {calibration.provenance.get('model_map', 'isotonic')} map, {len(calibration.model_xs)} breakpoints, "
+               f"accuracy prior {calibration.model_prior:.3f}")
     click.echo(f"\nrules threshold chosen on validation: {calibration.rules_threshold:.4f} (certain rules at least this sure answer "
                f"without the model)\n{_table(fit.threshold_table)}")
     for side, table in fit.reliability.items():

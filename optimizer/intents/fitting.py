@@ -21,7 +21,7 @@ from optimizer.intents.calibration import (
     Calibration,
     choose_rules_threshold,
     expected_calibration_error,
-    fit_model,
+    choose_model_map,
     fit_rules,
     reliability_table,
 )
@@ -81,7 +81,7 @@ def fit(
     answered = _model_answered(train_rows)
     rules_rows = (rules_train or train).rows
     rules = fit_rules(list(rules_rows["rules_kind"]), list(rules_rows["rules_correct"]), list(rules_rows["rules_certain"]))
-    xs, ys, prior = fit_model(
+    xs, ys, prior, model_map, map_losses = choose_model_map(
         [None if pd.isna(value) else float(value) for value in train_rows.loc[answered, "model_raw_confidence"]],
         list(train_rows.loc[answered, "model_correct"]),
     )
@@ -103,6 +103,8 @@ def fit(
             **(provenance or {}),
             "fitted_on": f"train (rules: {len(rules_rows)} items; model: {len(train_rows)} items, {int(answered.sum())} valid answers)",
             "threshold_from": f"validation ({len(rows)} items)", "date": dt.date.today().isoformat(),
+            "model_map": f"{model_map} (5-fold cross-validated log loss on train: "
+                         + (", ".join(f"{name} {loss:.3f}" for name, loss in map_losses.items()) or "too few answers, not compared") + ")",
         },
     )
     # The pipeline as it will run: certain rules at or above the threshold answer, the rest the model path.
