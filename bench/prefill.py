@@ -23,7 +23,7 @@ so the comparison is per prompt token sent: the share of sent tokens the server 
 
 Usage: python bench/prefill.py [--candidates 2] [--examples 3] [--rounds 2] [--slots 2] [--max-tokens 8]
 It starts its own server (``--slots`` slots, ``LLAMA_ARG_THREADS=1`` unless set) on a free port and
-stops it at the end. About 5 minutes on 2 quiet cores with the defaults.
+stops it at the end. With the defaults it took 6 min 12 s on 2 cores at load average 4 (README, "Search benchmark").
 """
 
 from __future__ import annotations
