@@ -95,6 +95,6 @@ def test_golden_splits_are_the_documented_fixed_assignment() -> None:
                for split in ("train", "validation", "test"))
     router = golden_records(GOLDEN_ROUTER)
     assert Counter(record["split"] for record in router[:75]) == {"train": 30, "validation": 20, "test": 25}
-    assert Counter(record["split"] for record in router[75:]) == {"train": 21}
+    assert Counter(record["split"] for record in router[75:]) == {"train": 43}
     assert all({record["route"] for record in router if record["split"] == split} == {"rag", "risk", "llm"}
                for split in ("train", "validation", "test"))

@@ -60,7 +60,14 @@ def test_unsure_rules_say_so() -> None:
      ("What was the VaR reported in the Q3 risk report?", "rag"),
      ("Quantify the downside for the treasury portfolio if oil rises 40%", "risk"),
      ("Which hedge ratio did the finance team approve in 2024?", "rag"),
-     ("What P50 did the feasibility study note for delivery cost?", "rag")],
+     ("What P50 did the feasibility study note for delivery cost?", "rag"),
+     ("How would the loan book cope with a 25% fall in house prices?", "risk"),
+     ("What happens to margin if freight costs double?", "risk"),
+     ("What's the 1-in-50 year flood loss for the warehouses?", "risk"),
+     ("Calculate payroll cost if headcount grows by 40 people", "risk"),
+     ("What would a 1987-style crash do to the trading book?", "risk"),
+     ("Pull the liquidity numbers from the last regulatory filing", "rag"),
+     ("Explain how a 20% drop in oil prices affects airlines", "llm")],
 )
 def test_risk_questions_without_run_or_simulate(query: str, route: str) -> None:
     # Issue 12: P90 estimates, value-at-risk and breach likelihoods ask for a new computation even

@@ -39,12 +39,13 @@ _I = re.IGNORECASE
 
 _COMPUTE = re.compile(
     r"\b(?:run|simulate|compute|calculate|estimate|generate|perform|backtest|shock|quantify|use\s+monte\s+carlo)\b"
-    r"|^(?:model|stress(?:[- ]test)?|project|forecast)\b",
+    r"|^(?:model|stress(?:[- ]test)?|project|forecast|size)\b",
     _I,
 )
 _RISK_TERM = re.compile(
     r"\b(?:monte\s+carlo|simulat\w*|scenarios?|stress(?:[- ]tests?)?|what-if|sensitivity|var|value[\s-]+at[\s-]+risk|"
-    r"expected\s+shortfall|tail\s+loss|backtest|shock|probability|distribution|copula|paths|drawdown|downside|worst-case)\b",
+    r"expected\s+shortfall|tail\s+loss|backtest|shock|probability|distribution|copula|paths|drawdown|downside|worst-case|recession|"
+    r"downturn|hit\s+to)\b",
     _I,
 )
 _RISK_FIGURE = re.compile(r"\d+(?:\.\d+)?%.*\b(?:var|expected\s+shortfall|tail\s+loss)\b", _I)
@@ -53,15 +54,28 @@ _RISK_FIGURE = re.compile(r"\d+(?:\.\d+)?%.*\b(?:var|expected\s+shortfall|tail\s
 _RISK_QUANTITY = re.compile(
     r"\b(?:p\d{1,2}|\d{1,2}(?:\.\d)?(?:st|nd|rd|th)?[- ]percentile|percentiles?|quantiles?|likelihood|probability|odds|"
     r"chances?|how\s+likely|var|value[\s-]+at[\s-]+risk|expected\s+shortfall|cvar|tail\s+(?:risk|loss)|worst[- ]case|"
-    r"confidence\s+interval|distribution\s+of)\b",
+    r"confidence\s+interval|distribution\s+of|1[- ]in[- ]\d+(?:[- ]years?)?|sensitivit(?:y|ies)|(?:downside|upside|adverse|severe|stress(?:ed)?)\s+(?:case|scenario))\b",
     _I,
 )
 _AHEAD = re.compile(
     r"\b(?:next|coming|upcoming|over\s+the\s+next|within|by\s+(?:year[- ]end|the\s+end|q[1-4]|20\d\d)|if|would|will|under|"
     r"given|assuming|horizon|forward|projected|going\s+forward|breach(?:ing)?|default(?:ing)?|miss(?:ing)?|fall(?:ing)?\s+below|"
-    r"exceed(?:ing)?|run\s+out)\b",
+    r"exceed(?:ing)?|run\s+out|could|might|1[- ]in[- ]\d+|(?:dip|drop|slip|go|fall)(?:s|ping|ing)?\s+(?:below|under|short))\b",
     _I,
 )
+# A what-if with a quantified market or business move ("if rates go up by 150 basis points", "to a
+# 20% drop in copper prices", "a 100bp parallel shift"): the answer is a new computation.
+_MOVE_WORDS = (r"(?:drop|fall|rise|increase|decrease|shift|move|shock|decline|hike|cut|jump|spike|widening|sell-?off|crash|"
+               r"go(?:es)?\s+up|go(?:es)?\s+down|weakens?|strengthens?|doubles?|halves?)")
+_AMOUNT = r"\d+(?:\.\d+)?\s*(?:%|bps?\b|basis[\s-]+points?\b)"
+_QUANTIFIED_MOVE = re.compile(
+    rf"{_AMOUNT}(?:\s+[\w-]+){{0,3}}?\s+{_MOVE_WORDS}\b|\b{_MOVE_WORDS}\s+(?:of\s+|by\s+)?{_AMOUNT}"
+    rf"|\b(?:if|assuming|when)\b[^.?]*\b(?:doubles?|halves?|triples?)\b"
+    # A named scenario with a conditional: "What loss would a 2008-style crash cause?"
+    r"|\b(?:\d{4}-style|crash|crisis|recession|downturn|sell-?off|pandemic)\b[^.?]*\b(?:would|could)\b"
+    r"|\b(?:would|could)\b[^.?]*\b(?:\d{4}-style|crash|crisis|recession|downturn|sell-?off|pandemic)\b", _I,
+)
+_CONDITION = re.compile(r"\b(?:if|assuming|under|given)\b", _I)
 _PAST = re.compile(r"\b(?:was|were|did|had|reported|documented|published|last\s+(?:quarter|year|month))\b", _I)
 _DEFINITION = re.compile(r"^(?:what\s+(?:is|are|does)\s+(?:a\s+|an\s+|the\s+)?[\w\s-]{0,30}\??$|explain|define|how\s+do(?:es)?\s+)", _I)
 _CONTENT_GIVEN = re.compile(
@@ -70,7 +84,8 @@ _CONTENT_GIVEN = re.compile(
     _I,
 )
 _DOC_NOUNS = (
-    r"polic(?:y|ies)|handbook|reports?|dashboards?|kpis?|deck|audit|runbook|survey|statement|documentation|wiki|"
+    r"polic(?:y|ies)|handbook|reports?|dashboards?|kpis?|deck|audit|runbook|survey|statement|documentation|wiki|submissions?|"
+    r"filings?|packs?|business\s+case|budget|"
     r"guidelines|procedure|code\s+of\s+conduct|minutes|results|findings|assumptions|plan|contract|sla"
 )
 _DOC_REFERENCE = re.compile(
@@ -119,7 +134,7 @@ def route_with_rules(query: str) -> RouteRules:
     """Route a cleaned query by the labelling rules' precedence: risk, then rag, then llm."""
     if not query:
         return RouteRules("llm", 0.5, "empty query", "empty")
-    if (_COMPUTE.search(query) and _RISK_TERM.search(query)) or _RISK_FIGURE.search(query):
+    if (_COMPUTE.search(query) and (_RISK_TERM.search(query) or _CONDITION.search(query))) or _RISK_FIGURE.search(query):
         return RouteRules("risk", 0.95, "asks for a new risk computation", "risk_computation")
     if _CONTENT_GIVEN.search(query):
         return RouteRules("llm", 0.9, "the content to work on is in the query", "content_given")
@@ -127,6 +142,8 @@ def route_with_rules(query: str) -> RouteRules:
         return RouteRules("rag", 0.9, "refers to a company document or result", "document")
     if _RISK_QUANTITY.search(query) and _AHEAD.search(query) and not _PAST.search(query) and not _DEFINITION.search(query):
         return RouteRules("risk", 0.85, "asks a risk question about what may happen", "risk_question")
+    if _QUANTIFIED_MOVE.search(query) and not _PAST.search(query) and not _DEFINITION.search(query) and not _WRITING.search(query):
+        return RouteRules("risk", 0.85, "asks what a quantified move would do", "what_if")
     if _LOOKUP.search(query) and (_PERIOD.search(query) or _OURS.search(query) or _RECORDED.search(query)):
         return RouteRules("rag", 0.85, "asks for a company fact", "company_fact")
     if _WRITING.search(query):
