@@ -62,6 +62,8 @@ HELD_OUT = [
     ("On share media, grant access for user kofi", {"action": "grant_access", "username": "kofi", "share": "media"}),
     ("From the share hr, remove access for user lisa", {"action": "revoke_access", "username": "lisa", "share": "hr"}),
     ("add_user username=nobody", {"action": "unknown"}),
+    ("For user mads, grant access to the share tools", {"action": "grant_access", "username": "mads", "share": "tools"}),
+    ("login: vera; password: Fig&Olive2 (create account)", {"action": "add_user", "username": "vera", "password": "Fig&Olive2"}),
 ]
 
 

@@ -61,6 +61,9 @@ NAME_KEYS = ("zone", "target", "username", "group", "name", "share", "path")
 """Keys whose value must stand alone in the command (not the password, which may hold anything)."""
 
 
+_NEXT_KEY = re.compile(r";\s+[A-Za-z_]+\s*[:=]")
+
+
 def glued_to_shell_syntax(value: str, text: str) -> bool:
     """Whether every occurrence of ``value`` in ``text`` touches a shell metacharacter.
 
@@ -74,6 +77,8 @@ def glued_to_shell_syntax(value: str, text: str) -> bool:
     while start != -1:
         before = text[start - 1] if start > 0 else " "
         after = text[start + len(value)] if start + len(value) < len(text) else " "
+        if after == ";" and _NEXT_KEY.match(text, start + len(value)):
+            after = " "  # "username: bob; password: x": a list separator before the next key, not shell syntax
         if before not in SHELL_METACHARACTERS and after not in SHELL_METACHARACTERS:
             return False
         start = lowered.find(needle, start + 1)
