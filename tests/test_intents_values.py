@@ -91,3 +91,6 @@ def test_glued_values_only_when_every_occurrence_touches_shell_syntax() -> None:
     assert not glued_to_shell_syntax("bob", "delete bob; also bob")  # the second "bob" stands alone
     assert not glued_to_shell_syntax("bob", "delete user bob.")
     assert not glued_to_shell_syntax("x", "no such value")
+    # "; key:" separates the fields of a key: value list; "; command" is still shell syntax.
+    assert not glued_to_shell_syntax("bob", "username: bob; password: x")
+    assert glued_to_shell_syntax("bob", "delete user bob; rm -rf /")
