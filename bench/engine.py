@@ -21,13 +21,19 @@ second of this process, which load from other processes does not change):
       Each loop gets the same calls, so llama-server's host-memory prompt cache (--cache-ram,
       8 GiB by default in this llama.cpp) would serve every pass after the first from cache; the
       bench turns it off (LLAMA_ARG_CACHE_RAM=0) and prints what each server really ran with.
+  (e) --real-servers N: N real llama-servers (ports --real-ports, e.g. 8091 8092; threads from
+      LLAMA_ARG_THREADS), each server's peak alone (a plain loop at its slots), all N loops at
+      once, and one engine run over all of them (EndpointPool) as a share of the sum of the peaks
+      alone. On one machine the servers share its cores, so "all at once" is the real ceiling.
 Usage: python bench/engine.py [--fake-only] [--calls N] [--repeats R] [--endpoints N] [--otel]
+       python bench/engine.py --real-servers 2 --real-ports 8091 8092 [--calls N] [--max-tokens T]
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import os
 import statistics
 import sys
@@ -248,6 +254,85 @@ def bench_real(n_calls: int, prompt_cache: bool) -> None:
             server.stop()
 
 
+def bench_real_servers(n_servers: int, ports: list[int], n_calls: int, max_tokens: int) -> None:
+    """(e): one run over n real llama-servers against the sum of their peaks."""
+    from dataclasses import replace
+
+    from optimizer.serving.pool import EndpointPool
+
+    request = RunRequest(task="k8s_log_analysis", template="prompt_templates/k8s_log_analysis_v1.yaml",
+                         n_examples=n_calls * n_servers, seed=2, include_baseline=False, max_tokens=max_tokens,
+                         use_cache=False)
+    plan = plan_run(request)  # the engine's examples
+    ((_, template),) = plan.templates
+    # Every pass gets examples of its own: a llama.cpp slot keeps the last prompt it ran, so a pass
+    # that repeats an earlier pass's prompts is served from the slots (measured: 12x "faster").
+    # The plain loops get unused validation examples matched by length to the engine's, in turn.
+    unused = [e for e in plan_run(replace(request, n_examples=None)).examples if e.id not in {x.id for x in plan.examples}]
+
+    def size(example: Any) -> int:
+        return len(json.dumps(example.inputs))
+
+    def matched() -> list[Any]:
+        chosen = []
+        for target in plan.examples:
+            best = min(unused, key=lambda example: abs(size(example) - size(target)))
+            unused.remove(best)
+            chosen.append(best)
+        return chosen
+
+    def calls_for(examples: list[Any]) -> list[tuple[list, dict]]:
+        params = sampling_params(template, request.sampling_overrides(), request.seed)
+        return [(render_messages(template, example.inputs), params) for example in examples]
+
+    calls = calls_for(plan.examples)
+    alone_calls, together_calls = calls_for(matched()), calls_for(matched())
+    os.environ.setdefault("LLAMA_ARG_CACHE_RAM", "0")  # no host-RAM prompt cache across passes (see (b))
+    threads = os.environ.get("LLAMA_ARG_THREADS", "all cores")
+    servers = []
+    try:
+        for port in (ports + [None] * n_servers)[:n_servers]:
+            servers.append(start_server(port=port, slots=DEFAULT_SLOTS))
+        # Alone and all at once, each server runs n_calls of its own; the engine runs 2 x n_calls
+        # (matched by length to the loops' examples), so "all at once" and the engine do like work.
+        alone_shares = [alone_calls[i::n_servers] for i in range(n_servers)]
+        shares = [together_calls[i::n_servers] for i in range(n_servers)]
+        print(f"(e) {n_servers} real llama-servers on this machine ({os.cpu_count()} cores, threads per server: {threads}), "
+              f"{n_calls} calls of up to {max_tokens} tokens per server, {len(calls)} for the engine")
+        for server in servers:
+            print(f"  {server.url}: {server_settings(server.url)}")
+
+        async def warm_up() -> None:  # one call each, at once: load the model pages, cache the system prompt
+            await asyncio.gather(*(plain_loop(server.url, calls_for([unused.pop()]), 1) for server in servers))
+
+        asyncio.run(warm_up())
+
+        alone = []
+        for server, share in zip(servers, alone_shares):
+            wall = asyncio.run(plain_loop(server.url, share, server.slots))
+            alone.append(len(share) / wall)
+            print(f"  {server.url} alone: plain loop at {server.slots} in flight {wall:.1f}s = {len(share) / wall:.2f} req/s")
+
+        async def together() -> float:
+            started = time.perf_counter()
+            await asyncio.gather(*(plain_loop(server.url, share, server.slots) for server, share in zip(servers, shares)))
+            return time.perf_counter() - started
+
+        both_wall = asyncio.run(together())
+        both = len(calls) / both_wall
+        print(f"  all {n_servers} loops at once: {len(calls)} calls in {both_wall:.1f}s = {both:.2f} req/s "
+              f"= {both / sum(alone):.2f} of the sum of the peaks alone ({sum(alone):.2f} req/s)")
+        pool = EndpointPool([LLMClient(server.url) for server in servers])
+        engine_wall, _, count = engine_run(pool, request, None)
+        engine = count / engine_wall
+        print(f"  one engine run over all {n_servers} (EndpointPool): {count} calls in {engine_wall:.1f}s = {engine:.2f} req/s "
+              f"= {engine / sum(alone):.2f} of the sum of the peaks alone, {engine / both:.2f} of all loops at once; "
+              f"calls per server: {[member.client.stats.answered for member in pool.members]}")
+    finally:
+        for server in servers:
+            server.stop()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--fake-only", action="store_true")
@@ -257,9 +342,15 @@ def main() -> None:
     parser.add_argument("--endpoints", type=int, default=0, help="also measure one run over 1..N fake endpoints")
     parser.add_argument("--latency", type=float, default=0.05, help="per-call latency of the --endpoints fakes (s)")
     parser.add_argument("--otel", action="store_true", help="also measure the OpenTelemetry overhead")
+    parser.add_argument("--real-servers", type=int, default=0, help="only (e): one run over N real llama-servers")
+    parser.add_argument("--real-ports", type=int, nargs="*", default=[], help="ports for --real-servers (default: free ones)")
+    parser.add_argument("--max-tokens", type=int, default=32, help="max tokens per call for --real-servers")
     parser.add_argument("--prompt-cache", action="store_true",
                         help="leave llama-server's host-memory prompt cache on (shows why the 1-slot loops looked parallel)")
     args = parser.parse_args()
+    if args.real_servers:
+        bench_real_servers(args.real_servers, args.real_ports, args.calls, args.max_tokens)
+        return
     bench_fake(args.fake_evaluations, args.repeats)
     if args.endpoints:
         bench_endpoints(args.endpoints, args.latency, args.repeats)
