@@ -233,6 +233,7 @@ class _ExportProcess(_Sink):
              str(Path(__file__).resolve())],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, close_fds=True)
         self._buffer: list[SpanRecord] = []
+        self._buffer_lock = threading.Lock()  # spans may end in more than one thread
         self._last_send = time.monotonic()
         self._outbox: queue.SimpleQueue[Any] = queue.SimpleQueue()
         self._dead = False
@@ -240,14 +241,17 @@ class _ExportProcess(_Sink):
         self._writer.start()
 
     def submit(self, record: SpanRecord) -> None:
-        self._buffer.append(record)
-        if len(self._buffer) >= SEND_EVERY_SPANS or time.monotonic() - self._last_send >= SEND_EVERY_S:
+        with self._buffer_lock:
+            self._buffer.append(record)
+            full = len(self._buffer) >= SEND_EVERY_SPANS
+        if full or time.monotonic() - self._last_send >= SEND_EVERY_S:
             self.send()
 
     def send(self) -> None:
-        self._last_send = time.monotonic()
-        if self._buffer:
+        with self._buffer_lock:
+            self._last_send = time.monotonic()
             batch, self._buffer = self._buffer, []
+        if batch:
             self._outbox.put(("spans", batch))
 
     def _write(self) -> None:
