@@ -140,10 +140,13 @@ def main() -> None:
             run_id = build_run(store)
             print(f"built run {run_id}: {store.count_evaluations(run_id):,} evaluations in {time.perf_counter() - started:.1f}s")
             from optimizer.analysis.board import run_board
+            from optimizer.analysis.search_curve import score_vs_calls
 
             # What the run's own process does when it ends (it prints its final leaderboard): the
-            # board with the trivial-reference verdicts is computed once and kept in the store.
+            # board with the trivial-reference verdicts and Compare's search curve are computed
+            # once and kept in the store.
             timed("run's process at its end: run_board (kept in the store)", lambda: run_board(store, run_id))
+            timed("run's process at its end: score_vs_calls (kept)", lambda: score_vs_calls(store, run_id))
             print("core functions:")
             data_holder = {}
             compare_core = timed("Compare: load_run_summary (board from the store)",
@@ -156,6 +159,7 @@ def main() -> None:
             compare_core += timed("Compare: example_table (4 candidates)", lambda: example_table(data, selected, {}))
             compare_core += timed("Compare: leaderboard_with_factors + factor_effects",
                                   lambda: (leaderboard_with_factors(data), factor_effects(data)))
+            compare_core += timed("Compare: score_vs_calls (kept in the store)", lambda: score_vs_calls(store, run_id))
             run_core = timed("Run: run_state + leaderboard + run_totals",
                              lambda: (run_state(store, run_id), leaderboard(store, run_id), store.run_totals()))
         print("whole pages (AppTest, first open, no cache):")

@@ -76,7 +76,7 @@ for column, candidate_id in zip(st.columns(len(selected)), selected):
         st.html(prompt_diff_html(reference_system + "\n\n[user]\n" + reference_user, system + "\n\n[user]\n" + user))
 
 st.subheader("Metrics")
-st.plotly_chart(metric_bars(field_intervals(data, selected)), key="metric_bars")
+st.vega_lite_chart(metric_bars(field_intervals(data, selected)), key="metric_bars", width="stretch")
 for candidate_id in selected:
     if flag_rows.loc[candidate_id, "collapsed"]:
         st.warning(f"{candidate_label(data, candidate_id)} is degenerate: its answers collapse to {flag_rows.loc[candidate_id, 'collapsed']}")
@@ -104,12 +104,12 @@ board = filter_by_levels(board, picked)
 st.dataframe(board.rename(columns=lambda name: name.removeprefix("score_")), hide_index=True, width="stretch", key="run_board")
 effects = factor_effects(data)
 if not effects.empty:
-    st.plotly_chart(factor_effect_chart(effects), key="factor_effects")
+    st.vega_lite_chart(factor_effect_chart(effects), key="factor_effects")
 cost = st.radio("Cost axis", ["mean_completion_tokens", "mean_latency_s"], horizontal=True, key="pareto_cost")
-st.plotly_chart(pareto_chart(data.leaderboard, cost, cost.replace("_", " ")), key="pareto")
+st.vega_lite_chart(pareto_chart(data.leaderboard, cost, cost.replace("_", " ")), key="pareto", width="stretch")
 st.caption("Pareto front: " + ", ".join(pareto_members(data.leaderboard, cost)))
-st.plotly_chart(score_vs_calls_chart(score_vs_calls(store, run_id), {cid: candidate_label(data, cid) for cid in ids}),
-                key="score_vs_calls")
+st.vega_lite_chart(score_vs_calls_chart(score_vs_calls(store, run_id), {cid: candidate_label(data, cid) for cid in ids}),
+                   key="score_vs_calls", width="stretch")
 
 export_panel(store, run_id, selected, lambda cid: candidate_label(data, cid),
              {example_id: example.expected for example_id, example in examples.items()})

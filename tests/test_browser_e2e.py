@@ -199,7 +199,7 @@ def test_edit_run_compare_in_a_real_browser(streamlit_app, workspace: Path, tmp_
             settle()
             expect(page.get_by_text("(baseline)").first).to_be_visible()
             expect(page.locator("ins.diff-ins").first).to_be_visible()
-            expect(page.locator("[data-testid='stPlotlyChart']").first).to_be_visible()
+            expect(page.locator("[data-testid='stVegaLiteChart'] canvas, [data-testid='stVegaLiteChart'] svg").first).to_be_visible()
             expect(page.locator("[data-testid='stDataFrame']").first).to_be_visible()
             expect(page.get_by_text("95% CI").first).to_be_visible()
             shot("compare")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import subprocess
 import time
 from pathlib import Path
@@ -142,8 +143,10 @@ def test_compare_page_shows_diff_chart_table_and_paired_test(stored_run: str) ->
     assert len(html) == 2 and "diff-changed" not in html[0] and "diff-ins" in html[1]  # same frame for every column
     sentences = [element.value for element in app.markdown if "95% CI" in element.value]
     assert sentences and "over 8 paired examples" in sentences[0]
-    charts = [element.key for element in app.get("plotly_chart")]
-    assert charts == ["metric_bars", "factor_effects", "pareto", "score_vs_calls"]
+    charts = [json.loads(element.proto.spec)["title"] for element in app.get("vega_lite_chart")]
+    assert [title.split(" (")[0].split(":")[0] for title in charts] == [
+        "Per-field scores on the examples they share", "Factor effects", "Overall vs mean completion tokens", "Score vs calls"]
+    assert all(element.proto.data.data for element in app.get("vega_lite_chart"))  # each with its data
     table = app.dataframe[0].value  # the per-example table comes first
     selected = app.multiselect(key=f"compare_candidates::{stored_run}").value
     # Candidate labels and their outputs come right after the example id, before expected values and scores.

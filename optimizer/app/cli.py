@@ -163,7 +163,10 @@ def _print_leaderboard(store: Any, run_id: str, top: int) -> None:
     """The top candidates, then the trivial references (no calls) they must beat, with the flags."""
     from optimizer.analysis.board import run_board
 
+    from optimizer.analysis.search_curve import score_vs_calls
+
     table = run_board(store, run_id)  # computed here once and kept: the first page open after the run reads it
+    score_vs_calls(store, run_id)  # Compare's search curve, kept the same way
     if table.empty or "overall" not in table:
         click.echo("no evaluations yet")
         return
