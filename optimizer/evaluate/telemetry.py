@@ -176,7 +176,7 @@ def export_main() -> None:
         while True:
             try:
                 message = pickle.load(source)
-            except EOFError:
+            except (EOFError, pickle.UnpicklingError):  # the parent is gone (maybe mid-batch)
                 break
             if message[0] == "spans":
                 for record in message[1]:
