@@ -95,21 +95,25 @@ st.dataframe(shown_table, hide_index=True, width="stretch", key="example_table",
              column_config={column: st.column_config.TextColumn(width="large") for column in output_columns(table)})
 review_panel(store, data, selected, shown_table["example_id"].tolist(), reviews)
 
-st.subheader("Whole run")
-board = merge_flags(leaderboard_with_factors(data), flags)
-dimensions = factor_dimensions(data, board)
-picked = {dimension: column.multiselect(dimension, dimension_levels(board, dimension), key=f"filter::{dimension}")
-          for column, dimension in zip(st.columns(max(len(dimensions), 1)), dimensions)}
-board = filter_by_levels(board, picked)
-st.dataframe(board.rename(columns=lambda name: name.removeprefix("score_")), hide_index=True, width="stretch", key="run_board")
-effects = factor_effects(data)
-if not effects.empty:
-    st.vega_lite_chart(factor_effect_chart(effects), key="factor_effects")
-cost = st.radio("Cost axis", ["mean_completion_tokens", "mean_latency_s"], horizontal=True, key="pareto_cost")
-st.vega_lite_chart(pareto_chart(data.leaderboard, cost, cost.replace("_", " ")), key="pareto", width="stretch")
-st.caption("Pareto front: " + ", ".join(pareto_members(data.leaderboard, cost)))
-st.vega_lite_chart(score_vs_calls_chart(score_vs_calls(store, run_id), {cid: candidate_label(data, cid) for cid in ids}),
-                   key="score_vs_calls", width="stretch")
+# Below the fold and the heaviest part on a large run: computed and drawn only once opened.
+whole_run = st.expander("Whole run: leaderboard by factor level, factor effects, Pareto front, score vs calls",
+                        key="whole_run", on_change="rerun")
+if whole_run.open:
+    with whole_run:
+        board = merge_flags(leaderboard_with_factors(data), flags)
+        dimensions = factor_dimensions(data, board)
+        picked = {dimension: column.multiselect(dimension, dimension_levels(board, dimension), key=f"filter::{dimension}")
+                  for column, dimension in zip(st.columns(max(len(dimensions), 1)), dimensions)}
+        board = filter_by_levels(board, picked)
+        st.dataframe(board.rename(columns=lambda name: name.removeprefix("score_")), hide_index=True, width="stretch", key="run_board")
+        effects = factor_effects(data)
+        if not effects.empty:
+            st.vega_lite_chart(factor_effect_chart(effects), key="factor_effects")
+        cost = st.radio("Cost axis", ["mean_completion_tokens", "mean_latency_s"], horizontal=True, key="pareto_cost")
+        st.vega_lite_chart(pareto_chart(data.leaderboard, cost, cost.replace("_", " ")), key="pareto", width="stretch")
+        st.caption("Pareto front: " + ", ".join(pareto_members(data.leaderboard, cost)))
+        st.vega_lite_chart(score_vs_calls_chart(score_vs_calls(store, run_id), {cid: candidate_label(data, cid) for cid in ids}),
+                           key="score_vs_calls", width="stretch")
 
 export_panel(store, run_id, selected, lambda cid: candidate_label(data, cid),
              {example_id: example.expected for example_id, example in examples.items()})

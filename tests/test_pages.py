@@ -144,8 +144,15 @@ def test_compare_page_shows_diff_chart_table_and_paired_test(stored_run: str) ->
     sentences = [element.value for element in app.markdown if "95% CI" in element.value]
     assert sentences and "over 8 paired examples" in sentences[0]
     charts = [json.loads(element.proto.spec)["title"] for element in app.get("vega_lite_chart")]
+    assert charts == ["Per-field scores on the examples they share (95% bootstrap CI; n in the legend)"]
+    tables = len(app.dataframe)
+    assert "pareto_cost" not in [radio.key for radio in app.radio]  # nothing of the whole run until it is opened
+    app.session_state["whole_run"] = True  # open "Whole run"
+    app.run()
+    charts = [json.loads(element.proto.spec)["title"] for element in app.get("vega_lite_chart")]
     assert [title.split(" (")[0].split(":")[0] for title in charts] == [
         "Per-field scores on the examples they share", "Factor effects", "Overall vs mean completion tokens", "Score vs calls"]
+    assert len(app.dataframe) == tables + 1 and "pareto_cost" in [radio.key for radio in app.radio]  # its board, its cost axis
     assert all(element.proto.data.data for element in app.get("vega_lite_chart"))  # each with its data
     table = app.dataframe[0].value  # the per-example table comes first
     selected = app.multiselect(key=f"compare_candidates::{stored_run}").value

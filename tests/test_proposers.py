@@ -250,6 +250,8 @@ def test_compare_page_shows_where_a_written_candidate_came_from(proposer: tuple[
     captions = [element.value for element in app.caption]
     assert "made by: baseline" in captions
     assert any(caption.startswith("made by: gepa · from ") and f"{baseline_id} (baseline)" in caption for caption in captions)
+    app.session_state["whole_run"] = True  # open "Whole run"
+    app.run()
     charts = [element.proto.spec for element in app.get("vega_lite_chart")]
     assert any('"title": "Score vs calls"' in spec for spec in charts)
 

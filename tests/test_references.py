@@ -233,6 +233,8 @@ def test_run_and_compare_pages_draw_references_and_flags() -> None:
     captions = [element.value for element in compare.caption]
     assert any(text.startswith("#1 oracle vs the trivial references: above trivial") for text in captions)
     assert any(text.startswith("#2 parrot vs the trivial references: NOT above trivial") for text in captions)
+    compare.session_state["whole_run"] = True  # open "Whole run"
+    compare.run()
     board = next(frame.value for frame in compare.dataframe if "is_reference" in frame.value)  # the whole-run board
     assert {"ref: majority label", "ref: best constant"} <= set(board["candidate_id"])
     assert board.set_index("candidate_id").loc["parrot", "collapsed"].startswith("severity=info 100%")

@@ -138,5 +138,7 @@ def test_compare_page_saves_a_review_and_shows_the_human_column(fake_client) -> 
     table = next(frame.value for frame in app.dataframe if "example_id" in frame.value and "disagree" in frame.value)
     human_column = next(column for column in table.columns if column.endswith(f"{selected[1]} human"))
     assert table.set_index("example_id").loc[example, human_column] == 0.2
+    app.session_state["whole_run"] = True  # open "Whole run"
+    app.run()
     board = next(frame.value for frame in app.dataframe if "candidate_id" in frame.value and "human" in frame.value)
     assert board.set_index("candidate_id").loc[selected[1], "human"] == 0.2
