@@ -43,14 +43,23 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-import optimizer.evaluate.engine as engine  # noqa: E402
-from optimizer.evaluate.runner import RunRequest, create_run, load_task_dataset, plan_run  # noqa: E402
-from optimizer.evaluate.store import RunStore  # noqa: E402
-from optimizer.search.space import enumerate_candidates, load_search_space, search_space_path  # noqa: E402
-from optimizer.serving.client import Completion, LLMClient  # noqa: E402
-from optimizer.serving.endpoint import model_identity  # noqa: E402
-from optimizer.serving.llama_server import start_server  # noqa: E402
-from optimizer.tasks.spec import load_task  # noqa: E402
+from optimizer.evaluate import engine
+from optimizer.evaluate.runner import (
+    RunRequest,
+    create_run,
+    load_task_dataset,
+    plan_run,
+)
+from optimizer.evaluate.store import RunStore
+from optimizer.search.space import (
+    enumerate_candidates,
+    load_search_space,
+    search_space_path,
+)
+from optimizer.serving.client import Completion, LLMClient
+from optimizer.serving.endpoint import model_identity
+from optimizer.serving.llama_server import start_server
+from optimizer.tasks.spec import load_task
 
 TASK = "k8s_log_analysis"
 NEW_QUEUES = engine.CandidateQueues

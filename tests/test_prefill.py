@@ -18,17 +18,25 @@ from pathlib import Path
 
 import httpx
 import pytest
-
+from conftest import FAST_RETRY, GOLDEN_K8S
 from fake_openai import FakeLLM
+
 from optimizer.evaluate.engine import CandidateQueues, WorkItem, execute
-from optimizer.evaluate.runner import RunRequest, create_run, load_task_dataset, plan_run
+from optimizer.evaluate.runner import (
+    RunRequest,
+    create_run,
+    load_task_dataset,
+    plan_run,
+)
 from optimizer.prompts.templates import MessageRenderer, load_template
-from optimizer.search.space import enumerate_candidates, load_search_space, search_space_path
+from optimizer.search.space import (
+    enumerate_candidates,
+    load_search_space,
+    search_space_path,
+)
 from optimizer.serving.client import LLMClient
 from optimizer.serving.endpoint import model_identity
 from optimizer.tasks.spec import load_task
-
-from conftest import FAST_RETRY, GOLDEN_K8S
 
 ROOT = Path(__file__).resolve().parent.parent
 TASKS = ["k8s_log_analysis", "intent_parsing", "query_routing"]
@@ -113,7 +121,7 @@ def drain(queues: CandidateQueues, workers: int) -> dict[int, list[WorkItem]]:
 def test_each_candidate_goes_to_one_worker_when_there_are_enough_candidates() -> None:
     work = items(4, 5)
     given = drain(CandidateQueues(work), workers=2)
-    assert sorted(map(id, sum(given.values(), []))) == sorted(map(id, work))  # each item exactly once
+    assert sorted(id(item) for got in given.values() for item in got) == sorted(map(id, work))  # each item exactly once
     loads = {(worker, item.candidate_id) for worker, got in given.items() for item in got}
     assert len(loads) == 4  # one prefix per candidate; a shared queue would make it 8
     for got in given.values():
@@ -124,9 +132,9 @@ def test_each_candidate_goes_to_one_worker_when_there_are_enough_candidates() ->
 def test_idle_workers_split_the_last_candidate_so_the_slots_stay_busy() -> None:
     work = items(1, 8)
     given = drain(CandidateQueues(work), workers=3)
-    assert sorted(map(id, sum(given.values(), []))) == sorted(map(id, work))
+    assert sorted(id(item) for got in given.values() for item in got) == sorted(map(id, work))
     assert all(given.values())  # every worker got a share of the one candidate
-    assert [item.example for item in given[0]][0] == "e0"
+    assert given[0][0].example == "e0"
 
 
 def test_a_retiring_worker_hands_its_candidate_back() -> None:
