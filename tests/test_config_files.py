@@ -68,6 +68,15 @@ def test_undefined_variable_is_an_error_not_an_empty_string() -> None:
         render_messages(template, {"logs": "x"})
 
 
+@pytest.mark.parametrize("name", ["namespace", "dict", "cycler", "joiner", "lipsum"])
+def test_a_jinja_global_does_not_stand_in_for_a_missing_input(name: str) -> None:
+    # ``{{ namespace }}`` once rendered "<class 'jinja2.utils.Namespace'>" when no input gave it
+    template = PromptTemplate(id="t", system="s", user="{{ logs }} in {{ " + name + " }}")
+    with pytest.raises(MissingVariablesError, match=f"'{name}' is undefined"):
+        render_messages(template, {"logs": "x"})
+    assert render_messages(template, {"logs": "x", name: "prod"})[-1]["content"] == "x in prod"
+
+
 def test_sandbox_blocks_unsafe_attribute_access() -> None:
     template = PromptTemplate(id="t", system="s", user="{{ logs.__class__.__mro__ }}")
     with pytest.raises(TemplateError):

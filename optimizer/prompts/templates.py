@@ -165,7 +165,11 @@ class BoundedEnvironment(SandboxedEnvironment):
     def __init__(self, **options: Any) -> None:
         # No compile-time constant folding: ``{{ 7**999999999 }}`` must reach ``call_binop``.
         super().__init__(optimized=False, **options)
-        self.globals.pop("lipsum", None)
+        # Jinja's other globals would answer a name no input supplies (``{{ namespace }}`` rendering
+        # ``<class 'jinja2.utils.Namespace'>``) instead of the missing-variable error; only a bounded
+        # ``range`` stays.
+        for name in ("lipsum", "dict", "cycler", "joiner", "namespace"):
+            self.globals.pop(name, None)
         self.globals["range"] = _bounded_range
         self.filters = {name: _bounded_filter(name, function) for name, function in self.filters.items()}
 
