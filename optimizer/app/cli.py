@@ -162,7 +162,6 @@ def _run_with_progress(work: Callable[[Any], Any]) -> Any:
 def _print_leaderboard(store: Any, run_id: str, top: int) -> None:
     """The top candidates, then the trivial references (no calls) they must beat, with the flags."""
     from optimizer.analysis.board import run_board
-
     from optimizer.analysis.search_curve import score_vs_calls
 
     table = run_board(store, run_id)  # computed here once and kept: the first page open after the run reads it
