@@ -30,7 +30,7 @@ from optimizer.intents.evaluation import evaluate_parser, evaluate_router, golde
 from optimizer.intents.fitting import fit_parser, fit_router
 from optimizer.intents.keywords import route_domain
 from optimizer.intents.pipeline import DEFAULT_CALIBRATION, IntentParser, ParserConfig
-from optimizer.intents.routing import QueryRouter, RouterConfig
+from optimizer.intents.routing import DEFAULT_ROUTER_CALIBRATION, DEFAULT_ROUTER_SHOTS, QueryRouter, RouterConfig
 from optimizer.intents.rules import parse_with_rules
 
 
@@ -167,6 +167,17 @@ def test_the_committed_calibration_files_load_and_were_chosen_on_validation() ->
         assert calibration.provenance["threshold_from"].startswith("validation")
         assert calibration.provenance["fitted_on"].startswith("train")
         assert calibration.model_ys == sorted(calibration.model_ys)
+
+
+def test_the_committed_calibrations_were_fitted_with_the_default_shots() -> None:
+    # The shots (fixed or retrieved) were chosen on validation; the calibration must describe the
+    # model as it runs by default, so a change of default without a refit fails here.
+    parser = IntentParser(None, config=ParserConfig())
+    router = QueryRouter(None, RouterConfig())
+    assert router.retrieved_shots == DEFAULT_ROUTER_SHOTS == 4
+    assert load_calibration(ROOT / DEFAULT_CALIBRATION).provenance["retrieved_shots"] == parser.retrieved_shots == 0
+    assert load_calibration(ROOT / DEFAULT_ROUTER_CALIBRATION).provenance["retrieved_shots"] == router.retrieved_shots
+    assert QueryRouter(None, RouterConfig(retrieved_shots=0)).retrieved_shots == 0
 
 
 def test_fitting_the_parser_on_a_fake_model() -> None:

@@ -37,10 +37,13 @@ def test_parse_details_show_path_confidence_and_latency() -> None:
 
 
 def test_parse_asks_the_fake_server_when_the_rules_are_unsure() -> None:
+    # A phrasing no rule knows (kind "none": no opinion), so the model decides.
     fake = GoldenFake()
+    fake.enqueue('{"action":"add_user","username":"bob2","password":"Qwerty!99"}')
     with fake.serve() as url:
-        result = run_cli("parse", "--details", "--url", url, "ad user bob2 with pasword Qwerty!99")
+        result = run_cli("parse", "--details", "--url", url, "bob2 needs a login, Qwerty!99 is the secret")
     details = json.loads(result.stdout)
+    assert details["rules_kind"] == "none" and not details["rules_certain"]
     assert details["path"] == "micro" and details["intent"] == {"action": "add_user", "username": "bob2", "password": "Qwerty!99"}
     assert len(fake.calls) == 1
 
