@@ -1,4 +1,8 @@
-"""Streamlit entry: the navigation over pages/ and the model-server sidebar shown on every page."""
+"""Streamlit entry: the navigation over views/ and the model-server sidebar shown on every page.
+
+The page scripts live in views/, not pages/: Streamlit takes a pages/ folder beside the entry
+script for its old multipage layout, so a deep link (/compare) opened first on a fresh server ran
+the page script alone, without this navigation and sidebar, and listed every file of the folder."""
 
 from __future__ import annotations
 
@@ -6,20 +10,20 @@ from pathlib import Path
 
 import streamlit as st
 
-from pages.common import get_store
+from views.common import get_store
 from optimizer.app.server_status import embedded_server_starting, launch_embedded_server, server_status, smoke_check
 
 st.set_page_config(page_title="Prompt Workbench", layout="wide")
 
 PAGES = [
-    ("pages/overview.py", "Overview", ":material/home:"),
-    ("pages/new_task.py", "New task", ":material/add_circle:"),
-    ("pages/search_space.py", "Search space", ":material/tune:"),
-    ("pages/run.py", "Run", ":material/play_arrow:"),
-    ("pages/compare.py", "Compare", ":material/compare:"),
-    ("pages/run_vs_run.py", "Run vs run", ":material/compare_arrows:"),
-    ("pages/agent.py", "Agent", ":material/smart_toy:"),
-    ("pages/parser.py", "Parser", ":material/data_object:"),
+    ("views/overview.py", "Overview", ":material/home:"),
+    ("views/new_task.py", "New task", ":material/add_circle:"),
+    ("views/search_space.py", "Search space", ":material/tune:"),
+    ("views/run.py", "Run", ":material/play_arrow:"),
+    ("views/compare.py", "Compare", ":material/compare:"),
+    ("views/run_vs_run.py", "Run vs run", ":material/compare_arrows:"),
+    ("views/agent.py", "Agent", ":material/smart_toy:"),
+    ("views/parser.py", "Parser", ":material/data_object:"),
 ]
 ROOT = Path(__file__).resolve().parent
 navigation = st.navigation(

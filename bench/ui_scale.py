@@ -170,7 +170,7 @@ def main() -> None:
                              lambda: (run_state(store, run_id), leaderboard(store, run_id), store.run_totals()))
         print("whole pages (AppTest, first open, no cache):")
         results = {}
-        for page in ("pages/compare.py", "pages/run.py"):
+        for page in ("views/compare.py", "views/run.py"):
             app = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
             app.run()
             started = time.perf_counter()
@@ -178,8 +178,8 @@ def main() -> None:
             results[page] = time.perf_counter() - started
             assert not app.exception, app.exception
             print(f"  {page:55s} {results[page]:6.2f}s")
-        print(f"Compare page: {results['pages/compare.py']:.2f}s (core {compare_core:.2f}s); "
-              f"Run page: {results['pages/run.py']:.2f}s (core {run_core:.2f}s); target < 2s each: "
+        print(f"Compare page: {results['views/compare.py']:.2f}s (core {compare_core:.2f}s); "
+              f"Run page: {results['views/run.py']:.2f}s (core {run_core:.2f}s); target < 2s each: "
               f"{'PASS' if max(results.values()) < 2 else 'FAIL'}")
         print("every page in the real browser (chromium; cold = first open in a fresh server, warm = second):")
         timings = browser_timings(home)

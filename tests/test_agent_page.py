@@ -25,7 +25,7 @@ def fake_url(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
 
 
 def test_investigation_trace_step_by_step(fake_url: str) -> None:
-    at = open_page("pages/agent.py")
+    at = open_page("views/agent.py")
     at.selectbox(key="agent_scenario").set_value("imagepull-bad-tag-frontend")
     at.run()
     assert at.text_input(key="agent_question_imagepull-bad-tag-frontend").value.startswith("The new frontend version")
@@ -38,7 +38,7 @@ def test_investigation_trace_step_by_step(fake_url: str) -> None:
     assert any("Fallback: keyword fallback" in warning.value for warning in at.warning)
     assert any("Raw model output" in markdown.value for markdown in at.markdown)
     # The answer came from the deterministic fallback: shown as such, not as a green success.
-    assert not at.success
+    assert not at.main.success
     written = [warning.value for warning in at.warning if warning.value.startswith("Written by the deterministic fallback")]
     assert written and "image ghcr.io/acme/frontend:v2.31 cannot be pulled" in written[0]
 
@@ -46,7 +46,7 @@ def test_investigation_trace_step_by_step(fake_url: str) -> None:
 def test_scenario_picker_does_not_give_the_answer_away(fake_url: str) -> None:
     from optimizer.agent.scenarios import load_scenarios
 
-    at = open_page("pages/agent.py")
+    at = open_page("views/agent.py")
     picker = at.selectbox(key="agent_scenario")
     shown = list(picker.options)  # the labels the browser shows
     scenarios = {scenario.id: scenario for scenario in load_scenarios()}
@@ -59,7 +59,7 @@ def test_scenario_picker_does_not_give_the_answer_away(fake_url: str) -> None:
 
 
 def test_baseline_trace_runs_to_the_step_limit(fake_url: str) -> None:
-    at = open_page("pages/agent.py")
+    at = open_page("views/agent.py")
     at.radio(key="agent_config").set_value("baseline")
     at.run()
     at.button(key="agent_run").click()
@@ -68,7 +68,7 @@ def test_baseline_trace_runs_to_the_step_limit(fake_url: str) -> None:
 
 
 def test_ab_table(fake_url: str) -> None:
-    at = open_page("pages/agent.py")
+    at = open_page("views/agent.py")
     assert any("No A/B run yet" in info.value for info in at.info)
     at.number_input(key="agent_ab_count").set_value(2)
     at.button(key="agent_ab_run").click()

@@ -209,3 +209,20 @@ def test_edit_run_compare_in_a_real_browser(streamlit_app, workspace: Path, tmp_
         finally:
             browser.close()
     assert len(list(shots.glob("*.png"))) >= 5
+
+
+def test_a_deep_link_as_the_first_request_gets_the_whole_app(streamlit_app, request) -> None:
+    """A bookmark of /compare opened first on a freshly started server gets the app: its navigation
+    and the model-server sidebar, not the page script alone with the page folder's raw files listed."""
+    from playwright.sync_api import expect
+
+    url, _ = streamlit_app
+    with open_browser(request, viewport=(1440, 900)) as browser:
+        browser.page.goto(url + "/compare")
+        browser.settle()
+        browser.shot("compare-opened-first")
+        sidebar = browser.page.locator("[data-testid='stSidebar']")
+        expect(sidebar.get_by_text("Model server")).to_be_visible()
+        expect(sidebar.get_by_text("Run vs run", exact=True)).to_be_visible()
+        for raw in ("common", "export panel", "review panel"):
+            expect(sidebar.get_by_text(raw, exact=True)).to_have_count(0)

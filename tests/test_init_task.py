@@ -100,8 +100,8 @@ def test_a_failed_validation_leaves_nothing_behind(workspace: Path, tmp_path: Pa
 def test_new_task_page_infers_then_creates(workspace: Path) -> None:
     from conftest import open_page
 
-    app = open_page("pages/new_task.py")
-    assert not app.button  # nothing to create before a file is given
+    app = open_page("views/new_task.py")
+    assert not app.main.button  # nothing to create before a file is given
     text = "".join(json.dumps({"text": text, "label": label}) + "\n" for text, label in REVIEWS)
     # AppTest has no file-uploader driver: hand the page the uploaded bytes the way the widget would.
     from streamlit.runtime.uploaded_file_manager import UploadedFile, UploadedFileRec
@@ -112,7 +112,7 @@ def test_new_task_page_infers_then_creates(workspace: Path) -> None:
     assert any("output label: exact_match" in markdown.value for markdown in app.markdown), [m.value for m in app.markdown]
     app.text_area(key="new_task_prompt").set_value("Classify the sentiment of this product review.").run()
     app.button(key="create_task").click().run()
-    assert not app.error, [error.value for error in app.error]
+    assert not app.main.error, [error.value for error in app.main.error]
     assert any(success.value.startswith("Created task reviews") for success in app.success)
     assert (workspace / "prompt_templates/tasks/reviews.yaml").exists()
 

@@ -20,7 +20,7 @@ def metrics(at: AppTest) -> list[str]:
 
 
 def test_parse_a_command_and_see_json_path_confidence_latency() -> None:
-    at = open_page("pages/parser.py")
+    at = open_page("views/parser.py")
     assert "rules alone" in at.info[0].value  # no server in tests
     at.text_input(key="parser_text").set_value("Create user alice with password Wonder1and!").run()
     at.button(key="parser_parse").click().run()
@@ -31,7 +31,7 @@ def test_parse_a_command_and_see_json_path_confidence_latency() -> None:
 
 
 def test_golden_set_accuracy_confusion_and_misses() -> None:
-    at = open_page("pages/parser.py")
+    at = open_page("views/parser.py")
     at.button(key="parser_evaluate").click().run()
     assert not at.exception
     assert "100.0%" in metrics(at)
@@ -44,7 +44,7 @@ def test_ab_of_rules_against_a_model_server(monkeypatch: pytest.MonkeyPatch) -> 
     fake = GoldenFake()
     with fake.serve() as url:
         monkeypatch.setenv("WORKBENCH_LLM_URL", url)
-        at = open_page("pages/parser.py")
+        at = open_page("views/parser.py")
         at.number_input(key="parser_ab_limit").set_value(8).run()
         at.text_input(key="parser_ab_a_url").set_value("").run()
         at.button(key="parser_ab_run").click().run()
@@ -56,7 +56,7 @@ def test_ab_of_rules_against_a_model_server(monkeypatch: pytest.MonkeyPatch) -> 
 
 
 def test_router_section_routes_and_evaluates() -> None:
-    at = open_page("pages/parser.py")
+    at = open_page("views/parser.py")
     at.text_input(key="router_query").set_value("Draft a polite email declining the meeting").run()
     at.button(key="router_route").click().run()
     assert not at.exception and "llm" in metrics(at)

@@ -38,7 +38,7 @@ def test_sidebar_shows_server_state_and_start_button(fake_llm, monkeypatch) -> N
 
 
 def test_search_space_page_counts_previews_and_saves(workspace: Path) -> None:
-    app = open_page("pages/search_space.py")
+    app = open_page("views/search_space.py")
     assert [metric.value for metric in app.metric][:2] == ["324", "6,480"]
     assert any("Candidate `" in caption.value for caption in app.caption)
     space_file = workspace / "prompt_templates/search_spaces/k8s_log_analysis.yaml"
@@ -61,14 +61,14 @@ def test_search_space_page_counts_previews_and_saves(workspace: Path) -> None:
     edited = original.replace("      - name: neutral\n", "      - name: plain\n")
     edited = edited.replace("Read the Kubernetes logs below and classify what they show.", "Classify these Kubernetes logs.")
     app.text_area(key="yaml_editor::k8s_log_analysis").set_value(edited).run()
-    assert not app.error
+    assert not app.main.error, [e.value for e in app.main.error]
     app.button(key="save_space").click().run()
     assert any("Saved" in element.value for element in app.success)
     assert "name: plain" in space_file.read_text() and "Classify these Kubernetes logs." in space_file.read_text()
 
 
 def test_search_space_table_edit_updates_yaml_and_count(workspace: Path) -> None:
-    app = open_page("pages/search_space.py")
+    app = open_page("views/search_space.py")
     editor = app.text_area(key="yaml_editor::k8s_log_analysis")
     text = editor.value
     # Removing a tone variant in the YAML shrinks the space from 324 to 216 candidates.
@@ -90,7 +90,7 @@ def wait_for(predicate, timeout: float = 60.0) -> None:
 def test_run_page_starts_a_background_run_that_completes(fake_llm, monkeypatch) -> None:
     with fake_llm.serve() as url:
         monkeypatch.setenv("WORKBENCH_LLM_URL", url)
-        app = open_page("pages/run.py")
+        app = open_page("views/run.py")
         app.number_input[0].set_value(2)  # max candidates
         app.number_input[2].set_value(3)  # validation examples
         app.button[0].click().run()  # the form's submit
@@ -109,7 +109,7 @@ def test_run_page_cancel_and_resume(fake_llm, monkeypatch) -> None:
     fake_llm.delay_s = 0.2
     with fake_llm.serve() as url:
         monkeypatch.setenv("WORKBENCH_LLM_URL", url)
-        app = open_page("pages/run.py")
+        app = open_page("views/run.py")
         app.number_input[0].set_value(5)
         app.number_input[2].set_value(10)
         app.number_input[3].set_value(1)  # concurrency 1: slow enough to cancel
@@ -135,7 +135,7 @@ def stored_run(fake_client) -> str:
 
 
 def test_compare_page_shows_diff_chart_table_and_paired_test(stored_run: str) -> None:
-    app = open_page("pages/compare.py")
+    app = open_page("views/compare.py")
     with RunStore(default_store_path()) as store:
         baseline_id = store.get_run(stored_run).config["baseline_id"]
     assert app.multiselect(key=f"compare_candidates::{stored_run}").value[0] == baseline_id
@@ -172,7 +172,7 @@ def test_compare_page_exports_and_commits(stored_run: str, tmp_path: Path) -> No
     for command in (["init", "-q", "-b", "main"], ["config", "user.email", "t@example.com"], ["config", "user.name", "T"],
                     ["add", "."], ["commit", "-qm", "init"]):
         subprocess.run(["git", "-C", str(repo), *command], check=True)
-    app = open_page("pages/compare.py")
+    app = open_page("views/compare.py")
     # Target and branch are explicit choices; the default branch is a new review branch.
     assert app.radio(key="export_target").value == "This workbench's repository"
     assert app.radio(key="export_branch_mode").value.startswith("A new review branch")
@@ -185,7 +185,7 @@ def test_compare_page_exports_and_commits(stored_run: str, tmp_path: Path) -> No
     assert any("the evidence is partial" in error.value for error in app.error)
     app.checkbox(key="export_partial").check().run()
     app.button(key="prepare_export").click().run()
-    assert not app.exception and not app.error, [e.value for e in app.error]
+    assert not app.exception and not app.main.error, [e.value for e in app.main.error]
     assert "partial_evidence" in app.session_state["prepared_export"].template.evaluation
     # The review summary is on the page before the full diff, which sits in a collapsed expander.
     review = next(index for index, m in enumerate(app.markdown) if "prompt update" in m.value)

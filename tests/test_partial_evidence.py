@@ -87,7 +87,7 @@ def test_compare_page_names_n_and_asks_before_exporting_partial_evidence(fake_cl
 
     with RunStore(default_store_path()) as store:
         run_id, partial, baseline_id = make_partial_run(store, fake_client)
-    app = open_page("pages/compare.py")
+    app = open_page("views/compare.py")
     picker = app.multiselect(key=f"compare_candidates::{run_id}")
     assert any(option.endswith(f"{partial} · n=1 of 10") for option in picker.options)
     picker.set_value([baseline_id, partial]).run()

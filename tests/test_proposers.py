@@ -217,7 +217,7 @@ def test_run_page_starts_gepa_with_its_budget_and_proposer(proposer: tuple[Propo
     task_fake = CountingLLM(GOLDEN_K8S)
     with task_fake.serve() as url:
         monkeypatch.setenv("WORKBENCH_LLM_URL", url)
-        app = open_page("pages/run.py")
+        app = open_page("views/run.py")
         assert {"gepa", "dspy-bootstrap", "dspy-mipro"} <= set(app.selectbox[1].options)
         app.selectbox[1].set_value("gepa")
         app.number_input[1].set_value(40)  # max calls
@@ -244,7 +244,7 @@ def test_compare_page_shows_where_a_written_candidate_came_from(proposer: tuple[
         run_id = run(store, "gepa", CountingLLM(GOLDEN_K8S), url, 60)
         baseline_id = store.get_run(run_id).config["baseline_id"]
         written = [row["candidate_id"] for row in store.candidates(run_id) if row["origin"] == "gepa"]
-    app = open_page("pages/compare.py")
+    app = open_page("views/compare.py")
     app.multiselect(key=f"compare_candidates::{run_id}").set_value([baseline_id, written[0]]).run()
     assert not app.exception, app.exception
     captions = [element.value for element in app.caption]

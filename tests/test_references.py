@@ -226,7 +226,7 @@ def test_run_and_compare_pages_draw_references_and_flags() -> None:
             "oracle": [dict(e.expected) for e in examples],
             "parrot": [{"root_cause": "No issue", "severity": "info", "action_required": "no"} for _ in examples],
         })
-    compare = open_page("pages/compare.py")
+    compare = open_page("views/compare.py")
     assert compare.multiselect(key="compare_candidates::r1").value == ["oracle", "parrot"]
     warnings = [element.value for element in compare.warning]
     assert any("parrot is degenerate" in text and "severity=info 100%" in text for text in warnings)
@@ -239,7 +239,7 @@ def test_run_and_compare_pages_draw_references_and_flags() -> None:
     assert {"ref: majority label", "ref: best constant"} <= set(board["candidate_id"])
     assert board.set_index("candidate_id").loc["parrot", "collapsed"].startswith("severity=info 100%")
 
-    run_page = open_page("pages/run.py")
+    run_page = open_page("views/run.py")
     shown = next(frame.value for frame in run_page.dataframe if "candidate_id" in frame.value and "vs_trivial" in frame.value)
     assert list(shown["candidate_id"][-2:]) == ["ref: majority label", "ref: best constant"]
     assert not [element for element in run_page.warning if "trivial" in element.value]  # the oracle is above them
@@ -380,5 +380,5 @@ def test_run_page_warns_when_no_candidate_beats_the_references() -> None:
     with RunStore(default_store_path()) as store:
         _store_run(store, "k8s_log_analysis", {"parrot": [{"root_cause": "No issue", "severity": "info", "action_required": "no"}
                                                           for _ in examples]})
-    run_page = open_page("pages/run.py")
+    run_page = open_page("views/run.py")
     assert any("No candidate is significantly above the trivial references" in element.value for element in run_page.warning)

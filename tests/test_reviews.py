@@ -119,7 +119,7 @@ def test_compare_page_saves_a_review_and_shows_the_human_column(fake_client) -> 
     with RunStore(default_store_path()) as opened:
         plan = plan_run(RunRequest(task="k8s_log_analysis", max_candidates=2, n_examples=5, seed=2))
         run_id = asyncio.run(run_plan(opened, plan, fake_client))
-    app = open_page("pages/compare.py")
+    app = open_page("views/compare.py")
     selected = app.multiselect(key=f"compare_candidates::{run_id}").value
     example = app.selectbox(key=f"review_example::{run_id}").value
     key = f"{run_id}::{selected[1]}::{example}"
@@ -127,7 +127,7 @@ def test_compare_page_saves_a_review_and_shows_the_human_column(fake_client) -> 
     app.number_input(key=f"score::{key}").set_value(0.2)
     app.text_area(key=f"comment::{key}").set_value("names the wrong pod")
     next(button for button in app.button if button.label == "Save review" and key in str(button.form_id)).click().run()
-    assert not app.exception and not app.error, [e.value for e in app.error]
+    assert not app.exception and not app.main.error, [e.value for e in app.main.error]
     assert any(s.value.startswith("Saved the review of") for s in app.success)
     with RunStore(default_store_path()) as opened:
         stored = run_reviews(opened, run_id)

@@ -70,14 +70,14 @@ def _start_from_page(app, examples: int) -> None:
     app.number_input[2].set_value(examples)  # validation examples
     app.button[0].click().run()  # the form's submit
     assert not app.exception, app.exception
-    assert not app.error, [element.value for element in app.error]
+    assert not app.main.error, [element.value for element in app.main.error]
 
 
 def test_run_page_spreads_one_run_over_the_extra_urls(monkeypatch: pytest.MonkeyPatch) -> None:
     main, other = FakeLLM(GOLDEN_K8S, delay_s=0.05), FakeLLM(GOLDEN_K8S, delay_s=0.05)
     with main.serve() as main_url, other.serve() as other_url:
         monkeypatch.setenv("WORKBENCH_LLM_URL", main_url)
-        app = open_page("pages/run.py")
+        app = open_page("views/run.py")
         app.text_area[0].set_value(f"\n{other_url}\n")
         _start_from_page(app, 6)
         with RunStore(default_store_path()) as store:
@@ -96,7 +96,7 @@ def test_run_page_passes_an_endpoints_yaml(tmp_path: Path, monkeypatch: pytest.M
         endpoints = tmp_path / "endpoints.yaml"
         endpoints.write_text(f"endpoints:\n  - url: {other_url}\n    concurrency: 2\n")
         monkeypatch.setenv("WORKBENCH_LLM_URL", main_url)
-        app = open_page("pages/run.py")
+        app = open_page("views/run.py")
         app.text_input[2].set_value(str(endpoints))  # after the proposer URL and model
         _start_from_page(app, 4)
         with RunStore(default_store_path()) as store:
@@ -109,7 +109,7 @@ def test_run_page_passes_an_endpoints_yaml(tmp_path: Path, monkeypatch: pytest.M
 def test_run_page_refuses_a_bad_url_and_starts_nothing(fake_llm: FakeLLM, monkeypatch: pytest.MonkeyPatch) -> None:
     with fake_llm.serve() as url:
         monkeypatch.setenv("WORKBENCH_LLM_URL", url)
-        app = open_page("pages/run.py")
+        app = open_page("views/run.py")
         app.text_area[0].set_value("http://10.0.0.6:8080\n10.0.0.7:8080")
         app.button[0].click().run()
         assert not app.exception, app.exception

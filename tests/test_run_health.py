@@ -116,7 +116,7 @@ def test_run_page_shows_why_a_run_stalls_then_cancelling_then_cancelled(monkeypa
         seeded.update_run(run_id, pid=os.getpid())  # a live process owns it
         seeded.write_progress(run_id, CallProgress(2, 9, 7, 12, 7, "http://x: timed out after 180s", None, 2,
                                                    "concurrency lowered 4 -> 2 after 3 timed-out call(s)"))
-        app = open_page("pages/run.py")
+        app = open_page("views/run.py")
         captions = [caption.value for caption in app.caption]
         assert any("2 call(s) in flight (limit 2)" in c and "7 timed out" in c and "12 retried" in c
                    and "no call answered yet" in c for c in captions), captions

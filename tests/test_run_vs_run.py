@@ -53,7 +53,7 @@ def test_same_candidate_paired_on_shared_examples(two_models) -> None:
 
 def test_run_vs_run_page(two_models) -> None:
     run_a, run_b, _ = two_models
-    app = open_page("pages/run_vs_run.py")
+    app = open_page("views/run_vs_run.py")
     app.selectbox(key="rvr_a").set_value(run_a).run()
     app.selectbox(key="rvr_b").set_value(run_b).run()
     assert not app.exception

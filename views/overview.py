@@ -6,7 +6,7 @@ import streamlit as st
 
 from optimizer.app.overview import FIRST_STEPS, latest_runs, task_overview
 from optimizer.app.server_status import server_status
-from pages.common import get_store
+from views.common import get_store
 
 st.title("Prompt Workbench")
 st.markdown(FIRST_STEPS)

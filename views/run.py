@@ -17,7 +17,7 @@ from optimizer.evaluate.runner import RunRequest, describe_estimate, format_dura
 from optimizer import plugins
 from optimizer.tasks.sampling import describe_selection
 from optimizer.tasks.spec import list_tasks
-from pages.common import get_store
+from views.common import get_store
 
 st.title("Run")
 store = get_store()

@@ -19,9 +19,9 @@ from optimizer.analysis.references import merge_flags, perfect_scores
 from optimizer.errors import WorkbenchError
 from optimizer.evaluate.reviews import reviews_version, run_reviews
 from optimizer.evaluate.runner import load_run_dataset
-from pages.common import get_store
-from pages.export_panel import export_panel
-from pages.review_panel import review_panel
+from views.common import get_store
+from views.export_panel import export_panel
+from views.review_panel import review_panel
 
 st.title("Compare")
 store = get_store()

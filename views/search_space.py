@@ -12,7 +12,7 @@ from optimizer.search.editing import SpaceDraft, error_excerpt
 from optimizer.search.space import candidate_from_factors, save_search_space, search_space_path
 from optimizer.tasks.spec import list_tasks, load_task
 from optimizer.prompts.templates import render_messages
-from pages.common import get_store
+from views.common import get_store
 
 st.title("Search space")
 task_names = list_tasks()

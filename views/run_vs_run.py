@@ -5,7 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from optimizer.analysis.run_vs_run import run_setting, run_vs_run, shared_candidates
-from pages.common import get_store
+from views.common import get_store
 
 st.title("Run vs run")
 store = get_store()
