@@ -324,11 +324,11 @@ _ACCESS_PATTERNS = (
     r"(?:\w+\s+)?access\s+(?:on|to|for)\s+(?:the\s+)?(?:share\s+)?{S}(?:\s+share)?\s+(?:to|for|from)\s+(?:the\s+)?(?:user\s+)?{U}",
     r"\baccess\s+(?:to|on)\s+(?:the\s+)?share\s+{S}\s+for\s+(?:the\s+)?(?:user\s+)?{U}",
     # The share fronted: "On the share payroll, remove access for user tobias".
-    r"^(?:on|for|to|from)\s+(?:the\s+)?share\s+{S}\s*,?\s*(?:give|grant|provide|allow|enable|add|open|revoke|remove|withdraw|"
-    r"take\s+away|cut\s+off|disable|deny|block)\s+(?:\w+\s+)?access\s+(?:for|to|from|of)\s+(?:the\s+)?(?:user\s+)?{U}",
+    (r"^(?:on|for|to|from)\s+(?:the\s+)?share\s+{S}\s*,?\s*(?:give|grant|provide|allow|enable|add|open|revoke|remove|withdraw|"
+     r"take\s+away|cut\s+off|disable|deny|block)\s+(?:\w+\s+)?access\s+(?:for|to|from|of)\s+(?:the\s+)?(?:user\s+)?{U}"),
     # The user fronted: "For user gustav, revoke access to the share archive2019".
-    r"^(?:for|from)\s+(?:the\s+)?user\s+{U}\s*,?\s*(?:give|grant|provide|allow|enable|add|open|revoke|remove|withdraw|"
-    r"take\s+away|cut\s+off|disable|deny|block)\s+(?:\w+\s+)?access\s+(?:to|on|for|from)\s+(?:the\s+)?(?:share\s+)?{S}",
+    (r"^(?:for|from)\s+(?:the\s+)?user\s+{U}\s*,?\s*(?:give|grant|provide|allow|enable|add|open|revoke|remove|withdraw|"
+     r"take\s+away|cut\s+off|disable|deny|block)\s+(?:\w+\s+)?access\s+(?:to|on|for|from)\s+(?:the\s+)?(?:share\s+)?{S}"),
     r"\baccess\s+(?:for|of)\s+(?:the\s+)?(?:user\s+)?{U}\s+(?:on|to)\s+(?:the\s+)?(?:share\s+)?{S}",
     r"\b{U}'s\s+(?:\w+\s+)?(?:access|permissions?|rights)\s+(?:to|on|for)\s+(?:the\s+)?(?:share\s+)?{S}",
     r"\bopen\s+(?:up\s+)?(?:the\s+)?(?:share\s+)?{S}(?:\s+share)?\s+(?:to|for)\s+(?:the\s+)?(?:user\s+)?{U}",
