@@ -124,7 +124,9 @@ HOSTILE_TEMPLATES = [
     ("{{ 7**999999999 }}", "digits"),
     ("{% for a in range(99999) %}{% for b in range(99999) %}{% endfor %}{% endfor %}", "budget"),
     ("{% for a in 'x' * 1000000 %}{% for b in 'x' * 1000000 %}{% endfor %}{% endfor %}", "longer than"),
-    ("{% set ns = namespace(s='ab') %}{% for i in range(40) %}{% set ns.s = ns.s ~ ns.s %}{% endfor %}{{ ns.s }}", "limit"),
+    # Jinja's namespace() is not offered (it once answered a missing input), so the doubling loop that
+    # needed it to keep a value across iterations cannot even start
+    ("{% set ns = namespace(s='ab') %}{% for i in range(40) %}{% set ns.s = ns.s ~ ns.s %}{% endfor %}{{ ns.s }}", "undefined"),
     ("{{ 'x' | center(10**9) }}", "limit"),
     ("{{ 'x'.ljust(10**9) }}", "limit"),
     ("{{ '%999999999d' % 1 }}", "width"),
