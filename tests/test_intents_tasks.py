@@ -107,3 +107,22 @@ def test_the_task_executor_sends_the_span_grammar_only_when_the_template_asks() 
     assert template_decoding(free) == "free"
     asyncio.run(span_constrained_chat(fake_client(fake), free, example, {"temperature": 0}))
     assert "grammar" not in fake.calls[1]
+
+
+@pytest.mark.parametrize("task_name, golden", [("intent_parsing", "intents.jsonl"), ("query_routing", "router.jsonl")])
+def test_the_cache_key_follows_the_train_pool_the_executor_retrieves_from(task_name: str, golden: str, workspace: Path) -> None:
+    # Retrieved shots are not in the rendered messages the cache key is made of, so the train pool
+    # they come from joins the key: a new train example must not be answered from the old pool's cache.
+    from optimizer.evaluate.engine import executor_cache_tag, load_executor
+
+    task = load_task(task_name)
+    executor = load_executor(task.executor)
+    before = executor_cache_tag(task, executor)
+    path = workspace / "golden" / golden
+    rows = [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+    assert executor_cache_tag(task, executor) == before  # stable while nothing changes
+    validation = next(row for row in rows if row.get("split") == "validation")
+    moved = {**validation, "id": validation["id"] + "-copy", "split": "train"}
+    path.write_text("".join(json.dumps(row) + "\n" for row in [*rows, moved]))
+    after = executor_cache_tag(task, executor)
+    assert after != before and after["executor"].startswith(task.executor + ":")

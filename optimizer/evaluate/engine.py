@@ -119,6 +119,19 @@ class CandidateQueues:
             self.waiting.appendleft(own)
 
 
+def executor_cache_tag(task: TaskSpec, executor: Any) -> dict[str, str]:
+    """What joins the response cache key when a task runs through an executor: its answers depend
+    on its code (its name and ``cache_version``) and on what it reads besides the rendered messages.
+    A ``cache_version`` may be a function of the task (the intent executors hash the train split
+    they retrieve shots from), so changing that data never serves an answer made from the old one."""
+    if executor is None:
+        return {}
+    version = getattr(executor, "cache_version", 1)
+    if callable(version):
+        version = version(task)
+    return {"executor": f"{task.executor}:{version}"}
+
+
 def sampling_params(template: PromptTemplate, overrides: dict[str, Any], seed: int) -> dict[str, Any]:
     """The template's model defaults, then run-level overrides; the seed is always set."""
     params = {key: value for key, value in template.model_defaults.items() if key in SAMPLING_KEYS}
@@ -265,8 +278,7 @@ async def execute(
 ) -> None:
     """Evaluate every (template, example) pair not stored yet; raise ``RunPaused`` if stopped early."""
     executor = load_executor(task.executor) if task.executor else None
-    # An executor's answers depend on its code too: its name and cache version join the cache key.
-    executor_tag = {"executor": f"{task.executor}:{getattr(executor, 'cache_version', 1)}"} if executor else {}
+    executor_tag = executor_cache_tag(task, executor)
     weights = run_class_weights(store, run_id, task, examples)
     done_keys = store.done_keys(run_id)
     total = len(templates) * len(examples)

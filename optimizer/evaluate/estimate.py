@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from optimizer.evaluate.engine import CacheKeys, load_executor, sampling_params
+from optimizer.evaluate.engine import CacheKeys, executor_cache_tag, load_executor, sampling_params
 from optimizer.evaluate.store import RunStore
 from optimizer.prompts.templates import MessageRenderer
 
@@ -98,10 +98,7 @@ class PlanEstimate:
 def cached_pairs(store: RunStore, plan: "RunPlan", model_identity: str) -> int:
     """How many of the plan's (candidate, example) pairs the response cache answers for ``model_identity``."""
     task = plan.task
-    executor_tag: dict[str, Any] = {}
-    if task.executor:
-        executor = load_executor(task.executor)
-        executor_tag = {"executor": f"{task.executor}:{getattr(executor, 'cache_version', 1)}"}
+    executor_tag = executor_cache_tag(task, load_executor(task.executor) if task.executor else None)
     keys = CacheKeys(model_identity)
     overrides = plan.request.sampling_overrides()
     wanted: list[str] = []

@@ -16,6 +16,8 @@ replies with a fixed-shot candidate.
 
 from __future__ import annotations
 
+import hashlib
+import json
 from typing import Any
 
 from optimizer.tasks.dataset import Example
@@ -68,3 +70,18 @@ async def retrieved_shots_chat(client: LLMClient, template: PromptTemplate, exam
     template = _retrieved("query_routing", template, example, clean_input(str(example.inputs.get("query", ""))))
     completion = await client.chat(render_messages(template, example.inputs), **params)
     return completion_to_cache(completion)
+
+
+def train_pool_version(task: Any) -> str:
+    """Both executors may retrieve shots from the task's train split, which the rendered messages
+    (the cache key) do not show: its digest joins the key, so adding a train example never serves
+    a reply that was made with the old pool (``engine.executor_cache_tag``)."""
+    from optimizer.evaluate.runner import load_task_dataset
+
+    train = [[example.id, example.inputs, example.expected] for example in load_task_dataset(task).train]
+    digest = hashlib.sha256(json.dumps(train, sort_keys=True, default=str).encode()).hexdigest()[:16]
+    return f"2:train-{digest}"
+
+
+span_constrained_chat.cache_version = train_pool_version  # type: ignore[attr-defined]
+retrieved_shots_chat.cache_version = train_pool_version  # type: ignore[attr-defined]
