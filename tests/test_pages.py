@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import json
 import subprocess
-import time
 from pathlib import Path
 
 import pytest
@@ -15,7 +14,7 @@ from optimizer.config.paths import default_store_path
 from optimizer.evaluate.runner import RunRequest, plan_run, run_plan
 from optimizer.evaluate.store import RunStore
 
-from conftest import ROOT, open_page
+from conftest import ROOT, open_page, wait_for
 
 
 def open_app() -> AppTest:
@@ -76,15 +75,6 @@ def test_search_space_table_edit_updates_yaml_and_count(workspace: Path) -> None
     end = text.index("  - name: constraints")
     app.text_area(key="yaml_editor::k8s_log_analysis").set_value(text[:start] + text[end:]).run()
     assert app.metric[0].value == "216"
-
-
-def wait_for(predicate, timeout: float = 60.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return
-        time.sleep(0.2)
-    raise AssertionError("condition not met in time")
 
 
 def test_run_page_starts_a_background_run_that_completes(fake_llm, monkeypatch) -> None:

@@ -15,7 +15,7 @@ from typing import Any
 import httpx
 import pytest
 
-from conftest import FAST_RETRY, GOLDEN_K8S
+from conftest import FAST_RETRY, GOLDEN_K8S, wait_for
 from fake_openai import FakeLLM
 from optimizer.errors import RunPaused
 from optimizer.evaluate.runner import RunRequest, plan_run, resume_run, run_plan
@@ -196,17 +196,6 @@ def test_cli_optimize_with_gepa_and_a_proposer_server(tmp_path: Path, proposer: 
         assert any(row["origin"] == "gepa" for row in store.candidates(run.id))
     assert proposer_fake.calls and task_fake.answered + len(proposer_fake.calls) <= 40
     assert {call["max_tokens"] for call in proposer_fake.calls} == {40}, "the run's cap on a proposal's length holds"
-
-
-def wait_for(condition: Any, timeout: float = 60) -> None:
-    import time
-
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return
-        time.sleep(0.2)
-    raise AssertionError("condition not met in time")
 
 
 def test_run_page_starts_gepa_with_its_budget_and_proposer(proposer: tuple[ProposerLLM, str], monkeypatch: pytest.MonkeyPatch) -> None:

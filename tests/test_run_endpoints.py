@@ -4,11 +4,10 @@ then spreads the run over every server."""
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 import pytest
-from conftest import GOLDEN_K8S, open_page
+from conftest import GOLDEN_K8S, open_page, wait_for
 from fake_openai import FakeLLM
 
 from optimizer.app.background import request_arguments
@@ -17,15 +16,6 @@ from optimizer.errors import ConfigError
 from optimizer.evaluate.runner import RunRequest
 from optimizer.evaluate.store import RunStore
 from optimizer.serving.endpoint_input import ExtraEndpoints, parse_extra_endpoints
-
-
-def wait_for(predicate, timeout: float = 90.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return
-        time.sleep(0.2)
-    raise AssertionError("condition not met in time")
 
 
 def test_extra_urls_one_per_line_become_url_arguments(tmp_path: Path) -> None:
@@ -81,7 +71,7 @@ def test_run_page_spreads_one_run_over_the_extra_urls(monkeypatch: pytest.Monkey
         app.text_area[0].set_value(f"\n{other_url}\n")
         _start_from_page(app, 6)
         with RunStore(default_store_path()) as store:
-            wait_for(lambda: store.list_runs() and store.list_runs()[0].status in ("completed", "failed"))
+            wait_for(lambda: store.list_runs() and store.list_runs()[0].status in ("completed", "failed"), 90)
             run = store.list_runs()[0]
             assert run.status == "completed", run.message
             assert store.count_evaluations(run.id) == 18
@@ -100,7 +90,7 @@ def test_run_page_passes_an_endpoints_yaml(tmp_path: Path, monkeypatch: pytest.M
         app.text_input[2].set_value(str(endpoints))  # after the proposer URL and model
         _start_from_page(app, 4)
         with RunStore(default_store_path()) as store:
-            wait_for(lambda: store.list_runs() and store.list_runs()[0].status in ("completed", "failed"))
+            wait_for(lambda: store.list_runs() and store.list_runs()[0].status in ("completed", "failed"), 90)
             run = store.list_runs()[0]
             assert run.status == "completed", run.message
     assert other_url in run.server_url and other.calls and main.calls
