@@ -35,6 +35,20 @@ def test_nearest_train_examples_come_first_and_never_the_query_itself() -> None:
     assert retriever.nearest(own.inputs["input"], 1)[0].id == own.id
 
 
+def test_the_retriever_follows_an_edited_dataset_file(workspace) -> None:
+    # The pool is the train split as the file says now: a long-lived process (the UI) that added a
+    # train example gets it in its next retrieval, as the response cache's key already expects.
+    before = task_retriever("intent_parsing")
+    assert task_retriever("intent_parsing") is before  # kept while the file stays as it is
+    path = workspace / "golden" / "intents.jsonl"
+    rows = [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+    added = {**next(row for row in rows if row.get("split") == "train"), "id": "intent-added-here"}
+    path.write_text("".join(json.dumps(row) + "\n" for row in [*rows, added]))
+    after = task_retriever("intent_parsing")
+    assert "intent-added-here" in {example.id for example in after.examples}
+    assert len(after.examples) == len(before.examples) + 1
+
+
 def test_demos_show_the_nearest_last_in_the_answer_form_asked_for() -> None:
     dataset = load_task_dataset(load_task("query_routing"))
     retriever = ShotRetriever(dataset.train, "query", lambda example: f"Route: {example.expected['route']}")

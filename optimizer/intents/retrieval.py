@@ -13,11 +13,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Sequence
-from functools import lru_cache
+from pathlib import Path
 from typing import Any
 
 from rank_bm25 import BM25Okapi
 
+from optimizer.config.paths import repo_root
 from optimizer.prompts.templates import FewShotExample, PromptTemplate, _compile
 from optimizer.tasks.dataset import Example
 
@@ -77,19 +78,38 @@ ANSWER_KEY = "few_shot_answer"
 fields (e.g. ``'{"route": "{{ route }}"}'``); without it the task's own answer form is shown."""
 
 
-@lru_cache(maxsize=16)
+_RETRIEVERS: dict[tuple[str, str | None, str], tuple[tuple[int, int], Path, ShotRetriever]] = {}
+MAX_RETRIEVERS = 16
+
+
+def _file_stamp(path: Path) -> tuple[int, int]:
+    stat = path.stat()
+    return stat.st_mtime_ns, stat.st_size
+
+
 def task_retriever(task_name: str, answer_template: str | None = None) -> ShotRetriever:
     """The retriever over a workbench task's train split, answers in the task's demo form (or
-    ``answer_template`` rendered over the expected fields)."""
+    ``answer_template`` rendered over the expected fields). Kept per task and repository while the
+    dataset file stays as it is; an edited file (a new train example) gives a new retriever, as the
+    response cache's key (``workbench.train_pool_version``) already expects."""
+    key = (task_name, answer_template, str(repo_root()))
+    held = _RETRIEVERS.get(key)
+    if held is not None and held[1].exists() and _file_stamp(held[1]) == held[0]:
+        return held[2]
     from optimizer.evaluate.runner import load_task_dataset
     from optimizer.tasks.spec import load_task
 
     task = load_task(task_name)
     dataset = load_task_dataset(task)
+    stamp = _file_stamp(dataset.path)
 
     def answer(example: Example) -> str:
         if answer_template is None:
             return task.format_answer(example.expected)
         return _compile(answer_template).render(example.expected).strip()
 
-    return ShotRetriever(dataset.train, task.inputs[0], answer)
+    retriever = ShotRetriever(dataset.train, task.inputs[0], answer)
+    if len(_RETRIEVERS) >= MAX_RETRIEVERS:
+        _RETRIEVERS.clear()
+    _RETRIEVERS[key] = (stamp, dataset.path, retriever)
+    return retriever
