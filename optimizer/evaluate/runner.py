@@ -204,17 +204,16 @@ def split_examples(dataset: Dataset, request: RunRequest) -> list[Example]:
     return examples
 
 
-def plan_stored_candidate(store: RunStore, run_id: str, candidate_id: str, *, split: str = "test",
-                          with_baseline: bool = True) -> RunPlan:
+def plan_stored_candidate(store: RunStore, run_id: str, candidate_id: str, *, split: str = "test") -> RunPlan:
     """A run that scores one stored candidate of ``run_id`` on ``split`` with that run's sampling and
-    seed (``workbench export --with-test``), beside the run's baseline (unless ``with_baseline`` is
-    false or the candidate is the baseline) so the evidence can pair them on that split too. Its
-    request's ``template`` names the source candidate."""
+    seed (``workbench export --with-test``), beside the run's baseline (unless it is the baseline)
+    so the evidence can pair them on that split too. Its request's ``template`` names the source
+    candidate."""
     run = store.get_run(run_id)
     stored = {row["candidate_id"]: row for row in store.candidates(run_id)}
     if candidate_id not in stored:
         raise StoreError(f"run {run_id} has no candidate {candidate_id!r}")
-    baseline_id = run.config.get("baseline_id") if with_baseline else None
+    baseline_id = run.config.get("baseline_id")
     if baseline_id not in stored or baseline_id == candidate_id:
         baseline_id = None
     task = load_task(run.task)
