@@ -169,14 +169,19 @@ def test_the_committed_calibration_files_load_and_were_chosen_on_validation() ->
         assert calibration.model_ys == sorted(calibration.model_ys)
 
 
-def test_the_committed_calibrations_were_fitted_with_the_default_shots() -> None:
-    # The shots (fixed or retrieved) were chosen on validation; the calibration must describe the
-    # model as it runs by default, so a change of default without a refit fails here.
+def test_the_committed_calibrations_were_fitted_with_the_default_prompt_and_shots() -> None:
+    # The prompt and the shots (fixed or retrieved) were chosen on validation; the calibration must
+    # describe the model as it runs by default, so a change of default without a refit fails here.
     parser = IntentParser(None, config=ParserConfig())
     router = QueryRouter(None, RouterConfig())
     assert router.retrieved_shots == DEFAULT_ROUTER_SHOTS == 4
-    assert load_calibration(ROOT / DEFAULT_CALIBRATION).provenance["retrieved_shots"] == parser.retrieved_shots == 0
-    assert load_calibration(ROOT / DEFAULT_ROUTER_CALIBRATION).provenance["retrieved_shots"] == router.retrieved_shots
+    assert parser.retrieved_shots == 4  # intent_parsing_v2 retrieves 4 demonstrations from train
+    parser_fit = load_calibration(ROOT / DEFAULT_CALIBRATION).provenance
+    router_fit = load_calibration(ROOT / DEFAULT_ROUTER_CALIBRATION).provenance
+    assert parser_fit["retrieved_shots"] == parser.retrieved_shots
+    assert parser_fit["template"] == parser.config.template_path == "prompt_templates/intent_parsing_v2.yaml"
+    assert router_fit["retrieved_shots"] == router.retrieved_shots
+    assert router_fit["template"] == router.config.template_path
     assert QueryRouter(None, RouterConfig(retrieved_shots=0)).retrieved_shots == 0
 
 

@@ -15,6 +15,7 @@ from optimizer.errors import DatasetError
 from optimizer.intents.evaluation import evaluate_parser, golden_examples, side_by_side
 from optimizer.intents.calibration import load_calibration
 from optimizer.intents.pipeline import DEFAULT_CALIBRATION, IntentParser, ParserConfig
+from optimizer.prompts.templates import load_template
 
 from conftest import ROOT, run_cli
 
@@ -46,6 +47,31 @@ def test_parse_asks_the_fake_server_when_the_rules_are_unsure() -> None:
     assert details["rules_kind"] == "none" and not details["rules_certain"]
     assert details["path"] == "micro" and details["intent"] == {"action": "add_user", "username": "bob2", "password": "Qwerty!99"}
     assert len(fake.calls) == 1
+
+
+def test_parse_uses_the_template_it_is_given_and_refuses_another_task_s() -> None:
+    # The default model path loads the exported winner (v2: 4 demonstrations retrieved from train);
+    # --template loads another version (v1: its fixed examples), so the prompts differ.
+    command = "bob2 needs a login, Qwerty!99 is the secret"
+    prompts = {}
+    for template in (None, "prompt_templates/intent_parsing_v1.yaml"):
+        fake = GoldenFake()
+        fake.enqueue('{"action":"add_user","username":"bob2","password":"Qwerty!99"}')
+        with fake.serve() as url:
+            extra = ["--template", template] if template else []
+            result = run_cli("parse", "--mode", "model_first", "--url", url, *extra, command)
+        assert result.returncode == 0, result.stderr
+        assert len(fake.calls) == 1
+        prompts[template] = fake.calls[0]["messages"]
+    v1 = load_template(ROOT / "prompt_templates/intent_parsing_v1.yaml")
+    v2 = load_template(ROOT / "prompt_templates/intent_parsing_v2.yaml")
+    assert prompts[None][0]["content"].startswith(v2.system[:60])
+    assert "most similar to this one" in prompts[None][0]["content"]
+    assert len(prompts["prompt_templates/intent_parsing_v1.yaml"]) == 2 + 2 * len(v1.examples)
+    wrong = run_cli("parse", "--no-model", "--template", "prompt_templates/k8s_agent_v1.yaml", command)
+    assert wrong.returncode == 2 and wrong.stdout == ""
+    assert wrong.stderr.strip() == ("error: --template prompt_templates/k8s_agent_v1.yaml: written for task 'k8s_agent', "
+                                    "not 'intent_parsing'")
 
 
 def test_parse_reads_non_utf8_bytes_from_stdin() -> None:

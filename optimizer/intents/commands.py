@@ -33,7 +33,10 @@ from optimizer.intents.evaluation import (
     split_report,
 )
 from optimizer.intents.fitting import CalibrationFit, fit_parser, fit_router
+from optimizer.evaluate.runner import template_path_for
 from optimizer.intents.pipeline import DECODINGS, DEFAULT_CALIBRATION, MODES, IntentParser, ParserConfig
+from optimizer.intents.models import IntentError
+from optimizer.prompts.templates import load_template
 from optimizer.intents.routing import DEFAULT_ROUTER_CALIBRATION, QueryRouter, RouterConfig
 from optimizer.intents.runs import RulesOnlyClient, evaluate_as_run
 
@@ -144,6 +147,19 @@ def _progress(total_label: str) -> Callable[[int, int], None] | None:
 
 
 
+def _template(template_path: str | None, task: str) -> dict[str, str]:
+    """``{"template_path": ...}`` for a config, after checking that the file loads and is written for
+    ``task`` (a one-line error naming the file if not); ``{}`` keeps the pipeline's default."""
+    if template_path is None:
+        return {}
+    path = template_path_for(template_path)
+    template = load_template(path)
+    if template.task and template.task != task:
+        raise IntentError(f"--template {template_path}: written for task {template.task!r}, not {task!r}")
+    inside = path.resolve().is_relative_to(repo_root().resolve())
+    return {"template_path": str(path.resolve().relative_to(repo_root().resolve())) if inside else str(path)}
+
+
 def model_options(*, parser: bool = True) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """--mode, --url and --no-model; for the parser also --decoding and --general-url."""
     options = [
@@ -151,12 +167,14 @@ def model_options(*, parser: bool = True) -> Callable[[Callable[..., Any]], Call
                      help="auto: rules when certain, else model; model_first; model_only; rules_only."),
         click.option("--url", default=None, help="Model server (default: WORKBENCH_LLM_URL, else the embedded server)."),
         click.option("--no-model", is_flag=True, help="Rules only; never start or call a model server."),
+        click.option("--template", "template_path", default=None,
+                     help="Prompt template YAML the model path uses (e.g. an exported winner; default: the pipeline's)."),
     ]
     if parser:
         options += [
             click.option("--decoding", type=click.Choice(DECODINGS), default=None,
                          help="Model output constraint: schema grammar with input spans, JSON schema, or free "
-                              "(default: what the prompt template asks for, spans for intent_parsing_v1)."),
+                              "(default: what the prompt template asks for, spans for intent_parsing_v1 and v2)."),
             click.option("--general-url", default=None, help="Server of the general model for unplaced queries (default: --url)."),
         ]
 
@@ -172,13 +190,14 @@ def model_options(*, parser: bool = True) -> Callable[[Callable[..., Any]], Call
 @click.option("--details", is_flag=True, help="Print the whole result (path, confidence, latency, model answer) as JSON.")
 @model_options()
 def parse_command(text: str, details: bool, mode: str, decoding: str, url: str | None, general_url: str | None,
-                  no_model: bool) -> None:
+                  no_model: bool, template_path: str | None) -> None:
     """Parse one command (TEXT, or - for stdin) and print its JSON intent."""
     raw: str | bytes = sys.stdin.buffer.read() if text == "-" else text
 
     async def go() -> Any:
         async with contextlib.AsyncExitStack() as stack:
-            return await _parser(stack, url, general_url, ParserConfig(mode=mode, decoding=decoding), no_model).parse(raw)
+            config = ParserConfig(mode=mode, decoding=decoding, **_template(template_path, "intent_parsing"))
+            return await _parser(stack, url, general_url, config, no_model).parse(raw)
 
     result = asyncio.run(go())
     if details:
@@ -236,13 +255,14 @@ def _evaluate_splits(kind: str, config: Any, splits: Sequence[str], url: str | N
 @model_options()
 def eval_parser_command(split: str, report: bool, calibrate: bool, no_write: bool, limit: int | None, concurrency: int,
                         misses_shown: int, store_path: str | None, shots: int | None, mode: str, decoding: str, url: str | None, general_url: str | None,
-                        no_model: bool) -> None:
+                        no_model: bool, template_path: str | None) -> None:
     """Score the parser on golden/intents.jsonl: accuracy per domain, paths, latency, confusion, misses."""
     model = "none" if no_model else (url or "default server")
     if calibrate:
         if no_model:
             raise click.UsageError("--calibrate needs the model")
-        fitting_config = ParserConfig(mode="model_first", decoding=decoding, retrieved_shots=shots, calibration_path=None)
+        fitting_config = ParserConfig(mode="model_first", decoding=decoding, retrieved_shots=shots, calibration_path=None,
+                                      **_template(template_path, "intent_parsing"))
 
         async def fit_both() -> CalibrationFit:
             async with contextlib.AsyncExitStack() as stack:
@@ -255,7 +275,8 @@ def eval_parser_command(split: str, report: bool, calibrate: bool, no_write: boo
                 rules_only = IntentParser(None, config=ParserConfig(mode="rules_only", calibration_path=None), calibration=UNCALIBRATED)
                 rules_train, rules_validation = [await evaluate_parser(rules_only, golden_examples("intent_parsing", name))
                                                  for name in ("train", "validation")]
-                return fit_parser(train, validation, provenance={"model": model, "retrieved_shots": parser.retrieved_shots},
+                return fit_parser(train, validation, provenance={"model": model, "retrieved_shots": parser.retrieved_shots,
+                                                                "template": parser.config.template_path},
                                   rules_train=rules_train, rules_validation=rules_validation)
 
         fit = asyncio.run(fit_both())
@@ -263,7 +284,7 @@ def eval_parser_command(split: str, report: bool, calibrate: bool, no_write: boo
             fit.calibration.save(repo_root() / DEFAULT_CALIBRATION)
         _print_fit(fit, DEFAULT_CALIBRATION, not no_write)
         return
-    config = ParserConfig(mode=mode, decoding=decoding, retrieved_shots=shots)
+    config = ParserConfig(mode=mode, decoding=decoding, retrieved_shots=shots, **_template(template_path, "intent_parsing"))
     splits = available_splits("intent_parsing") if report else [split]
     if general_url:
         raise click.UsageError("--general-url: eval-parser scores the pipeline as a run against one server; use --url")
@@ -280,7 +301,8 @@ def eval_parser_command(split: str, report: bool, calibrate: bool, no_write: boo
 @split_options
 @model_options(parser=False)
 def eval_router_command(split: str, report: bool, calibrate: bool, no_write: bool, limit: int | None, concurrency: int,
-                        misses_shown: int, store_path: str | None, shots: int | None, mode: str, url: str | None, no_model: bool) -> None:
+                        misses_shown: int, store_path: str | None, shots: int | None, mode: str, url: str | None, no_model: bool,
+                        template_path: str | None) -> None:
     """Score the rag / risk / llm router on golden/router.jsonl: accuracy, latency, confusion, misses."""
     model = "none" if no_model else (url or "default server")
     if calibrate:
@@ -289,7 +311,8 @@ def eval_router_command(split: str, report: bool, calibrate: bool, no_write: boo
 
         async def fit_both() -> CalibrationFit:
             async with contextlib.AsyncExitStack() as stack:
-                config = RouterConfig(mode="model_first", retrieved_shots=shots, calibration_path=None)
+                config = RouterConfig(mode="model_first", retrieved_shots=shots, calibration_path=None,
+                                      **_template(template_path, "query_routing"))
                 router = QueryRouter(LazyClient(url, stack), config, calibration=UNCALIBRATED)  # type: ignore[arg-type]
                 train, validation = [
                     await evaluate_router(router, spread(golden_examples("query_routing", name), limit), concurrency=concurrency,
@@ -299,7 +322,8 @@ def eval_router_command(split: str, report: bool, calibrate: bool, no_write: boo
                 rules_only = QueryRouter(None, RouterConfig(mode="rules_only", calibration_path=None), calibration=UNCALIBRATED)
                 rules_train, rules_validation = [await evaluate_router(rules_only, golden_examples("query_routing", name))
                                                  for name in ("train", "validation")]
-                return fit_router(train, validation, provenance={"model": model, "retrieved_shots": router.retrieved_shots},
+                return fit_router(train, validation, provenance={"model": model, "retrieved_shots": router.retrieved_shots,
+                                                                "template": router.config.template_path},
                                   rules_train=rules_train, rules_validation=rules_validation)
 
         fit = asyncio.run(fit_both())
@@ -308,7 +332,8 @@ def eval_router_command(split: str, report: bool, calibrate: bool, no_write: boo
         _print_fit(fit, DEFAULT_ROUTER_CALIBRATION, not no_write)
         return
     splits = available_splits("query_routing") if report else [split]
-    evaluations = _evaluate_splits("router", RouterConfig(mode=mode, retrieved_shots=shots), splits, url, no_model, limit,
+    router_config = RouterConfig(mode=mode, retrieved_shots=shots, **_template(template_path, "query_routing"))
+    evaluations = _evaluate_splits("router", router_config, splits, url, no_model, limit,
                                    concurrency, store_path)
     if report:
         _print_report(evaluations, f"router, mode {mode}, model {model}")

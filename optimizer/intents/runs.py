@@ -30,7 +30,7 @@ from optimizer.evaluate.store import RunStore
 from optimizer.intents.evaluation import (
     PARSER_COLUMNS, ROUTER_COLUMNS, Evaluation, golden_examples, paraphrase_path, parser_row, router_row,
 )
-from optimizer.intents.pipeline import DEFAULT_TEMPLATE, IntentParser, ParserConfig
+from optimizer.intents.pipeline import IntentParser, ParserConfig
 from optimizer.intents.routing import QueryRouter, RouterConfig
 from optimizer.prompts.templates import PromptTemplate, load_template
 from optimizer.search.space import Candidate
@@ -55,8 +55,7 @@ class RulesOnlyClient:
 
 def pipeline_candidate(kind: str, config: ParserConfig | RouterConfig) -> Candidate:
     """The pipeline as a candidate of its task: its prompt template plus its configuration."""
-    path = config.template_path if isinstance(config, RouterConfig) else DEFAULT_TEMPLATE
-    template = load_template(repo_root() / path)
+    template = load_template(repo_root() / config.template_path)
     settings = {item.name: getattr(config, item.name) for item in fields(config)}
     template = template.model_copy(update={
         # The engine caches by rendered messages and sampling parameters; the pipeline's own
