@@ -12,7 +12,7 @@ from conftest import GOLDEN_K8S, ROOT, run_cli
 from fake_openai import FakeLLM
 from optimizer.errors import ConfigError
 from optimizer.evaluate.leaderboard import leaderboard
-from optimizer.evaluate.runner import RunRequest, plan_run
+from optimizer.evaluate.runner import RunRequest, plan_run, plan_stored_candidate
 from optimizer.evaluate.store import RunStore
 
 
@@ -73,6 +73,27 @@ def test_export_with_test_scores_the_chosen_candidate_on_test_and_reports_it_apa
         assert paired["delta_overall"] == pytest.approx(mine["overall"] - base["overall"], abs=1e-3)
         # the test numbers changed nothing about the validation run the candidate was chosen from
         assert leaderboard(store, run_id).equals(board_before)
+
+
+def test_testing_a_candidate_of_a_run_on_a_one_off_dataset_uses_that_file(tmp_path: Path) -> None:
+    # A run scored on `--dataset FILE` is tested on FILE's test split, not on the task's own file.
+    import json
+
+    lines = [json.loads(line) for line in GOLDEN_K8S.read_text().splitlines() if line.strip()]
+    mine = [line for line in lines if line["split"] == "validation"][:6] + [line for line in lines if line["split"] == "test"][-4:]
+    one_off = tmp_path / "mine.jsonl"
+    one_off.write_text("".join(json.dumps(line) + "\n" for line in mine))
+    store_path = tmp_path / "s.sqlite"
+    with FakeLLM(GOLDEN_K8S).serve() as url:
+        optimized = run_cli("optimize", "--task", "k8s_log_analysis", "--strategy", "grid", "--candidates", "2", "--dataset",
+                            str(one_off), "--url", url, "--store", str(store_path))
+    assert optimized.returncode == 0, optimized.stderr
+    run_id = optimized.stdout.split("run ", 2)[1].split(":")[0]
+    with RunStore(store_path) as store:
+        candidate = store.candidates(run_id)[-1]["candidate_id"]
+        plan = plan_stored_candidate(store, run_id, candidate)
+    assert [example.id for example in plan.examples] == [line["id"] for line in mine[6:]]
+    assert plan.dataset.path == one_off.resolve() and plan.request.dataset == str(one_off.resolve())
 
 
 def test_eval_split_test_from_the_cli(tmp_path: Path) -> None:

@@ -217,11 +217,11 @@ def plan_stored_candidate(store: RunStore, run_id: str, candidate_id: str, *, sp
     if baseline_id not in stored or baseline_id == candidate_id:
         baseline_id = None
     task = load_task(run.task)
-    dataset = load_task_dataset(task)
+    dataset = load_run_dataset(run)  # a run on a one-off --dataset file is tested on that file's split
     request = RunRequest(
         task=run.task, strategy="grid", n_examples=None, seed=run.seed, include_baseline=baseline_id is not None,
         template=f"run {run_id} candidate {candidate_id}", temperature=run.sampling.get("temperature"),
-        max_tokens=run.sampling.get("max_tokens"), split=split,
+        max_tokens=run.sampling.get("max_tokens"), split=split, dataset=run.config.get("dataset"),
     )
     examples = split_examples(dataset, request)
     chosen = [baseline_id, candidate_id] if baseline_id else [candidate_id]
