@@ -16,13 +16,13 @@ from optimizer.intents.text import entities, words
 
 _DECISIVE = {
     "dns": {"dns", "cname", "aaaa", "mx", "ptr", "txt", "srv", "alias", "canonical", "zone"},
-    "user": {"password", "passwd", "group", "membership", "useradd", "userdel", "usermod", "username"},
+    "user": {"password", "passwd", "group", "membership", "useradd", "userdel", "usermod", "username", "gpasswd", "adduser"},
     "samba": {"share", "shares", "samba", "smb", "cifs", "access", "accessing", "permission", "permissions"},
     "mail": {"mail", "email", "e-mail", "mailbox", "inbox", "smtp", "imap"},
 }
 _PLAIN = {
     "dns": {"record", "records", "resolve", "hostname", "host", "ip", "ipv6", "ipv4", "nameserver", "lookup"},
-    "user": {"user", "users", "account", "accounts", "login", "member", "offboard", "onboard"},
+    "user": {"user", "users", "account", "accounts", "login", "member", "offboard", "onboard", "deprovision"},
     "samba": {"folder", "directory", "read/write", "mount"},
     "mail": {"mailing", "newsletter"},
 }

@@ -28,7 +28,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from optimizer.intents.models import UNKNOWN, InvalidIntentError, IntentModel, validate_intent
-from optimizer.intents.text import NAME_KEYS, STOPWORDS, corrected_text, entities, glued_to_shell_syntax
+from optimizer.intents.text import NAME_KEYS, STOPWORDS, Entity, corrected_text, entities, glued_to_shell_syntax
 
 CERTAIN = 0.95
 DEFINITE = 0.9
@@ -46,37 +46,61 @@ _NOT_STOPWORD = r"(?!['\"]?(?:" + "|".join(sorted(_NEVER_NAMES, key=len, reverse
 _NAME = _NOT_STOPWORD + r"(?:'[^'\s]+'|\"[^\"\s]+\"|\w[\w.\-]*)"
 _SLOTS = {
     "U": rf"(?P<user>{_NAME})",
-    "S": rf"(?P<share>{_NAME})",
-    "N": rf"(?P<name>{_NAME})",
+    # A share name may end in "$" (a hidden share: "backups$").
+    "S": rf"(?P<share>{_NAME}\$?)",
+    "N": rf"(?P<name>{_NAME}\$?)",
     # A group may run on over Title-case words ("Domain Admins"); the case test ignores re.I.
     "G": rf"(?P<group>(?:{_NAME})(?:\s+(?-i:[A-Z][a-z][\w\-]*))*)",
     "PW": r"(?P<password>'[^']+'|\"[^\"]+\"|\S+)",
 }
-_PASSWORD_STOPWORDS = frozenset("the a an his her it its to for is be something anything same new".split())
+_PASSWORD_STOPWORDS = frozenset(
+    "the a an his her it its to for is be something anything same new will would should shall must can may might"
+    " expired wrong invalid incorrect missing locked required needed".split()
+)
 
 _WRAPPERS = [
     re.compile(pattern, _FLAGS)
     for pattern in (
-        r"^(?:hey|hi|hello|yo|ok|okay|so|also|and|thanks)\b[\s,!.:;-]*",
+        # Greetings, "Hi team,", "Good morning all -".
+        (r"^(?:hey|hi|hello|yo|ok|okay|so|also|and|thanks|good\s+(?:morning|afternoon|evening)|morning|greetings)"
+         r"(?:\s+(?:it\s+|ops\s+|admin\s+|support\s+|helpdesk\s+|infra\s+)?(?:team|all|everyone|everybody|folks|guys|there|again))?"
+         r"\b[\s,!.:;-]*"),
         r"^(?:quick one|one more thing|heads up)\s*[:,!.-]\s*",
-        r"^(?:as part of|since|because|when|after|before|once|if)\b[^,]{0,80},\s*",
+        # Ticket and request prefixes: "Ticket 4411: ", "Ticket #882 - ", "INC0012345 ", "[OPS-12] ".
+        (r"^(?:re|fw|fwd)?\s*:?\s*(?:ticket|tkt|req|request|incident|inc|case|issue|task|chg|change\s+request|jira|sr|ref)\s*[#:]?\s*"
+         r"[a-z]*-?\d[\w-]*\s*(?:[:\-–—,]+\s*|\s+)"),
+        r"^\[[\w\s#:-]{1,30}\]\s*[:\-–—]?\s*",
+        r"^(?:urgent|fyi|reminder|todo|to-?do|note|action\s+required|quick\s+request|small\s+request|high\s+priority|low\s+priority)"
+        r"\s*[:!\-–—]+\s*",
+        # Context clauses before the command: "Since Tom left last week, ...", "As discussed, ...".
+        (r"^(?:as\s+part\s+of|as\s+(?:per|discussed|requested|agreed|mentioned|promised|the|a|an|our|my|of)|since|because|when|after|before"
+         r"|once|if|following|due\s+to|per|given|now\s+that|in\s+preparation\s+for|ahead\s+of|effective|starting|upon|while|although"
+         r"|though)\b[^,]{0,80},\s*"),
         r"^(?:please|kindly)\b[\s,]*",
         r"^(?:would|do)\s+you\s+mind\s+",
+        r"^mind\s+",
         r"^(?:would|will)\s+it\s+be\s+possible\s+to\s+",
-        r"^(?:could|can|would|will)\s+you\s+(?:please\s+|kindly\s+)?",
+        r"^(?:is\s+it\s+possible|is\s+there\s+any\s+way|any\s+chance)\s+(?:for\s+you\s+)?(?:to|you\s+could|you\s+can)\s+",
+        r"^(?:it\s+)?would\s+be\s+(?:great|nice|awesome|good|helpful|lovely)\s+if\s+(?:you|someone)\s+(?:could|can)\s+",
+        r"^(?:could|can|would|will)\s+(?:you|someone|somebody|anyone|anybody)\s+(?:please\s+|kindly\s+)?",
         r"^i'd\s+appreciate\s+it\s+if\s+you\s+could\s+",
-        r"^(?:i\s+think\s+)?(?:we|i)\s+(?:need|want|would\s+like)\s+to\s+",
-        r"^(?:i'd|i\s+would)\s+like\s+(?:you\s+)?to\s+",
+        r"^(?:i\s+think\s+)?(?:we|i|you)\s+(?:need|want|would\s+like|have|must|should|got)\s+to\s+",
+        r"^(?:i|we)\s+need\s+you\s+to\s+",
+        r"^(?:need|have)\s+to\s+",
+        r"^(?:i'd|i\s+would|we'd|we\s+would)\s+like\s+(?:you\s+)?to\s+",
+        r"^(?:let's|go\s+ahead\s+and|make\s+sure\s+(?:to|you)|remember\s+to|don't\s+forget\s+to|do\s+not\s+forget\s+to)\s+",
     )
 ]
 _QUESTION_WORDS = frozenset(
-    "why how what what's whats which who whom whose where when is are was were should does do did am can could".split()
+    "why how what what's whats which who whom whose where when is are was were should does do did am can could would will shall"
+    " may might has isn't aren't doesn't didn't wasn't whether".split()
 )
-_NEGATION = re.compile(r"\b(?:don't|dont|do\s+not|never|shouldn't|should\s+not|won't|must\s+not)\b", _FLAGS)
+_NEGATION = re.compile(r"\b(?:don't|dont|do\s+not|never|shouldn't|should\s+not|won't|must\s+not|mustn't)\b", _FLAGS)
 _UNSUPPORTED_VERBS = frozenset(
     """
     list show display rename restart reload fix check lookup find count lock unlock tell explain describe
-    mount unmount ping debug troubleshoot help
+    mount unmount ping debug troubleshoot help dig nslookup whois traceroute query verify audit search view test confirm
+    monitor
     """.split()
 )
 
@@ -101,9 +125,21 @@ class RuleParse:
 
 
 _TRAILING_WRAPPERS = re.compile(
-    r"(?:[\s,;]+(?:please|pls|thanks|thank\s+you(?:\s+(?:very\s+much|so\s+much|in\s+advance))?|thx|cheers|if\s+possible|"
-    r"asap|as\s+soon\s+as\s+(?:possible|you\s+can)|when\s+you\s+(?:get|have)\s+a\s+(?:chance|moment|minute|sec(?:ond)?)|"
-    r"when\s+you\s+can|at\s+your\s+(?:earliest\s+)?convenience|today|now|right\s+away))+[\s.!?]*$",
+    r"(?:(?:[\s,;]+|\s+[-–—]+\s*|[!?]\s*)(?:please|pls|thanks|thank\s+you(?:\s+(?:very\s+much|so\s+much|in\s+advance))?|thx|cheers"
+    r"|if\s+possible|asap|as\s+soon\s+as\s+(?:possible|you\s+can)"
+    r"|when\s+you(?:'ve|\s+have)?\s+(?:get|got|have)\s+(?:a|the)\s+(?:chance|moment|minute|sec(?:ond)?)"
+    r"|if\s+you\s+(?:can|could|don't\s+mind|do\s+not\s+mind|have\s+(?:a\s+)?(?:time|moment|minute))"
+    r"|when\s+you\s+can|at\s+your\s+(?:earliest\s+)?convenience|today|now|right\s+away|much\s+appreciated|appreciated"
+    r"|by\s+(?:eod|end\s+of\s+(?:day|the\s+day|week)|tonight|tomorrow)|(?<=[,;!?\-–—]\s)(?:ty|tia|ta)|(?<=[,;!?\-–—])(?:ty|tia|ta)))+"
+    r"[\s.!?]*$",
+    _FLAGS,
+)
+# A reason after the command: ", he's gone", "; we don't use it anymore", ", since the project ended".
+_TRAILING_REASON = re.compile(
+    r"(?:[,;]|\s+[-–—]+)\s*(?:(?:as|since|because|'cause|cause)\s+)?(?:he|she|they|we|it|that|this|i)"
+    r"(?:'s|'re|'ve|'ll|'m|\s+(?:is|are|was|were|has|have|had|does|doesn't|don't|didn't|won't|will|no\s+longer|left|moved|quit"
+    r"|retired|got|isn't|aren't|wasn't|never|still|just)\b).*$"
+    r"|[,;]\s*(?:since|because)\s+.*$",
     _FLAGS,
 )
 
@@ -129,11 +165,13 @@ def strip_wrappers(text: str) -> str:
         for wrapper in _WRAPPERS:
             text = wrapper.sub("", text, count=1)
         text = _TRAILING_WRAPPERS.sub("", text)
+        text = _TRAILING_REASON.sub("", text)
     return text.strip()
 
 
 def _first_word(text: str) -> str:
-    match = re.match(r"\s*([\w'’]+)", text)
+    """The first word, if it is one: not the start of a hostname, a path or a key (``test.lab.local``, ``check_mk``)."""
+    match = re.match(r"\s*([\w'’]+)(?![\w\-/@]|\.\w)", text)
     return match.group(1).lower().replace("’", "'") if match else ""
 
 
@@ -153,6 +191,10 @@ def _find(patterns: Sequence[str], text: str, slot: str, stopwords: frozenset[st
                 value = value.rstrip(".-")
             elif match.end(slot) < len(text):
                 value = value.rstrip(",;")  # "password Foo1, thanks": the comma ends the sentence, not the password
+            if slot == "password" and value.endswith(")") and "(" not in value:
+                before = text[: match.start(slot)]
+                if before.count("(") > before.count(")"):  # "(password: Foo1)": the bracket closes the aside
+                    value = value[:-1].rstrip(",;")
             if value and value.lower() not in stopwords and not value.startswith("/"):
                 return value
     return None
@@ -187,18 +229,46 @@ def _intent(fields: dict[str, str | None], reason: str, kind: str = "match") -> 
 
 # DNS ------------------------------------------------------------------------------------------
 
-_DNS_UNSUPPORTED_TYPE = re.compile(r"\b(?:mx|txt|srv|ptr|soa|spf|caa|ns)\s+(?:record|entry)", _FLAGS)
+_DNS_UNSUPPORTED_TYPE = re.compile(
+    r"\b(?:mx|txt|srv|ptr|soa|spf|caa|ns|dkim|dmarc|naptr|sshfp|tlsa)\s+(?:record|entry|entries|records)\b"
+    # The type on its own ("add an MX for example.com"), but not inside a hostname or a path (mx1.lan, /srv).
+    r"|(?<![\w.\-*/])(?:mx|txt|srv|ptr|soa|spf|caa|dkim|dmarc)(?![\w.\-/])"
+    r"|\breverse\s+(?:dns|lookup|record|zone|entry|mapping)\b|\brdns\b|\bmail\s+exchanger\b",
+    _FLAGS,
+)
 _DNS_REMOVE = re.compile(
-    r"\b(?:remove|delete|drop|purge|unregister|deregister|erase|get\s+rid\s+of|take\b.*\bout\s+of)\b", _FLAGS
+    r"\b(?:remove|delete|drop|purge|unregister|deregister|erase|kill|nuke|retire|wipe|zap|scrap|decommission|expunge"
+    r"|get\s+rid\s+of|tear\s+down|take\b.*\bout\s+of)\b",
+    _FLAGS,
 )
 _CNAME_WORDS = re.compile(r"\b(?:cname|alias|canonical)\b", _FLAGS)
+# What stands right before a hostname says its role: the record's own name ("alias=", "named"), the
+# name it points at ("target=", "to", "->"), or the parent zone it goes in ("in the zone corp.local").
+_KEY_BEFORE = r"['\"]?\s*[:=]\s*['\"]?$"
+_NAMED = re.compile(rf"(?:\b(?:zone|name|alias|host|hostname|record|fqdn|cname|source)(?:{_KEY_BEFORE}|\s+['\"]?$)|\b(?:named|called)\s+['\"]?$)", _FLAGS)
+_TARGET_ROLE = re.compile(
+    rf"(?:\b(?:target|value|points?[_\s]to|canonical|destination)(?:{_KEY_BEFORE}|\s+['\"]?$)|(?:\b(?:to|at|towards|onto|of|for)|->|=>|→)\s+['\"]?$)",
+    _FLAGS,
+)
+_PARENT_ZONE = re.compile(r"\b(?:in|into|to|under|within|of|from)\s+(?:the\s+)?(?:dns\s+)?(?:zone|domain)\s+['\"]?$", _FLAGS)
+
+
+def _cname_pair(core: str, found: Sequence[Entity]) -> tuple[str, str]:
+    """(name, target) of the first two hostnames: in order, unless what precedes them says the
+    first is the target and the second the name ("target=web.lan alias=www.lan", "to web.lan named www.lan")."""
+    first, second = [entity for entity in found if entity.kind == "host"][:2]
+    before_first, before_second = core[: first.start], core[: second.start]
+    if _TARGET_ROLE.search(before_first) and not _NAMED.search(before_first) and _NAMED.search(before_second):
+        return second.value, first.value
+    return first.value, second.value
 
 
 def _dns(core: str) -> RuleParse:
     if _DNS_UNSUPPORTED_TYPE.search(core):
         return _unknown("refusal", "dns: unsupported record type")
-    found = entities(core)
+    found = [entity for entity in entities(core) if entity.kind != "host" or not _PARENT_ZONE.search(core[: entity.start])]
     hosts = [entity.value for entity in found if entity.kind == "host"]
+    parents = len([entity for entity in entities(core) if entity.kind == "host"]) - len(hosts)
     addresses = [entity for entity in found if entity.kind in ("ipv4", "ipv6")]
     if _DNS_REMOVE.search(core):
         return _intent({"action": "dns_remove", "zone": hosts[0] if hosts else None}, "dns: remove + hostname")
@@ -207,80 +277,132 @@ def _dns(core: str) -> RuleParse:
             return _unknown("partial", "dns: a CNAME cannot point at an address")
         address = addresses[0]
         record_type = "AAAA" if address.kind == "ipv6" else "A"
-        kind = "match" if len(hosts) == 1 and len(addresses) == 1 else "typo"
+        kind = "match" if len(hosts) == 1 and len(addresses) == 1 and not parents else "typo"
         return _intent(
             {"action": "dns_add", "zone": hosts[0] if hosts else None, "record_type": record_type, "ip": address.value},
             f"dns: hostname + {address.kind}",
             kind,
         )
     if len(hosts) >= 2:
-        kind = "match" if len(hosts) == 2 else "typo"
-        return _intent(
-            {"action": "dns_add", "zone": hosts[0], "record_type": "CNAME", "target": hosts[1]}, "dns: hostname -> hostname", kind
-        )
+        kind = "match" if len(hosts) == 2 and not parents else "typo"
+        zone, target = _cname_pair(core, found)
+        return _intent({"action": "dns_add", "zone": zone, "record_type": "CNAME", "target": target}, "dns: hostname -> hostname", kind)
     return _unknown("partial", "dns: no hostname with an address or target")
 
 
 # Users ----------------------------------------------------------------------------------------
 
-_REMOVE_VERBS = r"(?:delete|remove|drop|erase|kill|offboard|userdel|get\s+rid\s+of|deprovision|deactivate|terminate)"
-_FROM_GROUP = re.compile(rf"\b{_REMOVE_VERBS}\b.*\bfrom\s+(?:the\s+|a\s+)?(?:\S+\s+)?group\b", _FLAGS)
-_GROUP_CUE = re.compile(r"\b(?:group|membership|member)\b|\busermod\b", _FLAGS)
-_CHANGE_CUE = re.compile(r"\b(?:change|reset|update|rotate|forgot|passwd)\b|\bnew\s+password\b|\bset\b(?!\s+up\b)", _FLAGS)
+_REMOVE_VERBS = (
+    r"(?:delete|remove|drop|erase|kill|offboard|userdel|get\s+rid\s+of|deprovision|deactivate|terminate|purge|wipe|retire"
+    r"|decommission|nuke)"
+)
+_FROM_GROUP = re.compile(
+    rf"\b{_REMOVE_VERBS}\b.*\bfrom\s+(?:the\s+|a\s+)?(?:\S+\s+)?group\b|\bgpasswd\s+(?:-d|--delete)\b", _FLAGS
+)
+_GROUP_CUE = re.compile(r"\b(?:group|membership|member)\b|\b(?:usermod|gpasswd)\b", _FLAGS)
+_CHANGE_CUE = re.compile(
+    r"\b(?:change|reset|update|rotate|forgot|passwd|become|becomes)\b|\bnew\s+password\b|\bset\b(?!\s+up\b)|\bshould\s+be\b"
+    r"|\blocked\s+out\b|\w's\s+(?:new\s+)?(?:password|passwd)\b|\s(?:->|=>|→)\s", _FLAGS
+)
+# A change that cannot be part of creating an account; "set"/"new password" can ("Create user X and set the password to Y").
+_STRONG_CHANGE_CUE = re.compile(r"\b(?:change|reset|update|rotate|forgot)\b|\blocked\s+out\b|^passwd\b", _FLAGS)
+_CREATE_USER_VERB = re.compile(
+    r"\b(?:create|add|register|make|set\s*up|provision|onboard|new)\s+(?:a\s+|an\s+|the\s+)?(?:new\s+|brand-new\s+)?"
+    r"(?:user|account|login)\b|\b(?:useradd|adduser)\b", _FLAGS
+)
 _PASSWORD_WORD = re.compile(r"\b(?:password|passwd)\b", _FLAGS)
+# "Create account for X, password will be sent separately": the password is explicitly not given.
+_PASSWORD_LATER = re.compile(
+    r"\b(?:password|passwd)\s+(?:(?:will|would|shall)\s+be|is\s+going\s+to\s+be|is\s+being|gets)\s+"
+    r"(?:sent|provided|given|shared|supplied|communicated|decided|emailed|mailed)\b"
+    r"|\b(?:password|passwd)\s+(?:to\s+follow|follows|tbd|later)\b", _FLAGS
+)
 _ADD_USER_CUE = re.compile(
-    r"\b(?:create|add|register|make|set\s*up|new|provision|onboard|useradd)\b.*\b(?:user|account|login)\b|\buseradd\b"
-    r"|\b(?:user(?:name)?|account|login)\b.*\b(?:create|add|register|new|provision|onboard)\b", _FLAGS
+    r"\b(?:create|add|register|make|set\s*up|new|provision|onboard|useradd)\b.*\b(?:user|account|login)\b|\b(?:useradd|adduser)\b"
+    r"|\b(?:user(?:name)?|account|login)\b.*\b(?:create|add|register|new|provision|onboard)\b"
+    r"|\bonboard\b|\b(?:need|needs|want|wants)\s+(?:a\s+|an\s+)?(?:new\s+)?(?:user|account|login)\b",
+    _FLAGS,
+)
+# A bare key/value pair with no verb ("username=x password=y", JSON, "username x, password y"): an account to create.
+_USER_PASSWORD_PAIR = re.compile(
+    r"\b(?:(?:user(?:name)?|login)[\"']?\s*[:=]\s*|(?:username|login)\s+)[\"']?[\w.\-]+[\"']?[\s,;]+(?:and\s+)?(?:(?:with|the|a)\s+)?[\"']?"
+    r"(?:password|passwd)[\"']?(?:\s*[:=]\s*|\s+)\S", _FLAGS
 )
 _REMOVE_USER_CUE = re.compile(rf"\b{_REMOVE_VERBS}\b", _FLAGS)
 
+# Command-line options before a name: "useradd -m -s /bin/bash NAME", "userdel -r NAME".
+_NO_ARG_OPTIONS = r"(?:\s+(?:-[a-zA-Z]+|--[\w\-]+))*"
+_USERADD_OPTIONS = r"(?:\s+(?:-[mMrNUlDf]+|--[\w\-]+(?:=\S+)?|-(?![mMrNUlDf]\b)[a-zA-Z]\s+\S+))*?"
+_USERMOD_APPEND = r"(?:-aG|-Ga|-a\s+-G|-G\s+-a|--append\s+--groups|--groups\s+\S+\s+--append)"
 _GROUP_USER = (
-    r"\busermod\s+-aG\s+\S+\s+{U}",
-    r"\buser(?:name)?\s*[:=]\s*{U}",
+    rf"\busermod\s+{_USERMOD_APPEND}\s+\S+\s+{{U}}",
+    r"\bgpasswd\s+(?:-a|--add)\s+{U}",
+    r"\buser(?:name)?[\"']?\s*[:=]\s*{U}",
     r"\busername\s+is\s+{U}",
     r"\b(?:add|put|include|enroll|join|assign|place)\s+(?:the\s+)?(?:user\s+)?{U}\s+(?:to|in|into)\b",
     r"\b{U}\s+(?:is\s+|becomes\s+)?(?:a\s+)?member\s+(?:of|in)\b",
     r"\b(?:grant|give)\s+(?:user\s+)?{U}\s+(?:a\s+)?membership\b",
-    # Word order: "To the group netadmins, add user rui".
-    r"^(?:to|into|in)\s+(?:the\s+)?group\s+\S+\s*,?\s*(?:add|put|include|enroll|assign|place)\s+(?:the\s+)?(?:user\s+)?{U}",
+    # "grant membership in group G to user U".
+    r"\b(?:grant|give)\s+(?:a\s+)?membership\s+(?:in|of|to)\s+(?:the\s+)?(?:group\s+\S+|\S+\s+group|\S+)\s+(?:to|for)\s+(?:the\s+)?(?:user\s+)?{U}",
+    # Needs: "We need U in the group G", "U should be in the G group", "Group G needs U as a member".
+    r"\b(?:need|needs|want|wants)\s+(?:user\s+)?{U}\s+(?:to\s+be\s+)?(?:in|into|added\s+to)\s",
+    r"\b{U}\s+(?:should|must|needs\s+to|need\s+to|has\s+to|ought\s+to)\s+(?:be\s+(?:in|added\s+to|a\s+member\s+of|part\s+of)|join)\s",
+    r"\bgroup\s+\S+\s+(?:needs|wants|gets|should\s+(?:get|have|include))\s+(?:user\s+)?{U}",
+    # Word order: "To the group netadmins, add user rui", "Into the admins group with alice".
+    r"^(?:to|into|in)\s+(?:the\s+)?(?:group\s+\S+|\S+\s+group)\s*,?\s*(?:add|put|include|enroll|assign|place|with)\s+(?:the\s+)?(?:user\s+)?{U}",
 )
 _GROUP_NAME = (
-    r"\busermod\s+-aG\s+{G}",
-    r"\bgroup\s*[:=]\s*{G}",
+    rf"\busermod\s+{_USERMOD_APPEND}\s+{{G}}",
+    r"\bgpasswd\s+(?:-a|--add)\s+\S+\s+{G}",
+    r"\bgroup[\"']?\s*[:=]\s*{G}",
     r"\bmember(?:ship)?\s+(?:of|in)\s+(?:the\s+)?(?:group\s+)?{G}",
     r"\bgroup\s+{G}",
     r"\b(?:the|a)\s+{G}\s+group\b",
 )
-# "user: NAME", "user=NAME", "username NAME": a key and its value, as in terse and key=value forms.
-_KEYED = r"(?:\s*[:=]\s*|\s+)"
+# "user: NAME", "user=NAME", "username NAME", '"username": "NAME"': a key and its value, as in terse and key=value forms.
+_KEYED = r"(?:[\"']?\s*[:=]\s*|\s+)"
 _NEW_USER = (
-    r"\buseradd\s+{U}",
+    rf"\buseradd\b{_USERADD_OPTIONS}\s+{{U}}",
     r"\b(?:user(?:name)?|account|login)" + _KEYED + r"(?:for\s+)?(?:called\s+|named\s+)?{U}",
     r"\b(?:user|account|login)\s+(?:add|create)\s*:\s*{U}",
+    r"\bonboard\s+(?:the\s+)?(?:user\s+|account\s+)?{U}",
 )
 _NEW_PASSWORD = (
-    r"\bpassword\s*(?:is\s+|=\s*|:\s*|of\s+)?{PW}",
-    r"\b(?:user(?:name)?|account|login)" + _KEYED + r"(?:called\s+|named\s+)?[\w.\-]+\s*/\s*{PW}",
+    r"\bpassword\s+(?:to|as)\s+{PW}",
+    r"\bpassword(?:[\"']\s*(?=[:=]))?\s*(?:is\s+|=(?!>)\s*|:\s*|of\s+|(?:->|=>|→)\s*)?{PW}",
+    r"\b(?:user(?:name)?|account|login)" + _KEYED + r"(?:called\s+|named\s+)?[\w.\-]+\s*(?:/|->|=>|→)\s*{PW}",
+    r"\buseradd\b.*\s(?:-p|--password)(?:\s+|=){PW}",
 )
 _OLD_USER = (
-    r"\buserdel\s+{U}",
+    rf"\buserdel\b{_NO_ARG_OPTIONS}\s+{{U}}",
     r"\b(?:user(?:name)?|account|login)" + _KEYED + r"(?:account\s+)?(?:for\s+|of\s+|belonging\s+to\s+)?{U}",
+    # Terse: "user del: NAME", "account remove NAME".
+    r"\b(?:user|account|login)\s+(?:delete|remove|drop)\s*[:=]?\s*{U}",
+    r"\b(?:offboard|deprovision|decommission)\s+(?:the\s+)?(?:user\s+|account\s+)?{U}",
+    r"\b{U}'s\s+(?:user\s+)?(?:account|login)\b",
 )
+_ARROW = r"(?:->|=>|→)"
 _PASSWORD_OWNER = (
     r"\bpasswd\s+{U}",
-    r"\b(?:password|passwd)\s+(?:change|reset|update)\s*[:=]\s*(?:user\s+)?{U}",
-    r"\buser(?:name)?\s*[:=]\s*{U}",
+    r"\b(?:password|passwd)\s+(?:change|reset|update)" + _KEYED + r"(?:user\s+)?{U}",
+    # "passwd: NAME -> NEW".
+    r"\b(?:password|passwd)\s*[:=]\s*(?:user\s+)?{U}\s*" + _ARROW,
+    r"\buser(?:name)?[\"']?\s*[:=]\s*{U}",
     r"\b{U}'s\s+(?:new\s+)?password\b",
     r"\b(?:password|passwd)\s+(?:for|of)\s+(?:the\s+)?(?:user\s+|account\s+)?{U}",
     r"\buser\s+{U}",
     r"\b{U}\s+(?:password|forgot)\b",
+    r"\b{U}\s+(?:got|is|was|has\s+been|gets)\s+locked\s+out\b",
 )
 _CHANGED_PASSWORD = (
-    r"\b(?:password|passwd)\s+(?:for|of)\s+(?:user\s+)?[\w.\-]+\s*:\s*{PW}",
-    r"\bpasswd\s+\S+\s+{PW}",
-    r"\s(?:->|=>|→)\s*{PW}",
-    r"\bpassword\s*:\s*{PW}",
+    r"\b(?:password|passwd)\s+(?:for|of|change|reset|update)\s+(?:user\s+)?[\w.\-]+\s*:\s*{PW}",
+    r"^passwd\s+(?!(?:for|of)\b)[\w.\-]+\s+{PW}",
+    # A keyed password, unless it is the user before an arrow ("passwd: NAME -> NEW").
+    r"\b(?:password|passwd)[\"']?\s*(?::|=(?!>))\s*(?!\S*\s*" + _ARROW + r"){PW}",
+    # An arrow to the new password, unless what follows is the next key ("-> user: NAME, password: NEW").
+    r"\s" + _ARROW + r"\s*(?![\w.\-]+\s*[:=]){PW}",
     r"\bnew\s+password\s+(?:is\s+)?{PW}",
+    r"\b(?:become|becomes|should\s+be)\s+{PW}",
     r"\bto\s+{PW}",
     r"\bis\s+{PW}",
 )
@@ -294,11 +416,15 @@ def _user(core: str) -> RuleParse:
             {"action": "add_to_group", "username": _find(_GROUP_USER, core, "user"), "group": _find(_GROUP_NAME, core, "group")},
             "user: add to group",
         )
-    if _PASSWORD_WORD.search(core) and _CHANGE_CUE.search(core):
+    if _PASSWORD_LATER.search(core):
+        return _unknown("refusal", "user: the password is not given")
+    if _PASSWORD_WORD.search(core) and (
+        _STRONG_CHANGE_CUE.search(core) or (_CHANGE_CUE.search(core) and not _CREATE_USER_VERB.search(core))
+    ):
         username = _find(_PASSWORD_OWNER, core, "user")
         password = _find(_CHANGED_PASSWORD, core, "password", _PASSWORD_STOPWORDS)
         return _intent({"action": "change_password", "username": username, "password": password}, "user: change password")
-    if _ADD_USER_CUE.search(core):
+    if _ADD_USER_CUE.search(core) or (_USER_PASSWORD_PAIR.search(core) and not _REMOVE_USER_CUE.search(core)):
         username = _find(_NEW_USER, core, "user")
         password = _find(_NEW_PASSWORD, core, "password", _PASSWORD_STOPWORDS)
         return _intent({"action": "add_user", "username": username, "password": password}, "user: create with password")
@@ -313,7 +439,22 @@ _REVOKE_CUE = re.compile(
     r"\b(?:revoke|remove|delete|drop|destroy|deny|block|kick|take\s+away|cut\s+off|withdraw|disable|stop|no\s+longer|prevent|ban"
     r"|rescind)\b", _FLAGS
 )
-_GRANT_CUE = re.compile(r"\b(?:give|grant|let|allow|open|provide|enable|authori[sz]e|add|permit)\b", _FLAGS)
+_GRANT_CUE = re.compile(
+    r"\b(?:give|grant|let|allow|open|provide|enable|authori[sz]e|add|permit)\b"
+    r"|\b(?:needs?|requires?|wants?|should\s+(?:have|get))\s+(?:\w+\s+)?access\b", _FLAGS
+)
+# "dan shouldn't have access to hr": a negation that asks for access to be revoked, not a negated command.
+_DENIED_ACCESS = re.compile(
+    r"\b(?:should|must|may)(?:n['’]t|\s+not|\s+no\s+longer)\s+(?:have|get|keep|retain)\s+(?:any\s+)?(?:more\s+)?access\b"
+    r"|\b(?:should|must|may)(?:n['’]t|\s+not|\s+no\s+longer)\s+be\s+able\s+to\s+access\b", _FLAGS
+)
+# Deleting a share is not an operation of the schema (labelling rule 6).
+_DELETE_SHARE = re.compile(
+    r"^(?:delete|remove|drop|destroy|decommission|retire|nuke|kill|wipe|get\s+rid\s+of|tear\s+down)\s+(?:the\s+)?"
+    r"(?:(?:samba|smb|file)\s+)?(?:share\s+\S+|\S+\s+share)\s*[.!]?$", _FLAGS
+)
+_FRONT_VERBS = (r"(?:give|grant|provide|allow|enable|add|open|let|authori[sz]e|permit|revoke|remove|withdraw|take\s+away|cut\s+off"
+                r"|disable|deny|block|kick(?:\s+out)?|ban)")
 _CREATE_CUE = re.compile(r"\b(?:create|set\s*up|make|new|add|export|publish|need)\b", _FLAGS)
 _ACCESS_PATTERNS = (
     r"\bsmb\s+(?:grant|revoke)\s+{U}\s+{S}",
@@ -332,7 +473,16 @@ _ACCESS_PATTERNS = (
     r"\baccess\s+(?:for|of)\s+(?:the\s+)?(?:user\s+)?{U}\s+(?:on|to)\s+(?:the\s+)?(?:share\s+)?{S}",
     r"\b{U}'s\s+(?:\w+\s+)?(?:access|permissions?|rights)\s+(?:to|on|for)\s+(?:the\s+)?(?:share\s+)?{S}",
     r"\bopen\s+(?:up\s+)?(?:the\s+)?(?:share\s+)?{S}(?:\s+share)?\s+(?:to|for)\s+(?:the\s+)?(?:user\s+)?{U}",
-    r"\b{U}\s+should\s+no\s+longer\s+(?:have\s+)?(?:access|be\s+able\s+to\s+access)\s+(?:to\s+)?(?:the\s+)?(?:share\s+)?{S}",
+    r"\b{U}\s+(?:should|must|may)(?:\s+no\s+longer|n['’]t|\s+not)\s+(?:have\s+|get\s+|keep\s+)?(?:any\s+)?(?:more\s+)?"
+    r"(?:access|be\s+able\s+to\s+access)\s+(?:to\s+|on\s+)?(?:the\s+)?(?:share\s+)?{S}",
+    # "omar needs access to the scans share", "bob should have read access on hr".
+    r"\b{U}\s+(?:needs?|requires?|wants?|should\s+(?:have|get))\s+(?:\w+\s+)?access\s+(?:to|on|for)\s+(?:the\s+)?(?:share\s+)?{S}",
+    # The share fronted, the user after the verb: "For the share X, give Y access", "On share X, block user Y".
+    *(
+        rf"^(?:on|for|to|from|in|regarding)\s+(?:the\s+)?{share}\s*[,:;\-]?\s*{_FRONT_VERBS}"
+        r"\s+(?:(?:\w+\s+)?access\s+(?:for|to|from|of)\s+)?(?:the\s+)?(?:user\s+)?{U}"
+        for share in (r"(?:samba\s+|smb\s+)?share\s+{S}", r"{S}\s+share")
+    ),
     r"\b(?:give|grant|let|allow|provide|authori[sz]e|permit|deny|block|kick|remove|stop|add|enable|disable|revoke|ban|prevent)"
     r"\s+(?:the\s+)?(?:user\s+)?{U}\s+(?:\S+\s+){{0,3}}?(?:to|on|into|from|of|reach|for)\s+(?:(?:access(?:ing)?|use|using|reach)\s+)?"
     r"(?:the\s+)?(?:share\s+)?{S}",
@@ -340,9 +490,12 @@ _ACCESS_PATTERNS = (
 _SHARE_NAME = (
     r"\b(?:share\s*)?name\s*[=:]\s*{N}",
     r"\b(?:called|named)\s+{N}",
-    r"\bunder\s+the\s+name\s+{N}",
+    r"\bunder\s+the\s+(?:share\s+)?name\s+{N}",
+    r"\bshare\s+name\s+(?:is\s+|of\s+)?{N}",
     r"\bas\s+(?:a\s+)?(?:samba\s+|file\s+)?share\s+(?:called\s+|named\s+)?{N}",
-    r"\bshare\s*[=:]?\s*{N}",
+    r"\bshare\b\s*[=:]?\s*{N}",
+    # A heading before the name: "A new share is needed: NAME on /path".
+    r"\bshare\b(?:\s+\w+){{1,4}}\s*:\s*{N}",
     # Word order: "Share the folder /srv/x as data".
     r"\bas\s+(?:the\s+)?{N}",
 )
@@ -352,7 +505,10 @@ def _samba(core: str) -> RuleParse:
     paths = [entity.value for entity in entities(core) if entity.kind == "path"]
     if paths:
         return _intent({"action": "create_share", "name": _find(_SHARE_NAME, core, "name"), "path": paths[0]}, "samba: share at a path")
-    revoke, grant = _REVOKE_CUE.search(core), _GRANT_CUE.search(core)
+    if _DELETE_SHARE.search(core):
+        return _unknown("refusal", "samba: deleting a share is not supported")
+    revoke = _REVOKE_CUE.search(core) or _DENIED_ACCESS.search(core)
+    grant = _GRANT_CUE.search(core)
     if revoke or grant:
         action = "revoke_access" if revoke else "grant_access"
         pair = _find_pair(_ACCESS_PATTERNS, core)
@@ -372,11 +528,11 @@ def parse_with_rules(text: str, domain: str) -> RuleParse:
     if not text:
         return _unknown("refusal", "empty input")
     corrected, corrections = corrected_text(text)
-    core = strip_wrappers(spell_action_names(corrected))
+    core = strip_wrappers(spell_action_names(corrected.replace("’", "'")))
     first = _first_word(core)
     if first in _QUESTION_WORDS:
         return _unknown("refusal", "a question, not a command")
-    if _NEGATION.search(core):
+    if _NEGATION.search(_DENIED_ACCESS.sub(" ", core) if domain == "samba" else core):
         return _unknown("refusal", "a negated command")
     if first in _UNSUPPORTED_VERBS:
         return _unknown("refusal", f"unsupported operation {first!r}")

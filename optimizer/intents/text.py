@@ -30,7 +30,7 @@ KEYWORDS = frozenset(
     insert entry point resolve canonical remove erase purge provision onboard offboard include enroll
     assign permission permissions withdraw block allow authorize provide enable disable revoke rename
     restart please address domain cname dns host hostname login folder directory useradd userdel usermod
-    passwd smb cifs
+    passwd smb cifs gpasswd adduser
     """.split()
 )
 _NOT_TYPOS = frozenset({"used", "name", "names", "shared", "grand", "hosts", "posts", "most", "range", "users", "chance", "makes",
@@ -47,7 +47,7 @@ STOPWORDS = frozenset(
 )
 """Words that are never a user, group or share name."""
 ALIASES = {"ad": "add", "grp": "group", "pw": "password", "pwd": "password", "pls": "please", "plz": "please",
-           "u": "you", "rm": "remove", "del": "delete", "usr": "user", "pass": "password",
+           "u": "you", "rm": "remove", "del": "delete", "usr": "user", "pass": "password", "acct": "account",
            # "Would you mind adding ...": a verb's -ing form reads as the verb.
            "adding": "add", "creating": "create", "removing": "remove", "deleting": "delete", "dropping": "drop",
            "granting": "grant", "revoking": "revoke", "giving": "give", "changing": "change", "resetting": "reset",
@@ -137,9 +137,11 @@ def canonical_keyword(bare: str) -> tuple[str, bool]:
     if bare in ALIASES:
         return ALIASES[bare], False
     if len(bare) >= 4 and bare not in _NOT_TYPOS and bare.isalpha():
-        matches = [keyword for keyword in KEYWORDS if len(keyword) >= 4 and _damerau_distance_at_most_one(bare, keyword)]
+        matches = {keyword for keyword in KEYWORDS if len(keyword) >= 4 and _damerau_distance_at_most_one(bare, keyword)}
+        if matches == {"password", "passwd"}:  # "passwrd": one edit from both spellings of the same word
+            matches = {"password"}
         if len(matches) == 1:
-            return matches[0], True
+            return matches.pop(), True
     return bare, False
 
 
@@ -204,7 +206,7 @@ def entities(text: str) -> list[Entity]:
         elif _HOST.fullmatch(token):
             found.append(Entity("host", token, match.start()))
     for match in _PATH.finditer(text):
-        path = match.group().rstrip(".)")
+        path = match.group().rstrip(".)]}>?!:")  # sentence punctuation after a path is not part of it
         if len(path) > 1:
             found.append(Entity("path", path, match.start()))
     return sorted(found, key=lambda entity: entity.start)
