@@ -228,6 +228,15 @@ USER_FAMILIES = [
     ("make sure user kim's password is Blue#Sea9", _change("kim", "Blue#Sea9")),
     ("set passwd for kim to Blue#Sea9", _change("kim", "Blue#Sea9")),
     ("Reset password for bob, new password => Xy#1", _change("bob", "Xy#1")),
+    ("password for olga: Tr33#Top", _change("olga", "Tr33#Top")),
+    ("olga needs a new password: Tr33#Top", _change("olga", "Tr33#Top")),
+    ("rotate credentials for olga, new password Tr33#Top", _change("olga", "Tr33#Top")),
+    ("adduser olga --password Tr33#Top", _add("olga", "Tr33#Top")),
+    ("We need a new account for olga with password Tr33#Top", _add("olga", "Tr33#Top")),
+    ("olga's account can be removed now", _remove("olga")),
+    ("make olga part of the qa group", _group("olga", "qa")),
+    ("user olga, group qa", _group("olga", "qa")),
+    ("olga -> group wheel", _group("olga", "wheel")),
     # Certain unknowns: the password is explicitly not given; removing from a group is not supported.
     ("Create account for wim, password will be sent later", {"action": "unknown"}),
     ("add user wim, password to follow", {"action": "unknown"}),
@@ -251,6 +260,8 @@ USER_NEAR_MISSES = [
     "I want bob in the group",
     "I need a new user account for sven",
     "passwd kim",
+    "olga should be in the admins group?",
+    "we might need an account for olga later, password Tr33#Top",
 ]
 
 
@@ -258,3 +269,107 @@ USER_NEAR_MISSES = [
 def test_rules_have_no_opinion_on_user_near_misses(text: str) -> None:
     parsed = rules(text)
     assert parsed.is_unknown and not parsed.certain
+
+
+# DNS and samba families found missing on a blind batch, in inputs written for these tests: more
+# remove verbs, keyed or reversed CNAME pairs, a parent zone named beside the record, hidden "$"
+# shares, "share name"/heading forms, "X needs access", fronted shares with the user after the verb,
+# "shouldn't have access" (a revocation, not a negated command), and the shared wrappers around
+# them (ticket prefixes, "Hi team,", context clauses, trailing reasons and courtesies).
+def _a(zone: str, ip: str) -> dict[str, str]:
+    return {"action": "dns_add", "zone": zone, "record_type": "AAAA" if ":" in ip else "A", "ip": ip}
+
+
+def _cname(zone: str, target: str) -> dict[str, str]:
+    return {"action": "dns_add", "zone": zone, "record_type": "CNAME", "target": target}
+
+
+def _access(action: str, user: str, share: str) -> dict[str, str]:
+    return {"action": f"{action}_access", "username": user, "share": share}
+
+
+DNS_SAMBA_FAMILIES = [
+    ("kill the dns entry for old-cam.site.lan", {"action": "dns_remove", "zone": "old-cam.site.lan"}),
+    ("nuke the A record of box7.lab.lan", {"action": "dns_remove", "zone": "box7.lab.lan"}),
+    ("retire build9.ci.lan from our zone", {"action": "dns_remove", "zone": "build9.ci.lan"}),
+    ("wipe *.tmp.dev.lan.", {"action": "dns_remove", "zone": "*.tmp.dev.lan."}),
+    ("from the zone corp.lan, delete www.corp.lan", {"action": "dns_remove", "zone": "www.corp.lan"}),
+    ("add www.shop.lan in the zone shop.lan at 10.7.0.2", _a("www.shop.lan", "10.7.0.2")),
+    ("target=web1.site.lan alias=www.site.lan", _cname("www.site.lan", "web1.site.lan")),
+    ('{"target": "web1.site.lan", "zone": "www.site.lan"}', _cname("www.site.lan", "web1.site.lan")),
+    ("Create a CNAME: target web1.site.lan, name www.site.lan", _cname("www.site.lan", "web1.site.lan")),
+    ("make an alias pointing to web1.site.lan named www.site.lan", _cname("www.site.lan", "web1.site.lan")),
+    ("CNAME for web1.site.lan called www.site.lan", _cname("www.site.lan", "web1.site.lan")),
+    ("add a CNAME for www.site.lan pointing to web1.site.lan", _cname("www.site.lan", "web1.site.lan")),
+    ("Ticket 77: add gw2.site.lan at 10.7.0.1", _a("gw2.site.lan", "10.7.0.1")),
+    ("INC-3021 - point nas4.site.lan to fd00:7::4", _a("nas4.site.lan", "fd00:7::4")),
+    ("Hi all, please map test.site.lan to 10.7.0.9 when you've got a sec", _a("test.site.lan", "10.7.0.9")),
+    ("Remove old7.site.lan, we don't use it anymore", {"action": "dns_remove", "zone": "old7.site.lan"}),
+    ("Don’t forget to add mon.site.lan at 10.7.0.5", _a("mon.site.lan", "10.7.0.5")),
+    ("create_share name=admin$ path=/srv/admin", {"action": "create_share", "name": "admin$", "path": "/srv/admin"}),
+    ("expose /data/x under the share name Xfiles", {"action": "create_share", "name": "Xfiles", "path": "/data/x"}),
+    ("publish /home/shared/art as art", {"action": "create_share", "name": "art", "path": "/home/shared/art"}),
+    ("Share request: lab-data on /srv/lab", {"action": "create_share", "name": "lab-data", "path": "/srv/lab"}),
+    ("Is it possible to create a share called clips at /srv/clips?", {"action": "create_share", "name": "clips", "path": "/srv/clips"}),
+    ("let svc_bk use share vault$", _access("grant", "svc_bk", "vault$")),
+    ("block user temp9 on share drop$", _access("revoke", "temp9", "drop$")),
+    ("For the share media, give ivo access", _access("grant", "ivo", "media")),
+    ("On the media share, deny user ivo", _access("revoke", "ivo", "media")),
+    ("Regarding share lab: remove user ivo", _access("revoke", "ivo", "lab")),
+    ("Hi team, ivo needs read access to the 'lab' share pls", _access("grant", "ivo", "lab")),
+    ("ivo no longer needs access to the lab share", _access("revoke", "ivo", "lab")),
+    ("ivo shouldn't have access to the lab share anymore", _access("revoke", "ivo", "lab")),
+    ("ivo should not be able to access share lab", _access("revoke", "ivo", "lab")),
+    ("remove lab share access for ivo", _access("revoke", "ivo", "lab")),
+    ("As discussed, give ivo access to the lab share", _access("grant", "ivo", "lab")),
+    ("Give ivo access to lab, he's the new technician", _access("grant", "ivo", "lab")),
+    ("[OPS-12] remove ivo from the lab share", _access("revoke", "ivo", "lab")),
+    # Certain unknowns: unsupported record types and operations, questions, negations.
+    ("add an MX for site.lan", {"action": "unknown"}),
+    ("Add a PTR for 10.7.0.5 pointing to host5.site.lan", {"action": "unknown"}),
+    ("set up reverse dns for 10.7.0.5", {"action": "unknown"}),
+    ("remove the lab share", {"action": "unknown"}),
+    ("Delete share vault$", {"action": "unknown"}),
+    ("dig www.site.lan", {"action": "unknown"}),
+    ("Would I need a new share for the interns?", {"action": "unknown"}),
+    ("Don’t delete nas4.site.lan", {"action": "unknown"}),
+    ("Do not give ivo access to the lab share", {"action": "unknown"}),
+]
+
+
+@pytest.mark.parametrize(("text", "expected"), DNS_SAMBA_FAMILIES, ids=[text[:40] for text, _ in DNS_SAMBA_FAMILIES])
+def test_rules_read_more_dns_and_samba_phrasing_families(text: str, expected: dict[str, str]) -> None:
+    parsed = rules(text)
+    assert parsed.intent.as_dict() == expected and parsed.certain, parsed.reason
+
+
+# Near misses left to the model: the user is only a pronoun, the record name is not a full hostname,
+# changing a record is not clearly an add, a share without a name, a complaint rather than a request.
+DNS_SAMBA_NEAR_MISSES = [
+    "Since ivo moved to sales, cut off his access to the lab share",
+    "add www in the zone site.lan pointing to 10.7.0.1",
+    "change the IP of web1.site.lan to 10.7.0.8",
+    "Create a share for the team at /srv/team",
+    "ivo can't access the lab share",
+    "For ivo, give access to lab",
+]
+
+
+@pytest.mark.parametrize("text", DNS_SAMBA_NEAR_MISSES)
+def test_rules_have_no_opinion_on_dns_and_samba_near_misses(text: str) -> None:
+    parsed = rules(text)
+    assert parsed.is_unknown and not parsed.certain, parsed.reason
+
+
+def test_shared_wrappers_strip_prefixes_context_and_trailing_reasons() -> None:
+    assert strip_wrappers("Ticket 4521: add the record") == "add the record"
+    assert strip_wrappers("Hi team, could someone please add the record") == "add the record"
+    assert strip_wrappers("As the new lead, bob should be in it") == "bob should be in it"
+    assert strip_wrappers("drop the record - he's gone, thanks") == "drop the record"
+    assert strip_wrappers("drop the record, since the box was retired") == "drop the record"
+    # A fronted target is the command's object, not context: it stays.
+    assert strip_wrappers("For the share lab, give ivo access") == "For the share lab, give ivo access"
+
+
+def test_entities_leave_sentence_punctuation_out_of_paths() -> None:
+    assert [entity.value for entity in entities("share /srv/clips? or /srv/b!")] == ["/srv/clips", "/srv/b"]

@@ -41,8 +41,12 @@ RAW_CONFIDENCE = {"match": CERTAIN, "typo": TYPO, "refusal": DEFINITE, "partial"
 
 _FLAGS = re.IGNORECASE
 # A value is never a stopword: the look-ahead makes a pattern try its next reading instead.
-_NEVER_NAMES = STOPWORDS | frozenset("add create delete remove drop make set grant revoke give change reset username password passwd".split())
-_NOT_STOPWORD = r"(?!['\"]?(?:" + "|".join(sorted(_NEVER_NAMES, key=len, reverse=True)) + r")(?![\w.\-]))"
+_NEVER_NAMES = STOPWORDS | frozenset(
+    "add create delete remove drop make set grant revoke give change reset username password passwd"
+    # Auxiliaries after a key ("the account can be removed"); not "will" or "may", which are names too.
+    " can could should must shall needs need has had does did was were are been being".split()
+)
+_NOT_STOPWORD = r"(?!['\"]?(?:" + "|".join(sorted(_NEVER_NAMES, key=len, reverse=True)) + r")(?![\w.\-$]))"
 _NAME = _NOT_STOPWORD + r"(?:'[^'\s]+'|\"[^\"\s]+\"|\w[\w.\-]*)"
 _SLOTS = {
     "U": rf"(?P<user>{_NAME})",
@@ -242,6 +246,8 @@ _DNS_REMOVE = re.compile(
     _FLAGS,
 )
 _CNAME_WORDS = re.compile(r"\b(?:cname|alias|canonical)\b", _FLAGS)
+# Changing an existing record ("change the IP of X to Y") is not clearly an add: no opinion, the model decides.
+_DNS_MODIFY = re.compile(r"\b(?:change|update|modify|edit|replace|move|switch|migrate|repoint|re-point)\b", _FLAGS)
 # What stands right before a hostname says its role: the record's own name ("alias=", "named"), the
 # name it points at ("target=", "to", "->"), or the parent zone it goes in ("in the zone corp.local").
 _KEY_BEFORE = r"['\"]?\s*[:=]\s*['\"]?$"
@@ -272,6 +278,8 @@ def _dns(core: str) -> RuleParse:
     addresses = [entity for entity in found if entity.kind in ("ipv4", "ipv6")]
     if _DNS_REMOVE.search(core):
         return _intent({"action": "dns_remove", "zone": hosts[0] if hosts else None}, "dns: remove + hostname")
+    if _DNS_MODIFY.search(core):
+        return _unknown("partial", "dns: changing a record, not adding one")
     if addresses:
         if _CNAME_WORDS.search(core):
             return _unknown("partial", "dns: a CNAME cannot point at an address")
@@ -302,7 +310,8 @@ _FROM_GROUP = re.compile(
 _GROUP_CUE = re.compile(r"\b(?:group|membership|member)\b|\b(?:usermod|gpasswd)\b", _FLAGS)
 _CHANGE_CUE = re.compile(
     r"\b(?:change|reset|update|rotate|forgot|passwd|become|becomes)\b|\bnew\s+password\b|\bset\b(?!\s+up\b)|\bshould\s+be\b"
-    r"|\blocked\s+out\b|\w's\s+(?:new\s+)?(?:password|passwd)\b|\s(?:->|=>|→)\s", _FLAGS
+    r"|\blocked\s+out\b|\w's\s+(?:new\s+)?(?:password|passwd)\b|\s(?:->|=>|→)\s|\b(?:password|passwd)\s+for\s+[\w.\-]+\s*:",
+    _FLAGS,
 )
 # A change that cannot be part of creating an account; "set"/"new password" can ("Create user X and set the password to Y").
 _STRONG_CHANGE_CUE = re.compile(r"\b(?:change|reset|update|rotate|forgot)\b|\blocked\s+out\b|^passwd\b", _FLAGS)
@@ -320,7 +329,9 @@ _PASSWORD_LATER = re.compile(
 _ADD_USER_CUE = re.compile(
     r"\b(?:create|add|register|make|set\s*up|new|provision|onboard|useradd)\b.*\b(?:user|account|login)\b|\b(?:useradd|adduser)\b"
     r"|\b(?:user(?:name)?|account|login)\b.*\b(?:create|add|register|new|provision|onboard)\b"
-    r"|\bonboard\b|\b(?:need|needs|want|wants)\s+(?:a\s+|an\s+)?(?:new\s+)?(?:user|account|login)\b",
+    # "We need an account ...", but not a hypothetical "we might need an account".
+    r"|\bonboard\b|(?<!might\s)(?<!may\s)(?<!could\s)(?<!would\s)\b(?:need|needs|want|wants)\s+(?:a\s+|an\s+)?(?:new\s+)?"
+    r"(?:user|account|login)\b",
     _FLAGS,
 )
 # A bare key/value pair with no verb ("username=x password=y", JSON, "username x, password y"): an account to create.
@@ -340,13 +351,17 @@ _GROUP_USER = (
     r"\buser(?:name)?[\"']?\s*[:=]\s*{U}",
     r"\busername\s+is\s+{U}",
     r"\b(?:add|put|include|enroll|join|assign|place)\s+(?:the\s+)?(?:user\s+)?{U}\s+(?:to|in|into)\b",
-    r"\b{U}\s+(?:is\s+|becomes\s+)?(?:a\s+)?member\s+(?:of|in)\b",
+    r"\b{U}\s+(?:is\s+|becomes\s+)?(?:a\s+)?(?:member|part)\s+(?:of|in)\b",
+    # Terse: "user NAME, group G", "NAME -> group G".
+    r"\buser\s+{U}\s*[,;/]\s*group\b",
+    r"^{U}\s*(?:->|=>|→)\s*(?:the\s+)?group\b",
     r"\b(?:grant|give)\s+(?:user\s+)?{U}\s+(?:a\s+)?membership\b",
     # "grant membership in group G to user U".
     r"\b(?:grant|give)\s+(?:a\s+)?membership\s+(?:in|of|to)\s+(?:the\s+)?(?:group\s+\S+|\S+\s+group|\S+)\s+(?:to|for)\s+(?:the\s+)?(?:user\s+)?{U}",
-    # Needs: "We need U in the group G", "U should be in the G group", "Group G needs U as a member".
-    r"\b(?:need|needs|want|wants)\s+(?:user\s+)?{U}\s+(?:to\s+be\s+)?(?:in|into|added\s+to)\s",
-    r"\b{U}\s+(?:should|must|needs\s+to|need\s+to|has\s+to|ought\s+to)\s+(?:be\s+(?:in|added\s+to|a\s+member\s+of|part\s+of)|join)\s",
+    # Needs: "We need U in the group G", "U should be in the G group", "Group G needs U as a member"; not asked ("...?").
+    r"\b(?:need|needs|want|wants)\s+(?:user\s+)?{U}\s+(?:to\s+be\s+)?(?:in|into|added\s+to)\s(?![^?]*\?)",
+    r"\b{U}\s+(?:should|must|needs\s+to|need\s+to|has\s+to|ought\s+to)\s+(?:be\s+(?:in|added\s+to|a\s+member\s+of|part\s+of)|join)\s"
+    r"(?![^?]*\?)",
     r"\bgroup\s+\S+\s+(?:needs|wants|gets|should\s+(?:get|have|include))\s+(?:user\s+)?{U}",
     # Word order: "To the group netadmins, add user rui", "Into the admins group with alice".
     r"^(?:to|into|in)\s+(?:the\s+)?(?:group\s+\S+|\S+\s+group)\s*,?\s*(?:add|put|include|enroll|assign|place|with)\s+(?:the\s+)?(?:user\s+)?{U}",
@@ -362,7 +377,7 @@ _GROUP_NAME = (
 # "user: NAME", "user=NAME", "username NAME", '"username": "NAME"': a key and its value, as in terse and key=value forms.
 _KEYED = r"(?:[\"']?\s*[:=]\s*|\s+)"
 _NEW_USER = (
-    rf"\buseradd\b{_USERADD_OPTIONS}\s+{{U}}",
+    rf"\b(?:useradd|adduser)\b{_USERADD_OPTIONS}\s+{{U}}",
     r"\b(?:user(?:name)?|account|login)" + _KEYED + r"(?:for\s+)?(?:called\s+|named\s+)?{U}",
     r"\b(?:user|account|login)\s+(?:add|create)\s*:\s*{U}",
     r"\bonboard\s+(?:the\s+)?(?:user\s+|account\s+)?{U}",
@@ -371,15 +386,15 @@ _NEW_PASSWORD = (
     r"\bpassword\s+(?:to|as)\s+{PW}",
     r"\bpassword(?:[\"']\s*(?=[:=]))?\s*(?:is\s+|=(?!>)\s*|:\s*|of\s+|(?:->|=>|→)\s*)?{PW}",
     r"\b(?:user(?:name)?|account|login)" + _KEYED + r"(?:called\s+|named\s+)?[\w.\-]+\s*(?:/|->|=>|→)\s*{PW}",
-    r"\buseradd\b.*\s(?:-p|--password)(?:\s+|=){PW}",
+    r"\b(?:useradd|adduser)\b.*\s(?:-p|--password)(?:\s+|=){PW}",
 )
 _OLD_USER = (
     rf"\buserdel\b{_NO_ARG_OPTIONS}\s+{{U}}",
+    r"\b{U}'s\s+(?:user\s+)?(?:account|login)\b",
     r"\b(?:user(?:name)?|account|login)" + _KEYED + r"(?:account\s+)?(?:for\s+|of\s+|belonging\s+to\s+)?{U}",
     # Terse: "user del: NAME", "account remove NAME".
     r"\b(?:user|account|login)\s+(?:delete|remove|drop)\s*[:=]?\s*{U}",
     r"\b(?:offboard|deprovision|decommission)\s+(?:the\s+)?(?:user\s+|account\s+)?{U}",
-    r"\b{U}'s\s+(?:user\s+)?(?:account|login)\b",
 )
 _ARROW = r"(?:->|=>|→)"
 _PASSWORD_OWNER = (
@@ -389,9 +404,10 @@ _PASSWORD_OWNER = (
     r"\b(?:password|passwd)\s*[:=]\s*(?:user\s+)?{U}\s*" + _ARROW,
     r"\buser(?:name)?[\"']?\s*[:=]\s*{U}",
     r"\b{U}'s\s+(?:new\s+)?password\b",
-    r"\b(?:password|passwd)\s+(?:for|of)\s+(?:the\s+)?(?:user\s+|account\s+)?{U}",
+    r"\b(?:password|passwd|credentials)\s+(?:for|of)\s+(?:the\s+)?(?:user\s+|account\s+)?{U}",
     r"\buser\s+{U}",
     r"\b{U}\s+(?:password|forgot)\b",
+    r"\b{U}\s+(?:needs|wants|gets|requires)\s+(?:a\s+)?new\s+(?:password|passwd)\b",
     r"\b{U}\s+(?:got|is|was|has\s+been|gets)\s+locked\s+out\b",
 )
 _CHANGED_PASSWORD = (
@@ -446,7 +462,8 @@ _GRANT_CUE = re.compile(
 # "dan shouldn't have access to hr": a negation that asks for access to be revoked, not a negated command.
 _DENIED_ACCESS = re.compile(
     r"\b(?:should|must|may)(?:n['’]t|\s+not|\s+no\s+longer)\s+(?:have|get|keep|retain)\s+(?:any\s+)?(?:more\s+)?access\b"
-    r"|\b(?:should|must|may)(?:n['’]t|\s+not|\s+no\s+longer)\s+be\s+able\s+to\s+access\b", _FLAGS
+    r"|\b(?:should|must|may)(?:n['’]t|\s+not|\s+no\s+longer)\s+be\s+able\s+to\s+access\b"
+    r"|\b(?:no\s+longer|doesn['’]t|does\s+not|don['’]t|do\s+not)\s+(?:needs?|requires?)\s+(?:\w+\s+)?access\b", _FLAGS
 )
 # Deleting a share is not an operation of the schema (labelling rule 6).
 _DELETE_SHARE = re.compile(
@@ -476,7 +493,11 @@ _ACCESS_PATTERNS = (
     r"\b{U}\s+(?:should|must|may)(?:\s+no\s+longer|n['’]t|\s+not)\s+(?:have\s+|get\s+|keep\s+)?(?:any\s+)?(?:more\s+)?"
     r"(?:access|be\s+able\s+to\s+access)\s+(?:to\s+|on\s+)?(?:the\s+)?(?:share\s+)?{S}",
     # "omar needs access to the scans share", "bob should have read access on hr".
-    r"\b{U}\s+(?:needs?|requires?|wants?|should\s+(?:have|get))\s+(?:\w+\s+)?access\s+(?:to|on|for)\s+(?:the\s+)?(?:share\s+)?{S}",
+    r"\b{U}\s+(?:(?:no\s+longer|doesn't|does\s+not)\s+)?(?:needs?|requires?|wants?|should\s+(?:have|get))\s+(?:\w+\s+)?access\s+"
+    r"(?:to|on|for)\s+(?:the\s+)?(?:share\s+)?{S}",
+    # The share's name before "share access": "remove finance share access for bob".
+    r"\b(?:give|grant|provide|allow|enable|add|open|revoke|remove|withdraw|take\s+away|cut\s+off|disable|deny|block)\s+(?:the\s+)?"
+    r"{S}\s+share\s+(?:\w+\s+)?(?:access|permissions?|rights)\s+(?:for|of|from|to)\s+(?:the\s+)?(?:user\s+)?{U}",
     # The share fronted, the user after the verb: "For the share X, give Y access", "On share X, block user Y".
     *(
         rf"^(?:on|for|to|from|in|regarding)\s+(?:the\s+)?{share}\s*[,:;\-]?\s*{_FRONT_VERBS}"
@@ -484,7 +505,7 @@ _ACCESS_PATTERNS = (
         for share in (r"(?:samba\s+|smb\s+)?share\s+{S}", r"{S}\s+share")
     ),
     r"\b(?:give|grant|let|allow|provide|authori[sz]e|permit|deny|block|kick|remove|stop|add|enable|disable|revoke|ban|prevent)"
-    r"\s+(?:the\s+)?(?:user\s+)?{U}\s+(?:\S+\s+){{0,3}}?(?:to|on|into|from|of|reach|for)\s+(?:(?:access(?:ing)?|use|using|reach)\s+)?"
+    r"\s+(?:the\s+)?(?:user\s+)?{U}(?!\s+share\b)\s+(?:\S+\s+){{0,3}}?(?:to|on|into|from|of|reach|for|use|access)\s+(?:(?:access(?:ing)?|use|using|reach)\s+)?"
     r"(?:the\s+)?(?:share\s+)?{S}",
 )
 _SHARE_NAME = (
@@ -493,9 +514,9 @@ _SHARE_NAME = (
     r"\bunder\s+the\s+(?:share\s+)?name\s+{N}",
     r"\bshare\s+name\s+(?:is\s+|of\s+)?{N}",
     r"\bas\s+(?:a\s+)?(?:samba\s+|file\s+)?share\s+(?:called\s+|named\s+)?{N}",
-    r"\bshare\b\s*[=:]?\s*{N}",
-    # A heading before the name: "A new share is needed: NAME on /path".
+    # A heading before the name: "A new share is needed: NAME on /path", "Share request: NAME".
     r"\bshare\b(?:\s+\w+){{1,4}}\s*:\s*{N}",
+    r"\bshare\b\s*[=:]?\s*{N}",
     # Word order: "Share the folder /srv/x as data".
     r"\bas\s+(?:the\s+)?{N}",
 )
