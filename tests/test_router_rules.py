@@ -73,3 +73,87 @@ def test_risk_questions_without_run_or_simulate(query: str, route: str) -> None:
     # Issue 12: P90 estimates, value-at-risk and breach likelihoods ask for a new computation even
     # without "run" or "simulate"; definitions and reported figures do not.
     assert route_with_rules(query).route == route
+
+
+# Phrasing families a new user writes that the rules did not know before the blind batches (written
+# for these tests, not taken from any batch): each must be routed *certain* and right.
+NEW_PHRASINGS = [
+    # code is writing, whatever the code would compute
+    ("Write a Python function that simulates 10,000 Monte Carlo paths for a stock", "llm", "code"),
+    ("hey, can you write a regex for ISO dates", "llm", "code"),
+    # a greeting or a polite wrapper in front
+    ("Hello! Could you please estimate our 99% VaR for the rates book?", "risk", "risk_computation"),
+    ("hi, what was our headcount in Q2", "rag", "company_fact"),
+    ("Help me draft a farewell note for a colleague", "llm", "writing"),
+    # a tail measure at a stated confidence, in either order, or asked for by an imperative
+    ("Expected shortfall at 99% for the FX desk on today's book?", "risk", "risk_question"),
+    ("Show me the loss distribution for the motor claims book", "risk", "risk_question"),
+    # magnitudes of what may still happen, without "run" or "simulate"
+    ("How bad could our liquidity get if two big clients pay late?", "risk", "risk_question"),
+    ("How exposed are we to a slowdown in Asian demand?", "risk", "risk_question"),
+    ("How much could the equity book lose in a bad week?", "risk", "risk_question"),
+    ("What is our worst quarter likely to look like on the credit book?", "risk", "risk_question"),
+    ("whats the probabilty we overshoot the capex budget if the contractor slips", "risk", "risk_question"),
+    # a past verb inside the condition does not make the question about the past
+    ("What's our P90 energy cost next year if prices stay as high as they were in 2022?", "risk", "risk_question"),
+    # a quantified move in any inflection, and a quantified hypothetical about our figures
+    ("If the central bank cuts 50bp, how does our deposit margin move?", "risk", "what_if"),
+    ("What happens to our funding cost if spreads widen another 80 bps?", "risk", "what_if"),
+    ("What would happen to our EBIT if the copper price reaches $11,000?", "risk", "what_if"),
+    ("Model what a three-week strike at the main plant would do to our deliveries", "risk", "risk_computation"),
+    # general definitions and comparisons carrying risk words
+    ("What is a credit default swap?", "llm", "definition"),
+    ("can you explain what a 1-in-50-year loss means", "llm", "definition"),
+    ("what does 'tail risk' mean", "llm", "definition"),
+    ("diffrence between VaR and CVaR in simple terms?", "llm", "definition"),
+    ("List the pros and cons of annual versus rolling budgets", "llm", "definition"),
+    # the content to edit is given
+    ("Fix the grammar in this: 'they was late to the meeting'", "llm", "content_given"),
+    ("Could you shorten this for a slide? 'Our new supplier portal lets vendors upload invoices directly, which halves the time.'",
+     "llm", "content_given"),
+    # whether or where a company record exists, and what was decided
+    ("Do we have a policy on bringing pets to work?", "rag", "company_record"),
+    ("Do we have an agreement with the cleaning contractor about weekend cover?", "rag", "company_record"),
+    ("Where can I find the expense claim form?", "rag", "company_record"),
+    ("Has anyone written up the steps for rotating the API keys?", "rag", "company_record"),
+    ("Did the board sign off the hiring freeze?", "rag", "company_record"),
+    ("Which suppliers did procurement flag as high risk in the spring review?", "rag", "company_fact"),
+    # a question or a request after a sentence of context
+    ("I have a call with the auditors tomorrow. What was our DSO at the end of each of the past two quarters?", "rag", "company_fact"),
+    ("The offsite got cancelled twice and people are frustrated. Can you draft a short apology to the team?", "llm", "writing"),
+]
+
+
+@pytest.mark.parametrize(("query", "route", "kind"), NEW_PHRASINGS, ids=[query[:40] for query, _, _ in NEW_PHRASINGS])
+def test_new_phrasing_families_are_routed_certain_and_right(query: str, route: str, kind: str) -> None:
+    rules = route_with_rules(clean_input(query))
+    assert (rules.route, rules.kind, rules.certain) == (route, kind, True)
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        # general knowledge with a move but no figure of ours, or worded as what usually happens
+        "What happens to bond prices if rates rise?",
+        "If oil prices rise 30%, how do airlines usually respond?",
+        "What's the probability of default for a BBB issuer over five years, historically?",
+        # "where can I find" / "do we have" outside company records
+        "Where can I find a good tutorial on Python decorators?",
+        "Do we have to use the Oxford comma in client letters?",
+        # a personal hypothetical is a policy question, not a what-if
+        "How much can I expense for dinner if I travel for 3 days?",
+        # a counterfactual about the past
+        "What would our revenue be if we had kept the old office open?",
+    ],
+)
+def test_near_misses_stay_no_opinion(query: str) -> None:
+    # Deliberately left to the model: a certain rule here would be a guess.
+    assert not route_with_rules(clean_input(query)).certain
+
+
+def test_a_figure_given_in_the_query_is_not_a_computation_request() -> None:
+    # "99% VaR rose ..." is content to write about, and a recorded 99% VaR is a lookup.
+    given = route_with_rules("Draft a note to the board about these figures: 99% VaR fell from 5.2m to 4.1m after the hedge")
+    assert (given.route, given.kind) == ("llm", "content_given")
+    assert route_with_rules("What 99% VaR did we report to the regulator in June?").route == "rag"
+    assert route_with_rules("What was the 95% expected shortfall in the last risk report?").route == "rag"

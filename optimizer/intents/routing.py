@@ -42,24 +42,72 @@ the template's fixed ones (2026-12-01; a paired 95% interval of -17 to +36 point
 separate them, and an earlier draw with a smaller train pool had gone 9 against 11 the other way)."""
 _I = re.IGNORECASE
 
-_COMPUTE = re.compile(
-    r"\b(?:run|simulate|compute|calculate|estimate|generate|perform|backtest|shock|quantify|use\s+monte\s+carlo)\b"
-    r"|^(?:model|stress(?:[- ]test)?|project|forecast|size)\b",
+# A greeting or a polite wrapper says nothing about the route ("Hi, sorry to bother you! Could you
+# please work out ...", "hey what was ...", "Help me write ..."): the anchored rules read what follows.
+_OPENING = re.compile(
+    r"^(?:(?:hi|hey|hello|ok(?:ay)?|so|quick\s+(?:one|question)|sorry(?:\s+to\s+bother\s+you(?:\s+again)?)?|thanks|"
+    r"please|kindly)\b[\s,!.:;-]*)*"
+    r"(?:(?:can|could|would|will)\s+you\s+(?:please\s+|kindly\s+|quickly\s+)?(?:be\s+able\s+to\s+)?|"
+    r"i\s+(?:need|want|would\s+like|'d\s+like)\s+(?:you\s+)?to\s+|(?:please\s+)?help\s+me\s+(?:to\s+)?)?(?:please\s+|kindly\s+)?",
     _I,
 )
+_SENTENCE_BREAK = re.compile(r"(?<=[.?!])\s+")
+# Code is a writing task whatever it would compute ("Write a Python function that returns the 99% VaR").
+_CODE = re.compile(
+    r"^(?:write|draft|create|generate|give\s+me|show\s+me|build|implement|code(?:\s+up)?)\s+(?:me\s+)?(?:a|an|some|the)?\s*"
+    r"(?:(?:short|simple|quick|small|reusable|vectori[sz]ed|basic)\s+)*"
+    r"(?:(?:python|sql|vba|excel|javascript|typescript|java|c\+\+|c#|rust|bash|shell|powershell|pandas|numpy|r)\s+)?"
+    r"(?:function|script|query|snippet|code|formula|macro|class|method|program|notebook|unit\s+tests?|regex|regular\s+expression|"
+    r"one-liner)\b",
+    _I,
+)
+_COMPUTE = re.compile(
+    r"\b(?:run|simulate|compute|calculate|estimate|generate|perform|backtest|shock|quantify|use\s+monte\s+carlo|work\s+out|"
+    r"figure\s+out)\b",
+    _I,
+)
+_COMPUTE_LEAD = re.compile(r"^(?:model|stress(?:[- ]test)?|project|forecast|size|predict)\b", _I)
 _RISK_TERM = re.compile(
     r"\b(?:monte\s+carlo|simulat\w*|scenarios?|stress(?:[- ]tests?)?|what-if|sensitivity|var|value[\s-]+at[\s-]+risk|"
     r"expected\s+shortfall|tail\s+loss|backtest|shock|probability|distribution|copula|paths|drawdown|downside|worst-case|recession|"
     r"downturn|hit\s+to)\b",
     _I,
 )
-_RISK_FIGURE = re.compile(r"\d+(?:\.\d+)?%.*\b(?:var|expected\s+shortfall|tail\s+loss)\b", _I)
+# What a hypothetical would do to a figure: "Model what a port strike would do to our cash".
+_IMPACT = re.compile(
+    r"\b(?:would|will|could|might)\s+do\s+to\b|\bwhat\s+(?:happens|would\s+happen|will\s+happen)\s+to\b|\bknock\s+off\b|"
+    r"\b(?:hit|impact|effect)\s+(?:to|on)\b",
+    _I,
+)
+_TAIL_MEASURE = r"(?:var|value[\s-]+at[\s-]+risk|expected\s+shortfall|cvar|tail\s+loss)"
+# A tail measure at a stated confidence, in either order: "the 99% VaR", "expected shortfall at 97.5%".
+_RISK_FIGURE = re.compile(
+    rf"\d+(?:\.\d+)?%[^.?!]*\b{_TAIL_MEASURE}\b|\b{_TAIL_MEASURE}\b[^.?!]{{0,40}}?\b(?:at|of)\s+\d+(?:\.\d+)?%", _I
+)
 # A risk *question* need not say "run" or "simulate": a percentile, a probability or a tail measure
 # of something still to happen asks for a new computation ("What's the P90 of next year's losses?").
 _RISK_QUANTITY = re.compile(
-    r"\b(?:p\d{1,2}|\d{1,2}(?:\.\d)?(?:st|nd|rd|th)?[- ]percentile|percentiles?|quantiles?|likelihood|probability|odds|"
+    r"\b(?:p\d{1,2}|\d{1,2}(?:\.\d)?(?:st|nd|rd|th)?[- ]percentile|percentiles?|quantiles?|likelihood|probab(?:i?li|il)t?y|odds|"
     r"chances?|how\s+likely|var|value[\s-]+at[\s-]+risk|expected\s+shortfall|cvar|tail\s+(?:risk|loss)|worst[- ]case|"
-    r"confidence\s+interval|distribution\s+of|1[- ]in[- ]\d+(?:[- ]years?)?|sensitivit(?:y|ies)|(?:downside|upside|adverse|severe|stress(?:ed)?)\s+(?:case|scenario))\b",
+    r"confidence\s+interval|distribution\s+of|(?:loss|return|outcome)\s+distribution|1[- ]in[- ]\d+(?:[- ]years?)?|"
+    r"sensitivit(?:y|ies)|\d+(?:\.\d+)?%\s+confidence|(?:downside|upside|adverse|severe|stress(?:ed)?)\s+(?:case|scenario))\b",
+    _I,
+)
+# An imperative asking for the figure itself: "Give me the 5th percentile outcome for free cash flow".
+_ASK_FOR = re.compile(
+    r"^(?:(?:give|get|tell|show)\s+me|put\s+a\s+number\s+on)\s+(?:the|a|an|our)\s+(?:[\w%.'-]+\s+){0,3}?"
+    r"(?:p\d{1,2}|\d{1,2}(?:st|nd|rd|th)\s+percentile|percentiles?|quantiles?|probability|odds|chances?|likelihood|range|"
+    r"(?:loss|return|outcome)\s+distribution|distribution|worst[- ]case|downside)\b",
+    _I,
+)
+# Wording of general knowledge, not of our own figures: "how do airlines usually respond".
+_GENERIC = re.compile(r"\b(?:usually|typically|generally|in\s+general|tend\s+to|historically|in\s+theory)\b", _I)
+# Magnitudes of what may still happen, forward by their own wording: "how bad could it get", "how
+# exposed are we to", "how much could the book lose", "what's our worst month likely to look like".
+_FORWARD_QUANTITY = re.compile(
+    r"\bhow\s+(?:bad(?:ly)?|far|low|deep|severe)\s+(?:could|would|might|can|will)\b|\bhow\s+(?:exposed|vulnerable)\s+(?:are|is)\b|"
+    r"\bhow\s+much\b[^.?!]{0,60}?\b(?:could|would|might|can)\s+(?:[\w'-]+\s+){0,4}?(?:lose|shed|give\s+back|drop|fall|shrink|"
+    r"swing|decline)\b|\b(?:worst|bad)\s+(?:day|week|month|quarter|year)\b[^.?!]{0,30}?\b(?:likely|could|would|might)\b",
     _I,
 )
 _AHEAD = re.compile(
@@ -69,53 +117,115 @@ _AHEAD = re.compile(
     _I,
 )
 # A what-if with a quantified market or business move ("if rates go up by 150 basis points", "to a
-# 20% drop in copper prices", "a 100bp parallel shift"): the answer is a new computation.
-_MOVE_WORDS = (r"(?:drop|fall|rise|increase|decrease|shift|move|shock|decline|hike|cut|jump|spike|widening|sell-?off|crash|"
-               r"go(?:es)?\s+up|go(?:es)?\s+down|weakens?|strengthens?|doubles?|halves?)")
+# 20% drop in copper prices", "a 100bp parallel shift", "if the central bank cuts 75bp"): the answer is
+# a new computation.
+_MOVE_WORDS = (
+    r"(?:drop(?:s|ped|ping)?|fall(?:s|ing)?|ris(?:e|es|ing)|increas(?:e|es|ing)|decreas(?:e|es|ing)|shift(?:s|ing)?|"
+    r"mov(?:e|es|ing)|shock|declin(?:e|es|ing)|hik(?:e|es|ing)|cut(?:s|ting)?|jump(?:s|ing)?|spik(?:e|es|ing)|"
+    r"widen(?:s|ing)?|climb(?:s|ing)?|tighten(?:s|ing)?|sell-?off|crash(?:es)?|slump(?:s)?|plunge(?:s)?|"
+    r"go(?:es)?\s+up|go(?:es)?\s+down|weaken(?:s|ing)?|strengthen(?:s|ing)?|depreciat(?:e|es|ing)|appreciat(?:e|es|ing)|"
+    r"doubles?|halves?)"
+)
 _AMOUNT = r"\d+(?:\.\d+)?\s*(?:%|bps?\b|basis[\s-]+points?\b)"
 _QUANTIFIED_MOVE = re.compile(
-    rf"{_AMOUNT}(?:\s+[\w-]+){{0,3}}?\s+{_MOVE_WORDS}\b|\b{_MOVE_WORDS}\s+(?:of\s+|by\s+)?{_AMOUNT}"
+    rf"{_AMOUNT}(?:\s+[\w-]+){{0,3}}?\s+{_MOVE_WORDS}\b"
+    rf"|\b{_MOVE_WORDS}\s+(?:(?:of|by|another|a\s+further|an\s+extra|a|an|around|about|roughly|some|up\s+to|over)\s+)*{_AMOUNT}"
     rf"|\b(?:if|assuming|when)\b[^.?]*\b(?:doubles?|halves?|triples?)\b"
     # A named scenario with a conditional: "What loss would a 2008-style crash cause?"
     r"|\b(?:\d{4}-style|crash|crisis|recession|downturn|sell-?off|pandemic)\b[^.?]*\b(?:would|could)\b"
     r"|\b(?:would|could)\b[^.?]*\b(?:\d{4}-style|crash|crisis|recession|downturn|sell-?off|pandemic)\b", _I,
 )
+# "What would happen to our margin if the oil price hits $120?": a question about how much one of our
+# figures moves under a stated, quantified hypothetical (a personal one, "if I leave after 2 years", is
+# a policy question, not this).
+_HYPOTHESIS = re.compile(r"\b(?:if|assuming|suppose|supposing|in\s+the\s+event)\b(?![^.?!]*\b(?:i|my|me)\b)", _I)
+_IMPACT_QUESTION = re.compile(
+    r"\bwhat\s+(?:happens|would\s+happen|will\s+happen)\s+to\b|\b(?:by\s+)?how\s+much\b|\bhow\s+(?:bad(?:ly)?|far|big)\b|"
+    r"\bwhere\s+(?:does|would|will)\b|\bwould\b[^.?!]*\bstill\b|\bknock\s+off\b|\b(?:hit|impact|effect)\s+(?:to|on)\b",
+    _I,
+)
 _CONDITION = re.compile(r"\b(?:if|assuming|under|given)\b", _I)
-_PAST = re.compile(r"\b(?:was|were|did|had|reported|documented|published|last\s+(?:quarter|year|month))\b", _I)
+# The question itself is about the past ("What was ...", "What P90 did the business case record?"),
+# or quotes a figure someone reported. A past verb inside a condition ("as volatile as they were")
+# and "our reported revenue" (an adjective) are not.
+_PAST = re.compile(
+    r"^(?:[\w'-]+[\s,]+){0,3}?(?:was|were|did|had)\b|\b(?:did|was|were|had)\s+(?:we|they|you|i|it|the|our)\b"
+    r"|(?<!our\s)(?<!the\s)(?<!its\s)\b(?:reported|documented|published|recorded|disclosed)\b",
+    _I,
+)
+_LAST_PERIOD = re.compile(r"\blast\s+(?:quarter|year|month)\b", _I)
+_FUTURE_WORDS = re.compile(r"\b(?:next|coming|upcoming|will|would|could|might|going\s+forward)\b", _I)
+_FUTURE = re.compile(rf"{_FUTURE_WORDS.pattern}|\bif\b", _I)
 _DEFINITION = re.compile(r"^(?:what\s+(?:is|are|does)\s+(?:a\s+|an\s+|the\s+)?[\w\s-]{0,30}\??$|explain|define|how\s+do(?:es)?\s+)", _I)
+# A general definition or comparison, risk vocabulary or not ("What is a debt covenant?", "what does
+# 'basis point' mean", "the difference between VaR and CVaR in simple terms", "pros and cons of ..."); about our own figures
+# or a period it is not general.
+_GENERAL = re.compile(
+    r"^(?:explain|define)\b|^what\s+(?:is|are|'s)\s+(?:a|an)\s+[\w\s'-]{1,40}\??$"
+    r"|^what\s+are\s+(?!the\b|our\b|your\b)[\w\s'-]{1,40}\??$"
+    r"|^what\s+(?:does|do)\b[^?]*\bmean\b|\bwhat\s+is\s+meant\s+by\b|\b(?:meaning|definition)\s+of\b"
+    r"|\bin\s+(?:plain|simple|layman'?s?)\s+(?:english|terms|words)\b|\bdiff?e?rence\s+between\b|\bpros\s+and\s+cons\b"
+    r"|\badvantages\s+and\s+disadvantages\b|\bintuiti(?:on|ve)\b|^how\s+(?:does|do)\b[^?]*\bwork\b",
+    _I,
+)
 _CONTENT_GIVEN = re.compile(
     r"\b(?:this|these|the\s+following)\s+(?:[\w-]+\s+){0,3}?(?:text|paragraph|sentence|tweet|bullet\s+points?|notes?|"
-    r"email|message|results?|draft|points?|list|figures|numbers)\b[^:'\"]*[:'\"]",
+    r"email|message|results?|draft|points?|list|figures|numbers)\b[^:'\"]*[:'\"]"
+    r"|\b(?:this|these|the\s+following)\s*:",
+    _I,
+)
+# An editing verb and the passage to edit, quoted: "Could you shorten this to 50 words? '...'".
+_EDIT_QUOTED = re.compile(
+    r"^(?:fix|correct|shorten|tighten|condense|simplify|reword|rephrase|paraphrase|rewrite|proofread|summari[sz]e|translate|"
+    r"convert|turn|make|edit|polish|clean\s+up)\b[^'\"]*['\"][^'\"]{30,}['\"]",
     _I,
 )
 _DOC_NOUNS = (
     r"polic(?:y|ies)|handbook|reports?|dashboards?|kpis?|deck|audit|runbook|survey|statement|documentation|wiki|submissions?|"
     r"filings?|packs?|business\s+case|budget|"
-    r"guidelines|procedure|code\s+of\s+conduct|minutes|results|findings|assumptions|plan|contract|sla"
+    r"guidelines|procedure|code\s+of\s+conduct|minutes|results|findings|assumptions|plan|contract|sla|register|checklist|playbook|"
+    r"org\s+chart|roadmap"
 )
 _DOC_REFERENCE = re.compile(
-    rf"\b(?:our|the|latest|internal|company(?:'s)?|last\s+year's|this\s+year's|\d{{4}})\b(?:\s+[\w&/'-]+){{0,4}}?\s+(?:{_DOC_NOUNS})\b",
+    # up to four words between the determiner and the noun, none of them a subject ("the probability
+    # we miss the budget" is not a reference to a budget document)
+    rf"\b(?:our|the|latest|internal|company(?:'s)?|last\s+year's|this\s+year's|\d{{4}})\b"
+    rf"(?:\s+(?!(?:we|i|you|they)\b)[\w&/'-]+){{0,4}}?\s+(?:{_DOC_NOUNS})\b",
     _I,
 )
 _PERIOD = re.compile(
-    r"\b(?:Q[1-4]|H[12]|FY\d{2,4}|(?:last|this|previous)\s+(?:quarter|month|year)|january|february|march|april|may|"
-    r"june|july|august|september|october|november|december)\b",
+    r"\b(?:Q[1-4]|H[12]|FY\d{2,4}|(?:last|this|previous|past)\s+(?:\w+\s+)?(?:quarters?|months?|years?|weeks?|autumn|fall|spring|"
+    r"summer|winter)|year[- ]end|january|february|march|april|may|june|july|august|september|october|november|december)\b",
     _I,
 )
 _LOOKUP = re.compile(
     r"^(?:what|who|which|when|where|how\s+many|how\s+much|how\s+does|list|give\s+me\s+the|pull|show|compare|summari[sz]e|"
-    r"according\s+to|explain\s+the)\b",
+    r"according\s+to|explain\s+the|explain\s+(?:what|why|how)\b(?=[^?]*\bour\b)|remind\s+me|tell\s+me|dig\s+out|look\s+up|find)\b",
     _I,
 )
 _OURS = re.compile(r"\b(?:our|we|us|company)\b", _I)
 # A figure or a choice someone already wrote down: "What P90 did the business case record?",
 # "Which assumptions did the treasury team document?" (a lookup, not a new computation).
 _RECORDED = re.compile(
-    r"\b(?:did|was|were|had)\b.*\b(?:document|record|report|publish|present|approve|submit|file|note|log|agree)(?:ed|d)?\b", _I
+    r"\b(?:did|was|were|had)\b.*\b(?:(?:document|record|report|publish|present|approve|submit|file|note|log|agree|flag|disclose|"
+    r"assign|recommend|sign|decide|conclude|identify|select|set|name|choose|pick)(?:ed|d)?|chose|found|set|put\s+down|signed\s+off)\b",
+    _I,
+)
+# Whether a company record exists, where it is, or what was decided: "Do we have an SLA with ...?",
+# "Where can I find the onboarding checklist?", "Has anyone written up ...?", "Did the committee approve ...?".
+_COMPANY_RECORD = re.compile(
+    r"^(?:do|does)\s+(?:we|our\s+[\w-]+(?:\s+[\w-]+)?|the\s+company)\s+(?:already\s+|currently\s+)?have\s+(?:a|an|any)\b"
+    r"|^where\s+(?:can|do|would|should|could)\s+i\s+(?:find|get|locate|access|see)\s+(?:the|our)\b"
+    r"|^where\s+(?:is|are)\s+(?:the|our)\b[^?]*\b(?:kept|stored|saved|filed)\b"
+    r"|^(?:has|have)\s+(?:anyone|anybody|someone|somebody|we|the\s+[\w-]+(?:\s+[\w-]+)?\s+team)\s+(?:already\s+|ever\s+)?"
+    r"(?:written\s+up|documented|put\s+together|logged|recorded|published|circulated|filed|signed\s+off)\b"
+    r"|^did\s+(?:the|our)\b[^?]*\b(?:approve|sign\s+off|agree|decide|reject|accept|ratify|endorse|renew|extend|waive)\b",
+    _I,
 )
 _WRITING = re.compile(
     r"^(?:write|draft|compose|translate|rewrite|proofread|summari[sz]e\s+this|suggest|create|give\s+me|turn|make\s+this|"
-    r"explain|how\s+do\s+i|what's\s+the\s+difference|what\s+is\s+the\s+difference|brainstorm|edit|polish)\b",
+    r"explain|how\s+do\s+i|what's\s+the\s+difference|what\s+is\s+the\s+difference|brainstorm|edit|polish|fix\s+the\s+grammar|"
+    r"shorten|reword|rephrase|paraphrase)\b",
     _I,
 )
 
@@ -136,24 +246,64 @@ class RouteRules:
 
 
 def route_with_rules(query: str) -> RouteRules:
-    """Route a cleaned query by the labelling rules' precedence: risk, then rag, then llm."""
+    """Route a cleaned query by the labelling rules' precedence: risk, then rag, then llm.
+
+    In order: a request for code (``llm``: what it would compute is not computed); a compute verb on
+    a risk term or a condition (``risk``); content supplied in the query (``llm``); a general
+    definition or comparison, not about our figures (``llm``); a risk question about what may still
+    happen (``risk``; before a document it names when it looks ahead); a company document (``rag``);
+    a quantified what-if (``risk``); a company fact, record or decision (``rag``); writing (``llm``).
+    A greeting or polite wrapper in front is skipped, and a question after a sentence of context is
+    read on its own. Nothing matched: no opinion (the model decides).
+    """
     if not query:
         return RouteRules("llm", 0.5, "empty query", "empty")
-    if (_COMPUTE.search(query) and (_RISK_TERM.search(query) or _CONDITION.search(query))) or _RISK_FIGURE.search(query):
+    query = query.replace("\u2019", "'").replace("\u2018", "'").replace("\u201c", '"').replace("\u201d", '"')
+    lead = _lead(query)
+    sentences = [part for part in _SENTENCE_BREAK.split(query) if part]
+    last = _lead(sentences[-1]) if len(sentences) > 1 else lead
+    past = bool(_PAST.search(lead) or (_LAST_PERIOD.search(query) and not _FUTURE.search(query)))
+    if _CODE.search(lead):
+        return RouteRules("llm", 0.9, "asks for code", "code")
+    if (_COMPUTE.search(query) or _COMPUTE_LEAD.search(lead)) and (
+            _RISK_TERM.search(query) or _CONDITION.search(query) or _IMPACT.search(query)):
         return RouteRules("risk", 0.95, "asks for a new risk computation", "risk_computation")
-    if _CONTENT_GIVEN.search(query):
+    if _CONTENT_GIVEN.search(query) or _EDIT_QUOTED.search(lead):
         return RouteRules("llm", 0.9, "the content to work on is in the query", "content_given")
-    if _DOC_REFERENCE.search(query):
-        return RouteRules("rag", 0.9, "refers to a company document or result", "document")
-    if _RISK_QUANTITY.search(query) and _AHEAD.search(query) and not _PAST.search(query) and not _DEFINITION.search(query):
+    document = bool(_DOC_REFERENCE.search(query))
+    if _GENERAL.search(lead) and not document and not _OURS.search(query) and not _PERIOD.search(query):
+        return RouteRules("llm", 0.9, "a general definition or comparison", "definition")
+    open_question = not past and not _DEFINITION.search(lead) and not _GENERIC.search(query)
+    risk_question = open_question and bool(
+        _FORWARD_QUANTITY.search(query) or _RISK_FIGURE.search(query)
+        or (_RISK_QUANTITY.search(query) and (_AHEAD.search(query) or _ASK_FOR.search(lead))))
+    # A document named in a question about what may still happen ("the probability we miss the
+    # budget next year") is its subject, not its source.
+    if risk_question and (not document or _FUTURE.search(query)):
         return RouteRules("risk", 0.85, "asks a risk question about what may happen", "risk_question")
-    if _QUANTIFIED_MOVE.search(query) and not _PAST.search(query) and not _DEFINITION.search(query) and not _WRITING.search(query):
+    if document:
+        return RouteRules("rag", 0.9, "refers to a company document or result", "document")
+    if risk_question:
+        return RouteRules("risk", 0.85, "asks a risk question about what may happen", "risk_question")
+    if open_question and not _WRITING.search(lead) and (
+            _QUANTIFIED_MOVE.search(query)
+            or (_OURS.search(query) and _HYPOTHESIS.search(query) and _IMPACT_QUESTION.search(query) and re.search(r"\d", query))):
         return RouteRules("risk", 0.85, "asks what a quantified move would do", "what_if")
-    if _LOOKUP.search(query) and (_PERIOD.search(query) or _OURS.search(query) or _RECORDED.search(query)):
+    hypothetical = bool(_HYPOTHESIS.search(query) and _FUTURE_WORDS.search(query))
+    if not hypothetical and any(_LOOKUP.search(part) for part in (lead, last)) and (
+            _PERIOD.search(query) or _OURS.search(query) or _RECORDED.search(query)):
         return RouteRules("rag", 0.85, "asks for a company fact", "company_fact")
-    if _WRITING.search(query):
+    if _COMPANY_RECORD.search(lead):
+        return RouteRules("rag", 0.85, "asks whether or where a company record exists, or what was decided", "company_record")
+    if _WRITING.search(lead) or _WRITING.search(last):
         return RouteRules("llm", 0.9, "general writing or explanation", "writing")
     return RouteRules("llm", 0.0, "no rule matched", "no_rule")
+
+
+def _lead(text: str) -> str:
+    """``text`` without a greeting or polite wrapper in front."""
+    match = _OPENING.match(text)
+    return text[match.end():] if match else text
 
 
 class RouteResult(BaseModel):
