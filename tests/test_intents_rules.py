@@ -237,6 +237,20 @@ USER_FAMILIES = [
     ("make olga part of the qa group", _group("olga", "qa")),
     ("user olga, group qa", _group("olga", "qa")),
     ("olga -> group wheel", _group("olga", "wheel")),
+    ("create account rosa.v:Pl@ya#44", _add("rosa.v", "Pl@ya#44")),
+    ("Create an account named rosa.v; the password is Pl@ya#44", _add("rosa.v", "Pl@ya#44")),
+    ("rosa.v needs an account with password Pl@ya#44", _add("rosa.v", "Pl@ya#44")),
+    ("create rosa.v as a user with password Pl@ya#44", _add("rosa.v", "Pl@ya#44")),
+    ("Remove the rosa.v account", _remove("rosa.v")),
+    ("remove_user rosa.v", _remove("rosa.v")),
+    ("Add rosa.v to testers group", _group("rosa.v", "testers")),
+    ("rosa.v to group testers", _group("rosa.v", "testers")),
+    ("put rosa.v into Backup Operators group", _group("rosa.v", "Backup Operators")),
+    ("add the user rosa.v to the group named testers", _group("rosa.v", "testers")),
+    ("group testers: add rosa.v", _group("rosa.v", "testers")),
+    ("New pw for rosa.v = Pl@ya#44", _change("rosa.v", "Pl@ya#44")),
+    ("For rosa.v, set password Pl@ya#44", _change("rosa.v", "Pl@ya#44")),
+    ("rosa.v forgot the password, make it Pl@ya#44", _change("rosa.v", "Pl@ya#44")),
     # Certain unknowns: the password is explicitly not given; removing from a group is not supported.
     ("Create account for wim, password will be sent later", {"action": "unknown"}),
     ("add user wim, password to follow", {"action": "unknown"}),
@@ -262,6 +276,8 @@ USER_NEAR_MISSES = [
     "passwd kim",
     "olga should be in the admins group?",
     "we might need an account for olga later, password Tr33#Top",
+    "set password expiry for user olga to 90 days",
+    "add_to_group rosa.v testers",
 ]
 
 

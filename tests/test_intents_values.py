@@ -93,4 +93,5 @@ def test_glued_values_only_when_every_occurrence_touches_shell_syntax() -> None:
     assert not glued_to_shell_syntax("x", "no such value")
     # "; key:" separates the fields of a key: value list; "; command" is still shell syntax.
     assert not glued_to_shell_syntax("bob", "username: bob; password: x")
+    assert not glued_to_shell_syntax("bob", "create user bob; The password is x")  # a clause about the password
     assert glued_to_shell_syntax("bob", "delete user bob; rm -rf /")

@@ -71,8 +71,10 @@ _WRAPPERS = [
          r"\b[\s,!.:;-]*"),
         r"^(?:quick one|one more thing|heads up)\s*[:,!.-]\s*",
         # Ticket and request prefixes: "Ticket 4411: ", "Ticket #882 - ", "INC0012345 ", "[OPS-12] ".
-        (r"^(?:re|fw|fwd)?\s*:?\s*(?:ticket|tkt|req|request|incident|inc|case|issue|task|chg|change\s+request|jira|sr|ref)\s*[#:]?\s*"
-         r"[a-z]*-?\d[\w-]*\s*(?:[:\-–—,]+\s*|\s+)"),
+        # The number stands apart from the word ("Ticket 12", "case #7") or is long ("INC0012345"), so that
+        # a name such as "req1" is not taken for a ticket.
+        (r"^(?:(?:re|fw|fwd)\s*:\s*)?(?:(?:ticket|tkt|req|request|incident|inc|case|issue|task|chg|change\s+request|jira|sr|ref)"
+         r"(?:\s*[#:]\s*|\s+)[a-z]*-?\d[\w-]*|(?:inc|req|chg|ritm|tkt|sr)\d{3,}[\w-]*)\s*(?:[:\-–—,]+\s*|\s+)"),
         r"^\[[\w\s#:-]{1,30}\]\s*[:\-–—]?\s*",
         r"^(?:urgent|fyi|reminder|todo|to-?do|note|action\s+required|quick\s+request|small\s+request|high\s+priority|low\s+priority)"
         r"\s*[:!\-–—]+\s*",
@@ -240,14 +242,20 @@ _DNS_UNSUPPORTED_TYPE = re.compile(
     r"|\breverse\s+(?:dns|lookup|record|zone|entry|mapping)\b|\brdns\b|\bmail\s+exchanger\b",
     _FLAGS,
 )
-_DNS_REMOVE = re.compile(
-    r"\b(?:remove|delete|drop|purge|unregister|deregister|erase|kill|nuke|retire|wipe|zap|scrap|decommission|expunge"
-    r"|get\s+rid\s+of|tear\s+down|take\b.*\bout\s+of)\b",
-    _FLAGS,
+
+
+def _cue(alternatives: str) -> re.Pattern[str]:
+    """A cue word or phrase that is never part of a value: "drop" is no verb in "drop-box.lan" or "/srv/drop"."""
+    return re.compile(rf"(?<![\w\-/$@.])(?:{alternatives})(?![\w\-/$@]|\.\w)", _FLAGS)
+
+
+_DNS_REMOVE = _cue(
+    r"remove|delete|drop|purge|unregister|deregister|erase|kill|nuke|retire|wipe|zap|scrap|decommission|expunge"
+    r"|get\s+rid\s+of|tear\s+down|take\b.*\bout\s+of"
 )
-_CNAME_WORDS = re.compile(r"\b(?:cname|alias|canonical)\b", _FLAGS)
+_CNAME_WORDS = _cue(r"cname|alias|canonical")
 # Changing an existing record ("change the IP of X to Y") is not clearly an add: no opinion, the model decides.
-_DNS_MODIFY = re.compile(r"\b(?:change|update|modify|edit|replace|move|switch|migrate|repoint|re-point)\b", _FLAGS)
+_DNS_MODIFY = _cue(r"change|update|modify|edit|replace|move|switch|migrate|repoint|re-point")
 # What stands right before a hostname says its role: the record's own name ("alias=", "named"), the
 # name it points at ("target=", "to", "->"), or the parent zone it goes in ("in the zone corp.local").
 _KEY_BEFORE = r"['\"]?\s*[:=]\s*['\"]?$"
@@ -276,11 +284,18 @@ def _dns(core: str) -> RuleParse:
     hosts = [entity.value for entity in found if entity.kind == "host"]
     parents = len([entity for entity in entities(core) if entity.kind == "host"]) - len(hosts)
     addresses = [entity for entity in found if entity.kind in ("ipv4", "ipv6")]
+    # Without a target, a name that ends another one is its parent zone ("from corp.lan remove www.corp.lan").
+    records = [
+        host for host in hosts if not any(other != host and other.lower().endswith("." + host.lower().lstrip("*.")) for other in hosts)
+    ]
     if _DNS_REMOVE.search(core):
-        return _intent({"action": "dns_remove", "zone": hosts[0] if hosts else None}, "dns: remove + hostname")
+        return _intent({"action": "dns_remove", "zone": records[0] if records else None}, "dns: remove + hostname")
     if _DNS_MODIFY.search(core):
         return _unknown("partial", "dns: changing a record, not adding one")
+    if len(addresses) > 1:
+        return _unknown("partial", "dns: more than one address")
     if addresses:
+        hosts = records
         if _CNAME_WORDS.search(core):
             return _unknown("partial", "dns: a CNAME cannot point at an address")
         address = addresses[0]
@@ -340,6 +355,10 @@ _USER_PASSWORD_PAIR = re.compile(
     r"(?:password|passwd)[\"']?(?:\s*[:=]\s*|\s+)\S", _FLAGS
 )
 _REMOVE_USER_CUE = re.compile(rf"\b{_REMOVE_VERBS}\b", _FLAGS)
+# "set password expiry for X to 90 days": a setting of the password, which no action covers.
+_PASSWORD_SETTING = re.compile(
+    r"\b(?:password|passwd)\s+(?:expiry|expiration|expires|policy|age|length|complexity|history|hint|rules?|requirements?)\b", _FLAGS
+)
 
 # Command-line options before a name: "useradd -m -s /bin/bash NAME", "userdel -r NAME".
 _NO_ARG_OPTIONS = r"(?:\s+(?:-[a-zA-Z]+|--[\w\-]+))*"
@@ -354,7 +373,7 @@ _GROUP_USER = (
     r"\b{U}\s+(?:is\s+|becomes\s+)?(?:a\s+)?(?:member|part)\s+(?:of|in)\b",
     # Terse: "user NAME, group G", "NAME -> group G".
     r"\buser\s+{U}\s*[,;/]\s*group\b",
-    r"^{U}\s*(?:->|=>|→)\s*(?:the\s+)?group\b",
+    r"^{U}\s*(?:->|=>|→|\s(?:to|into)\s)\s*(?:the\s+)?group\b",
     r"\b(?:grant|give)\s+(?:user\s+)?{U}\s+(?:a\s+)?membership\b",
     # "grant membership in group G to user U".
     r"\b(?:grant|give)\s+(?:a\s+)?membership\s+(?:in|of|to)\s+(?:the\s+)?(?:group\s+\S+|\S+\s+group|\S+)\s+(?:to|for)\s+(?:the\s+)?(?:user\s+)?{U}",
@@ -364,15 +383,17 @@ _GROUP_USER = (
     r"(?![^?]*\?)",
     r"\bgroup\s+\S+\s+(?:needs|wants|gets|should\s+(?:get|have|include))\s+(?:user\s+)?{U}",
     # Word order: "To the group netadmins, add user rui", "Into the admins group with alice".
-    r"^(?:to|into|in)\s+(?:the\s+)?(?:group\s+\S+|\S+\s+group)\s*,?\s*(?:add|put|include|enroll|assign|place|with)\s+(?:the\s+)?(?:user\s+)?{U}",
+    r"^(?:(?:to|into|in)\s+)?(?:the\s+)?(?:group\s+[\w.\-]+|[\w.\-]+\s+group)\s*[,:]?\s*(?:add|put|include|enroll|assign|place|with)\s+"
+    r"(?:the\s+)?(?:user\s+)?{U}",
 )
 _GROUP_NAME = (
     rf"\busermod\s+{_USERMOD_APPEND}\s+{{G}}",
     r"\bgpasswd\s+(?:-a|--add)\s+\S+\s+{G}",
     r"\bgroup[\"']?\s*[:=]\s*{G}",
     r"\bmember(?:ship)?\s+(?:of|in)\s+(?:the\s+)?(?:group\s+)?{G}",
-    r"\bgroup\s+{G}",
+    r"\bgroup\s+(?:named\s+|called\s+)?{G}",
     r"\b(?:the|a)\s+{G}\s+group\b",
+    r"\b(?:to|into|in|of|join)\s+{G}\s+group\b",
 )
 # "user: NAME", "user=NAME", "username NAME", '"username": "NAME"': a key and its value, as in terse and key=value forms.
 _KEYED = r"(?:[\"']?\s*[:=]\s*|\s+)"
@@ -381,11 +402,13 @@ _NEW_USER = (
     r"\b(?:user(?:name)?|account|login)" + _KEYED + r"(?:for\s+)?(?:called\s+|named\s+)?{U}",
     r"\b(?:user|account|login)\s+(?:add|create)\s*:\s*{U}",
     r"\bonboard\s+(?:the\s+)?(?:user\s+|account\s+)?{U}",
+    r"\b(?:create|add|register|make|set\s*up|provision)\s+{U}\s+as\s+(?:a\s+|an\s+)?(?:new\s+)?(?:user|account|login)\b",
+    r"^{U}\s+(?:needs|wants|requires)\s+(?:a\s+|an\s+)?(?:new\s+)?(?:user\s+)?(?:account|login)\b",
 )
 _NEW_PASSWORD = (
     r"\bpassword\s+(?:to|as)\s+{PW}",
     r"\bpassword(?:[\"']\s*(?=[:=]))?\s*(?:is\s+|=(?!>)\s*|:\s*|of\s+|(?:->|=>|→)\s*)?{PW}",
-    r"\b(?:user(?:name)?|account|login)" + _KEYED + r"(?:called\s+|named\s+)?[\w.\-]+\s*(?:/|->|=>|→)\s*{PW}",
+    r"\b(?:user(?:name)?|account|login)" + _KEYED + r"(?:called\s+|named\s+)?[\w.\-]+(?:\s*(?:/|->|=>|→)\s*|:(?=\S)){PW}",
     r"\b(?:useradd|adduser)\b.*\s(?:-p|--password)(?:\s+|=){PW}",
 )
 _OLD_USER = (
@@ -395,6 +418,7 @@ _OLD_USER = (
     # Terse: "user del: NAME", "account remove NAME".
     r"\b(?:user|account|login)\s+(?:delete|remove|drop)\s*[:=]?\s*{U}",
     r"\b(?:offboard|deprovision|decommission)\s+(?:the\s+)?(?:user\s+|account\s+)?{U}",
+    rf"\b{_REMOVE_VERBS}\s+(?:the\s+)?{{U}}\s+(?:user\s+)?(?:account|login)\b",
 )
 _ARROW = r"(?:->|=>|→)"
 _PASSWORD_OWNER = (
@@ -409,9 +433,10 @@ _PASSWORD_OWNER = (
     r"\b{U}\s+(?:password|forgot)\b",
     r"\b{U}\s+(?:needs|wants|gets|requires)\s+(?:a\s+)?new\s+(?:password|passwd)\b",
     r"\b{U}\s+(?:got|is|was|has\s+been|gets)\s+locked\s+out\b",
+    r"^for\s+(?:the\s+)?(?:user\s+|account\s+)?{U}\s*,",
 )
 _CHANGED_PASSWORD = (
-    r"\b(?:password|passwd)\s+(?:for|of|change|reset|update)\s+(?:user\s+)?[\w.\-]+\s*:\s*{PW}",
+    r"\b(?:password|passwd)\s+(?:for|of|change|reset|update)\s+(?:user\s+)?[\w.\-]+\s*(?::|=(?!>))\s*{PW}",
     r"^passwd\s+(?!(?:for|of)\b)[\w.\-]+\s+{PW}",
     # A keyed password, unless it is the user before an arrow ("passwd: NAME -> NEW").
     r"\b(?:password|passwd)[\"']?\s*(?::|=(?!>))\s*(?!\S*\s*" + _ARROW + r"){PW}",
@@ -419,6 +444,8 @@ _CHANGED_PASSWORD = (
     r"\s" + _ARROW + r"\s*(?![\w.\-]+\s*[:=]){PW}",
     r"\bnew\s+password\s+(?:is\s+)?{PW}",
     r"\b(?:become|becomes|should\s+be)\s+{PW}",
+    r"\b(?:make|set)\s+it\s+(?:to\s+)?{PW}",
+    r"\bset\s+(?:the\s+|a\s+)?(?:new\s+)?password\s+(?!to\b|for\b|of\b){PW}",
     r"\bto\s+{PW}",
     r"\bis\s+{PW}",
 )
@@ -434,6 +461,8 @@ def _user(core: str) -> RuleParse:
         )
     if _PASSWORD_LATER.search(core):
         return _unknown("refusal", "user: the password is not given")
+    if _PASSWORD_SETTING.search(core):
+        return _unknown("none", "user: a password setting, not a password")
     if _PASSWORD_WORD.search(core) and (
         _STRONG_CHANGE_CUE.search(core) or (_CHANGE_CUE.search(core) and not _CREATE_USER_VERB.search(core))
     ):
@@ -451,19 +480,18 @@ def _user(core: str) -> RuleParse:
 
 # Samba ----------------------------------------------------------------------------------------
 
-_REVOKE_CUE = re.compile(
-    r"\b(?:revoke|remove|delete|drop|destroy|deny|block|kick|take\s+away|cut\s+off|withdraw|disable|stop|no\s+longer|prevent|ban"
-    r"|rescind)\b", _FLAGS
+_REVOKE_CUE = _cue(
+    r"revoke|remove|delete|drop|destroy|deny|block|kick|take\s+away|cut\s+off|withdraw|disable|stop|no\s+longer|prevent|ban|rescind"
 )
-_GRANT_CUE = re.compile(
-    r"\b(?:give|grant|let|allow|open|provide|enable|authori[sz]e|add|permit)\b"
-    r"|\b(?:needs?|requires?|wants?|should\s+(?:have|get))\s+(?:\w+\s+)?access\b", _FLAGS
+_GRANT_CUE = _cue(
+    r"give|grant|let|allow|open|provide|enable|authori[sz]e|add|permit"
+    r"|(?:needs?|requires?|wants?|should\s+(?:have|get))\s+(?:\w+\s+)?access"
 )
 # "dan shouldn't have access to hr": a negation that asks for access to be revoked, not a negated command.
-_DENIED_ACCESS = re.compile(
-    r"\b(?:should|must|may)(?:n['’]t|\s+not|\s+no\s+longer)\s+(?:have|get|keep|retain)\s+(?:any\s+)?(?:more\s+)?access\b"
-    r"|\b(?:should|must|may)(?:n['’]t|\s+not|\s+no\s+longer)\s+be\s+able\s+to\s+access\b"
-    r"|\b(?:no\s+longer|doesn['’]t|does\s+not|don['’]t|do\s+not)\s+(?:needs?|requires?)\s+(?:\w+\s+)?access\b", _FLAGS
+_DENIED_ACCESS = _cue(
+    r"(?:should|must|may)(?:n['’]t|\s+not|\s+no\s+longer)\s+(?:have|get|keep|retain)\s+(?:any\s+)?(?:more\s+)?access"
+    r"|(?:should|must|may)(?:n['’]t|\s+not|\s+no\s+longer)\s+be\s+able\s+to\s+access"
+    r"|(?:no\s+longer|doesn['’]t|does\s+not|don['’]t|do\s+not)\s+(?:needs?|requires?)\s+(?:\w+\s+)?access"
 )
 # Deleting a share is not an operation of the schema (labelling rule 6).
 _DELETE_SHARE = re.compile(
@@ -472,7 +500,7 @@ _DELETE_SHARE = re.compile(
 )
 _FRONT_VERBS = (r"(?:give|grant|provide|allow|enable|add|open|let|authori[sz]e|permit|revoke|remove|withdraw|take\s+away|cut\s+off"
                 r"|disable|deny|block|kick(?:\s+out)?|ban)")
-_CREATE_CUE = re.compile(r"\b(?:create|set\s*up|make|new|add|export|publish|need)\b", _FLAGS)
+_CREATE_CUE = _cue(r"create|set\s*up|make|new|add|export|publish|need")
 _ACCESS_PATTERNS = (
     r"\bsmb\s+(?:grant|revoke)\s+{U}\s+{S}",
     r"\buser(?:name)?\s*[:=]\s*{U}[\s,;]+share\s*[:=]\s*{S}",
@@ -505,7 +533,7 @@ _ACCESS_PATTERNS = (
         for share in (r"(?:samba\s+|smb\s+)?share\s+{S}", r"{S}\s+share")
     ),
     r"\b(?:give|grant|let|allow|provide|authori[sz]e|permit|deny|block|kick|remove|stop|add|enable|disable|revoke|ban|prevent)"
-    r"\s+(?:the\s+)?(?:user\s+)?{U}(?!\s+share\b)\s+(?:\S+\s+){{0,3}}?(?:to|on|into|from|of|reach|for|use|access)\s+(?:(?:access(?:ing)?|use|using|reach)\s+)?"
+    r"\s+(?:the\s+)?(?:user\s+)?{U}(?!\s+(?:share|group)\b)\s+(?:\S+\s+){{0,3}}?(?:to|on|into|from|of|reach|for|use|access)\s+(?:(?:access(?:ing)?|use|using|reach)\s+)?"
     r"(?:the\s+)?(?:share\s+)?{S}",
 )
 _SHARE_NAME = (
@@ -523,7 +551,10 @@ _SHARE_NAME = (
 
 
 def _samba(core: str) -> RuleParse:
-    paths = [entity.value for entity in entities(core) if entity.kind == "path"]
+    found = [entity for entity in entities(core) if entity.kind == "path"]
+    paths = [entity.value for entity in found]
+    if found and found[0].start > 0 and core[found[0].start - 1] in "'\"" and not core[found[0].start + len(paths[0]):].startswith(core[found[0].start - 1]):
+        return _unknown("partial", "samba: a quoted path that runs on past a space")
     if paths:
         return _intent({"action": "create_share", "name": _find(_SHARE_NAME, core, "name"), "path": paths[0]}, "samba: share at a path")
     if _DELETE_SHARE.search(core):

@@ -61,7 +61,10 @@ NAME_KEYS = ("zone", "target", "username", "group", "name", "share", "path")
 """Keys whose value must stand alone in the command (not the password, which may hold anything)."""
 
 
-_NEXT_KEY = re.compile(r";\s+[A-Za-z_]+\s*[:=]")
+_NEXT_KEY = re.compile(
+    r";\s+(?:[A-Za-z_]+\s*[:=]|(?:the\s+|his\s+|her\s+|their\s+|its\s+)?(?:new\s+)?(?:password|passwd|pw)\b)", re.IGNORECASE
+)
+"""What may follow a list separator ";": the next key ("; password: x") or a clause about the password ("; the password is x")."""
 
 
 def glued_to_shell_syntax(value: str, text: str) -> bool:
