@@ -52,8 +52,10 @@ def test_the_retriever_follows_an_edited_dataset_file(workspace) -> None:
 def test_demos_show_the_nearest_last_in_the_answer_form_asked_for() -> None:
     dataset = load_task_dataset(load_task("query_routing"))
     retriever = ShotRetriever(dataset.train, "query", lambda example: f"Route: {example.expected['route']}")
-    demos = retriever.demos("Run a Monte Carlo simulation of the loan book", 3)
-    assert len(demos) == 3 and demos[-1].output == "Route: risk"
+    # Nearest: route-002 "Run a Monte Carlo on portfolio returns with 10k paths"; the three also hold an
+    # llm query that explains Monte Carlo.
+    demos = retriever.demos("Run a Monte Carlo simulation of portfolio returns with 20k paths", 3)
+    assert len(demos) == 3 and demos[-1].output == "Route: risk" and demos[-1].id == "route-002"
     assert ShotRetriever([], "query", str).demos("anything", 3) == []
 
 
