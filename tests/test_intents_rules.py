@@ -278,6 +278,9 @@ USER_NEAR_MISSES = [
     "we might need an account for olga later, password Tr33#Top",
     "set password expiry for user olga to 90 days",
     "add_to_group rosa.v testers",
+    "tkoch is now a member of the admins group",
+    "account tkoch was deleted last week",
+    "create user tkoch with the same password as jdoe",
 ]
 
 
@@ -340,6 +343,12 @@ DNS_SAMBA_FAMILIES = [
     ("As discussed, give ivo access to the lab share", _access("grant", "ivo", "lab")),
     ("Give ivo access to lab, he's the new technician", _access("grant", "ivo", "lab")),
     ("[OPS-12] remove ivo from the lab share", _access("revoke", "ivo", "lab")),
+    # A cue word inside a value is no cue: "drop" in a hostname or a share name, "Cancel" in a password.
+    ("add drop-zone.site.lan at 10.7.0.3", _a("drop-zone.site.lan", "10.7.0.3")),
+    ("grant ivo access to share drop-box", _access("grant", "ivo", "drop-box")),
+    ("reset ivo's password to Cancel#7", {"action": "change_password", "username": "ivo", "password": "Cancel#7"}),
+    ("Add an A record in site.lan for app.site.lan -> 10.7.0.6", _a("app.site.lan", "10.7.0.6")),
+    ("job4 needs access to the lab share", _access("grant", "job4", "lab")),
     # Certain unknowns: unsupported record types and operations, questions, negations.
     ("add an MX for site.lan", {"action": "unknown"}),
     ("Add a PTR for 10.7.0.5 pointing to host5.site.lan", {"action": "unknown"}),
@@ -350,6 +359,7 @@ DNS_SAMBA_FAMILIES = [
     ("Would I need a new share for the interns?", {"action": "unknown"}),
     ("Don’t delete nas4.site.lan", {"action": "unknown"}),
     ("Do not give ivo access to the lab share", {"action": "unknown"}),
+    ("Hold off on removing old7.site.lan for now", {"action": "unknown"}),
 ]
 
 
@@ -368,6 +378,12 @@ DNS_SAMBA_NEAR_MISSES = [
     "Create a share for the team at /srv/team",
     "ivo can't access the lab share",
     "For ivo, give access to lab",
+    "add app.site.lan with 10.7.0.1 and 10.7.0.2",
+    "create share clips at '/srv/my clips'",
+    "Move the share lab to /srv/lab2",
+    "Enable guest access on the lab share",
+    "Give the sales team access to the lab share",
+    "I think ivo might need access to the lab share",
 ]
 
 

@@ -44,7 +44,7 @@ _FLAGS = re.IGNORECASE
 _NEVER_NAMES = STOPWORDS | frozenset(
     "add create delete remove drop make set grant revoke give change reset username password passwd"
     # Auxiliaries after a key ("the account can be removed"); not "will" or "may", which are names too.
-    " can could should must shall needs need has had does did was were are been being".split()
+    " can could should must shall needs need has had does did was were are been being now already also still just".split()
 )
 _NOT_STOPWORD = r"(?!['\"]?(?:" + "|".join(sorted(_NEVER_NAMES, key=len, reverse=True)) + r")(?![\w.\-$]))"
 _NAME = _NOT_STOPWORD + r"(?:'[^'\s]+'|\"[^\"\s]+\"|\w[\w.\-]*)"
@@ -59,7 +59,7 @@ _SLOTS = {
 }
 _PASSWORD_STOPWORDS = frozenset(
     "the a an his her it its to for is be something anything same new will would should shall must can may might"
-    " expired wrong invalid incorrect missing locked required needed".split()
+    " expired wrong invalid incorrect missing locked required needed as".split()
 )
 
 _WRAPPERS = [
@@ -101,7 +101,13 @@ _QUESTION_WORDS = frozenset(
     "why how what what's whats which who whom whose where when is are was were should does do did am can could would will shall"
     " may might has isn't aren't doesn't didn't wasn't whether".split()
 )
-_NEGATION = re.compile(r"\b(?:don't|dont|do\s+not|never|shouldn't|should\s+not|won't|must\s+not|mustn't)\b", _FLAGS)
+_NEGATION = re.compile(
+    r"(?<![\w\-/$@.#!&*+=])(?:don't|dont|do\s+not|never|shouldn't|should\s+not|won't|must\s+not|mustn't"
+    # Deferred or called off: "hold off on removing X", "not yet", "cancel the request to add X".
+    r"|hold\s+off|on\s+hold|postpone|not\s+yet|cancel(?:led)?|wait\s+(?:until|till|for))(?![\w\-/$@#!&*+=]|\.\w)",
+    _FLAGS,
+)
+"""A negation word, not inside a value (a password ``Never#Again1``)."""
 _UNSUPPORTED_VERBS = frozenset(
     """
     list show display rename restart reload fix check lookup find count lock unlock tell explain describe
@@ -355,6 +361,11 @@ _USER_PASSWORD_PAIR = re.compile(
     r"(?:password|passwd)[\"']?(?:\s*[:=]\s*|\s+)\S", _FLAGS
 )
 _REMOVE_USER_CUE = re.compile(rf"\b{_REMOVE_VERBS}\b", _FLAGS)
+# "the account was deleted last week": a report (the participle reads as the verb after typo correction).
+_DONE_ALREADY = re.compile(
+    r"\b(?:was|were|has\s+been|have\s+been|had\s+been|got)\s+(?:already\s+|just\s+)?"
+    r"(?:delete|remove|create|add|change|reset|update|drop|erase|purge)(?:e?d)?\b", _FLAGS
+)
 # "set password expiry for X to 90 days": a setting of the password, which no action covers.
 _PASSWORD_SETTING = re.compile(
     r"\b(?:password|passwd)\s+(?:expiry|expiration|expires|policy|age|length|complexity|history|hint|rules?|requirements?)\b", _FLAGS
@@ -406,7 +417,7 @@ _NEW_USER = (
     r"^{U}\s+(?:needs|wants|requires)\s+(?:a\s+|an\s+)?(?:new\s+)?(?:user\s+)?(?:account|login)\b",
 )
 _NEW_PASSWORD = (
-    r"\bpassword\s+(?:to|as)\s+{PW}",
+    r"\b(?<!same\s)password\s+(?:to|as)\s+{PW}",
     r"\bpassword(?:[\"']\s*(?=[:=]))?\s*(?:is\s+|=(?!>)\s*|:\s*|of\s+|(?:->|=>|→)\s*)?{PW}",
     r"\b(?:user(?:name)?|account|login)" + _KEYED + r"(?:called\s+|named\s+)?[\w.\-]+(?:\s*(?:/|->|=>|→)\s*|:(?=\S)){PW}",
     r"\b(?:useradd|adduser)\b.*\s(?:-p|--password)(?:\s+|=){PW}",
@@ -459,6 +470,8 @@ def _user(core: str) -> RuleParse:
             {"action": "add_to_group", "username": _find(_GROUP_USER, core, "user"), "group": _find(_GROUP_NAME, core, "group")},
             "user: add to group",
         )
+    if _DONE_ALREADY.search(core):
+        return _unknown("none", "user: a report of what was done, not a command")
     if _PASSWORD_LATER.search(core):
         return _unknown("refusal", "user: the password is not given")
     if _PASSWORD_SETTING.search(core):
@@ -500,6 +513,14 @@ _DELETE_SHARE = re.compile(
 )
 _FRONT_VERBS = (r"(?:give|grant|provide|allow|enable|add|open|let|authori[sz]e|permit|revoke|remove|withdraw|take\s+away|cut\s+off"
                 r"|disable|deny|block|kick(?:\s+out)?|ban)")
+# A path with these is a change to a share, not a new one ("move the share X to /srv/y").
+_SHARE_CHANGE = _cue(
+    r"move|change|modify|update|relocate|copy|migrate|edit|rename|delete|remove|drop|stop|unshare|disable|fix|chmod|chown"
+    r"|back\s*up|restore|sync|mount|unmount"
+)
+# Share access for a setting or a whole team ("enable guest access", "give the sales team access") is no one user.
+_NOT_A_USER = frozenset("guest guests anonymous public everyone everybody anyone anybody all nobody world".split())
+_GROUP_OF_PEOPLE = r"(?:team|group|department|dept|staff|people|users|folks|members)\b"
 _CREATE_CUE = _cue(r"create|set\s*up|make|new|add|export|publish|need")
 _ACCESS_PATTERNS = (
     r"\bsmb\s+(?:grant|revoke)\s+{U}\s+{S}",
@@ -521,7 +542,7 @@ _ACCESS_PATTERNS = (
     r"\b{U}\s+(?:should|must|may)(?:\s+no\s+longer|n['’]t|\s+not)\s+(?:have\s+|get\s+|keep\s+)?(?:any\s+)?(?:more\s+)?"
     r"(?:access|be\s+able\s+to\s+access)\s+(?:to\s+|on\s+)?(?:the\s+)?(?:share\s+)?{S}",
     # "omar needs access to the scans share", "bob should have read access on hr".
-    r"\b{U}\s+(?:(?:no\s+longer|doesn't|does\s+not)\s+)?(?:needs?|requires?|wants?|should\s+(?:have|get))\s+(?:\w+\s+)?access\s+"
+    r"\b(?!(?:might|may|would|will|could)\s){U}\s+(?:(?:no\s+longer|doesn't|does\s+not)\s+)?(?:needs?|requires?|wants?|should\s+(?:have|get))\s+(?:\w+\s+)?access\s+"
     r"(?:to|on|for)\s+(?:the\s+)?(?:share\s+)?{S}",
     # The share's name before "share access": "remove finance share access for bob".
     r"\b(?:give|grant|provide|allow|enable|add|open|revoke|remove|withdraw|take\s+away|cut\s+off|disable|deny|block)\s+(?:the\s+)?"
@@ -555,6 +576,8 @@ def _samba(core: str) -> RuleParse:
     paths = [entity.value for entity in found]
     if found and found[0].start > 0 and core[found[0].start - 1] in "'\"" and not core[found[0].start + len(paths[0]):].startswith(core[found[0].start - 1]):
         return _unknown("partial", "samba: a quoted path that runs on past a space")
+    if paths and _SHARE_CHANGE.search(core):
+        return _unknown("partial", "samba: a path with a change to an existing share, not a new one")
     if paths:
         return _intent({"action": "create_share", "name": _find(_SHARE_NAME, core, "name"), "path": paths[0]}, "samba: share at a path")
     if _DELETE_SHARE.search(core):
@@ -566,6 +589,8 @@ def _samba(core: str) -> RuleParse:
         pair = _find_pair(_ACCESS_PATTERNS, core)
         if pair is None:
             return _unknown("partial", f"samba: {action} without a user and a share")
+        if pair[0].lower() in _NOT_A_USER or re.search(rf"(?<![\w.\-]){re.escape(pair[0])}\s+{_GROUP_OF_PEOPLE}", core, _FLAGS):
+            return _unknown("partial", f"samba: {action} for {pair[0]!r}, not one user")
         return _intent({"action": action, "username": pair[0], "share": pair[1]}, f"samba: {action}")
     if _CREATE_CUE.search(core):
         return _unknown("partial", "samba: create_share without a path")
