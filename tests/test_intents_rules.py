@@ -348,7 +348,7 @@ DNS_SAMBA_FAMILIES = [
     ("grant ivo access to share drop-box", _access("grant", "ivo", "drop-box")),
     ("reset ivo's password to Cancel#7", {"action": "change_password", "username": "ivo", "password": "Cancel#7"}),
     ("Add an A record in site.lan for app.site.lan -> 10.7.0.6", _a("app.site.lan", "10.7.0.6")),
-    ("job4 needs access to the lab share", _access("grant", "job4", "lab")),
+    ("req4 needs access to the lab share", _access("grant", "req4", "lab")),  # "req4" is no ticket number
     # Certain unknowns: unsupported record types and operations, questions, negations.
     ("add an MX for site.lan", {"action": "unknown"}),
     ("Add a PTR for 10.7.0.5 pointing to host5.site.lan", {"action": "unknown"}),
