@@ -255,6 +255,8 @@ USER_FAMILIES = [
     ("Create account for wim, password will be sent later", {"action": "unknown"}),
     ("add user wim, password to follow", {"action": "unknown"}),
     ("gpasswd -d mira wheel", {"action": "unknown"}),
+    ("take olga out of the admins group", {"action": "unknown"}),
+    ("revoke olga's membership in group qa", {"action": "unknown"}),
 ]
 
 

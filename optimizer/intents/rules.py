@@ -257,8 +257,11 @@ def _cue(alternatives: str) -> re.Pattern[str]:
 
 _DNS_REMOVE = _cue(
     r"remove|delete|drop|purge|unregister|deregister|erase|kill|nuke|retire|wipe|zap|scrap|decommission|expunge"
-    r"|get\s+rid\s+of|tear\s+down|take\b.*\bout\s+of"
+    r"|unpublish|get\s+rid\s+of|tear\s+down|take\b.*\bout\s+of"
 )
+# An explicit record type ("AAAA", an upper-case "A record"; "a record" may be the article).
+_EXPLICIT_AAAA = _cue(r"aaaa")
+_EXPLICIT_A = re.compile(r"(?<![\w.\-])(?:A\s+(?:record|entry|RECORD|ENTRY)|type\s*[:=]\s*['\"]?A['\"]?)(?![\w.\-])")
 _CNAME_WORDS = _cue(r"cname|alias|canonical")
 # Changing an existing record ("change the IP of X to Y") is not clearly an add: no opinion, the model decides.
 _DNS_MODIFY = _cue(r"change|update|modify|edit|replace|move|switch|migrate|repoint|re-point")
@@ -306,6 +309,8 @@ def _dns(core: str) -> RuleParse:
             return _unknown("partial", "dns: a CNAME cannot point at an address")
         address = addresses[0]
         record_type = "AAAA" if address.kind == "ipv6" else "A"
+        if (_EXPLICIT_AAAA if record_type == "A" else _EXPLICIT_A).search(core):
+            return _unknown("partial", f"dns: the type named does not fit an {address.kind} address")
         kind = "match" if len(hosts) == 1 and len(addresses) == 1 and not parents else "typo"
         return _intent(
             {"action": "dns_add", "zone": hosts[0] if hosts else None, "record_type": record_type, "ip": address.value},
@@ -326,7 +331,10 @@ _REMOVE_VERBS = (
     r"|decommission|nuke)"
 )
 _FROM_GROUP = re.compile(
-    rf"\b{_REMOVE_VERBS}\b.*\bfrom\s+(?:the\s+|a\s+)?(?:\S+\s+)?group\b|\bgpasswd\s+(?:-d|--delete)\b", _FLAGS
+    rf"\b{_REMOVE_VERBS}\b.*\bfrom\s+(?:the\s+|a\s+)?(?:\S+\s+)?group\b|\bgpasswd\s+(?:-d|--delete)\b"
+    r"|\b(?:take|kick|throw|get)\b.*\bout\s+of\s+(?:the\s+|a\s+)?(?:\S+\s+)?group\b"
+    rf"|\b(?:{_REMOVE_VERBS}|revoke|end|cancel|withdraw)\s+(?:\S+\s+){{0,3}}?membership\b",
+    _FLAGS,
 )
 _GROUP_CUE = re.compile(r"\b(?:group|membership|member)\b|\b(?:usermod|gpasswd)\b", _FLAGS)
 _CHANGE_CUE = re.compile(
