@@ -351,6 +351,15 @@ DNS_SAMBA_FAMILIES = [
     ("reset ivo's password to Cancel#7", {"action": "change_password", "username": "ivo", "password": "Cancel#7"}),
     ("Add an A record in site.lan for app.site.lan -> 10.7.0.6", _a("app.site.lan", "10.7.0.6")),
     ("req4 needs access to the lab share", _access("grant", "req4", "lab")),  # "req4" is no ticket number
+    ("Decomission old7.site.lan", {"action": "dns_remove", "zone": "old7.site.lan"}),
+    ("pls rmv old7.site.lan", {"action": "dns_remove", "zone": "old7.site.lan"}),
+    ('{"name": "clips", "path": "/srv/clips"}', {"action": "create_share", "name": "clips", "path": "/srv/clips"}),
+    ("Create the clips share at /srv/clips", {"action": "create_share", "name": "clips", "path": "/srv/clips"}),
+    ("turn /srv/clips into a samba share out of the box, call it clips", {"action": "create_share", "name": "clips", "path": "/srv/clips"}),
+    ("Create a share for /srv/clips with the name clips", {"action": "create_share", "name": "clips", "path": "/srv/clips"}),
+    ("kick ivo off the lab share", _access("revoke", "ivo", "lab")),
+    ("remove ivo's access from the lab share", _access("revoke", "ivo", "lab")),
+    ("lab share: remove ivo", _access("revoke", "ivo", "lab")),
     # Certain unknowns: unsupported record types and operations, questions, negations.
     ("add an MX for site.lan", {"action": "unknown"}),
     ("Add a PTR for 10.7.0.5 pointing to host5.site.lan", {"action": "unknown"}),
@@ -386,6 +395,9 @@ DNS_SAMBA_NEAR_MISSES = [
     "Enable guest access on the lab share",
     "Give the sales team access to the lab share",
     "I think ivo might need access to the lab share",
+    "add an A record for app.site.lan at fd00:7::6",
+    "add AAAA record for app.site.lan at 10.7.0.6",
+    "Create a file share at /srv/clips",
 ]
 
 

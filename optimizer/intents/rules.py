@@ -545,7 +545,7 @@ _ACCESS_PATTERNS = (
     (r"^(?:for|from)\s+(?:the\s+)?user\s+{U}\s*,?\s*(?:give|grant|provide|allow|enable|add|open|revoke|remove|withdraw|"
      r"take\s+away|cut\s+off|disable|deny|block)\s+(?:\w+\s+)?access\s+(?:to|on|for|from)\s+(?:the\s+)?(?:share\s+)?{S}"),
     r"\baccess\s+(?:for|of)\s+(?:the\s+)?(?:user\s+)?{U}\s+(?:on|to)\s+(?:the\s+)?(?:share\s+)?{S}",
-    r"\b{U}'s\s+(?:\w+\s+)?(?:access|permissions?|rights)\s+(?:to|on|for)\s+(?:the\s+)?(?:share\s+)?{S}",
+    r"\b{U}'s\s+(?:\w+\s+)?(?:access|permissions?|rights)\s+(?:to|on|for|from|of)\s+(?:the\s+)?(?:share\s+)?{S}",
     r"\bopen\s+(?:up\s+)?(?:the\s+)?(?:share\s+)?{S}(?:\s+share)?\s+(?:to|for)\s+(?:the\s+)?(?:user\s+)?{U}",
     r"\b{U}\s+(?:should|must|may)(?:\s+no\s+longer|n['’]t|\s+not)\s+(?:have\s+|get\s+|keep\s+)?(?:any\s+)?(?:more\s+)?"
     r"(?:access|be\s+able\s+to\s+access)\s+(?:to\s+|on\s+)?(?:the\s+)?(?:share\s+)?{S}",
@@ -557,25 +557,29 @@ _ACCESS_PATTERNS = (
     r"{S}\s+share\s+(?:\w+\s+)?(?:access|permissions?|rights)\s+(?:for|of|from|to)\s+(?:the\s+)?(?:user\s+)?{U}",
     # The share fronted, the user after the verb: "For the share X, give Y access", "On share X, block user Y".
     *(
-        rf"^(?:on|for|to|from|in|regarding)\s+(?:the\s+)?{share}\s*[,:;\-]?\s*{_FRONT_VERBS}"
+        rf"^{front}(?:the\s+)?{share}{punctuation}{_FRONT_VERBS}"
         r"\s+(?:(?:\w+\s+)?access\s+(?:for|to|from|of)\s+)?(?:the\s+)?(?:user\s+)?{U}"
         for share in (r"(?:samba\s+|smb\s+)?share\s+{S}", r"{S}\s+share")
+        # After "On/For ...", the comma may be left out; a bare heading ("hr share: remove bob") needs one.
+        for front, punctuation in ((r"(?:on|for|to|from|in|regarding)\s+", r"\s*[,:;\-]?\s*"), ("", r"\s*[,:;\-]\s*"))
     ),
     r"\b(?:give|grant|let|allow|provide|authori[sz]e|permit|deny|block|kick|remove|stop|add|enable|disable|revoke|ban|prevent)"
-    r"\s+(?:the\s+)?(?:user\s+)?{U}(?!\s+(?:share|group)\b)\s+(?:\S+\s+){{0,3}}?(?:to|on|into|from|of|reach|for|use|access)\s+(?:(?:access(?:ing)?|use|using|reach)\s+)?"
+    r"\s+(?:the\s+)?(?:user\s+)?{U}(?!\s+(?:share|group)\b)\s+(?:\S+\s+){{0,3}}?(?:to|on|into|from|of|off|reach|for|use|access)\s+(?:(?:access(?:ing)?|use|using|reach)\s+)?"
     r"(?:the\s+)?(?:share\s+)?{S}",
 )
 _SHARE_NAME = (
-    r"\b(?:share\s*)?name\s*[=:]\s*{N}",
+    r"\b(?:share\s*)?name[\"']?\s*[=:]\s*{N}",
     r"\b(?:called|named)\s+{N}",
-    r"\bunder\s+the\s+(?:share\s+)?name\s+{N}",
+    r"\b(?:call|name)\s+(?:it|the\s+share)\s+{N}",
+    r"\b(?:under|with)\s+the\s+(?:share\s+)?name\s+{N}",
     r"\bshare\s+name\s+(?:is\s+|of\s+)?{N}",
     r"\bas\s+(?:a\s+)?(?:samba\s+|file\s+)?share\s+(?:called\s+|named\s+)?{N}",
     # A heading before the name: "A new share is needed: NAME on /path", "Share request: NAME".
     r"\bshare\b(?:\s+\w+){{1,4}}\s*:\s*{N}",
-    r"\bshare\b\s*[=:]?\s*{N}",
-    # Word order: "Share the folder /srv/x as data".
+    r"\bshare\b\s*[=:]?\s*(?!(?:out|via|over|by|here|there|which|that|where|pointing|located|up|off|now|too|so)\b){N}",
+    # Word order: "Share the folder /srv/x as data", "Create the design share at /srv/design".
     r"\bas\s+(?:the\s+)?{N}",
+    r"\bthe\s+(?!(?:file|network|windows|samba|smb|cifs|new|same|old)\b){N}\s+share\b",
 )
 
 
