@@ -360,6 +360,9 @@ DNS_SAMBA_FAMILIES = [
     ("kick ivo off the lab share", _access("revoke", "ivo", "lab")),
     ("remove ivo's access from the lab share", _access("revoke", "ivo", "lab")),
     ("lab share: remove ivo", _access("revoke", "ivo", "lab")),
+    ("Can we add mon2.site.lan at 10.7.0.15?", _a("mon2.site.lan", "10.7.0.15")),
+    ("help me create a share called clips at /srv/clips", {"action": "create_share", "name": "clips", "path": "/srv/clips"}),
+    ("www2.site.lan should resolve to web1.site.lan", _cname("www2.site.lan", "web1.site.lan")),
     # Certain unknowns: unsupported record types and operations, questions, negations.
     ("add an MX for site.lan", {"action": "unknown"}),
     ("Add a PTR for 10.7.0.5 pointing to host5.site.lan", {"action": "unknown"}),
@@ -371,6 +374,7 @@ DNS_SAMBA_FAMILIES = [
     ("Don’t delete nas4.site.lan", {"action": "unknown"}),
     ("Do not give ivo access to the lab share", {"action": "unknown"}),
     ("Hold off on removing old7.site.lan for now", {"action": "unknown"}),
+    ("Can I delete the lab share?", {"action": "unknown"}),
 ]
 
 
@@ -398,6 +402,9 @@ DNS_SAMBA_NEAR_MISSES = [
     "add an A record for app.site.lan at fd00:7::6",
     "add AAAA record for app.site.lan at 10.7.0.6",
     "Create a file share at /srv/clips",
+    "Add host web2.site.lan on dns server ns1.site.lan",
+    "Point web2.site.lan at the same IP as web1.site.lan",
+    "Delete the record for web2.site.lan and add a new one at 10.7.0.2",
 ]
 
 

@@ -89,6 +89,9 @@ _WRAPPERS = [
         r"^(?:is\s+it\s+possible|is\s+there\s+any\s+way|any\s+chance)\s+(?:for\s+you\s+)?(?:to|you\s+could|you\s+can)\s+",
         r"^(?:it\s+)?would\s+be\s+(?:great|nice|awesome|good|helpful|lovely)\s+if\s+(?:you|someone)\s+(?:could|can)\s+",
         r"^(?:could|can|would|will)\s+(?:you|someone|somebody|anyone|anybody)\s+(?:please\s+|kindly\s+)?",
+        # A request in the first person plural: "Can we add ...?" ("Can I delete ...?" may ask for permission: a question).
+        r"^(?:can|could)\s+we\s+(?:please\s+)?(?=(?:add|create|remove|delete|drop|grant|give|revoke|set\s*up|make|point|map)\b)",
+        r"^(?:please\s+)?help\s+(?:me|us)\s+(?:to\s+)?(?=(?:add|create|remove|delete|drop|grant|give|revoke|set\s*up|make|point|map)\b)",
         r"^i'd\s+appreciate\s+it\s+if\s+you\s+could\s+",
         r"^(?:i\s+think\s+)?(?:we|i|you)\s+(?:need|want|would\s+like|have|must|should|got)\s+to\s+",
         r"^(?:i|we)\s+need\s+you\s+to\s+",
@@ -259,6 +262,12 @@ _DNS_REMOVE = _cue(
     r"remove|delete|drop|purge|unregister|deregister|erase|kill|nuke|retire|wipe|zap|scrap|decommission|expunge"
     r"|unpublish|get\s+rid\s+of|tear\s+down|take\b.*\bout\s+of"
 )
+# A second hostname is a CNAME target only when the request says so: a CNAME word, an arrow, a verb that
+# points one name at another, a target key ("add web.lan on server ns1.lan" is not a CNAME).
+_TARGET_CUE = _cue(r"cname|alias|canonical|->|=>|→|points?|pointing|resolves?|resolving|redirects?|redirecting|maps?|mapping|target")
+_SAME_ADDRESS = re.compile(r"\bsame\s+(?:ip|address|ipv4|ipv6|ip\s+address)\b", _FLAGS)
+# Removing and adding in one request: "delete the old record for X and add ..." is two actions (out of scope).
+_THEN_ADD = re.compile(r"\band\s+(?:then\s+)?(?:add|create|set|point|register|re-?add|replace|make|map)\b", _FLAGS)
 # An explicit record type ("AAAA", an upper-case "A record"; "a record" may be the article).
 _EXPLICIT_AAAA = _cue(r"aaaa")
 _EXPLICIT_A = re.compile(r"(?<![\w.\-])(?:A\s+(?:record|entry|RECORD|ENTRY)|type\s*[:=]\s*['\"]?A['\"]?)(?![\w.\-])")
@@ -298,6 +307,8 @@ def _dns(core: str) -> RuleParse:
         host for host in hosts if not any(other != host and other.lower().endswith("." + host.lower().lstrip("*.")) for other in hosts)
     ]
     if _DNS_REMOVE.search(core):
+        if _THEN_ADD.search(core):
+            return _unknown("partial", "dns: a removal and an addition")
         return _intent({"action": "dns_remove", "zone": records[0] if records else None}, "dns: remove + hostname")
     if _DNS_MODIFY.search(core):
         return _unknown("partial", "dns: changing a record, not adding one")
@@ -318,6 +329,8 @@ def _dns(core: str) -> RuleParse:
             kind,
         )
     if len(hosts) >= 2:
+        if _SAME_ADDRESS.search(core) or not (_TARGET_CUE.search(core) or re.search(r"\s(?:->|=>|→)\s", core)):
+            return _unknown("partial", "dns: two hostnames, but nothing says one points at the other")
         kind = "match" if len(hosts) == 2 and not parents else "typo"
         zone, target = _cname_pair(core, found)
         return _intent({"action": "dns_add", "zone": zone, "record_type": "CNAME", "target": target}, "dns: hostname -> hostname", kind)
