@@ -426,3 +426,4 @@ def test_shared_wrappers_strip_prefixes_context_and_trailing_reasons() -> None:
 
 def test_entities_leave_sentence_punctuation_out_of_paths() -> None:
     assert [entity.value for entity in entities("share /srv/clips? or /srv/b!")] == ["/srv/clips", "/srv/b"]
+    assert [entity.kind for entity in entities("the share smb://fs01/finance")] == []  # a URL, not a path

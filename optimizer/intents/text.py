@@ -21,7 +21,8 @@ _TRAILING = ",;:!?)]}\"'`"
 _HOST = re.compile(
     r"(?:\*\.)?(?:[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?\.)+[A-Za-z](?:[A-Za-z0-9-]*[A-Za-z0-9])?\.?"
 )
-_PATH = re.compile(r"(?<![\w/])/[^\s'\",;]*")
+_PATH = re.compile(r"(?<![\w/])/(?!/)[^\s'\",;]*")
+"""An absolute path; not the ``//host/x`` of a URL (``smb://fs01/finance``)."""
 
 KEYWORDS = frozenset(
     """
