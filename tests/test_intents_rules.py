@@ -361,6 +361,7 @@ DNS_SAMBA_FAMILIES = [
     ("remove ivo's access from the lab share", _access("revoke", "ivo", "lab")),
     ("lab share: remove ivo", _access("revoke", "ivo", "lab")),
     ("Can we add mon2.site.lan at 10.7.0.15?", _a("mon2.site.lan", "10.7.0.15")),
+    ("I was wondering if you could add mon2.site.lan at 10.7.0.15", _a("mon2.site.lan", "10.7.0.15")),
     ("help me create a share called clips at /srv/clips", {"action": "create_share", "name": "clips", "path": "/srv/clips"}),
     ("www2.site.lan should resolve to web1.site.lan", _cname("www2.site.lan", "web1.site.lan")),
     # Certain unknowns: unsupported record types and operations, questions, negations.
@@ -375,6 +376,9 @@ DNS_SAMBA_FAMILIES = [
     ("Do not give ivo access to the lab share", {"action": "unknown"}),
     ("Hold off on removing old7.site.lan for now", {"action": "unknown"}),
     ("Can I delete the lab share?", {"action": "unknown"}),
+    ("Suppose we add mon3.site.lan at 10.7.0.16", {"action": "unknown"}),
+    ("Hypothetically, give ivo access to the lab share", {"action": "unknown"}),
+    ("Quick question: can ivo open the lab share?", {"action": "unknown"}),
 ]
 
 

@@ -69,7 +69,8 @@ _WRAPPERS = [
         (r"^(?:hey|hi|hello|yo|ok|okay|so|also|and|thanks|good\s+(?:morning|afternoon|evening)|morning|greetings)"
          r"(?:\s+(?:it\s+|ops\s+|admin\s+|support\s+|helpdesk\s+|infra\s+)?(?:team|all|everyone|everybody|folks|guys|there|again))?"
          r"\b[\s,!.:;-]*"),
-        r"^(?:quick one|one more thing|heads up)\s*[:,!.-]\s*",
+        r"^(?:quick one|one more thing|heads up|quick question|question|just checking|just wondering)\s*[:,!.-]\s*",
+        r"^i\s+(?:was|am)\s+wondering\s+(?:if|whether)\s+(?:you\s+)?(?:could|can|might)\s+(?:please\s+)?",
         # Ticket and request prefixes: "Ticket 4411: ", "Ticket #882 - ", "INC0012345 ", "[OPS-12] ".
         # The number stands apart from the word ("Ticket 12", "case #7") or is long ("INC0012345"), so that
         # a name such as "req1" is not taken for a ticket.
@@ -103,6 +104,9 @@ _WRAPPERS = [
 _QUESTION_WORDS = frozenset(
     "why how what what's whats which who whom whose where when is are was were should does do did am can could would will shall"
     " may might has isn't aren't doesn't didn't wasn't whether".split()
+)
+_HYPOTHETICAL = re.compile(
+    r"(?:suppose|supposing|imagine|hypothetically|what\s+if|in\s+theory|theoretically|let's\s+say|say\s+we)\b", _FLAGS
 )
 _NEGATION = re.compile(
     r"(?<![\w\-/$@.#!&*+=])(?:don't|dont|do\s+not|never|shouldn't|should\s+not|won't|must\s+not|mustn't"
@@ -634,6 +638,8 @@ def parse_with_rules(text: str, domain: str) -> RuleParse:
     first = _first_word(core)
     if first in _QUESTION_WORDS:
         return _unknown("refusal", "a question, not a command")
+    if _HYPOTHETICAL.match(core):
+        return _unknown("refusal", "a hypothetical, not a command")
     if _NEGATION.search(_DENIED_ACCESS.sub(" ", core) if domain == "samba" else core):
         return _unknown("refusal", "a negated command")
     if first in _UNSUPPORTED_VERBS:
