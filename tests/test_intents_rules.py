@@ -360,6 +360,9 @@ DNS_SAMBA_FAMILIES = [
     ("kick ivo off the lab share", _access("revoke", "ivo", "lab")),
     ("remove ivo's access from the lab share", _access("revoke", "ivo", "lab")),
     ("lab share: remove ivo", _access("revoke", "ivo", "lab")),
+    # No share word at all: "revoke"/"grant" and "allow X into Y" still place it in samba.
+    ("revoke ivo from lab", _access("revoke", "ivo", "lab")),
+    ("Allow ivo into lab", _access("grant", "ivo", "lab")),
     ("Can we add mon2.site.lan at 10.7.0.15?", _a("mon2.site.lan", "10.7.0.15")),
     ("I was wondering if you could add mon2.site.lan at 10.7.0.15", _a("mon2.site.lan", "10.7.0.15")),
     ("help me create a share called clips at /srv/clips", {"action": "create_share", "name": "clips", "path": "/srv/clips"}),

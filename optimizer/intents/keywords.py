@@ -27,12 +27,13 @@ for _domain, _names in {"dns": ("dns_add", "dns_remove"), "user": ("add_user", "
 _PLAIN = {
     "dns": {"record", "records", "resolve", "hostname", "host", "ip", "ipv6", "ipv4", "nameserver", "lookup"},
     "user": {"user", "users", "account", "accounts", "login", "member", "offboard", "onboard", "deprovision"},
-    "samba": {"folder", "directory", "read/write", "mount"},
+    # "grant"/"revoke" without a group word are most often share access ("revoke bob from design").
+    "samba": {"folder", "directory", "read/write", "mount", "grant", "revoke"},
     "mail": {"mailing", "newsletter"},
 }
 _TIE_ORDER = ("samba", "user", "dns", "mail")
 _KNOWN_TLDS = {"local", "lan", "com", "net", "org", "io", "internal", "arpa", "test", "intra", "corp", "dev", "home", "example"}
-_LET_INTO = re.compile(r"\blet\s+\S+\s+into\b", re.IGNORECASE)
+_LET_INTO = re.compile(r"\b(?:let|allow)\s+\S+\s+into\b", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
