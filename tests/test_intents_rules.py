@@ -353,6 +353,7 @@ DNS_SAMBA_FAMILIES = [
     ("req4 needs access to the lab share", _access("grant", "req4", "lab")),  # "req4" is no ticket number
     ("Decomission old7.site.lan", {"action": "dns_remove", "zone": "old7.site.lan"}),
     ("pls rmv old7.site.lan", {"action": "dns_remove", "zone": "old7.site.lan"}),
+    ("update add web3.site.lan 3600 A 10.7.0.3", _a("web3.site.lan", "10.7.0.3")),  # nsupdate's add
     ('{"name": "clips", "path": "/srv/clips"}', {"action": "create_share", "name": "clips", "path": "/srv/clips"}),
     ("Create the clips share at /srv/clips", {"action": "create_share", "name": "clips", "path": "/srv/clips"}),
     ("turn /srv/clips into a samba share out of the box, call it clips", {"action": "create_share", "name": "clips", "path": "/srv/clips"}),
@@ -397,6 +398,7 @@ DNS_SAMBA_NEAR_MISSES = [
     "Since ivo moved to sales, cut off his access to the lab share",
     "add www in the zone site.lan pointing to 10.7.0.1",
     "change the IP of web1.site.lan to 10.7.0.8",
+    "web1.site.lan got a new IP: 10.7.0.8",
     "Create a share for the team at /srv/team",
     "ivo can't access the lab share",
     "For ivo, give access to lab",

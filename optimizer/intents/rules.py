@@ -277,7 +277,9 @@ _EXPLICIT_AAAA = _cue(r"aaaa")
 _EXPLICIT_A = re.compile(r"(?<![\w.\-])(?:A\s+(?:record|entry|RECORD|ENTRY)|type\s*[:=]\s*['\"]?A['\"]?)(?![\w.\-])")
 _CNAME_WORDS = _cue(r"cname|alias|canonical")
 # Changing an existing record ("change the IP of X to Y") is not clearly an add: no opinion, the model decides.
-_DNS_MODIFY = _cue(r"change|update|modify|edit|replace|move|switch|migrate|repoint|re-point")
+_DNS_MODIFY = _cue(
+    r"change|update(?!\s+add\b)|modify|edit|replace|move|switch|migrate|repoint|re-point|new\s+(?:ip|address|ipv4|ipv6)(?:\s+address)?"
+)
 # What stands right before a hostname says its role: the record's own name ("alias=", "named"), the
 # name it points at ("target=", "to", "->"), or the parent zone it goes in ("in the zone corp.local").
 _KEY_BEFORE = r"['\"]?\s*[:=]\s*['\"]?$"
