@@ -333,6 +333,7 @@ DNS_SAMBA_FAMILIES = [
     ("Share request: lab-data on /srv/lab", {"action": "create_share", "name": "lab-data", "path": "/srv/lab"}),
     ("Is it possible to create a share called clips at /srv/clips?", {"action": "create_share", "name": "clips", "path": "/srv/clips"}),
     ("let svc_bk use share vault$", _access("grant", "svc_bk", "vault$")),
+    ("grant svc_bk$ access to share vault$", _access("grant", "svc_bk$", "vault$")),  # a service account's "$"
     ("block user temp9 on share drop$", _access("revoke", "temp9", "drop$")),
     ("For the share media, give ivo access", _access("grant", "ivo", "media")),
     ("On the media share, deny user ivo", _access("revoke", "ivo", "media")),
@@ -399,6 +400,7 @@ DNS_SAMBA_NEAR_MISSES = [
     "add www in the zone site.lan pointing to 10.7.0.1",
     "change the IP of web1.site.lan to 10.7.0.8",
     "web1.site.lan got a new IP: 10.7.0.8",
+    "grant ivo$(reboot) access to share lab",
     "Create a share for the team at /srv/team",
     "ivo can't access the lab share",
     "For ivo, give access to lab",

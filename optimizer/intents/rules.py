@@ -49,7 +49,7 @@ _NEVER_NAMES = STOPWORDS | frozenset(
 _NOT_STOPWORD = r"(?!['\"]?(?:" + "|".join(sorted(_NEVER_NAMES, key=len, reverse=True)) + r")(?![\w.\-$]))"
 _NAME = _NOT_STOPWORD + r"(?:'[^'\s]+'|\"[^\"\s]+\"|\w[\w.\-]*)"
 _SLOTS = {
-    "U": rf"(?P<user>{_NAME})",
+    "U": rf"(?P<user>{_NAME}\$?)",  # a machine or service account may end in "$" too
     # A share name may end in "$" (a hidden share: "backups$").
     "S": rf"(?P<share>{_NAME}\$?)",
     "N": rf"(?P<name>{_NAME}\$?)",
