@@ -401,6 +401,7 @@ DNS_SAMBA_NEAR_MISSES = [
     "change the IP of web1.site.lan to 10.7.0.8",
     "web1.site.lan got a new IP: 10.7.0.8",
     "grant ivo$(reboot) access to share lab",
+    "Ivo from QA needs access to the lab share",  # "QA" is not the user
     "Create a share for the team at /srv/team",
     "ivo can't access the lab share",
     "For ivo, give access to lab",

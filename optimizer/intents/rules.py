@@ -538,6 +538,9 @@ _DELETE_SHARE = re.compile(
     r"^(?:delete|remove|drop|destroy|decommission|retire|nuke|kill|wipe|get\s+rid\s+of|tear\s+down)\s+(?:the\s+)?"
     r"(?:(?:samba|smb|file)\s+)?(?:share\s+\S+|\S+\s+share)\s*[.!]?$", _FLAGS
 )
+# The user as the subject of a clause ("omar needs access", "Also, user kim should not have access"), not
+# the last word of a longer subject ("kim from HR needs access": HR is no user).
+_SUBJECT = r"(?:^|[,;:]\s*|\b(?:and|so|that|because|since|as)\s+)(?:the\s+)?(?:user\s+)?"
 _FRONT_VERBS = (r"(?:give|grant|provide|allow|enable|add|open|let|authori[sz]e|permit|revoke|remove|withdraw|take\s+away|cut\s+off"
                 r"|disable|deny|block|kick(?:\s+out)?|ban)")
 # A path with these is a change to a share, not a new one ("move the share X to /srv/y").
@@ -566,10 +569,10 @@ _ACCESS_PATTERNS = (
     r"\baccess\s+(?:for|of)\s+(?:the\s+)?(?:user\s+)?{U}\s+(?:on|to)\s+(?:the\s+)?(?:share\s+)?{S}",
     r"\b{U}'s\s+(?:\w+\s+)?(?:access|permissions?|rights)\s+(?:to|on|for|from|of)\s+(?:the\s+)?(?:share\s+)?{S}",
     r"\bopen\s+(?:up\s+)?(?:the\s+)?(?:share\s+)?{S}(?:\s+share)?\s+(?:to|for)\s+(?:the\s+)?(?:user\s+)?{U}",
-    r"\b{U}\s+(?:should|must|may)(?:\s+no\s+longer|n['’]t|\s+not)\s+(?:have\s+|get\s+|keep\s+)?(?:any\s+)?(?:more\s+)?"
+    _SUBJECT + r"{U}\s+(?:should|must|may)(?:\s+no\s+longer|n['’]t|\s+not)\s+(?:have\s+|get\s+|keep\s+)?(?:any\s+)?(?:more\s+)?"
     r"(?:access|be\s+able\s+to\s+access)\s+(?:to\s+|on\s+)?(?:the\s+)?(?:share\s+)?{S}",
     # "omar needs access to the scans share", "bob should have read access on hr".
-    r"\b(?!(?:might|may|would|will|could)\s){U}\s+(?:(?:no\s+longer|doesn't|does\s+not)\s+)?(?:needs?|requires?|wants?|should\s+(?:have|get))\s+(?:\w+\s+)?access\s+"
+    _SUBJECT + r"(?!(?:might|may|would|will|could)\s){U}\s+(?:(?:no\s+longer|doesn't|does\s+not)\s+)?(?:needs?|requires?|wants?|should\s+(?:have|get))\s+(?:\w+\s+)?access\s+"
     r"(?:to|on|for)\s+(?:the\s+)?(?:share\s+)?{S}",
     # The share's name before "share access": "remove finance share access for bob".
     r"\b(?:give|grant|provide|allow|enable|add|open|revoke|remove|withdraw|take\s+away|cut\s+off|disable|deny|block)\s+(?:the\s+)?"
