@@ -349,6 +349,7 @@ DNS_SAMBA_FAMILIES = [
     # A cue word inside a value is no cue: "drop" in a hostname or a share name, "Cancel" in a password.
     ("add drop-zone.site.lan at 10.7.0.3", _a("drop-zone.site.lan", "10.7.0.3")),
     ("grant ivo access to share drop-box", _access("grant", "ivo", "drop-box")),
+    ("grant ivo access to the block share", _access("grant", "ivo", "block")),  # a share named like a revoke verb
     ("reset ivo's password to Cancel#7", {"action": "change_password", "username": "ivo", "password": "Cancel#7"}),
     ("Add an A record in site.lan for app.site.lan -> 10.7.0.6", _a("app.site.lan", "10.7.0.6")),
     ("req4 needs access to the lab share", _access("grant", "req4", "lab")),  # "req4" is no ticket number

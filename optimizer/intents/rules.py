@@ -625,6 +625,16 @@ def _samba(core: str) -> RuleParse:
             return _unknown("partial", f"samba: {action} without a user and a share")
         if pair[0].lower() in _NOT_A_USER or re.search(rf"(?<![\w.\-]){re.escape(pair[0])}\s+{_GROUP_OF_PEOPLE}", core, _FLAGS):
             return _unknown("partial", f"samba: {action} for {pair[0]!r}, not one user")
+        # A cue that is only the share's or the user's own name ("grant bob access to the drop share") is none.
+        masked = core
+        for value in pair:
+            masked = re.sub(rf"(?<![\w.\-]){re.escape(value)}(?![\w.\-$])", " x ", masked, flags=_FLAGS)
+        if revoke and not (_REVOKE_CUE.search(masked) or _DENIED_ACCESS.search(masked)):
+            if not _GRANT_CUE.search(masked):
+                return _unknown("partial", "samba: the only cue is a name")
+            action = "grant_access"
+        elif not revoke and not _GRANT_CUE.search(masked):
+            return _unknown("partial", "samba: the only cue is a name")
         return _intent({"action": action, "username": pair[0], "share": pair[1]}, f"samba: {action}")
     if _CREATE_CUE.search(core):
         return _unknown("partial", "samba: create_share without a path")
