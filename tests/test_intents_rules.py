@@ -361,6 +361,7 @@ DNS_SAMBA_FAMILIES = [
     ("turn /srv/clips into a samba share out of the box, call it clips", {"action": "create_share", "name": "clips", "path": "/srv/clips"}),
     ("Create a share for /srv/clips with the name clips", {"action": "create_share", "name": "clips", "path": "/srv/clips"}),
     ("kick ivo off the lab share", _access("revoke", "ivo", "lab")),
+    ("May should no longer have access to the lab share", _access("revoke", "May", "lab")),  # May is a name here
     ("remove ivo's access from the lab share", _access("revoke", "ivo", "lab")),
     ("lab share: remove ivo", _access("revoke", "ivo", "lab")),
     # No share word at all: "revoke"/"grant" and "allow X into Y" still place it in samba.
@@ -382,6 +383,8 @@ DNS_SAMBA_FAMILIES = [
     ("Do not give ivo access to the lab share", {"action": "unknown"}),
     ("Hold off on removing old7.site.lan for now", {"action": "unknown"}),
     ("Can I delete the lab share?", {"action": "unknown"}),
+    ("Will the lab share be removed?", {"action": "unknown"}),
+    ("May I get access to the lab share?", {"action": "unknown"}),
     ("Suppose we add mon3.site.lan at 10.7.0.16", {"action": "unknown"}),
     ("Hypothetically, give ivo access to the lab share", {"action": "unknown"}),
     ("Quick question: can ivo open the lab share?", {"action": "unknown"}),

@@ -102,8 +102,14 @@ _WRAPPERS = [
     )
 ]
 _QUESTION_WORDS = frozenset(
-    "why how what what's whats which who whom whose where when is are was were should does do did am can could would will shall"
-    " may might has isn't aren't doesn't didn't wasn't whether".split()
+    "why how what what's whats which who whom whose where when is are was were should does do did am can could would shall"
+    " might isn't aren't doesn't didn't wasn't whether".split()
+)
+# "Will", "May" and "Has" open a question only before a subject ("Will it ...?", "May I ...?"): Will and May are names too.
+_MODAL_QUESTION = re.compile(
+    r"(?:will|may|has|have)\s+(?:i|we|you|it|this|that|there|he|she|they|the|a|an|my|our|your|their|his|her|anyone|someone"
+    r"|somebody|anybody|everyone)\b",
+    _FLAGS,
 )
 _HYPOTHETICAL = re.compile(
     r"(?:suppose|supposing|imagine|hypothetically|what\s+if|in\s+theory|theoretically|let's\s+say|say\s+we)\b", _FLAGS
@@ -651,7 +657,7 @@ def parse_with_rules(text: str, domain: str) -> RuleParse:
     corrected, corrections = corrected_text(text)
     core = strip_wrappers(spell_action_names(corrected.replace("’", "'")))
     first = _first_word(core)
-    if first in _QUESTION_WORDS:
+    if first in _QUESTION_WORDS or _MODAL_QUESTION.match(core):
         return _unknown("refusal", "a question, not a command")
     if _HYPOTHETICAL.match(core):
         return _unknown("refusal", "a hypothetical, not a command")
