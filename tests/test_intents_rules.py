@@ -356,6 +356,7 @@ DNS_SAMBA_FAMILIES = [
     ("Decomission old7.site.lan", {"action": "dns_remove", "zone": "old7.site.lan"}),
     ("pls rmv old7.site.lan", {"action": "dns_remove", "zone": "old7.site.lan"}),
     ("update add web3.site.lan 3600 A 10.7.0.3", _a("web3.site.lan", "10.7.0.3")),  # nsupdate's add
+    ("hello.site.lan -> 10.7.0.4", _a("hello.site.lan", "10.7.0.4")),  # a greeting word that starts a hostname
     ('{"name": "clips", "path": "/srv/clips"}', {"action": "create_share", "name": "clips", "path": "/srv/clips"}),
     ("Create the clips share at /srv/clips", {"action": "create_share", "name": "clips", "path": "/srv/clips"}),
     ("turn /srv/clips into a samba share out of the box, call it clips", {"action": "create_share", "name": "clips", "path": "/srv/clips"}),

@@ -68,7 +68,8 @@ _WRAPPERS = [
         # Greetings, "Hi team,", "Good morning all -".
         (r"^(?:hey|hi|hello|yo|ok|okay|so|also|and|thanks|good\s+(?:morning|afternoon|evening)|morning|greetings)"
          r"(?:\s+(?:it\s+|ops\s+|admin\s+|support\s+|helpdesk\s+|infra\s+)?(?:team|all|everyone|everybody|folks|guys|there|again))?"
-         r"\b[\s,!.:;-]*"),
+         # Not the first label of a hostname or a compound name ("hello.corp.lan", "ok-test").
+         r"\b(?![.\-@_]\w)[\s,!.:;-]*"),
         r"^(?:quick one|one more thing|heads up|quick question|question|just checking|just wondering)\s*[:,!.-]\s*",
         r"^i\s+(?:was|am)\s+wondering\s+(?:if|whether)\s+(?:you\s+)?(?:could|can|might)\s+(?:please\s+)?",
         # Ticket and request prefixes: "Ticket 4411: ", "Ticket #882 - ", "INC0012345 ", "[OPS-12] ".
@@ -83,7 +84,7 @@ _WRAPPERS = [
         (r"^(?:as\s+part\s+of|as\s+(?:per|discussed|requested|agreed|mentioned|promised|the|a|an|our|my|of)|since|because|when|after|before"
          r"|once|if|following|due\s+to|per|given|now\s+that|in\s+preparation\s+for|ahead\s+of|effective|starting|upon|while|although"
          r"|though)\b[^,]{0,80},\s*"),
-        r"^(?:please|kindly)\b[\s,]*",
+        r"^(?:please|kindly)\b(?![.\-@_]\w)[\s,]*",
         r"^(?:would|do)\s+you\s+mind\s+",
         r"^mind\s+",
         r"^(?:would|will)\s+it\s+be\s+possible\s+to\s+",
