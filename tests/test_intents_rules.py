@@ -405,6 +405,7 @@ DNS_SAMBA_NEAR_MISSES = [
     "add www in the zone site.lan pointing to 10.7.0.1",
     "change the IP of web1.site.lan to 10.7.0.8",
     "web1.site.lan got a new IP: 10.7.0.8",
+    "alias web1.site.lan as www.site.lan",  # which of the two is the alias?
     "grant ivo$(reboot) access to share lab",
     "Ivo from QA needs access to the lab share",  # "QA" is not the user
     "Create a share for the team at /srv/team",

@@ -276,6 +276,8 @@ _DNS_REMOVE = _cue(
 # A second hostname is a CNAME target only when the request says so: a CNAME word, an arrow, a verb that
 # points one name at another, a target key ("add web.lan on server ns1.lan" is not a CNAME).
 _TARGET_CUE = _cue(r"cname|alias|canonical|->|=>|→|points?|pointing|resolves?|resolving|redirects?|redirecting|maps?|mapping|target")
+# "alias web.lan as www.lan": either name may be meant as the new one.
+_AS_SECOND = re.compile(r"^\W*\w+\s+\S+\.\S+\s+as\s+['\"]?[\w*]\S*\.\S+\s*$", _FLAGS)
 _SAME_ADDRESS = re.compile(r"\bsame\s+(?:ip|address|ipv4|ipv6|ip\s+address)\b", _FLAGS)
 # Removing and adding in one request: "delete the old record for X and add ..." is two actions (out of scope).
 _THEN_ADD = re.compile(r"\band\s+(?:then\s+)?(?:add|create|set|point|register|re-?add|replace|make|map)\b", _FLAGS)
@@ -344,6 +346,8 @@ def _dns(core: str) -> RuleParse:
     if len(hosts) >= 2:
         if _SAME_ADDRESS.search(core) or not (_TARGET_CUE.search(core) or re.search(r"\s(?:->|=>|→)\s", core)):
             return _unknown("partial", "dns: two hostnames, but nothing says one points at the other")
+        if _AS_SECOND.search(core):
+            return _unknown("partial", "dns: 'X as Y' does not say which name is the alias")
         kind = "match" if len(hosts) == 2 and not parents else "typo"
         zone, target = _cname_pair(core, found)
         return _intent({"action": "dns_add", "zone": zone, "record_type": "CNAME", "target": target}, "dns: hostname -> hostname", kind)
