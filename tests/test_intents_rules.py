@@ -445,3 +445,11 @@ def test_shared_wrappers_strip_prefixes_context_and_trailing_reasons() -> None:
 def test_entities_leave_sentence_punctuation_out_of_paths() -> None:
     assert [entity.value for entity in entities("share /srv/clips? or /srv/b!")] == ["/srv/clips", "/srv/b"]
     assert [entity.kind for entity in entities("the share smb://fs01/finance")] == []  # a URL, not a path
+
+
+def test_a_value_cut_down_by_typo_correction_is_no_opinion() -> None:
+    # "grants" reads as the keyword "grant"; the password is the whole word, so the rules step aside.
+    parsed = rules("add user lena with password grants")
+    assert parsed.is_unknown and not parsed.certain and "verbatim" in parsed.reason
+    assert rules("giev ivo access to share lab").intent.as_dict() == _access("grant", "ivo", "lab")
+    assert rules("Given that ivo left, remove ivo from the lab share").intent.as_dict() == _access("revoke", "ivo", "lab")

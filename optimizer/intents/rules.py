@@ -676,7 +676,8 @@ def parse_with_rules(text: str, domain: str) -> RuleParse:
     if parsed.is_unknown:
         return parsed
     values = [value for key, value in parsed.intent.as_dict().items() if key not in ("action", "record_type")]
-    if any(value not in text for value in values):
+    # Whole, not part of a longer word: a typo correction must not have cut a value down ("grants" -> "grant").
+    if any(not re.search(rf"(?<!\w){re.escape(value)}(?!\w)", text) for value in values):
         return _unknown("none", "a value is not verbatim in the input")
     glued = [key for key, value in parsed.intent.as_dict().items() if key in NAME_KEYS and glued_to_shell_syntax(value, text)]
     if glued:

@@ -31,10 +31,11 @@ KEYWORDS = frozenset(
     insert entry point resolve canonical remove erase purge provision onboard offboard include enroll
     assign permission permissions withdraw block allow authorize provide enable disable revoke rename
     restart please address domain cname dns host hostname login folder directory useradd userdel usermod
-    passwd smb cifs decommission unregister deregister gpasswd adduser
+    passwd smb cifs decommission unregister deregister give gpasswd adduser
     """.split()
 )
 _NOT_TYPOS = frozenset({"used", "name", "names", "shared", "grand", "hosts", "posts", "most", "range", "users", "chance", "makes",
+                        "given", "five", "live", "dive", "hive", "gave",
                         "older"})
 """Ordinary words one edit away from a keyword: never corrected."""
 STOPWORDS = frozenset(
@@ -48,7 +49,7 @@ STOPWORDS = frozenset(
 )
 """Words that are never a user, group or share name."""
 ALIASES = {"ad": "add", "grp": "group", "pw": "password", "pwd": "password", "pls": "please", "plz": "please",
-           "u": "you", "rm": "remove", "rmv": "remove", "del": "delete", "usr": "user", "pass": "password", "acct": "account",
+           "u": "you", "rm": "remove", "rmv": "remove", "giv": "give", "del": "delete", "usr": "user", "pass": "password", "acct": "account",
            # "Would you mind adding ...": a verb's -ing form reads as the verb.
            "adding": "add", "creating": "create", "removing": "remove", "deleting": "delete", "dropping": "drop",
            "granting": "grant", "revoking": "revoke", "giving": "give", "changing": "change", "resetting": "reset",
