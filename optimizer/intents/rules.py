@@ -156,7 +156,8 @@ _TRAILING_WRAPPERS = re.compile(
     r"|when\s+you(?:'ve|\s+have)?\s+(?:get|got|have)\s+(?:a|the)\s+(?:chance|moment|minute|sec(?:ond)?)"
     r"|if\s+you\s+(?:can|could|don't\s+mind|do\s+not\s+mind|have\s+(?:a\s+)?(?:time|moment|minute))"
     r"|when\s+you\s+can|at\s+your\s+(?:earliest\s+)?convenience|today|now|right\s+away|much\s+appreciated|appreciated"
-    r"|by\s+(?:eod|end\s+of\s+(?:day|the\s+day|week)|tonight|tomorrow)|(?<=[,;!?\-–—]\s)(?:ty|tia|ta)|(?<=[,;!?\-–—])(?:ty|tia|ta)))+"
+    r"|by\s+(?:eod|end\s+of\s+(?:day|the\s+day|week)|tonight|tomorrow)"
+    r"|(?<=[,;!?\-–—]\s)(?:ty|tia|ta)|(?<=[,;!?\-–—])(?:ty|tia|ta)))+"
     r"[\s.!?]*$",
     _FLAGS,
 )
@@ -292,9 +293,13 @@ _DNS_MODIFY = _cue(
 # What stands right before a hostname says its role: the record's own name ("alias=", "named"), the
 # name it points at ("target=", "to", "->"), or the parent zone it goes in ("in the zone corp.local").
 _KEY_BEFORE = r"['\"]?\s*[:=]\s*['\"]?$"
-_NAMED = re.compile(rf"(?:\b(?:zone|name|alias|host|hostname|record|fqdn|cname|source)(?:{_KEY_BEFORE}|\s+['\"]?$)|\b(?:named|called)\s+['\"]?$)", _FLAGS)
+_NAMED = re.compile(
+    rf"(?:\b(?:zone|name|alias|host|hostname|record|fqdn|cname|source)(?:{_KEY_BEFORE}|\s+['\"]?$)|\b(?:named|called)\s+['\"]?$)",
+    _FLAGS,
+)
 _TARGET_ROLE = re.compile(
-    rf"(?:\b(?:target|value|points?[_\s]to|canonical|destination)(?:{_KEY_BEFORE}|\s+['\"]?$)|(?:\b(?:to|at|towards|onto|of|for)|->|=>|→)\s+['\"]?$)",
+    rf"(?:\b(?:target|value|points?[_\s]to|canonical|destination)(?:{_KEY_BEFORE}|\s+['\"]?$)"
+    r"|(?:\b(?:to|at|towards|onto|of|for)|->|=>|→)\s+['\"]?$)",
     _FLAGS,
 )
 _PARENT_ZONE = re.compile(r"\b(?:in|into|to|under|within|of|from)\s+(?:the\s+)?(?:dns\s+)?(?:zone|domain)\s+['\"]?$", _FLAGS)
@@ -583,8 +588,8 @@ _ACCESS_PATTERNS = (
     _SUBJECT + r"{U}\s+(?:should|must|may)(?:\s+no\s+longer|n['’]t|\s+not)\s+(?:have\s+|get\s+|keep\s+)?(?:any\s+)?(?:more\s+)?"
     r"(?:access|be\s+able\s+to\s+access)\s+(?:to\s+|on\s+)?(?:the\s+)?(?:share\s+)?{S}",
     # "omar needs access to the scans share", "bob should have read access on hr".
-    _SUBJECT + r"(?!(?:might|may|would|will|could)\s){U}\s+(?:(?:no\s+longer|doesn't|does\s+not)\s+)?(?:needs?|requires?|wants?|should\s+(?:have|get))\s+(?:\w+\s+)?access\s+"
-    r"(?:to|on|for)\s+(?:the\s+)?(?:share\s+)?{S}",
+    _SUBJECT + r"(?!(?:might|may|would|will|could)\s){U}\s+(?:(?:no\s+longer|doesn't|does\s+not)\s+)?"
+    r"(?:needs?|requires?|wants?|should\s+(?:have|get))\s+(?:\w+\s+)?access\s+(?:to|on|for)\s+(?:the\s+)?(?:share\s+)?{S}",
     # The share's name before "share access": "remove finance share access for bob".
     r"\b(?:give|grant|provide|allow|enable|add|open|revoke|remove|withdraw|take\s+away|cut\s+off|disable|deny|block)\s+(?:the\s+)?"
     r"{S}\s+share\s+(?:\w+\s+)?(?:access|permissions?|rights)\s+(?:for|of|from|to)\s+(?:the\s+)?(?:user\s+)?{U}",
@@ -597,8 +602,8 @@ _ACCESS_PATTERNS = (
         for front, punctuation in ((r"(?:on|for|to|from|in|regarding)\s+", r"\s*[,:;\-]?\s*"), ("", r"\s*[,:;\-]\s*"))
     ),
     r"\b(?:give|grant|let|allow|provide|authori[sz]e|permit|deny|block|kick|remove|stop|add|enable|disable|revoke|ban|prevent)"
-    r"\s+(?:the\s+)?(?:user\s+)?{U}(?!\s+(?:share|group)\b)\s+(?:\S+\s+){{0,3}}?(?:to|on|into|from|of|off|reach|for|use|access)\s+(?:(?:access(?:ing)?|use|using|reach)\s+)?"
-    r"(?:the\s+)?(?:share\s+)?{S}",
+    r"\s+(?:the\s+)?(?:user\s+)?{U}(?!\s+(?:share|group)\b)\s+(?:\S+\s+){{0,3}}?(?:to|on|into|from|of|off|reach|for|use|access)\s+"
+    r"(?:(?:access(?:ing)?|use|using|reach)\s+)?(?:the\s+)?(?:share\s+)?{S}",
 )
 _SHARE_NAME = (
     r"\b(?:share\s*)?name[\"']?\s*[=:]\s*{N}",
@@ -616,10 +621,16 @@ _SHARE_NAME = (
 )
 
 
+def _quote_left_open(core: str, path: Entity) -> bool:
+    """Whether a quote opens right before the path but does not close right after it ('/srv/my docs')."""
+    quote = core[path.start - 1] if path.start > 0 else ""
+    return quote in ("'", '"') and not core[path.start + len(path.value):].startswith(quote)
+
+
 def _samba(core: str) -> RuleParse:
     found = [entity for entity in entities(core) if entity.kind == "path"]
     paths = [entity.value for entity in found]
-    if found and found[0].start > 0 and core[found[0].start - 1] in "'\"" and not core[found[0].start + len(paths[0]):].startswith(core[found[0].start - 1]):
+    if found and _quote_left_open(core, found[0]):
         return _unknown("partial", "samba: a quoted path that runs on past a space")
     if paths and _SHARE_CHANGE.search(core):
         return _unknown("partial", "samba: a path with a change to an existing share, not a new one")
