@@ -12,7 +12,8 @@ model decides. Each result has a ``kind`` (what decided; the calibration bins of
 - ``match`` (``CERTAIN``, 0.95): a pattern for the action matched and every value was found;
 - ``typo`` (``TYPO``, 0.8): the same, but only after correcting a misspelt keyword;
 - ``refusal`` (``DEFINITE``, 0.9): a pattern that means ``unknown`` matched fully (a question, a
-  negation, an unsupported operation or record type, mail) or a value failed its field's schema;
+  negation or a deferral, a hypothetical, an unsupported operation or record type, deleting a share,
+  mail) or a value failed its field's schema;
 - ``partial`` (``PARTIAL``, 0.3): an action's cue matched but a value was not found; ``unknown``
   is what the rules say, but a phrasing they do not know looks the same, so it is no opinion;
 - ``none`` (``NO_OPINION``, 0.0): the domain is known but no pattern matched;
