@@ -359,6 +359,7 @@ DNS_SAMBA_FAMILIES = [
     ("hello.site.lan -> 10.7.0.4", _a("hello.site.lan", "10.7.0.4")),  # a greeting word that starts a hostname
     ('{"name": "clips", "path": "/srv/clips"}', {"action": "create_share", "name": "clips", "path": "/srv/clips"}),
     ("Create the clips share at /srv/clips", {"action": "create_share", "name": "clips", "path": "/srv/clips"}),
+    ("Create share Clips At /srv/clips", {"action": "create_share", "name": "Clips", "path": "/srv/clips"}),
     ("turn /srv/clips into a samba share out of the box, call it clips", {"action": "create_share", "name": "clips", "path": "/srv/clips"}),
     ("Create a share for /srv/clips with the name clips", {"action": "create_share", "name": "clips", "path": "/srv/clips"}),
     ("kick ivo off the lab share", _access("revoke", "ivo", "lab")),
@@ -406,6 +407,8 @@ DNS_SAMBA_NEAR_MISSES = [
     "change the IP of web1.site.lan to 10.7.0.8",
     "web1.site.lan got a new IP: 10.7.0.8",
     "alias web1.site.lan as www.site.lan",  # which of the two is the alias?
+    "Add both web1.site.lan and web2.site.lan at 10.7.0.81",
+    "Set up a share named Lab Files at /srv/lab",  # a name with a space is not "Lab"
     "grant ivo$(reboot) access to share lab",
     "Ivo from QA needs access to the lab share",  # "QA" is not the user
     "Create a share for the team at /srv/team",

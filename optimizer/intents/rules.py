@@ -343,7 +343,9 @@ def _dns(core: str) -> RuleParse:
         record_type = "AAAA" if address.kind == "ipv6" else "A"
         if (_EXPLICIT_AAAA if record_type == "A" else _EXPLICIT_A).search(core):
             return _unknown("partial", f"dns: the type named does not fit an {address.kind} address")
-        kind = "match" if len(hosts) == 1 and len(addresses) == 1 and not parents else "typo"
+        if len(hosts) > 1:
+            return _unknown("partial", "dns: an address for more than one hostname")
+        kind = "match" if not parents else "typo"
         return _intent(
             {"action": "dns_add", "zone": hosts[0] if hosts else None, "record_type": record_type, "ip": address.value},
             f"dns: hostname + {address.kind}",
@@ -622,6 +624,9 @@ _SHARE_NAME = (
 )
 
 
+_CONNECTIVE = r"(?:at|on|in|for|under|with|pointing|located|path|from|to|via|using|and|as|please|thanks)"
+
+
 def _quote_left_open(core: str, path: Entity) -> bool:
     """Whether a quote opens right before the path but does not close right after it ('/srv/my docs')."""
     quote = core[path.start - 1] if path.start > 0 else ""
@@ -636,7 +641,10 @@ def _samba(core: str) -> RuleParse:
     if paths and _SHARE_CHANGE.search(core):
         return _unknown("partial", "samba: a path with a change to an existing share, not a new one")
     if paths:
-        return _intent({"action": "create_share", "name": _find(_SHARE_NAME, core, "name"), "path": paths[0]}, "samba: share at a path")
+        name = _find(_SHARE_NAME, core, "name")
+        if name and re.search(rf"(?<![\w.\-]){re.escape(name)}\s+(?!{_CONNECTIVE}\b)(?-i:[A-Z][a-z]+)\b(?!\s*[:=])", core, _FLAGS):
+            return _unknown("partial", f"samba: the share name may run on past {name!r} (a name with a space)")
+        return _intent({"action": "create_share", "name": name, "path": paths[0]}, "samba: share at a path")
     if _DELETE_SHARE.search(core):
         return _unknown("refusal", "samba: deleting a share is not supported")
     revoke = _REVOKE_CUE.search(core) or _DENIED_ACCESS.search(core)
