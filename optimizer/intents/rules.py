@@ -113,6 +113,12 @@ _MODAL_QUESTION = re.compile(
     r"|somebody|anybody|everyone)\b",
     _FLAGS,
 )
+# "We don't use X anymore, remove it": a reason to act, not a negated command.
+_NO_LONGER_NEEDED = re.compile(
+    r"\b(?:we|i|he|she|they|nobody|no\s+one)\s+(?:don't|doesn't|do\s+not|does\s+not|won't|will\s+not)\s+(?:need|use|want)\b(?!\s+to\b)"
+    r"[^,;!?]{0,60}?\b(?:anymore|any\s+more|any\s+longer)\b",
+    _FLAGS,
+)
 _HYPOTHETICAL = re.compile(
     r"(?:suppose|supposing|imagine|hypothetically|what\s+if|in\s+theory|theoretically|let's\s+say|say\s+we)\b", _FLAGS
 )
@@ -686,7 +692,8 @@ def parse_with_rules(text: str, domain: str) -> RuleParse:
         return _unknown("refusal", "a question, not a command")
     if _HYPOTHETICAL.match(core):
         return _unknown("refusal", "a hypothetical, not a command")
-    if _NEGATION.search(_DENIED_ACCESS.sub(" ", core) if domain == "samba" else core):
+    negatable = _NO_LONGER_NEEDED.sub(" ", _DENIED_ACCESS.sub(" ", core) if domain == "samba" else core)
+    if _NEGATION.search(negatable):
         return _unknown("refusal", "a negated command")
     if first in _UNSUPPORTED_VERBS:
         return _unknown("refusal", f"unsupported operation {first!r}")
