@@ -385,6 +385,11 @@ DNS_SAMBA_FAMILIES = [
     ("Don’t delete nas4.site.lan", {"action": "unknown"}),
     ("Do not give ivo access to the lab share", {"action": "unknown"}),
     ("Hold off on removing old7.site.lan for now", {"action": "unknown"}),
+    # Nothing that could be the missing name: certainly unknown (labelling rule 5), not merely no opinion.
+    ("Add a DNS entry please", {"action": "unknown"}),
+    ("Point it to 10.7.0.9", {"action": "unknown"}),
+    ("remove the dns record", {"action": "unknown"}),
+    ("Create a share for /srv/clips", {"action": "unknown"}),
     ("We don't need to remove old7.site.lan anymore", {"action": "unknown"}),
     ("Can I delete the lab share?", {"action": "unknown"}),
     ("Will the lab share be removed?", {"action": "unknown"}),
@@ -425,6 +430,7 @@ DNS_SAMBA_NEAR_MISSES = [
     "add an A record for app.site.lan at fd00:7::6",
     "add AAAA record for app.site.lan at 10.7.0.6",
     "Create a file share at /srv/clips",
+    "add printer at 10.7.0.5",  # "printer" may be the name
     "Add host web2.site.lan on dns server ns1.site.lan",
     "Point web2.site.lan at the same IP as web1.site.lan",
     "Delete the record for web2.site.lan and add a new one at 10.7.0.2",

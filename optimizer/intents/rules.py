@@ -29,7 +29,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from optimizer.intents.models import UNKNOWN, InvalidIntentError, IntentModel, validate_intent
-from optimizer.intents.text import NAME_KEYS, STOPWORDS, Entity, corrected_text, entities, glued_to_shell_syntax
+from optimizer.intents.text import KEYWORDS, NAME_KEYS, STOPWORDS, Entity, corrected_text, entities, glued_to_shell_syntax
 
 CERTAIN = 0.95
 DEFINITE = 0.9
@@ -312,6 +312,25 @@ _TARGET_ROLE = re.compile(
 _PARENT_ZONE = re.compile(r"\b(?:in|into|to|under|within|of|from)\s+(?:the\s+)?(?:dns\s+)?(?:zone|domain)\s+['\"]?$", _FLAGS)
 
 
+# Words that can never be the missing name: when a request holds only these (besides an address or a
+# path), the value is surely absent ("add a dns record", "Point it to 10.0.0.9", "Add a share at /srv/x").
+_NOT_A_VALUE = _NEVER_NAMES | KEYWORDS | frozenset(
+    """
+    dns record records entry entries zone host hostname ip ipv4 ipv6 address cname alias aaaa point points pointing
+    there here one another some any up new samba smb share shares folder directory path
+    """.split()
+)
+
+
+def _only_function_words(core: str, found: Sequence[Entity]) -> bool:
+    """Whether every word of ``core`` outside the entities in ``found`` is one that can never be a value."""
+    rest = core
+    for entity in found:
+        rest = rest.replace(entity.value, " ")
+    bare = [word.strip(".,;:!?()[]{}\"'`").lower() for word in rest.split()]
+    return all(not word or word in _NOT_A_VALUE for word in bare)
+
+
 def _cname_pair(core: str, found: Sequence[Entity]) -> tuple[str, str]:
     """(name, target) of the first two hostnames: in order, unless what precedes them says the
     first is the target and the second the name ("target=web.lan alias=www.lan", "to web.lan named www.lan")."""
@@ -333,6 +352,8 @@ def _dns(core: str) -> RuleParse:
     records = [
         host for host in hosts if not any(other != host and other.lower().endswith("." + host.lower().lstrip("*.")) for other in hosts)
     ]
+    if not hosts and _only_function_words(core, addresses):
+        return _unknown("refusal", "dns: no hostname at all")
     if _DNS_REMOVE.search(core):
         if _THEN_ADD.search(core):
             return _unknown("partial", "dns: a removal and an addition")
@@ -648,6 +669,8 @@ def _samba(core: str) -> RuleParse:
         return _unknown("partial", "samba: a path with a change to an existing share, not a new one")
     if paths:
         name = _find(_SHARE_NAME, core, "name")
+        if name is None and _only_function_words(core, found):
+            return _unknown("refusal", "create_share: no name at all")
         if name and re.search(rf"(?<![\w.\-]){re.escape(name)}\s+(?!{_CONNECTIVE}\b)(?-i:[A-Z][a-z]+)\b(?!\s*[:=])", core, _FLAGS):
             return _unknown("partial", f"samba: the share name may run on past {name!r} (a name with a space)")
         return _intent({"action": "create_share", "name": name, "path": paths[0]}, "samba: share at a path")
