@@ -364,6 +364,11 @@ DNS_SAMBA_FAMILIES = [
     ("turn /srv/clips into a samba share out of the box, call it clips", {"action": "create_share", "name": "clips", "path": "/srv/clips"}),
     ("Create a share for /srv/clips with the name clips", {"action": "create_share", "name": "clips", "path": "/srv/clips"}),
     ("kick ivo off the lab share", _access("revoke", "ivo", "lab")),
+    ("take ivo off the lab share", _access("revoke", "ivo", "lab")),
+    ("Ivo should lose access to the lab share", _access("revoke", "Ivo", "lab")),
+    ("no more access to share lab for user ivo", _access("revoke", "ivo", "lab")),
+    ("let ivo see the lab share", _access("grant", "ivo", "lab")),
+    ("share lab -> add user ivo", _access("grant", "ivo", "lab")),
     ("May should no longer have access to the lab share", _access("revoke", "May", "lab")),  # May is a name here
     ("remove ivo's access from the lab share", _access("revoke", "ivo", "lab")),
     ("lab share: remove ivo", _access("revoke", "ivo", "lab")),

@@ -568,6 +568,7 @@ def _user(core: str) -> RuleParse:
 
 _REVOKE_CUE = _cue(
     r"revoke|remove|delete|drop|destroy|deny|block|kick|take\s+away|cut\s+off|withdraw|disable|stop|no\s+longer|prevent|ban|rescind"
+    r"|take\s+\S+\s+(?:off|out\s+of)|lose\s+(?:\w+\s+)?access|no\s+more\s+access"
 )
 _GRANT_CUE = _cue(
     r"give|grant|let|allow|open|provide|enable|authori[sz]e|add|permit"
@@ -617,6 +618,9 @@ _ACCESS_PATTERNS = (
     r"\bopen\s+(?:up\s+)?(?:the\s+)?(?:share\s+)?{S}(?:\s+share)?\s+(?:to|for)\s+(?:the\s+)?(?:user\s+)?{U}",
     _SUBJECT + r"{U}\s+(?:should|must|may)(?:\s+no\s+longer|n['’]t|\s+not)\s+(?:have\s+|get\s+|keep\s+)?(?:any\s+)?(?:more\s+)?"
     r"(?:access|be\s+able\s+to\s+access)\s+(?:to\s+|on\s+)?(?:the\s+)?(?:share\s+)?{S}",
+    # "take bob off the tools share", "bob should lose access to hr".
+    r"\btake\s+(?:the\s+)?(?:user\s+)?(?!away\b|over\b){U}\s+(?:off|out\s+of)\s+(?:the\s+)?(?:share\s+)?{S}",
+    _SUBJECT + r"{U}\s+(?:should|must|will|needs\s+to|has\s+to|is\s+to)\s+lose\s+(?:\w+\s+)?access\s+(?:to|on)\s+(?:the\s+)?(?:share\s+)?{S}",
     # "omar needs access to the scans share", "bob should have read access on hr".
     _SUBJECT + r"(?!(?:might|may|would|will|could)\s){U}\s+(?:(?:no\s+longer|doesn't|does\s+not)\s+)?"
     r"(?:needs?|requires?|wants?|should\s+(?:have|get))\s+(?:\w+\s+)?access\s+(?:to|on|for)\s+(?:the\s+)?(?:share\s+)?{S}",
@@ -629,10 +633,12 @@ _ACCESS_PATTERNS = (
         r"\s+(?:(?:\w+\s+)?access\s+(?:for|to|from|of)\s+)?(?:the\s+)?(?:user\s+)?{U}"
         for share in (r"(?:samba\s+|smb\s+)?share\s+{S}", r"{S}\s+share")
         # After "On/For ...", the comma may be left out; a bare heading ("hr share: remove bob") needs one.
-        for front, punctuation in ((r"(?:on|for|to|from|in|regarding)\s+", r"\s*[,:;\-]?\s*"), ("", r"\s*[,:;\-]\s*"))
+        for front, punctuation in (
+            (r"(?:on|for|to|from|in|regarding)\s+", r"\s*(?:[,:;\-]|->|=>|→)?\s*"), ("", r"\s*(?:[,:;\-]|->|=>|→)\s*")
+        )
     ),
     r"\b(?:give|grant|let|allow|provide|authori[sz]e|permit|deny|block|kick|remove|stop|add|enable|disable|revoke|ban|prevent)"
-    r"\s+(?:the\s+)?(?:user\s+)?{U}(?!\s+(?:share|group)\b)\s+(?:\S+\s+){{0,3}}?(?:to|on|into|from|of|off|reach|for|use|access)\s+"
+    r"\s+(?:the\s+)?(?:user\s+)?{U}(?!\s+(?:share|group)\b)\s+(?:\S+\s+){{0,3}}?(?:to|on|into|from|of|off|reach|for|use|access|see|read|view|browse)\s+"
     r"(?:(?:access(?:ing)?|use|using|reach)\s+)?(?:the\s+)?(?:share\s+)?{S}",
 )
 _SHARE_NAME = (
