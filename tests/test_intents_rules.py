@@ -369,6 +369,10 @@ DNS_SAMBA_FAMILIES = [
     ("no more access to share lab for user ivo", _access("revoke", "ivo", "lab")),
     ("let ivo see the lab share", _access("grant", "ivo", "lab")),
     ("share lab -> add user ivo", _access("grant", "ivo", "lab")),
+    ("Grant read-only access on lab to user ivo", _access("grant", "ivo", "lab")),  # "read-only" is no user
+    ("give ivo rw on lab", _access("grant", "ivo", "lab")),
+    ("ivo needs to get into the lab share", _access("grant", "ivo", "lab")),
+    ("ivo no longer needs the lab share", _access("revoke", "ivo", "lab")),
     ("May should no longer have access to the lab share", _access("revoke", "May", "lab")),  # May is a name here
     ("remove ivo's access from the lab share", _access("revoke", "ivo", "lab")),
     ("lab share: remove ivo", _access("revoke", "ivo", "lab")),

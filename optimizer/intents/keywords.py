@@ -28,7 +28,7 @@ _PLAIN = {
     "dns": {"record", "records", "resolve", "hostname", "host", "ip", "ipv6", "ipv4", "nameserver", "lookup"},
     "user": {"user", "users", "account", "accounts", "login", "member", "offboard", "onboard", "deprovision"},
     # "grant"/"revoke" without a group word are most often share access ("revoke bob from design").
-    "samba": {"folder", "directory", "read/write", "mount", "grant", "revoke"},
+    "samba": {"folder", "directory", "read/write", "mount", "grant", "revoke", "rw", "read-only", "readonly", "read-write"},
     "mail": {"mailing", "newsletter"},
 }
 _TIE_ORDER = ("samba", "user", "dns", "mail")

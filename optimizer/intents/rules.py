@@ -568,17 +568,18 @@ def _user(core: str) -> RuleParse:
 
 _REVOKE_CUE = _cue(
     r"revoke|remove|delete|drop|destroy|deny|block|kick|take\s+away|cut\s+off|withdraw|disable|stop|no\s+longer|prevent|ban|rescind"
-    r"|take\s+\S+\s+(?:off|out\s+of)|lose\s+(?:\w+\s+)?access|no\s+more\s+access"
+    r"|take\s+\S+\s+(?:off|out\s+of)|lose\s+(?:[\w/\-]+\s+)?access|no\s+more\s+access"
 )
 _GRANT_CUE = _cue(
     r"give|grant|let|allow|open|provide|enable|authori[sz]e|add|permit"
-    r"|(?:needs?|requires?|wants?|should\s+(?:have|get))\s+(?:\w+\s+)?access"
+    r"|(?:needs?|requires?|wants?|should\s+(?:have|get))\s+(?:[\w/\-]+\s+)?access"
+    r"|(?:needs?|wants?|has)\s+to\s+(?:get\s+into|be\s+(?:added\s+to|in|on|allowed\s+(?:into|on)))"
 )
 # "dan shouldn't have access to hr": a negation that asks for access to be revoked, not a negated command.
 _DENIED_ACCESS = _cue(
     r"(?:should|must|may)(?:n['’]t|\s+not|\s+no\s+longer)\s+(?:have|get|keep|retain)\s+(?:any\s+)?(?:more\s+)?access"
     r"|(?:should|must|may)(?:n['’]t|\s+not|\s+no\s+longer)\s+be\s+able\s+to\s+access"
-    r"|(?:no\s+longer|doesn['’]t|does\s+not|don['’]t|do\s+not)\s+(?:needs?|requires?)\s+(?:\w+\s+)?access"
+    r"|(?:no\s+longer|doesn['’]t|does\s+not|don['’]t|do\s+not)\s+(?:needs?|requires?)\s+(?:[\w/\-]+\s+)?access"
 )
 # Deleting a share is not an operation of the schema (labelling rule 6).
 _DELETE_SHARE = re.compile(
@@ -596,7 +597,11 @@ _SHARE_CHANGE = _cue(
     r"|back\s*up|restore|sync|mount|unmount"
 )
 # Share access for a setting or a whole team ("enable guest access", "give the sales team access") is no one user.
-_NOT_A_USER = frozenset("guest guests anonymous public everyone everybody anyone anybody all nobody world".split())
+_NOT_A_USER = frozenset(
+    "guest guests anonymous public everyone everybody anyone anybody all nobody world"
+    # Access levels standing where a user would ("grant read-only access on X to user Y").
+    " read-only readonly read-write read/write rw ro full write modify change".split()
+)
 _GROUP_OF_PEOPLE = r"(?:team|group|department|dept|staff|people|users|folks|members)\b"
 _CREATE_CUE = _cue(r"create|set\s*up|make|new|add|export|publish|need")
 _ACCESS_PATTERNS = (
@@ -605,14 +610,14 @@ _ACCESS_PATTERNS = (
     r"\bshare\s*[:=]\s*{S}[\s,;]+user(?:name)?\s*[:=]\s*{U}",
     # Word order: "grant access on share X to user Y", "revoke access to X from Y".
     r"\b(?:give|grant|provide|allow|enable|add|open|revoke|remove|withdraw|take\s+away|cut\s+off|disable|deny|block)\s+"
-    r"(?:\w+\s+)?access\s+(?:on|to|for)\s+(?:the\s+)?(?:share\s+)?{S}(?:\s+share)?\s+(?:to|for|from)\s+(?:the\s+)?(?:user\s+)?{U}",
+    r"(?:[\w/\-]+\s+)?access\s+(?:on|to|for)\s+(?:the\s+)?(?:share\s+)?{S}(?:\s+share)?\s+(?:to|for|from)\s+(?:the\s+)?(?:user\s+)?{U}",
     r"\baccess\s+(?:to|on)\s+(?:the\s+)?share\s+{S}\s+for\s+(?:the\s+)?(?:user\s+)?{U}",
     # The share fronted: "On the share payroll, remove access for user tobias".
     (r"^(?:on|for|to|from)\s+(?:the\s+)?share\s+{S}\s*,?\s*(?:give|grant|provide|allow|enable|add|open|revoke|remove|withdraw|"
-     r"take\s+away|cut\s+off|disable|deny|block)\s+(?:\w+\s+)?access\s+(?:for|to|from|of)\s+(?:the\s+)?(?:user\s+)?{U}"),
+     r"take\s+away|cut\s+off|disable|deny|block)\s+(?:[\w/\-]+\s+)?access\s+(?:for|to|from|of)\s+(?:the\s+)?(?:user\s+)?{U}"),
     # The user fronted: "For user gustav, revoke access to the share archive2019".
     (r"^(?:for|from)\s+(?:the\s+)?user\s+{U}\s*,?\s*(?:give|grant|provide|allow|enable|add|open|revoke|remove|withdraw|"
-     r"take\s+away|cut\s+off|disable|deny|block)\s+(?:\w+\s+)?access\s+(?:to|on|for|from)\s+(?:the\s+)?(?:share\s+)?{S}"),
+     r"take\s+away|cut\s+off|disable|deny|block)\s+(?:[\w/\-]+\s+)?access\s+(?:to|on|for|from)\s+(?:the\s+)?(?:share\s+)?{S}"),
     r"\baccess\s+(?:for|of)\s+(?:the\s+)?(?:user\s+)?{U}\s+(?:on|to)\s+(?:the\s+)?(?:share\s+)?{S}",
     r"\b{U}'s\s+(?:\w+\s+)?(?:access|permissions?|rights)\s+(?:to|on|for|from|of)\s+(?:the\s+)?(?:share\s+)?{S}",
     r"\bopen\s+(?:up\s+)?(?:the\s+)?(?:share\s+)?{S}(?:\s+share)?\s+(?:to|for)\s+(?:the\s+)?(?:user\s+)?{U}",
@@ -620,17 +625,26 @@ _ACCESS_PATTERNS = (
     r"(?:access|be\s+able\s+to\s+access)\s+(?:to\s+|on\s+)?(?:the\s+)?(?:share\s+)?{S}",
     # "take bob off the tools share", "bob should lose access to hr".
     r"\btake\s+(?:the\s+)?(?:user\s+)?(?!away\b|over\b){U}\s+(?:off|out\s+of)\s+(?:the\s+)?(?:share\s+)?{S}",
-    _SUBJECT + r"{U}\s+(?:should|must|will|needs\s+to|has\s+to|is\s+to)\s+lose\s+(?:\w+\s+)?access\s+(?:to|on)\s+(?:the\s+)?(?:share\s+)?{S}",
+    _SUBJECT + r"{U}\s+(?:should|must|will|needs\s+to|has\s+to|is\s+to)\s+lose\s+(?:[\w/\-]+\s+)?access\s+(?:to|on)\s+(?:the\s+)?(?:share\s+)?{S}",
+    # "lena needs to get into the scans share", "lena no longer needs the scans share".
+    *(
+        _SUBJECT + verb + r"\s+(?:the\s+)?" + share
+        for verb in (
+            r"{U}\s+(?:needs?|wants?|has)\s+to\s+(?:get\s+into|be\s+(?:added\s+to|in|on|allowed\s+(?:into|on)))",
+            r"{U}\s+(?:no\s+longer|doesn't|does\s+not)\s+(?:needs?|uses?|requires?)",
+        )
+        for share in (r"share\s+{S}", r"{S}\s+share")
+    ),
     # "omar needs access to the scans share", "bob should have read access on hr".
     _SUBJECT + r"(?!(?:might|may|would|will|could)\s){U}\s+(?:(?:no\s+longer|doesn't|does\s+not)\s+)?"
-    r"(?:needs?|requires?|wants?|should\s+(?:have|get))\s+(?:\w+\s+)?access\s+(?:to|on|for)\s+(?:the\s+)?(?:share\s+)?{S}",
+    r"(?:needs?|requires?|wants?|should\s+(?:have|get))\s+(?:[\w/\-]+\s+)?access\s+(?:to|on|for)\s+(?:the\s+)?(?:share\s+)?{S}",
     # The share's name before "share access": "remove finance share access for bob".
     r"\b(?:give|grant|provide|allow|enable|add|open|revoke|remove|withdraw|take\s+away|cut\s+off|disable|deny|block)\s+(?:the\s+)?"
     r"{S}\s+share\s+(?:\w+\s+)?(?:access|permissions?|rights)\s+(?:for|of|from|to)\s+(?:the\s+)?(?:user\s+)?{U}",
     # The share fronted, the user after the verb: "For the share X, give Y access", "On share X, block user Y".
     *(
         rf"^{front}(?:the\s+)?{share}{punctuation}{_FRONT_VERBS}"
-        r"\s+(?:(?:\w+\s+)?access\s+(?:for|to|from|of)\s+)?(?:the\s+)?(?:user\s+)?{U}"
+        r"\s+(?:(?:[\w/\-]+\s+)?access\s+(?:for|to|from|of)\s+)?(?:the\s+)?(?:user\s+)?{U}"
         for share in (r"(?:samba\s+|smb\s+)?share\s+{S}", r"{S}\s+share")
         # After "On/For ...", the comma may be left out; a bare heading ("hr share: remove bob") needs one.
         for front, punctuation in (
