@@ -373,6 +373,8 @@ DNS_SAMBA_FAMILIES = [
     ("give ivo rw on lab", _access("grant", "ivo", "lab")),
     ("ivo needs to get into the lab share", _access("grant", "ivo", "lab")),
     ("ivo no longer needs the lab share", _access("revoke", "ivo", "lab")),
+    ("ivo should not access share lab anymore", _access("revoke", "ivo", "lab")),
+    ("Set up a new share: name 'lab-2', path /srv/lab2", {"action": "create_share", "name": "lab-2", "path": "/srv/lab2"}),
     ("May should no longer have access to the lab share", _access("revoke", "May", "lab")),  # May is a name here
     ("remove ivo's access from the lab share", _access("revoke", "ivo", "lab")),
     ("lab share: remove ivo", _access("revoke", "ivo", "lab")),
@@ -394,6 +396,7 @@ DNS_SAMBA_FAMILIES = [
     ("Don’t delete nas4.site.lan", {"action": "unknown"}),
     ("Do not give ivo access to the lab share", {"action": "unknown"}),
     ("Hold off on removing old7.site.lan for now", {"action": "unknown"}),
+    ("I'd like you to not delete old7.site.lan", {"action": "unknown"}),
     # Nothing that could be the missing name: certainly unknown (labelling rule 5), not merely no opinion.
     ("Add a DNS entry please", {"action": "unknown"}),
     ("Point it to 10.7.0.9", {"action": "unknown"}),

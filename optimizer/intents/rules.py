@@ -125,7 +125,10 @@ _HYPOTHETICAL = re.compile(
 _NEGATION = re.compile(
     r"(?<![\w\-/$@.#!&*+=])(?:don't|dont|do\s+not|never|shouldn't|should\s+not|won't|must\s+not|mustn't"
     # Deferred or called off: "hold off on removing X", "not yet", "cancel the request to add X".
-    r"|hold\s+off|on\s+hold|postpone|not\s+yet|cancel(?:led)?|wait\s+(?:until|till|for))(?![\w\-/$@#!&*+=]|\.\w)",
+    r"|hold\s+off|on\s+hold|postpone|not\s+yet|cancel(?:led)?|wait\s+(?:until|till|for)"
+    # A bare "not" before the verb: "I'd like you to not delete X".
+    r"|not\s+(?:to\s+)?(?:add|create|delete|remove|drop|give|grant|revoke|change|reset|set|make|touch|modify|register|purge|erase"
+    r"|point|map|share|disable|block))(?![\w\-/$@#!&*+=]|\.\w)",
     _FLAGS,
 )
 """A negation word, not inside a value (a password ``Never#Again1``)."""
@@ -578,7 +581,7 @@ _GRANT_CUE = _cue(
 # "dan shouldn't have access to hr": a negation that asks for access to be revoked, not a negated command.
 _DENIED_ACCESS = _cue(
     r"(?:should|must|may)(?:n['’]t|\s+not|\s+no\s+longer)\s+(?:have|get|keep|retain)\s+(?:any\s+)?(?:more\s+)?access"
-    r"|(?:should|must|may)(?:n['’]t|\s+not|\s+no\s+longer)\s+be\s+able\s+to\s+access"
+    r"|(?:should|must|may)(?:n['’]t|\s+not|\s+no\s+longer)\s+(?:be\s+able\s+to\s+)?(?:access|use|reach|see)"
     r"|(?:no\s+longer|doesn['’]t|does\s+not|don['’]t|do\s+not)\s+(?:needs?|requires?)\s+(?:[\w/\-]+\s+)?access"
 )
 # Deleting a share is not an operation of the schema (labelling rule 6).
@@ -622,7 +625,7 @@ _ACCESS_PATTERNS = (
     r"\b{U}'s\s+(?:\w+\s+)?(?:access|permissions?|rights)\s+(?:to|on|for|from|of)\s+(?:the\s+)?(?:share\s+)?{S}",
     r"\bopen\s+(?:up\s+)?(?:the\s+)?(?:share\s+)?{S}(?:\s+share)?\s+(?:to|for)\s+(?:the\s+)?(?:user\s+)?{U}",
     _SUBJECT + r"{U}\s+(?:should|must|may)(?:\s+no\s+longer|n['’]t|\s+not)\s+(?:have\s+|get\s+|keep\s+)?(?:any\s+)?(?:more\s+)?"
-    r"(?:access|be\s+able\s+to\s+access)\s+(?:to\s+|on\s+)?(?:the\s+)?(?:share\s+)?{S}",
+    r"(?:access|(?:be\s+able\s+to\s+)?(?:access|use|reach|see))\s+(?:to\s+|on\s+)?(?:the\s+)?(?:share\s+)?{S}",
     # "take bob off the tools share", "bob should lose access to hr".
     r"\btake\s+(?:the\s+)?(?:user\s+)?(?!away\b|over\b){U}\s+(?:off|out\s+of)\s+(?:the\s+)?(?:share\s+)?{S}",
     _SUBJECT + r"{U}\s+(?:should|must|will|needs\s+to|has\s+to|is\s+to)\s+lose\s+(?:[\w/\-]+\s+)?access\s+(?:to|on)\s+(?:the\s+)?(?:share\s+)?{S}",
@@ -658,6 +661,7 @@ _ACCESS_PATTERNS = (
 _SHARE_NAME = (
     r"\b(?:share\s*)?name[\"']?\s*[=:]\s*{N}",
     r"\b(?:called|named)\s+{N}",
+    r"\bname\s+(?:is\s+)?(?=['\"]){N}",
     r"\b(?:call|name)\s+(?:it|the\s+share)\s+{N}",
     r"\b(?:under|with)\s+the\s+(?:share\s+)?name\s+{N}",
     r"\bshare\s+name\s+(?:is\s+|of\s+)?{N}",
