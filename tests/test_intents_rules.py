@@ -375,6 +375,10 @@ DNS_SAMBA_FAMILIES = [
     ("ivo no longer needs the lab share", _access("revoke", "ivo", "lab")),
     ("ivo should not access share lab anymore", _access("revoke", "ivo", "lab")),
     ("Set up a new share: name 'lab-2', path /srv/lab2", {"action": "create_share", "name": "lab-2", "path": "/srv/lab2"}),
+    ('{"action": "revoke_access", "username": "ivo", "share": "lab"}', _access("revoke", "ivo", "lab")),
+    ("user ivo -> share lab (grant)", _access("grant", "ivo", "lab")),
+    ("ivo: remove from share lab", _access("revoke", "ivo", "lab")),
+    ("net usershare add lab2 /srv/lab2", {"action": "create_share", "name": "lab2", "path": "/srv/lab2"}),
     ("May should no longer have access to the lab share", _access("revoke", "May", "lab")),  # May is a name here
     ("remove ivo's access from the lab share", _access("revoke", "ivo", "lab")),
     ("lab share: remove ivo", _access("revoke", "ivo", "lab")),
@@ -430,6 +434,9 @@ DNS_SAMBA_NEAR_MISSES = [
     "Set up a share named Lab Files at /srv/lab",  # a name with a space is not "Lab"
     "grant ivo$(reboot) access to share lab",
     "Ivo from QA needs access to the lab share",  # "QA" is not the user
+    "Give ivo access to lab and lab2",  # two shares: out of scope
+    "Give ivo and ana access to the lab share",
+    "samba-tool dns add dc1 site.lan web5 A 10.7.0.5",  # the record is web5.site.lan, never written out
     "Create a share for the team at /srv/team",
     "ivo can't access the lab share",
     "For ivo, give access to lab",

@@ -347,6 +347,9 @@ def _cname_pair(core: str, found: Sequence[Entity]) -> tuple[str, str]:
 def _dns(core: str) -> RuleParse:
     if _DNS_UNSUPPORTED_TYPE.search(core):
         return _unknown("refusal", "dns: unsupported record type")
+    if re.match(r"samba-tool\s+dns\b", core, _FLAGS):
+        # "samba-tool dns add SERVER ZONE NAME TYPE DATA": the record's full name is not written out.
+        return _unknown("partial", "dns: samba-tool names the record apart from its zone")
     found = [entity for entity in entities(core) if entity.kind != "host" or not _PARENT_ZONE.search(core[: entity.start])]
     hosts = [entity.value for entity in found if entity.kind == "host"]
     parents = len([entity for entity in entities(core) if entity.kind == "host"]) - len(hosts)
@@ -609,8 +612,13 @@ _GROUP_OF_PEOPLE = r"(?:team|group|department|dept|staff|people|users|folks|memb
 _CREATE_CUE = _cue(r"create|set\s*up|make|new|add|export|publish|need")
 _ACCESS_PATTERNS = (
     r"\bsmb\s+(?:grant|revoke)\s+{U}\s+{S}",
-    r"\buser(?:name)?\s*[:=]\s*{U}[\s,;]+share\s*[:=]\s*{S}",
-    r"\bshare\s*[:=]\s*{S}[\s,;]+user(?:name)?\s*[:=]\s*{U}",
+    # Keyed, JSON included: 'username=bob share=hr', '"username": "bob", "share": "hr"'.
+    r"\buser(?:name)?[\"']?\s*[:=]\s*{U}[\s,;]+[\"']?share(?:name)?[\"']?\s*[:=]\s*{S}",
+    r"\bshare(?:name)?[\"']?\s*[:=]\s*{S}[\s,;]+[\"']?user(?:name)?[\"']?\s*[:=]\s*{U}",
+    # Terse: "user bob -> share hr (grant)", "bob: remove from share hr".
+    r"\buser(?:name)?\s*[:=]?\s*{U}\s*(?:->|=>|→)\s*share\s*[:=]?\s*{S}",
+    (r"^(?:user\s+)?{U}\s*:\s*(?:remove|revoke|block|deny|add|grant|give|allow)(?:\s+access)?\s+(?:from|to|on|for|into)\s+(?:the\s+)?"
+     r"share\s+{S}"),
     # Word order: "grant access on share X to user Y", "revoke access to X from Y".
     r"\b(?:give|grant|provide|allow|enable|add|open|revoke|remove|withdraw|take\s+away|cut\s+off|disable|deny|block)\s+"
     r"(?:[\w/\-]+\s+)?access\s+(?:on|to|for)\s+(?:the\s+)?(?:share\s+)?{S}(?:\s+share)?\s+(?:to|for|from)\s+(?:the\s+)?(?:user\s+)?{U}",
@@ -661,6 +669,7 @@ _ACCESS_PATTERNS = (
 _SHARE_NAME = (
     r"\b(?:share\s*)?name[\"']?\s*[=:]\s*{N}",
     r"\b(?:called|named)\s+{N}",
+    r"\bnet\s+(?:usershare\s+add|conf\s+addshare)\s+{N}",
     r"\bname\s+(?:is\s+)?(?=['\"]){N}",
     r"\b(?:call|name)\s+(?:it|the\s+share)\s+{N}",
     r"\b(?:under|with)\s+the\s+(?:share\s+)?name\s+{N}",
@@ -676,6 +685,20 @@ _SHARE_NAME = (
 
 
 _CONNECTIVE = r"(?:at|on|in|for|under|with|pointing|located|path|from|to|via|using|and|as|please|thanks)"
+
+
+# Another name right after a value ("give ben access to media4 and media5", "give ben and ana access"):
+# more than one user or share, out of scope.
+_MORE_NAMES = re.compile(
+    r"^['\"]?(?:\s+shares?)?\s*(?:,|\band\b|&)\s*(?!(?:please|thanks|thank|and|or|he|she|they|we|it|then|also|i|asap|too|give|grant|provide"
+    r"|allow|enable|add|open|let|authori[sz]e|permit|revoke|remove|withdraw|take|cut|disable|deny|block|kick|ban|stop|prevent)\b)"
+    r"(?:(?:the\s+)?(?:user|share)\s+)?[\w.\-]+\$?(?:\s+(?:shares?|access|to|into|on|from)\b|\s*[.!?]*$)",
+    _FLAGS,
+)
+
+
+def _value_spots(value: str, core: str) -> list[re.Match[str]]:
+    return list(re.finditer(rf"(?<![\w.\-]){re.escape(value)}(?![\w.\-$])", core, _FLAGS))
 
 
 def _quote_left_open(core: str, path: Entity) -> bool:
@@ -709,6 +732,8 @@ def _samba(core: str) -> RuleParse:
             return _unknown("partial", f"samba: {action} without a user and a share")
         if pair[0].lower() in _NOT_A_USER or re.search(rf"(?<![\w.\-]){re.escape(pair[0])}\s+{_GROUP_OF_PEOPLE}", core, _FLAGS):
             return _unknown("partial", f"samba: {action} for {pair[0]!r}, not one user")
+        if any(_MORE_NAMES.search(core[match.end():]) for value in pair for match in _value_spots(value, core)):
+            return _unknown("partial", f"samba: {action} for more than one user or share")
         # A cue that is only the share's or the user's own name ("grant bob access to the drop share") is none.
         masked = core
         for value in pair:
