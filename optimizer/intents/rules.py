@@ -119,6 +119,12 @@ _NO_LONGER_NEEDED = re.compile(
     r"[^,;!?]{0,60}?\b(?:anymore|any\s+more|any\s+longer)\b",
     _FLAGS,
 )
+# Text that addresses the parser itself ("ignore all previous instructions and ...") is data, never a command.
+_OVERRIDE = re.compile(
+    r"\b(?:ignore|disregard|forget)\s+(?:all\s+|any\s+)?(?:the\s+|your\s+)?(?:previous|prior|above|earlier|system|your)?\s*"
+    r"(?:instructions|rules|prompts?|guidelines)\b",
+    _FLAGS,
+)
 _HYPOTHETICAL = re.compile(
     r"(?:suppose|supposing|imagine|hypothetically|what\s+if|in\s+theory|theoretically|let's\s+say|say\s+we)\b", _FLAGS
 )
@@ -298,7 +304,10 @@ _EXPLICIT_A = re.compile(r"(?<![\w.\-])(?:A\s+(?:record|entry|RECORD|ENTRY)|type
 _CNAME_WORDS = _cue(r"cname|alias|canonical")
 # Changing an existing record ("change the IP of X to Y") is not clearly an add: no opinion, the model decides.
 _DNS_MODIFY = _cue(
-    r"change|update(?!\s+add\b)|modify|edit|replace|move|switch|migrate|repoint|re-point|new\s+(?:ip|address|ipv4|ipv6)(?:\s+address)?"
+    r"(?:chang|updat|modif|edit|replac|mov|switch|migrat|repoint|re-point)(?:e|es|ed|ing|y|ies|ied|ying|s)?(?!\s+add\b)"
+    r"|new\s+(?:ip|address|ipv4|ipv6)(?:\s+address)?"
+    # Not DNS at all: DHCP reservations, firewall rules, routes.
+    r"|dhcp|reserv(?:e|ation)|lease|firewall|vlan|route|nat"
 )
 # What stands right before a hostname says its role: the record's own name ("alias=", "named"), the
 # name it points at ("target=", "to", "->"), or the parent zone it goes in ("in the zone corp.local").
@@ -732,6 +741,8 @@ def _samba(core: str) -> RuleParse:
             return _unknown("partial", f"samba: {action} without a user and a share")
         if pair[0].lower() in _NOT_A_USER or re.search(rf"(?<![\w.\-]){re.escape(pair[0])}\s+{_GROUP_OF_PEOPLE}", core, _FLAGS):
             return _unknown("partial", f"samba: {action} for {pair[0]!r}, not one user")
+        if re.match(r"(?:enable|disable)\b", core, _FLAGS) and not re.search(r"\b(?:access|user|permissions?)\b", core, _FLAGS):
+            return _unknown("partial", "samba: enabling or disabling something that is not a user's access")
         if any(_MORE_NAMES.search(core[match.end():]) for value in pair for match in _value_spots(value, core)):
             return _unknown("partial", f"samba: {action} for more than one user or share")
         # A cue that is only the share's or the user's own name ("grant bob access to the drop share") is none.
@@ -764,6 +775,8 @@ def parse_with_rules(text: str, domain: str) -> RuleParse:
         return _unknown("refusal", "a question, not a command")
     if _HYPOTHETICAL.match(core):
         return _unknown("refusal", "a hypothetical, not a command")
+    if _OVERRIDE.search(core):
+        return _unknown("refusal", "an instruction to the parser, not a command")
     negatable = _NO_LONGER_NEEDED.sub(" ", _DENIED_ACCESS.sub(" ", core) if domain == "samba" else core)
     if _NEGATION.search(negatable):
         return _unknown("refusal", "a negated command")
