@@ -358,6 +358,8 @@ DNS_SAMBA_FAMILIES = [
     ("pls rmv old7.site.lan", {"action": "dns_remove", "zone": "old7.site.lan"}),
     ("update add web3.site.lan 3600 A 10.7.0.3", _a("web3.site.lan", "10.7.0.3")),  # nsupdate's add
     ("hello.site.lan -> 10.7.0.4", _a("hello.site.lan", "10.7.0.4")),  # a greeting word that starts a hostname
+    ("Please add the host (printer.site.lan) at 10.7.0.5", _a("printer.site.lan", "10.7.0.5")),  # an aside, not $(...)
+    ("printer.site.lan 10.7.0.5", _a("printer.site.lan", "10.7.0.5")),
     ('{"name": "clips", "path": "/srv/clips"}', {"action": "create_share", "name": "clips", "path": "/srv/clips"}),
     ("Create the clips share at /srv/clips", {"action": "create_share", "name": "clips", "path": "/srv/clips"}),
     ("Create share Clips At /srv/clips", {"action": "create_share", "name": "Clips", "path": "/srv/clips"}),
@@ -441,6 +443,7 @@ DNS_SAMBA_NEAR_MISSES = [
     "We're migrating web1.site.lan to 10.7.0.31 next week",
     "Reserve 10.7.0.9 for printer9.site.lan in DHCP",
     "Enable recycle bin on the lab share",
+    "The printer at 10.7.0.5 (printer.site.lan) is jammed",  # a report, nothing asks for a record
     "Create a share for the team at /srv/team",
     "ivo can't access the lab share",
     "For ivo, give access to lab",

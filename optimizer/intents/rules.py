@@ -334,13 +334,23 @@ _NOT_A_VALUE = _NEVER_NAMES | KEYWORDS | frozenset(
 )
 
 
-def _only_function_words(core: str, found: Sequence[Entity]) -> bool:
-    """Whether every word of ``core`` outside the entities in ``found`` is one that can never be a value."""
+def _only_function_words(core: str, found: Sequence[Entity], allowance: int = 0) -> bool:
+    """Whether every word of ``core`` outside the entities in ``found`` is one that can never be a value
+    (all but ``allowance`` of them)."""
     rest = core
     for entity in found:
         rest = rest.replace(entity.value, " ")
     bare = [word.strip(".,;:!?()[]{}\"'`").lower() for word in rest.split()]
-    return all(not word or word in _NOT_A_VALUE for word in bare)
+    return sum(1 for word in bare if word and word not in _NOT_A_VALUE) <= allowance
+
+
+# What asks for a record at all; without it (and with more than a couple of other words) a sentence that
+# mentions a name and an address may be a report ("the printer at 10.0.0.5 is jammed"): no opinion.
+_ADD_CUE = _cue(
+    r"add|create|register|point|points|pointing|map|maps|mapping|resolve|resolves|resolving|set\s*up|publish|new|need|needs|needed"
+    r"|make|insert|put|assign|bind|entry|record|dns|ip|ipv4|ipv6|address|alias|cname|aaaa|a|should|must|spin\s+up"
+    r"|provision|configure|define|enter|want|reach|reachable|answer|answers|=|->|=>|→|:|@"
+)
 
 
 def _cname_pair(core: str, found: Sequence[Entity]) -> tuple[str, str]:
@@ -377,6 +387,8 @@ def _dns(core: str) -> RuleParse:
         return _unknown("partial", "dns: changing a record, not adding one")
     if len(addresses) > 1:
         return _unknown("partial", "dns: more than one address")
+    if (addresses or len(hosts) >= 2) and not _ADD_CUE.search(core) and not _only_function_words(core, found, allowance=1):
+        return _unknown("partial", "dns: names and addresses, but nothing asks for a record")
     if addresses:
         hosts = records
         if _CNAME_WORDS.search(core):

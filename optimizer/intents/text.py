@@ -84,6 +84,8 @@ def glued_to_shell_syntax(value: str, text: str) -> bool:
         after = text[start + len(value)] if start + len(value) < len(text) else " "
         if after == ";" and _NEXT_KEY.match(text, start + len(value)):
             after = " "  # "username: bob; password: x": a list separator before the next key, not shell syntax
+        if before == "(" and after == ")" and (start < 2 or text[start - 2] not in "$`<>"):
+            before = after = " "  # "(printer.lab.lan)": an aside in prose; "$(reboot)" stays shell syntax
         if before not in SHELL_METACHARACTERS and after not in SHELL_METACHARACTERS:
             return False
         start = lowered.find(needle, start + 1)
