@@ -8,7 +8,7 @@ from test_intents_support import GOLDEN_INTENTS, golden_records
 from optimizer.intents.keywords import route_domain
 from optimizer.intents.models import ACTIONS_BY_DOMAIN
 from optimizer.intents.rules import CERTAIN, DEFINITE, TYPO, parse_with_rules, strip_wrappers
-from optimizer.intents.text import clean_input, corrected_text, entities
+from optimizer.intents.text import clean_input, corrected_text, entities, glued_to_shell_syntax
 
 DOMAIN_OF_ACTION = {action.value: domain for domain, actions in ACTIONS_BY_DOMAIN.items() for action in actions}
 
@@ -490,3 +490,9 @@ def test_a_value_cut_down_by_typo_correction_is_no_opinion() -> None:
     assert parsed.is_unknown and not parsed.certain and "verbatim" in parsed.reason
     assert rules("giev ivo access to share lab").intent.as_dict() == _access("grant", "ivo", "lab")
     assert rules("Given that ivo left, remove ivo from the lab share").intent.as_dict() == _access("revoke", "ivo", "lab")
+
+
+def test_parentheses_in_prose_are_not_shell_syntax() -> None:
+    assert not glued_to_shell_syntax("printer.site.lan", "add the host (printer.site.lan) at 10.7.0.5")
+    assert glued_to_shell_syntax("ivo", "delete user $(ivo)")
+    assert glued_to_shell_syntax("ivo", "delete user `(ivo)")
