@@ -376,6 +376,9 @@ DNS_SAMBA_FAMILIES = [
     ("ivo needs to get into the lab share", _access("grant", "ivo", "lab")),
     ("ivo no longer needs the lab share", _access("revoke", "ivo", "lab")),
     ("ivo should not access share lab anymore", _access("revoke", "ivo", "lab")),
+    ("Our intern ivo needs access to the lab share", _access("grant", "ivo", "lab")),
+    ("disable ivo on the lab share", _access("revoke", "ivo", "lab")),
+    ("Make www2.site.lan go to web1.site.lan", _cname("www2.site.lan", "web1.site.lan")),
     ("Set up a new share: name 'lab-2', path /srv/lab2", {"action": "create_share", "name": "lab-2", "path": "/srv/lab2"}),
     ('{"action": "revoke_access", "username": "ivo", "share": "lab"}', _access("revoke", "ivo", "lab")),
     ("user ivo -> share lab (grant)", _access("grant", "ivo", "lab")),
@@ -431,9 +434,7 @@ DNS_SAMBA_NEAR_MISSES = [
     "Since ivo moved to sales, cut off his access to the lab share",
     "add www in the zone site.lan pointing to 10.7.0.1",
     "change the IP of web1.site.lan to 10.7.0.8",
-    "web1.site.lan got a new IP: 10.7.0.8",
     "alias web1.site.lan as www.site.lan",  # which of the two is the alias?
-    "Add both web1.site.lan and web2.site.lan at 10.7.0.81",
     "Set up a share named Lab Files at /srv/lab",  # a name with a space is not "Lab"
     "grant ivo$(reboot) access to share lab",
     "Ivo from QA needs access to the lab share",  # "QA" is not the user
@@ -443,7 +444,6 @@ DNS_SAMBA_NEAR_MISSES = [
     "We're migrating web1.site.lan to 10.7.0.31 next week",
     "Reserve 10.7.0.9 for printer9.site.lan in DHCP",
     "Enable recycle bin on the lab share",
-    "The printer at 10.7.0.5 (printer.site.lan) is jammed",  # a report, nothing asks for a record
     "Create a share for the team at /srv/team",
     "ivo can't access the lab share",
     "For ivo, give access to lab",

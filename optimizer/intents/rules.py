@@ -292,7 +292,10 @@ _DNS_REMOVE = _cue(
 )
 # A second hostname is a CNAME target only when the request says so: a CNAME word, an arrow, a verb that
 # points one name at another, a target key ("add web.lan on server ns1.lan" is not a CNAME).
-_TARGET_CUE = _cue(r"cname|alias|canonical|->|=>|→|points?|pointing|resolves?|resolving|redirects?|redirecting|maps?|mapping|target")
+_TARGET_CUE = _cue(
+    r"cname|alias|canonical|->|=>|→|points?|pointing|resolves?|resolving|redirects?|redirecting|maps?|mapping|target"
+    r"|to|at|for|of|as|go|goes|forward|forwards|send|sends"
+)
 # "alias web.lan as www.lan": either name may be meant as the new one.
 _AS_SECOND = re.compile(r"^\W*\w+\s+\S+\.\S+\s+as\s+['\"]?[\w*]\S*\.\S+\s*$", _FLAGS)
 _SAME_ADDRESS = re.compile(r"\bsame\s+(?:ip|address|ipv4|ipv6|ip\s+address)\b", _FLAGS)
@@ -305,9 +308,8 @@ _CNAME_WORDS = _cue(r"cname|alias|canonical")
 # Changing an existing record ("change the IP of X to Y") is not clearly an add: no opinion, the model decides.
 _DNS_MODIFY = _cue(
     r"(?:chang|updat|modif|edit|replac|mov|switch|migrat|repoint|re-point)(?:e|es|ed|ing|y|ies|ied|ying|s)?(?!\s+add\b)"
-    r"|new\s+(?:ip|address|ipv4|ipv6)(?:\s+address)?"
-    # Not DNS at all: DHCP reservations, firewall rules, routes.
-    r"|dhcp|reserv(?:e|ation)|lease|firewall|vlan|route|nat"
+    # Not DNS at all: DHCP, firewall rules.
+    r"|dhcp|firewall"
 )
 # What stands right before a hostname says its role: the record's own name ("alias=", "named"), the
 # name it points at ("target=", "to", "->"), or the parent zone it goes in ("in the zone corp.local").
@@ -334,23 +336,13 @@ _NOT_A_VALUE = _NEVER_NAMES | KEYWORDS | frozenset(
 )
 
 
-def _only_function_words(core: str, found: Sequence[Entity], allowance: int = 0) -> bool:
-    """Whether every word of ``core`` outside the entities in ``found`` is one that can never be a value
-    (all but ``allowance`` of them)."""
+def _only_function_words(core: str, found: Sequence[Entity]) -> bool:
+    """Whether every word of ``core`` outside the entities in ``found`` is one that can never be a value."""
     rest = core
     for entity in found:
         rest = rest.replace(entity.value, " ")
     bare = [word.strip(".,;:!?()[]{}\"'`").lower() for word in rest.split()]
-    return sum(1 for word in bare if word and word not in _NOT_A_VALUE) <= allowance
-
-
-# What asks for a record at all; without it (and with more than a couple of other words) a sentence that
-# mentions a name and an address may be a report ("the printer at 10.0.0.5 is jammed"): no opinion.
-_ADD_CUE = _cue(
-    r"add|create|register|point|points|pointing|map|maps|mapping|resolve|resolves|resolving|set\s*up|publish|new|need|needs|needed"
-    r"|make|insert|put|assign|bind|entry|record|dns|ip|ipv4|ipv6|address|alias|cname|aaaa|a|should|must|spin\s+up"
-    r"|provision|configure|define|enter|want|reach|reachable|answer|answers|=|->|=>|→|:|@"
-)
+    return all(not word or word in _NOT_A_VALUE for word in bare)
 
 
 def _cname_pair(core: str, found: Sequence[Entity]) -> tuple[str, str]:
@@ -387,8 +379,6 @@ def _dns(core: str) -> RuleParse:
         return _unknown("partial", "dns: changing a record, not adding one")
     if len(addresses) > 1:
         return _unknown("partial", "dns: more than one address")
-    if (addresses or len(hosts) >= 2) and not _ADD_CUE.search(core) and not _only_function_words(core, found, allowance=1):
-        return _unknown("partial", "dns: names and addresses, but nothing asks for a record")
     if addresses:
         hosts = records
         if _CNAME_WORDS.search(core):
@@ -397,9 +387,7 @@ def _dns(core: str) -> RuleParse:
         record_type = "AAAA" if address.kind == "ipv6" else "A"
         if (_EXPLICIT_AAAA if record_type == "A" else _EXPLICIT_A).search(core):
             return _unknown("partial", f"dns: the type named does not fit an {address.kind} address")
-        if len(hosts) > 1:
-            return _unknown("partial", "dns: an address for more than one hostname")
-        kind = "match" if not parents else "typo"
+        kind = "match" if len(hosts) == 1 and not parents else "typo"
         return _intent(
             {"action": "dns_add", "zone": hosts[0] if hosts else None, "record_type": record_type, "ip": address.value},
             f"dns: hostname + {address.kind}",
@@ -615,7 +603,10 @@ _DELETE_SHARE = re.compile(
 )
 # The user as the subject of a clause ("omar needs access", "Also, user kim should not have access"), not
 # the last word of a longer subject ("kim from HR needs access": HR is no user).
-_SUBJECT = r"(?:^|[,;:]\s*|\b(?:and|so|that|because|since|as)\s+)(?:the\s+)?(?:user\s+)?"
+_SUBJECT = (
+    r"(?<!\bfrom\s)(?<!\bof\s)(?<!\bin\s)(?<!\bat\s)(?<!\bwith\s)(?<!\bfor\s)(?<!\bby\s)(?<!\bon\s)(?<!\bto\s)"
+    r"\b(?:the\s+)?(?:user\s+)?"
+)
 _FRONT_VERBS = (r"(?:give|grant|provide|allow|enable|add|open|let|authori[sz]e|permit|revoke|remove|withdraw|take\s+away|cut\s+off"
                 r"|disable|deny|block|kick(?:\s+out)?|ban)")
 # A path with these is a change to a share, not a new one ("move the share X to /srv/y").
@@ -753,7 +744,8 @@ def _samba(core: str) -> RuleParse:
             return _unknown("partial", f"samba: {action} without a user and a share")
         if pair[0].lower() in _NOT_A_USER or re.search(rf"(?<![\w.\-]){re.escape(pair[0])}\s+{_GROUP_OF_PEOPLE}", core, _FLAGS):
             return _unknown("partial", f"samba: {action} for {pair[0]!r}, not one user")
-        if re.match(r"(?:enable|disable)\b", core, _FLAGS) and not re.search(r"\b(?:access|user|permissions?)\b", core, _FLAGS):
+        if re.match(r"(?:enable|disable)\b", core, _FLAGS) and not re.search(r"\b(?:access|user|permissions?)\b", core, _FLAGS) \
+                and not re.match(rf"(?:enable|disable)\s+(?:the\s+)?{re.escape(pair[0])}\s+(?:on|to|for|from|in)\b", core, _FLAGS):
             return _unknown("partial", "samba: enabling or disabling something that is not a user's access")
         if any(_MORE_NAMES.search(core[match.end():]) for value in pair for match in _value_spots(value, core)):
             return _unknown("partial", f"samba: {action} for more than one user or share")
