@@ -434,14 +434,12 @@ DNS_SAMBA_NEAR_MISSES = [
     "Since ivo moved to sales, cut off his access to the lab share",
     "add www in the zone site.lan pointing to 10.7.0.1",
     "change the IP of web1.site.lan to 10.7.0.8",
-    "alias web1.site.lan as www.site.lan",  # which of the two is the alias?
     "Set up a share named Lab Files at /srv/lab",  # a name with a space is not "Lab"
     "grant ivo$(reboot) access to share lab",
     "Ivo from QA needs access to the lab share",  # "QA" is not the user
     "Give ivo access to lab and lab2",  # two shares: out of scope
     "Give ivo and ana access to the lab share",
     "samba-tool dns add dc1 site.lan web5 A 10.7.0.5",  # the record is web5.site.lan, never written out
-    "We're migrating web1.site.lan to 10.7.0.31 next week",
     "Reserve 10.7.0.9 for printer9.site.lan in DHCP",
     "Enable recycle bin on the lab share",
     "Create a share for the team at /srv/team",

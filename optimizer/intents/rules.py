@@ -296,8 +296,6 @@ _TARGET_CUE = _cue(
     r"cname|alias|canonical|->|=>|→|points?|pointing|resolves?|resolving|redirects?|redirecting|maps?|mapping|target"
     r"|to|at|for|of|as|go|goes|forward|forwards|send|sends"
 )
-# "alias web.lan as www.lan": either name may be meant as the new one.
-_AS_SECOND = re.compile(r"^\W*\w+\s+\S+\.\S+\s+as\s+['\"]?[\w*]\S*\.\S+\s*$", _FLAGS)
 _SAME_ADDRESS = re.compile(r"\bsame\s+(?:ip|address|ipv4|ipv6|ip\s+address)\b", _FLAGS)
 # Removing and adding in one request: "delete the old record for X and add ..." is two actions (out of scope).
 _THEN_ADD = re.compile(r"\band\s+(?:then\s+)?(?:add|create|set|point|register|re-?add|replace|make|map)\b", _FLAGS)
@@ -307,7 +305,7 @@ _EXPLICIT_A = re.compile(r"(?<![\w.\-])(?:A\s+(?:record|entry|RECORD|ENTRY)|type
 _CNAME_WORDS = _cue(r"cname|alias|canonical")
 # Changing an existing record ("change the IP of X to Y") is not clearly an add: no opinion, the model decides.
 _DNS_MODIFY = _cue(
-    r"(?:chang|updat|modif|edit|replac|mov|switch|migrat|repoint|re-point)(?:e|es|ed|ing|y|ies|ied|ying|s)?(?!\s+add\b)"
+    r"change|update(?!\s+add\b)|modify|edit|replace|move|switch|migrate|repoint|re-point"
     # Not DNS at all: DHCP, firewall rules.
     r"|dhcp|firewall"
 )
@@ -372,7 +370,7 @@ def _dns(core: str) -> RuleParse:
     if not hosts and _only_function_words(core, addresses):
         return _unknown("refusal", "dns: no hostname at all")
     if _DNS_REMOVE.search(core):
-        if _THEN_ADD.search(core):
+        if _THEN_ADD.search(core) and (addresses or len(records) > 1):
             return _unknown("partial", "dns: a removal and an addition")
         return _intent({"action": "dns_remove", "zone": records[0] if records else None}, "dns: remove + hostname")
     if _DNS_MODIFY.search(core):
@@ -396,8 +394,6 @@ def _dns(core: str) -> RuleParse:
     if len(hosts) >= 2:
         if _SAME_ADDRESS.search(core) or not (_TARGET_CUE.search(core) or re.search(r"\s(?:->|=>|→)\s", core)):
             return _unknown("partial", "dns: two hostnames, but nothing says one points at the other")
-        if _AS_SECOND.search(core):
-            return _unknown("partial", "dns: 'X as Y' does not say which name is the alias")
         kind = "match" if len(hosts) == 2 and not parents else "typo"
         zone, target = _cname_pair(core, found)
         return _intent({"action": "dns_add", "zone": zone, "record_type": "CNAME", "target": target}, "dns: hostname -> hostname", kind)
