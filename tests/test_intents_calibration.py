@@ -29,7 +29,7 @@ from optimizer.intents.calibration import (
 from optimizer.intents.evaluation import evaluate_parser, evaluate_router, golden_examples
 from optimizer.intents.fitting import fit_parser, fit_router
 from optimizer.intents.keywords import route_domain
-from optimizer.intents.pipeline import DEFAULT_CALIBRATION, IntentParser, ParserConfig
+from optimizer.intents.pipeline import DEFAULT_CALIBRATION, IntentParser, ParserConfig, decide
 from optimizer.intents.routing import DEFAULT_ROUTER_CALIBRATION, DEFAULT_ROUTER_SHOTS, QueryRouter, RouterConfig
 from optimizer.intents.rules import parse_with_rules
 
@@ -55,6 +55,26 @@ def test_no_opinion_means_the_model_decides() -> None:
     result = asyncio.run(IntentParser(fake_client(fake), calibration=UNCALIBRATED).parse("user bob, asap"))
     assert len(fake.calls) == 1 and result.path == "micro" and result.intent == {"action": "remove_user", "username": "bob"}
     assert result.rules_kind == "none" and not result.rules_certain
+
+
+def test_a_partial_match_is_not_weighed_against_a_usable_model_answer() -> None:
+    # The rules' unknown from a partial match is right 94% of the time on train (the split they were
+    # written on), but it is no opinion: a model answer sure enough to be used (>= model_threshold)
+    # stands even when less sure than that; a certain rules answer still has to be beaten.
+    full = {"action": "add_user", "username": "peter", "password": "Pa55!"}
+    unknown = {"action": "unknown"}
+    assert decide(unknown, 0.94, full, 0.6, 0.5, rules_opinion=False) == ("model", None)
+    assert decide(unknown, 0.94, full, 0.6, 0.5)[0] == "rules"  # a refusal (an opinion) is weighed
+    assert decide(unknown, 0.94, full, 0.4, 0.5, rules_opinion=False) == ("rules", "model confidence 0.40 below 0.50")
+    assert decide(unknown, 0.94, None, None, 0.5, "no JSON", rules_opinion=False) == ("rules", "no JSON")
+    calibration = Calibration(rules={"partial": 0.94, "match": 0.99}, model_xs=[0.0, 1.0], model_ys=[0.6, 0.6], model_prior=0.6,
+                              rules_threshold=0.99)
+    fake = FakeLLM()
+    fake.enqueue('{"action":"add_user","username":"peter","password":"Pa55!"}')
+    parser = IntentParser(fake_client(fake), calibration=calibration)
+    result = asyncio.run(parser.parse("Add user peter with the usual onboarding, Pa55!"))
+    assert result.rules_kind in ("partial", "none") and result.rules_confidence >= 0.94 > result.model_confidence
+    assert result.path == "micro" and result.intent == full
 
 
 def test_isotonic_fit_is_the_monotone_least_squares_step_function() -> None:

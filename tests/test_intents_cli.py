@@ -38,13 +38,13 @@ def test_parse_details_show_path_confidence_and_latency() -> None:
 
 
 def test_parse_asks_the_fake_server_when_the_rules_are_unsure() -> None:
-    # A phrasing no rule knows (kind "none": no opinion), so the model decides.
+    # A phrasing no rule reads fully (a cue without its values: no opinion), so the model decides.
     fake = GoldenFake()
     fake.enqueue('{"action":"add_user","username":"bob2","password":"Qwerty!99"}')
     with fake.serve() as url:
         result = run_cli("parse", "--details", "--url", url, "bob2 needs a login, Qwerty!99 is the secret")
     details = json.loads(result.stdout)
-    assert details["rules_kind"] == "none" and not details["rules_certain"]
+    assert details["rules_kind"] in ("none", "partial") and not details["rules_certain"]
     assert details["path"] == "micro" and details["intent"] == {"action": "add_user", "username": "bob2", "password": "Qwerty!99"}
     assert len(fake.calls) == 1
 
@@ -85,7 +85,7 @@ def test_eval_parser_prints_accuracy_latency_confusion_and_misses() -> None:
     result = run_cli("eval-parser", "--no-model", "--split", "all")
     assert result.returncode == 0, result.stderr
     out = result.stdout
-    assert "parser: 250 all examples, mode auto, decoding spans, model none" in out  # 200 + 50 train items added for issue 12
+    assert "parser: 449 all examples, mode auto, decoding spans, model none" in out  # 200 + 50 + 199 train items added for issue 12
     assert "overall: accuracy" in out and "schema-valid 1.000" in out and "p95" in out
     for heading in ("by domain:", "by path:", "confusion (action, expected rows x predicted columns):", "misses:"):
         assert heading in out

@@ -494,3 +494,12 @@ def test_parentheses_in_prose_are_not_shell_syntax() -> None:
     assert not glued_to_shell_syntax("printer.site.lan", "add the host (printer.site.lan) at 10.7.0.5")
     assert glued_to_shell_syntax("ivo", "delete user $(ivo)")
     assert glued_to_shell_syntax("ivo", "delete user `(ivo)")
+
+
+def test_a_terse_noun_verb_create_with_an_arrow_is_add_user_and_one_span_never_fills_two_keys() -> None:
+    # "user add -> NAME pw PASS": the arrow introduces the new account, not a changed password.
+    parsed = parse_with_rules("account create -> li.wei password Kx9#trail", "user")
+    assert parsed.intent.as_dict() == {"action": "add_user", "username": "li.wei", "password": "Kx9#trail"} and parsed.certain
+    # A pattern that reads one span as two values misread the command: no opinion, never certain.
+    same = parse_with_rules("user add -> bo pw bo", "user")
+    assert same.is_unknown and same.kind == "none" and not same.certain

@@ -12,8 +12,8 @@ from test_intents_support import fake_client, p, with_logprobs
 
 from optimizer.errors import WorkbenchError
 from optimizer.intents.evaluation import evaluate_router, golden_examples
-from optimizer.intents.calibration import UNCALIBRATED
-from optimizer.intents.routing import ROUTE_GRAMMAR, QueryRouter as CalibratedRouter, RouteResult, RouterConfig
+from optimizer.intents.calibration import UNCALIBRATED, Calibration
+from optimizer.intents.routing import ROUTE_GRAMMAR, QueryRouter as CalibratedRouter, RouteResult, RouterConfig, route_with_rules
 from optimizer.serving.client import LLMClient
 
 from conftest import FAST_RETRY
@@ -97,3 +97,15 @@ def test_a_disagreeing_model_must_be_surer_than_the_rules() -> None:
     result = route(QueryRouter(fake_client(fake), RouterConfig(mode="model_first")), "Write a haiku about quarterly planning")
     assert result.route == "llm" and result.path == "fallback" and result.model_route == "rag"
     assert "not above the rules' 0.90" in result.reason
+
+
+def test_when_no_rule_matched_a_usable_model_route_stands() -> None:
+    # No rule matched: the default route (llm) is no opinion, so a model route at or above the
+    # threshold is used even when the calibrated default is surer.
+    calibration = Calibration(rules={"no_rule": 0.7}, model_xs=[0.0, 1.0], model_ys=[0.6, 0.6], model_prior=0.6, rules_threshold=0.99)
+    query = "Thoughts on the Lisbon office move for the finance team"
+    assert not route_with_rules(query).certain
+    fake = FakeLLM()
+    fake.enqueue('{"route":"rag"}')
+    result = route(QueryRouter(fake_client(fake), RouterConfig(), calibration=calibration), query)
+    assert result.route == "rag" and result.path == "model" and result.model_confidence == 0.6 < result.rules_confidence

@@ -27,6 +27,7 @@ from optimizer.intents.calibration import (
 )
 from optimizer.intents.evaluation import Evaluation
 from optimizer.intents.pipeline import decide
+from optimizer.intents.rules import NO_OPINION_KINDS
 
 MODEL_THRESHOLD = 0.5
 
@@ -48,7 +49,8 @@ def _model_answered(rows: pd.DataFrame) -> pd.Series:
 
 def _replay_parser(row: pd.Series, rules_confidence: float, model_confidence: float | None) -> tuple[bool, float]:
     """(right?, confidence) of the pipeline's answer once the model was asked, with calibrated numbers."""
-    chosen, _ = decide(row["rules_intent"], rules_confidence, row["model_intent"], model_confidence, MODEL_THRESHOLD)
+    chosen, _ = decide(row["rules_intent"], rules_confidence, row["model_intent"], model_confidence, MODEL_THRESHOLD,
+                       rules_opinion=row["rules_kind"] not in NO_OPINION_KINDS)
     if chosen != "model" or model_confidence is None:
         return bool(row["rules_correct"]), rules_confidence
     agree = row["model_intent"] == row["rules_intent"]
@@ -62,7 +64,7 @@ def _replay_router(row: pd.Series, rules_confidence: float, model_confidence: fl
         return bool(row["rules_correct"]), rules_confidence
     if model_route == row["rules_route"]:
         return bool(row["model_correct"]), max(model_confidence, rules_confidence)
-    if model_confidence >= MODEL_THRESHOLD and model_confidence > rules_confidence:
+    if model_confidence >= MODEL_THRESHOLD and (model_confidence > rules_confidence or not row["rules_certain"]):
         return bool(row["model_correct"]), model_confidence
     return bool(row["rules_correct"]), rules_confidence
 

@@ -8,7 +8,8 @@ or the rule that matched is not sure enough once calibrated), with few-shot demo
 retrieved from the train split and its choice constrained to the three routes. Confidences on
 both sides are calibrated on the train split (``calibration.py``); as in the parser, when the
 model and the rules disagree the surer side wins and ties go to the rules (the ``fallback`` path:
-the model was asked but not used).
+the model was asked but not used); when no rule matched, the default route is no opinion and a model
+route sure enough to be used (``model_threshold``) stands.
 """
 
 from __future__ import annotations
@@ -393,7 +394,8 @@ class QueryRouter:
             return _route_result(query, model_route, "model", max(confidence, rules_confidence), "model answer (the rules agree)",
                                  started, rules, rules_confidence, **model)
         sure_enough = confidence is not None and confidence >= self.config.model_threshold
-        if model_route is not None and sure_enough and confidence > rules_confidence:  # type: ignore[operator]
+        # No rule matched: the default route is no opinion, so a model route sure enough is used.
+        if model_route is not None and sure_enough and (confidence > rules_confidence or not rules.certain):  # type: ignore[operator]
             return _route_result(query, model_route, "model", confidence, "model answer", started, rules, rules_confidence, **model)
         why = error or (f"model confidence {confidence:.2f} below {self.config.model_threshold:.2f}" if not sure_enough
                         else f"model confidence {confidence:.2f} not above the rules' {rules_confidence:.2f}")

@@ -37,6 +37,8 @@ TYPO = 0.8
 PARTIAL = 0.3
 NO_OPINION = 0.0
 CERTAIN_KINDS = frozenset({"match", "typo", "refusal"})
+NO_OPINION_KINDS = frozenset({"partial", "none"})
+"""Kinds whose ``unknown`` is no opinion: a usable model answer is not weighed against them."""
 UNPLACED = 0.6
 RAW_CONFIDENCE = {"match": CERTAIN, "typo": TYPO, "refusal": DEFINITE, "partial": PARTIAL, "none": NO_OPINION, "unplaced": UNPLACED}
 
@@ -422,7 +424,7 @@ _CHANGE_CUE = re.compile(
 _STRONG_CHANGE_CUE = re.compile(r"\b(?:change|reset|update|rotate|forgot)\b|\blocked\s+out\b|^passwd\b", _FLAGS)
 _CREATE_USER_VERB = re.compile(
     r"\b(?:create|add|register|make|set\s*up|provision|onboard|new)\s+(?:a\s+|an\s+|the\s+)?(?:new\s+|brand-new\s+)?"
-    r"(?:user|account|login)\b|\b(?:useradd|adduser)\b", _FLAGS
+    r"(?:user|account|login)\b|\b(?:useradd|adduser)\b|\b(?:user|account|login)\s+(?:add|create)\b", _FLAGS
 )
 _PASSWORD_WORD = re.compile(r"\b(?:password|passwd)\b", _FLAGS)
 # "Create account for X, password will be sent separately": the password is explicitly not given.
@@ -495,7 +497,7 @@ _KEYED = r"(?:[\"']?\s*[:=]\s*|\s+)"
 _NEW_USER = (
     rf"\b(?:useradd|adduser)\b{_USERADD_OPTIONS}\s+{{U}}",
     r"\b(?:user(?:name)?|account|login)" + _KEYED + r"(?:for\s+)?(?:called\s+|named\s+)?{U}",
-    r"\b(?:user|account|login)\s+(?:add|create)\s*:\s*{U}",
+    r"\b(?:user|account|login)\s+(?:add|create)\s*(?::|->|=>|→)\s*{U}",
     r"\bonboard\s+(?:the\s+)?(?:user\s+|account\s+)?{U}",
     r"\b(?:create|add|register|make|set\s*up|provision)\s+{U}\s+as\s+(?:a\s+|an\s+)?(?:new\s+)?(?:user|account|login)\b",
     r"^{U}\s+(?:needs|wants|requires)\s+(?:a\s+|an\s+)?(?:new\s+)?(?:user\s+)?(?:account|login)\b",
@@ -791,6 +793,10 @@ def parse_with_rules(text: str, domain: str) -> RuleParse:
     # Whole, not part of a longer word: a typo correction must not have cut a value down ("grants" -> "grant").
     if any(not re.search(rf"(?<!\w){re.escape(value)}(?!\w)", text) for value in values):
         return _unknown("none", "a value is not verbatim in the input")
+    if len(set(values)) < len(values):
+        # One span read as two values ("user add -> rosa pw X" read as rosa's password "rosa"): the
+        # pattern misread the command, as the model's normalisation also refuses.
+        return _unknown("none", f"{parsed.intent.action.value}: one value fills two keys")
     glued = [key for key, value in parsed.intent.as_dict().items() if key in NAME_KEYS and glued_to_shell_syntax(value, text)]
     if glued:
         return _unknown("refusal", f"{parsed.intent.action.value}: {glued[0]} runs into shell syntax in the command")
