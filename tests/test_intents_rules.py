@@ -496,6 +496,29 @@ def test_parentheses_in_prose_are_not_shell_syntax() -> None:
     assert glued_to_shell_syntax("ivo", "delete user `(ivo)")
 
 
+# Values set in code style, quotes or brackets (chat and Markdown): the marks are not part of the value.
+CODE_STYLE_VALUES = [
+    ("AAAA record please: `nas-2.site.lan` at `fd00:7::2`", {"action": "dns_add", "zone": "nas-2.site.lan", "record_type": "AAAA", "ip": "fd00:7::2"}),
+    ("host `gw-4.site.lan` -> `10.7.4.1`", _a("gw-4.site.lan", "10.7.4.1")),
+    ("record `old-gw.site.lan` can go, delete it", {"action": "dns_remove", "zone": "old-gw.site.lan"}),
+    ("share named `clips-b` at `/srv/clips/b-2`", {"action": "create_share", "name": "clips-b", "path": "/srv/clips/b-2"}),
+    ("Share name (clips-c), path (/srv/clips/c)", {"action": "create_share", "name": "clips-c", "path": "/srv/clips/c"}),
+    ("give `ivo.k` access to share `lab-3`", _access("grant", "ivo.k", "lab-3")),
+]
+
+
+@pytest.mark.parametrize(("text", "expected"), CODE_STYLE_VALUES, ids=[text[:40] for text, _ in CODE_STYLE_VALUES])
+def test_values_in_backticks_quotes_and_brackets_lose_the_marks(text: str, expected: dict[str, str]) -> None:
+    parsed = rules(text)
+    assert parsed.intent.as_dict() == expected and parsed.certain, parsed.reason
+
+
+def test_backticks_stay_shell_syntax_when_glued_to_a_word_or_dollar() -> None:
+    assert not glued_to_shell_syntax("web.lan", "add `web.lan` at 10.0.0.1")
+    assert glued_to_shell_syntax("reboot", "delete user bob`reboot`")
+    assert glued_to_shell_syntax("reboot", "delete user $`reboot`")
+
+
 def test_a_terse_noun_verb_create_with_an_arrow_is_add_user_and_one_span_never_fills_two_keys() -> None:
     # "user add -> NAME pw PASS": the arrow introduces the new account, not a changed password.
     parsed = parse_with_rules("account create -> li.wei password Kx9#trail", "user")

@@ -49,16 +49,18 @@ _NEVER_NAMES = STOPWORDS | frozenset(
     # Auxiliaries after a key ("the account can be removed"); not "will" or "may", which are names too.
     " can could should must shall needs need has had does did was were are been being now already also still just".split()
 )
-_NOT_STOPWORD = r"(?!['\"]?(?:" + "|".join(sorted(_NEVER_NAMES, key=len, reverse=True)) + r")(?![\w.\-$]))"
-_NAME = _NOT_STOPWORD + r"(?:'[^'\s]+'|\"[^\"\s]+\"|\w[\w.\-]*)"
+_NOT_STOPWORD = r"(?![`'\"(]?(?:" + "|".join(sorted(_NEVER_NAMES, key=len, reverse=True)) + r")(?![\w.\-$]))"
+# A value may stand in quotes, backticks or brackets ("`svc-web`", "(ext.li)"); _clean_value takes them off.
+_NAME = _NOT_STOPWORD + r"(?:'[^'\s]+'|\"[^\"\s]+\"|`[^`\s]+`|\(\w[\w.\-]*\$?\)|\w[\w.\-]*)"
 _SLOTS = {
     "U": rf"(?P<user>{_NAME}\$?)",  # a machine or service account may end in "$" too
     # A share name may end in "$" (a hidden share: "backups$").
     "S": rf"(?P<share>{_NAME}\$?)",
     "N": rf"(?P<name>{_NAME}\$?)",
     # A group may run on over Title-case words ("Domain Admins"); the case test ignores re.I.
-    "G": rf"(?P<group>(?:{_NAME})(?:\s+(?-i:[A-Z][a-z][\w\-]*))*)",
-    "PW": r"(?P<password>'[^']+'|\"[^\"]+\"|\S+)",
+    # A quoted group may hold spaces ('"Domain Admins"').
+    "G": rf"(?P<group>\"[^\"]+\"|`[^`]+`|(?:{_NAME})(?:\s+(?-i:[A-Z][a-z][\w\-]*))*)",
+    "PW": r"(?P<password>'[^']+'|\"[^\"]+\"|`[^`]+`|\S+)",
 }
 _PASSWORD_STOPWORDS = frozenset(
     "the a an his her it its to for is be something anything same new will would should shall must can may might"
@@ -222,8 +224,10 @@ def _first_word(text: str) -> str:
 
 def _clean_value(raw: str) -> str:
     value = raw.strip()
-    if len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"":
+    if len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"`":
         value = value[1:-1]
+    elif len(value) >= 2 and value[0] == "(" and value[-1] == ")" and "(" not in value[1:] and ")" not in value[:-1]:
+        value = value[1:-1]  # "(vendor-drop)": an aside in brackets
     return value
 
 
@@ -417,14 +421,17 @@ _FROM_GROUP = re.compile(
 _GROUP_CUE = re.compile(r"\b(?:group|membership|member)\b|\b(?:usermod|gpasswd)\b", _FLAGS)
 _CHANGE_CUE = re.compile(
     r"\b(?:change|reset|update|rotate|forgot|passwd|become|becomes)\b|\bnew\s+password\b|\bset\b(?!\s+up\b)|\bshould\s+be\b"
-    r"|\blocked\s+out\b|\w's\s+(?:new\s+)?(?:password|passwd)\b|\s(?:->|=>|→)\s|\b(?:password|passwd)\s+for\s+[\w.\-]+\s*:",
+    r"|\blocked\s+out\b|\w's\s+(?:new\s+)?(?:password|passwd)\b|\s(?:->|=>|→)\s(?![\w.\-]+\s*[:=])|\b(?:password|passwd)\s+for\s+[\w.\-]+\s*:",
     _FLAGS,
 )
 # A change that cannot be part of creating an account; "set"/"new password" can ("Create user X and set the password to Y").
 _STRONG_CHANGE_CUE = re.compile(r"\b(?:change|reset|update|rotate|forgot)\b|\blocked\s+out\b|^passwd\b", _FLAGS)
 _CREATE_USER_VERB = re.compile(
     r"\b(?:create|add|register|make|set\s*up|provision|onboard|new)\s+(?:a\s+|an\s+|the\s+)?(?:new\s+|brand-new\s+)?"
-    r"(?:user|account|login)\b|\b(?:useradd|adduser)\b|\b(?:user|account|login)\s+(?:add|create)\b", _FLAGS
+    r"(?:user|account|login)\b|\b(?:useradd|adduser)\b|\b(?:user|account|login)\s+(?:add|create)\b"
+    # Passive: "Account X should be created with the password Y", "user X is to be set up".
+    r"|\b(?:user|account|login)\s+\S+\s+(?:should|must|shall|needs\s+to|has\s+to|is\s+to|is\s+going\s+to|will)\s+be\s+"
+    r"(?:create|add|register|set\s*up|provision|make|made)(?:e?d)?\b", _FLAGS
 )
 _PASSWORD_WORD = re.compile(r"\b(?:password|passwd)\b", _FLAGS)
 # "Create account for X, password will be sent separately": the password is explicitly not given.
@@ -466,7 +473,7 @@ _GROUP_USER = (
     r"\bgpasswd\s+(?:-a|--add)\s+{U}",
     r"\buser(?:name)?[\"']?\s*[:=]\s*{U}",
     r"\busername\s+is\s+{U}",
-    r"\b(?:add|put|include|enroll|join|assign|place)\s+(?:the\s+)?(?:user\s+)?{U}\s+(?:to|in|into)\b",
+    r"\b(?:add|put|include|enroll|join|assign|place)\s+(?:the\s+)?(?:user\s+|account\s+|login\s+)?{U}\s+(?:to|in|into)\b",
     r"\b{U}\s+(?:is\s+|becomes\s+)?(?:a\s+)?(?:member|part)\s+(?:of|in)\b",
     # Terse: "user NAME, group G", "NAME -> group G".
     r"\buser\s+{U}\s*[,;/]\s*group\b",
@@ -476,7 +483,8 @@ _GROUP_USER = (
     r"\b(?:grant|give)\s+(?:a\s+)?membership\s+(?:in|of|to)\s+(?:the\s+)?(?:group\s+\S+|\S+\s+group|\S+)\s+(?:to|for)\s+(?:the\s+)?(?:user\s+)?{U}",
     # Needs: "We need U in the group G", "U should be in the G group", "Group G needs U as a member"; not asked ("...?").
     r"\b(?:need|needs|want|wants)\s+(?:user\s+)?{U}\s+(?:to\s+be\s+)?(?:in|into|added\s+to)\s(?![^?]*\?)",
-    r"\b{U}\s+(?:should|must|needs\s+to|need\s+to|has\s+to|ought\s+to)\s+(?:be\s+(?:in|added\s+to|a\s+member\s+of|part\s+of)|join)\s"
+    r"\b{U}\s+(?:should|must|needs\s+to|need\s+to|has\s+to|ought\s+to|is\s+to|are\s+to|is\s+going\s+to|will)\s+"
+    r"(?:be\s+(?:in|added\s+to|put\s+in(?:to)?|a\s+member\s+of|part\s+of)|join)\s"
     r"(?![^?]*\?)",
     r"\bgroup\s+\S+\s+(?:needs|wants|gets|should\s+(?:get|have|include))\s+(?:user\s+)?{U}",
     # Word order: "To the group netadmins, add user rui", "Into the admins group with alice".
@@ -488,14 +496,28 @@ _GROUP_NAME = (
     r"\bgpasswd\s+(?:-a|--add)\s+\S+\s+{G}",
     r"\bgroup[\"']?\s*[:=]\s*{G}",
     r"\bmember(?:ship)?\s+(?:of|in)\s+(?:the\s+)?(?:group\s+)?{G}",
-    r"\bgroup\s+(?:named\s+|called\s+)?{G}",
+    # "the G group" before "group G": what follows "group" may be a time or a reason ("the ops group b4 friday").
     r"\b(?:the|a)\s+{G}\s+group\b",
     r"\b(?:to|into|in|of|join)\s+{G}\s+group\b",
+    r"\bgroup\s+(?:named\s+|called\s+)?{G}",
 )
 # "user: NAME", "user=NAME", "username NAME", '"username": "NAME"': a key and its value, as in terse and key=value forms.
 _KEYED = r"(?:[\"']?\s*[:=]\s*|\s+)"
+# Who the account is for, said before the name ("for contractor ext.li", "for our former intern (jdoe)").
+_ROLE = (r"(?:former\s+|old\s+|external\s+|temporary\s+|summer\s+)?(?:contractor|intern|employee|consultant|colleague|hire|starter"
+         r"|vendor|analyst|developer|engineer|auditor|freelancer|trainee|apprentice)")
+_FOR_ROLE = r"\s+(?:for|of|belonging\s+to)\s+(?:the\s+|our\s+|a\s+|an\s+|my\s+|their\s+)?(?:new\s+)?" + _ROLE + r"\s+"
+# A role alone is not a name ("create an account for the contractor, password X": whose?).
+_USER_STOPWORDS = STOPWORDS | frozenset(
+    "contractor intern employee consultant colleague hire starter vendor analyst developer engineer auditor freelancer trainee"
+    " apprentice".split()
+)
 _NEW_USER = (
     rf"\b(?:useradd|adduser)\b{_USERADD_OPTIONS}\s+{{U}}",
+    # A keyed name first ("need an account asap -> username: NAME / pwd: PASS").
+    r"\b(?:user(?:name)?|account|login)[\"']?\s*[:=]\s*{U}",
+    # A role before the name: "account for contractor ext.li", "login for the new intern jdoe".
+    r"\b(?:user|account|login)" + _FOR_ROLE + r"{U}",
     r"\b(?:user(?:name)?|account|login)" + _KEYED + r"(?:for\s+)?(?:called\s+|named\s+)?{U}",
     r"\b(?:user|account|login)\s+(?:add|create)\s*(?::|->|=>|→)\s*{U}",
     r"\bonboard\s+(?:the\s+)?(?:user\s+|account\s+)?{U}",
@@ -510,6 +532,7 @@ _NEW_PASSWORD = (
 )
 _OLD_USER = (
     rf"\buserdel\b{_NO_ARG_OPTIONS}\s+{{U}}",
+    r"\b(?:user|account|login)" + _FOR_ROLE + r"{U}",
     r"\b{U}'s\s+(?:user\s+)?(?:account|login)\b",
     r"\b(?:user(?:name)?|account|login)" + _KEYED + r"(?:account\s+)?(?:for\s+|of\s+|belonging\s+to\s+)?{U}",
     # Terse: "user del: NAME", "account remove NAME".
@@ -525,6 +548,7 @@ _PASSWORD_OWNER = (
     r"\b(?:password|passwd)\s*[:=]\s*(?:user\s+)?{U}\s*" + _ARROW,
     r"\buser(?:name)?[\"']?\s*[:=]\s*{U}",
     r"\b{U}'s\s+(?:new\s+)?password\b",
+    r"\b(?:password|passwd|credentials)" + _FOR_ROLE + r"{U}",
     r"\b(?:password|passwd|credentials)\s+(?:for|of)\s+(?:the\s+)?(?:user\s+|account\s+)?{U}",
     r"\buser\s+{U}",
     r"\b{U}\s+(?:password|forgot)\b",
@@ -533,14 +557,14 @@ _PASSWORD_OWNER = (
     r"^for\s+(?:the\s+)?(?:user\s+|account\s+)?{U}\s*,",
 )
 _CHANGED_PASSWORD = (
-    r"\b(?:password|passwd)\s+(?:for|of|change|reset|update)\s+(?:user\s+)?[\w.\-]+\s*(?::|=(?!>))\s*{PW}",
+    r"\b(?:password|passwd)\s+(?:for|of|change|reset|update)\s+(?:user\s+)?(?!(?:please|pls|request|needed|asap)\b)[\w.\-]+\s*(?::|=(?!>))\s*{PW}",
     r"^passwd\s+(?!(?:for|of)\b)[\w.\-]+\s+{PW}",
     # A keyed password, unless it is the user before an arrow ("passwd: NAME -> NEW").
     r"\b(?:password|passwd)[\"']?\s*(?::|=(?!>))\s*(?!\S*\s*" + _ARROW + r"){PW}",
     # An arrow to the new password, unless what follows is the next key ("-> user: NAME, password: NEW").
     r"\s" + _ARROW + r"\s*(?![\w.\-]+\s*[:=]){PW}",
     r"\bnew\s+password\s+(?:is\s+)?{PW}",
-    r"\b(?:become|becomes|should\s+be)\s+{PW}",
+    r"\b(?:become|becomes|should\s+be)\s+(?!(?:set|changed|change|reset|updated|update|rotated|switched)\b){PW}",
     r"\b(?:make|set)\s+it\s+(?:to\s+)?{PW}",
     r"\bset\s+(?:the\s+|a\s+)?(?:new\s+)?password\s+(?!to\b|for\b|of\b){PW}",
     r"\bto\s+{PW}",
@@ -553,7 +577,7 @@ def _user(core: str) -> RuleParse:
         return _unknown("refusal", "user: removing from a group is not supported")
     if _GROUP_CUE.search(core):
         return _intent(
-            {"action": "add_to_group", "username": _find(_GROUP_USER, core, "user"), "group": _find(_GROUP_NAME, core, "group")},
+            {"action": "add_to_group", "username": _find(_GROUP_USER, core, "user", _USER_STOPWORDS), "group": _find(_GROUP_NAME, core, "group")},
             "user: add to group",
         )
     if _DONE_ALREADY.search(core):
@@ -565,15 +589,15 @@ def _user(core: str) -> RuleParse:
     if _PASSWORD_WORD.search(core) and (
         _STRONG_CHANGE_CUE.search(core) or (_CHANGE_CUE.search(core) and not _CREATE_USER_VERB.search(core))
     ):
-        username = _find(_PASSWORD_OWNER, core, "user")
+        username = _find(_PASSWORD_OWNER, core, "user", _USER_STOPWORDS)
         password = _find(_CHANGED_PASSWORD, core, "password", _PASSWORD_STOPWORDS)
         return _intent({"action": "change_password", "username": username, "password": password}, "user: change password")
     if _ADD_USER_CUE.search(core) or (_USER_PASSWORD_PAIR.search(core) and not _REMOVE_USER_CUE.search(core)):
-        username = _find(_NEW_USER, core, "user")
+        username = _find(_NEW_USER, core, "user", _USER_STOPWORDS)
         password = _find(_NEW_PASSWORD, core, "password", _PASSWORD_STOPWORDS)
         return _intent({"action": "add_user", "username": username, "password": password}, "user: create with password")
     if _REMOVE_USER_CUE.search(core):
-        return _intent({"action": "remove_user", "username": _find(_OLD_USER, core, "user")}, "user: remove")
+        return _intent({"action": "remove_user", "username": _find(_OLD_USER, core, "user", _USER_STOPWORDS)}, "user: remove")
     return _unknown("none", "user: no pattern matched")
 
 

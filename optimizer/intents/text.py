@@ -21,7 +21,7 @@ _TRAILING = ",;:!?)]}\"'`"
 _HOST = re.compile(
     r"(?:\*\.)?(?:[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?\.)+[A-Za-z](?:[A-Za-z0-9-]*[A-Za-z0-9])?\.?"
 )
-_PATH = re.compile(r"(?<![\w/])/(?!/)[^\s'\",;]*")
+_PATH = re.compile(r"(?<![\w/])/(?!/)[^\s'\",;`]*")
 """An absolute path; not the ``//host/x`` of a URL (``smb://fs01/finance``)."""
 
 KEYWORDS = frozenset(
@@ -86,6 +86,8 @@ def glued_to_shell_syntax(value: str, text: str) -> bool:
             after = " "  # "username: bob; password: x": a list separator before the next key, not shell syntax
         if before == "(" and after == ")" and (start < 2 or text[start - 2] not in "$`<>"):
             before = after = " "  # "(printer.lab.lan)": an aside in prose; "$(reboot)" stays shell syntax
+        if before == "`" and after == "`" and (start < 2 or not (text[start - 2].isalnum() or text[start - 2] in "$`<>(")):
+            before = after = " "  # "`web01.lan`": a value set in code style in prose (Markdown, chat), not a substitution
         if before not in SHELL_METACHARACTERS and after not in SHELL_METACHARACTERS:
             return False
         start = lowered.find(needle, start + 1)
