@@ -121,6 +121,17 @@ NEW_PHRASINGS = [
     # a question or a request after a sentence of context
     ("I have a call with the auditors tomorrow. What was our DSO at the end of each of the past two quarters?", "rag", "company_fact"),
     ("The offsite got cancelled twice and people are frustrated. Can you draft a short apology to the team?", "llm", "writing"),
+    # round 2: a reverse stress test, and what a named event would do to a figure of ours
+    ("What would it take for the pension scheme to run out of assets?", "risk", "risk_question"),
+    ("what would it take to breach our leverage floor", "risk", "risk_question"),
+    ("What could a week-long outage at the data centre do to our settlement volumes?", "risk", "risk_question"),
+    # a question that opens on the probability, or a stated assumption: a document it names is the subject
+    ("How likely is it that the refurbishment runs over its budget by a quarter?", "risk", "risk_question"),
+    ("odds we overspend the travel budget before the summer at this pace?", "risk", "risk_question"),
+    ("I need the P90 of next year's claims cost assuming wage inflation stays above the plan", "risk", "risk_question"),
+    # a quoted passage to explain: its risk words are content, not a request
+    ('My boss wrote "the 99% VaR understates tail risk when returns are fat-tailed" - can you explain what that means?',
+     "llm", "content_given"),
 ]
 
 
@@ -144,6 +155,8 @@ def test_new_phrasing_families_are_routed_certain_and_right(query: str, route: s
         "How much can I expense for dinner if I travel for 3 days?",
         # a counterfactual about the past
         "What would our revenue be if we had kept the old office open?",
+        # what an event would do to me is a policy question, not a what-if on our figures
+        "What would a move to part-time do to my pension?",
     ],
 )
 def test_near_misses_stay_no_opinion(query: str) -> None:

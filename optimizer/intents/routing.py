@@ -108,7 +108,19 @@ _GENERIC = re.compile(r"\b(?:usually|typically|generally|in\s+general|tend\s+to|
 _FORWARD_QUANTITY = re.compile(
     r"\bhow\s+(?:bad(?:ly)?|far|low|deep|severe)\s+(?:could|would|might|can|will)\b|\bhow\s+(?:exposed|vulnerable)\s+(?:are|is)\b|"
     r"\bhow\s+much\b[^.?!]{0,60}?\b(?:could|would|might|can)\s+(?:[\w'-]+\s+){0,4}?(?:lose|shed|give\s+back|drop|fall|shrink|"
-    r"swing|decline)\b|\b(?:worst|bad)\s+(?:day|week|month|quarter|year)\b[^.?!]{0,30}?\b(?:likely|could|would|might)\b",
+    r"swing|decline)\b|\b(?:worst|bad)\s+(?:day|week|month|quarter|year)\b[^.?!]{0,30}?\b(?:likely|could|would|might)\b"
+    # a reverse stress test asks what would break a figure: "what would it take to breach our minimum?"
+    r"|\bwhat\s+would\s+it\s+take\s+(?:for\s+[^.?!]{1,40}?\s+)?to\s+(?:breach|break|exhaust|wipe\s+out|trigger|miss|fall|drop|"
+    r"go\s+(?:below|under|negative)|run\s+out)\b"
+    # what a named event would do to a figure of ours, not to me: "what would a cyber outage do to our fee income?"
+    r"|\bwhat\s+(?:would|could|might|will)\s+(?![^.?!]*\b(?:i|me|my)\b)[^.?!]{1,120}?\bdo\s+to\s+(?:our|us|the)\b",
+    _I,
+)
+# A question that opens on the probability itself: "How likely is it that the project overruns its
+# budget?" (a document it names is the subject, not the source).
+_PROBABILITY_LEAD = re.compile(
+    r"^(?:how\s+likely\s+(?:is|are|would|will)|(?:what\s+(?:are|is|'s)\s+)?(?:the\s+)?(?:odds|chances?|probability|likelihood)\s+"
+    r"(?:that|we|we'd|our|the))\b",
     _I,
 )
 _AHEAD = re.compile(
@@ -173,6 +185,14 @@ _CONTENT_GIVEN = re.compile(
     r"\b(?:this|these|the\s+following)\s+(?:[\w-]+\s+){0,3}?(?:text|paragraph|sentence|tweet|bullet\s+points?|notes?|"
     r"email|message|results?|draft|points?|list|figures|numbers)\b[^:'\"]*[:'\"]"
     r"|\b(?:this|these|the\s+following)\s*:",
+    _I,
+)
+# A quoted passage and a request to explain or rework it: 'Our consultant wrote this: "..." Can you
+# explain it in plain English?' (the passage's risk words are content, not a request).
+_QUOTED_PASSAGE = re.compile(r'"[^"]{30,}"')
+_ABOUT_PASSAGE = re.compile(
+    r"\b(?:explain|what\s+does\s+(?:this|it|that)\s+mean|in\s+plain\s+(?:english|terms|words)|simplify|rewrite|rephrase|"
+    r"translate|summari[sz]e|shorten|proofread|i\s+don'?t\s+(?:get|understand))\b",
     _I,
 )
 # An editing verb and the passage to edit, quoted: "Could you shorten this to 50 words? '...'".
@@ -269,7 +289,7 @@ def route_with_rules(query: str) -> RouteRules:
     if (_COMPUTE.search(query) or _COMPUTE_LEAD.search(lead)) and (
             _RISK_TERM.search(query) or _CONDITION.search(query) or _IMPACT.search(query)):
         return RouteRules("risk", 0.95, "asks for a new risk computation", "risk_computation")
-    if _CONTENT_GIVEN.search(query) or _EDIT_QUOTED.search(lead):
+    if _CONTENT_GIVEN.search(query) or _EDIT_QUOTED.search(lead) or (_QUOTED_PASSAGE.search(query) and _ABOUT_PASSAGE.search(query)):
         return RouteRules("llm", 0.9, "the content to work on is in the query", "content_given")
     document = bool(_DOC_REFERENCE.search(query))
     if _GENERAL.search(lead) and not document and not _OURS.search(query) and not _PERIOD.search(query):
@@ -277,10 +297,10 @@ def route_with_rules(query: str) -> RouteRules:
     open_question = not past and not _DEFINITION.search(lead) and not _GENERIC.search(query)
     risk_question = open_question and bool(
         _FORWARD_QUANTITY.search(query) or _RISK_FIGURE.search(query)
-        or (_RISK_QUANTITY.search(query) and (_AHEAD.search(query) or _ASK_FOR.search(lead))))
+        or (_RISK_QUANTITY.search(query) and (_AHEAD.search(query) or _ASK_FOR.search(lead))) or _PROBABILITY_LEAD.search(lead))
     # A document named in a question about what may still happen ("the probability we miss the
     # budget next year") is its subject, not its source.
-    if risk_question and (not document or _FUTURE.search(query)):
+    if risk_question and (not document or _FUTURE.search(query) or _PROBABILITY_LEAD.search(lead) or _HYPOTHESIS.search(query)):
         return RouteRules("risk", 0.85, "asks a risk question about what may happen", "risk_question")
     if document:
         return RouteRules("rag", 0.9, "refers to a company document or result", "document")
