@@ -513,6 +513,53 @@ def test_values_in_backticks_quotes_and_brackets_lose_the_marks(text: str, expec
     assert parsed.intent.as_dict() == expected and parsed.certain, parsed.reason
 
 
+# E-mail and chat wrappers: a greeting, a sentence of context, a sign-off, a reason or a deadline around the ask.
+EMAIL_AND_CHAT_WRAPPERS = [
+    ("Hi Marta, the lab moved racks last week. Could you add nas-7.site.lan at 10.7.7.7? Thanks, Olek",
+     _a("nas-7.site.lan", "10.7.7.7")),
+    ("Hello storage team, our auditors need a drop zone. Please create a share named audit-in at /srv/audit/in - kind regards, Wen",
+     {"action": "create_share", "name": "audit-in", "path": "/srv/audit/in"}),
+    ("please give ivo access to share lab-4 Regards, Hanne", _access("grant", "ivo", "lab-4")),
+    ("remove gw-9.site.lan from dns - Bogdan", {"action": "dns_remove", "zone": "gw-9.site.lan"}),
+    ("by monday please: add db-3.site.lan = 10.7.3.3, needed for the migration", _a("db-3.site.lan", "10.7.3.3")),
+    ("pls delete the record old-db.site.lan we dont need it", {"action": "dns_remove", "zone": "old-db.site.lan"}),
+    ("temporarily give ivo access to share lab-5", _access("grant", "ivo", "lab-5")),
+    ("grant ivo access to share lab-6 b4 month end", _access("grant", "ivo", "lab-6")),
+    ("revoke ivo's access to share lab-7, contract ended", _access("revoke", "ivo", "lab-7")),
+    ("give ivo access to share lab-8, only needed temporarily", _access("grant", "ivo", "lab-8")),
+]
+
+
+@pytest.mark.parametrize(("text", "expected"), EMAIL_AND_CHAT_WRAPPERS, ids=[text[:40] for text, _ in EMAIL_AND_CHAT_WRAPPERS])
+def test_email_and_chat_wrappers_are_ignored(text: str, expected: dict[str, str]) -> None:
+    parsed = rules(text)
+    assert parsed.intent.as_dict() == expected and parsed.certain, parsed.reason
+
+
+# A first sentence that is itself a command is no context: two actions, never a certain single one.
+TWO_SENTENCE_NEAR_MISSES = [
+    "Delete ivo. Please add ana to group lab",
+    "Remove the record old.site.lan. Please add new.site.lan at 10.7.0.9",
+    "Before friday, add web.site.lan at 10.7.0.1, then remove old.site.lan",
+    "create share clips-d at /srv/clips/d and give ivo access to it",
+    "add user ana pw Xk3#plum; also remove user ivo",
+    "give ivo access to share lab, then add him to group lab-users",
+]
+
+
+def test_one_action_continued_by_it_or_the_password_stays_certain() -> None:
+    parsed = rules("create web-5.site.lan and point it at 10.7.0.5")
+    assert parsed.intent.as_dict() == _a("web-5.site.lan", "10.7.0.5") and parsed.certain, parsed.reason
+    parsed = rules("add user ana and set her password to Xk3#plum")
+    assert parsed.intent.as_dict() == {"action": "add_user", "username": "ana", "password": "Xk3#plum"} and parsed.certain
+
+
+@pytest.mark.parametrize("text", TWO_SENTENCE_NEAR_MISSES)
+def test_a_command_before_the_ask_is_not_context(text: str) -> None:
+    parsed = rules(text)
+    assert parsed.is_unknown and not parsed.certain, parsed.reason
+
+
 def test_backticks_stay_shell_syntax_when_glued_to_a_word_or_dollar() -> None:
     assert not glued_to_shell_syntax("web.lan", "add `web.lan` at 10.0.0.1")
     assert glued_to_shell_syntax("reboot", "delete user bob`reboot`")
@@ -526,3 +573,52 @@ def test_a_terse_noun_verb_create_with_an_arrow_is_add_user_and_one_span_never_f
     # A pattern that reads one span as two values misread the command: no opinion, never certain.
     same = parse_with_rules("user add -> bo pw bo", "user")
     assert same.is_unknown and same.kind == "none" and not same.certain
+
+
+# Users, round 2, in inputs written for these tests: passive creation ("should be created", "is to be set
+# up"), an arrow before the keys of a new account, a role before the name ("for the new trainee NAME",
+# "(NAME)" after a description), "provision NAME with an initial password", "VERB account -> NAME", an
+# account before the group, "is to be added to group", a fronted "For the group G", "the G group" before a
+# time qualifier, "should be changed to PASS" and "password change please: user NAME".
+USER_FAMILIES_2 = [
+    ("Login ivo.k should be created with the password Rq4#tt", _add("ivo.k", "Rq4#tt")),
+    ("user nils.b is to be set up with password Wk2!pp", _add("nils.b", "Wk2!pp")),
+    ("new account please -> user: ivo.k / pw: Rq4#tt", _add("ivo.k", "Rq4#tt")),
+    ("make an account for the new trainee ivo.k, password Rq4#tt", _add("ivo.k", "Rq4#tt")),
+    ("provision ivo.k with an initial password Rq4#tt", _add("ivo.k", "Rq4#tt")),
+    ("create user ivo.k and set the password to Rq4#tt", _add("ivo.k", "Rq4#tt")),
+    ("Delete the account of our former consultant (ivo.k)", _remove("ivo.k")),
+    ("remove account -> ivo.k", _remove("ivo.k")),
+    ("Add the login ivo.k to the ops group", _group("ivo.k", "ops")),
+    ("ivo.k is to be added to group ops", _group("ivo.k", "ops")),
+    ("For the group ops, add ivo.k", _group("ivo.k", "ops")),
+    ("put ivo.k in the ops-ro group before friday", _group("ivo.k", "ops-ro")),
+    ("password change please: user ivo.k, new password Rq4#tt", _change("ivo.k", "Rq4#tt")),
+    ("The password for ivo.k should be changed to Rq4#tt", _change("ivo.k", "Rq4#tt")),
+    ("The password of ivo.k should be set to 'two words 7'", _change("ivo.k", "two words 7")),
+    ("reset the password for our intern ivo.k to Rq4#tt", _change("ivo.k", "Rq4#tt")),
+]
+
+
+@pytest.mark.parametrize(("text", "expected"), USER_FAMILIES_2, ids=[text[:40] for text, _ in USER_FAMILIES_2])
+def test_rules_read_user_phrasing_families_round_2(text: str, expected: dict[str, str]) -> None:
+    parsed = rules(text)
+    assert parsed.intent.as_dict() == expected and parsed.certain, parsed.reason
+
+
+# Left to the model: a role without a name, and two actions in one request (labelling rule 10: never one
+# certain action, whichever of the two a pattern would read).
+USER_NEAR_MISSES_2 = [
+    "create account for the contractor, password Rq4#tt",
+    "create user ivo.k with password Rq4#tt and put him in group ops",
+    "create user ivo.k with password Rq4#tt and add ivo.k to group ops",
+    "delete user ivo.k and create user ivo.m with password Rq4#tt",
+    "set up user ivo.k and add to group ops",
+    "create user ivo.k, then add ivo.k to group ops",
+]
+
+
+@pytest.mark.parametrize("text", USER_NEAR_MISSES_2)
+def test_rules_have_no_opinion_on_user_near_misses_round_2(text: str) -> None:
+    parsed = rules(text)
+    assert parsed.is_unknown and not parsed.certain, parsed.reason

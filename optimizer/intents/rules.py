@@ -90,6 +90,9 @@ _WRAPPERS = [
          r"|once|if|following|due\s+to|per|given|now\s+that|in\s+preparation\s+for|ahead\s+of|effective|starting|upon|while|although"
          r"|though)\b[^,]{0,80},\s*"),
         r"^(?:please|kindly)\b(?![.\-@_]\w)[\s,]*",
+        # A deadline or a manner before the command: "before friday please: ...", "temporarily open ...".
+        r"^(?:before|b4|by|until|no\s+later\s+than)\s+(?:[\w-]+\s+){0,2}?[\w-]+\s*(?:please\s*)?:\s*",
+        r"^(?:temporarily|urgently|quickly|asap)\b(?![.\-@_]\w)[\s,:]*",
         r"^(?:would|do)\s+you\s+mind\s+",
         r"^mind\s+",
         r"^(?:would|will)\s+it\s+be\s+possible\s+to\s+",
@@ -142,6 +145,19 @@ _NEGATION = re.compile(
     _FLAGS,
 )
 """A negation word, not inside a value (a password ``Never#Again1``)."""
+# Two commands in one request (labelling rule 10: out of scope): an action verb opens two clauses.
+# "add web.lan and point it at 10.0.0.1", "add user X and set his password to Y" are one action: a verb with
+# "it" or the new account's password continues the first clause.
+_ACTION_VERB = (
+    r"(?:add|create|delete|remove|drop|grant|give|revoke|reset|change|put|kick|let|allow|open|cut\s+off|take\s+away|block|deny"
+    r"|disable|enable|register|purge|erase|provision|offboard|onboard|set\s+up|make|set|point|map)(?![\w\-/$@]|\.\w)"
+    r"(?!\s+(?:it|it's|that|this|them|sure|(?:(?:the|his|her|their|its|an?|initial|new)\s+)*(?:password|passwd|pw))\b)"
+)
+_CLAUSE_VERB = re.compile(
+    r"(?:^|[.;!?]\s+|,\s*(?:and\s+)?(?:then|also|plus)\s+|\s+(?:and\s+)?then\s+|\s+and\s+(?:also\s+)?)"
+    r"(?:(?:please|also|then|and)\s+)*" + _ACTION_VERB,
+    _FLAGS,
+)
 _UNSUPPORTED_VERBS = frozenset(
     """
     list show display rename restart reload fix check lookup find count lock unlock tell explain describe
@@ -186,7 +202,46 @@ _TRAILING_REASON = re.compile(
     r"(?:[,;]|\s+[-–—]+)\s*(?:(?:as|since|because|'cause|cause)\s+)?(?:he|she|they|we|it|that|this|i)"
     r"(?:'s|'re|'ve|'ll|'m|\s+(?:is|are|was|were|has|have|had|does|doesn't|don't|didn't|won't|will|no\s+longer|left|moved|quit"
     r"|retired|got|isn't|aren't|wasn't|never|still|just)\b).*$"
-    r"|[,;]\s*(?:since|because)\s+.*$",
+    r"|[,;]\s*(?:since|because)\s+.*$"
+    # Why or for how long, after a comma: ", needed for the audit", ", only needed temporarily", ", contract ended".
+    r"|[,;]\s*(?:(?:it's|it\s+is|this\s+is|that's|only|just|it)\s+)*(?:(?:needed|required|necessary|temporar(?:y|ily)|for\s+now)\b"
+    r"|(?:the\s+|his\s+|her\s+|their\s+)?(?:contract|project|engagement|internship|trial|job)\s+(?:has\s+)?"
+    r"(?:ended|is\s+over|finished|expired|is\s+done|ran\s+out)\b).*$"
+    r"|[,;]\s*for\s+the\s+(?!(?:user|share|group|account|login|record|zone|host|domain|folder|path|password)\b)[a-z]+(?:\s+[a-z]+)?\s*[.!]*$"
+    # No comma: "... we dont need it", "... we don't use it anymore".
+    r"|\s+(?:we|i|they)\s+(?:dont|don't|do\s+not)\s+(?:need|use)\s+(?:it|this|that|them|him|her)"
+    r"(?:\s+(?:anymore|any\s+more|any\s+longer))?\s*[.!]*$",
+    _FLAGS,
+)
+# A time limit or a deadline at the end: "before friday", "b4 month end", "by 5pm", "temporarily".
+_TRAILING_TIME = re.compile(
+    r"(?:[\s,;]+|\s+[-–—]+\s*)(?:(?:before|b4|by|until|till|no\s+later\s+than)\s+(?:the\s+)?(?:end\s+of\s+(?:the\s+)?)?"
+    r"(?:monday|tuesday|wednesday|thursday|friday|saturday|sunday|mon|tue|wed|thu|fri|weekend|month(?:\s+end)?|month-end"
+    r"|quarter(?:\s+end)?|year(?:\s+end)?|eod|eow|cob|tomorrow|tonight|noon|lunch|next\s+week|\d{1,2}(?::\d\d)?\s*(?:am|pm)?)"
+    r"|temporarily|for\s+now|for\s+(?:a|one|two|three|\d+)\s+(?:day|week|month)s?)\s*[.!]*$",
+    _FLAGS,
+)
+# A sign-off: "Regards, Ilse", "Thanks, Priya", "- best regards, Tomasz", "Cheers, Sam", "- Bogdan".
+_SIGN_OFF = re.compile(
+    r"(?:[\s,.;!?]+|\s+[-–—]+\s*)(?:(?:(?:best|kind|warm|many)\s+)?(?:regards|thanks|thank\s+you|cheers|thx|br|best|sincerely|rgds|ta)"
+    r"\s*[,!.\-–—]?\s*|(?<=[-–—]\s)|(?<=[-–—]))(?-i:[A-Z][a-z]+(?:\s+[A-Z][a-z]+)?)\s*[.!]?$",
+    _FLAGS,
+)
+# A greeting to a person or a team: "Hi Sam,", "Hello DNS team,", "Dear Ops,".
+_GREETING = re.compile(
+    r"^(?:hi|hello|hey|dear|good\s+(?:morning|afternoon|evening)|morning)\s+(?:[\w&-]+\s+){0,2}?"
+    r"(?:team|all|everyone|folks|guys|there|(?-i:[A-Z][a-z]+))\s*[,!:;.\-–—]+\s*",
+    _FLAGS,
+)
+# A sentence of context before the ask: "our new DBA needs elevated rights. Please add ...". It names no
+# value and no object of the schema, and is no command itself ("Delete bob. Please add ...": two actions).
+_CONTEXT_SENTENCE = re.compile(
+    r"^(?P<context>[^.!?`'\"]{3,200}?)[.!]\s+(?=(?:please|kindly|could|can|would|will|i\s+need|we\s+need|i'd|we'd)\b)", _FLAGS
+)
+_CONTEXT_FORBIDDEN = re.compile(
+    r"\b(?:user|users|account|accounts|login|record|records|share|shares|group|groups|password|passwd|access|member|dns|entry)\b"
+    r"|^\s*(?:add|create|delete|remove|drop|grant|give|revoke|set|reset|change|make|put|point|map|kick|let|allow|open|cut|take"
+    r"|block|deny|disable|enable|register|purge|erase|provision|offboard|onboard)\b",
     _FLAGS,
 )
 
@@ -209,10 +264,19 @@ def strip_wrappers(text: str) -> str:
     previous = None
     while previous != text:
         previous = text
+        text = _GREETING.sub("", text, count=1)
+        context = _CONTEXT_SENTENCE.match(text)
+        if context and not _CONTEXT_FORBIDDEN.search(context.group("context")) and not entities(context.group("context")):
+            text = text[context.end():]
         for wrapper in _WRAPPERS:
-            text = wrapper.sub("", text, count=1)
+            match = wrapper.search(text)
+            # A wrapper never holds a value ("before friday, add web.lan at 10.0.0.1" is no context clause).
+            if match and not entities(match.group()):
+                text = text[: match.start()] + text[match.end():]
+        text = _SIGN_OFF.sub("", text)
         text = _TRAILING_WRAPPERS.sub("", text)
         text = _TRAILING_REASON.sub("", text)
+        text = _TRAILING_TIME.sub("", text)
     return text.strip()
 
 
@@ -426,12 +490,12 @@ _CHANGE_CUE = re.compile(
 )
 # A change that cannot be part of creating an account; "set"/"new password" can ("Create user X and set the password to Y").
 _STRONG_CHANGE_CUE = re.compile(r"\b(?:change|reset|update|rotate|forgot)\b|\blocked\s+out\b|^passwd\b", _FLAGS)
+# Passive: "Account X should be created with the password Y", "user X is to be set up".
+_PASSIVE_CREATE = (r"\b(?:user|account|login)\s+\S+\s+(?:should|must|shall|needs\s+to|has\s+to|is\s+to|is\s+going\s+to|will)\s+be\s+"
+                   r"(?:create|add|register|set\s*up|provision|make|made)(?:e?d)?\b")
 _CREATE_USER_VERB = re.compile(
     r"\b(?:create|add|register|make|set\s*up|provision|onboard|new)\s+(?:a\s+|an\s+|the\s+)?(?:new\s+|brand-new\s+)?"
-    r"(?:user|account|login)\b|\b(?:useradd|adduser)\b|\b(?:user|account|login)\s+(?:add|create)\b"
-    # Passive: "Account X should be created with the password Y", "user X is to be set up".
-    r"|\b(?:user|account|login)\s+\S+\s+(?:should|must|shall|needs\s+to|has\s+to|is\s+to|is\s+going\s+to|will)\s+be\s+"
-    r"(?:create|add|register|set\s*up|provision|make|made)(?:e?d)?\b", _FLAGS
+    r"(?:user|account|login)\b|\b(?:useradd|adduser)\b|\b(?:user|account|login)\s+(?:add|create)\b|" + _PASSIVE_CREATE, _FLAGS
 )
 _PASSWORD_WORD = re.compile(r"\b(?:password|passwd)\b", _FLAGS)
 # "Create account for X, password will be sent separately": the password is explicitly not given.
@@ -440,12 +504,15 @@ _PASSWORD_LATER = re.compile(
     r"(?:sent|provided|given|shared|supplied|communicated|decided|emailed|mailed)\b"
     r"|\b(?:password|passwd)\s+(?:to\s+follow|follows|tbd|later)\b", _FLAGS
 )
+_GIVEN_PASSWORD = r"(?:the\s+|a\s+|an\s+)?(?:initial\s+|temporary\s+|starting\s+|first\s+)?(?:password|passwd)\b"
 _ADD_USER_CUE = re.compile(
     r"\b(?:create|add|register|make|set\s*up|new|provision|onboard|useradd)\b.*\b(?:user|account|login)\b|\b(?:useradd|adduser)\b"
     r"|\b(?:user(?:name)?|account|login)\b.*\b(?:create|add|register|new|provision|onboard)\b"
     # "We need an account ...", but not a hypothetical "we might need an account".
     r"|\bonboard\b|(?<!might\s)(?<!may\s)(?<!could\s)(?<!would\s)\b(?:need|needs|want|wants)\s+(?:a\s+|an\s+)?(?:new\s+)?"
-    r"(?:user|account|login)\b",
+    r"(?:user|account|login)\b"
+    # "provision NAME with the password PASS": a name and the password it starts with.
+    r"|\b(?:create|add|register|set\s*up|provision|onboard)\s+[\w.\-]+\s+with\s+" + _GIVEN_PASSWORD + "|" + _PASSIVE_CREATE,
     _FLAGS,
 )
 # A bare key/value pair with no verb ("username=x password=y", JSON, "username x, password y"): an account to create.
@@ -454,6 +521,17 @@ _USER_PASSWORD_PAIR = re.compile(
     r"(?:password|passwd)[\"']?(?:\s*[:=]\s*|\s+)\S", _FLAGS
 )
 _REMOVE_USER_CUE = re.compile(rf"\b{_REMOVE_VERBS}\b", _FLAGS)
+# "create user X with password Y and add her to group G": two actions, never one certain action. Not a password
+# given along ("create X and set/give him the password Y") nor "make sure".
+_SECOND_ACTION = re.compile(
+    r"\b(?:add|create|remove|delete|drop|reset|change|put|make|grant|give|revoke|set\s*up|register|provision|useradd|userdel"
+    rf"|{_REMOVE_VERBS})\b.*(?:\band|\bthen|\balso|\bplus|[,;])\s+(?:then\s+|also\s+|afterwards\s+)?(?:add|create|remove|delete|drop|reset|change|put|make|grant"
+    r"|give|revoke|include|enroll|assign|lock|disable|set\s*up|register|provision)\b"
+    r"(?!\s+(?:(?:him|her|them|it)\s+)?(?:(?:the|a|an|his|her|their|its)\s+)?(?:new\s+|initial\s+|temporary\s+)?(?:password|passwd)\b)"
+    r"(?!\s+(?:sure|it\b))"
+    rf"(?=.*\b(?:group|membership|member|user|account|login|share|access|password|passwd|{_REMOVE_VERBS})\b)",
+    _FLAGS,
+)
 # "the account was deleted last week": a report (the participle reads as the verb after typo correction).
 _DONE_ALREADY = re.compile(
     r"\b(?:was|were|has\s+been|have\s+been|had\s+been|got)\s+(?:already\s+|just\s+)?"
@@ -488,7 +566,7 @@ _GROUP_USER = (
     r"(?![^?]*\?)",
     r"\bgroup\s+\S+\s+(?:needs|wants|gets|should\s+(?:get|have|include))\s+(?:user\s+)?{U}",
     # Word order: "To the group netadmins, add user rui", "Into the admins group with alice".
-    r"^(?:(?:to|into|in)\s+)?(?:the\s+)?(?:group\s+[\w.\-]+|[\w.\-]+\s+group)\s*[,:]?\s*(?:add|put|include|enroll|assign|place|with)\s+"
+    r"^(?:(?:to|into|in|for|on)\s+)?(?:the\s+)?(?:group\s+[\w.\-]+|[\w.\-]+\s+group)\s*[,:]?\s*(?:add|put|include|enroll|assign|place|with)\s+"
     r"(?:the\s+)?(?:user\s+)?{U}",
 )
 _GROUP_NAME = (
@@ -522,6 +600,7 @@ _NEW_USER = (
     r"\b(?:user|account|login)\s+(?:add|create)\s*(?::|->|=>|→)\s*{U}",
     r"\bonboard\s+(?:the\s+)?(?:user\s+|account\s+)?{U}",
     r"\b(?:create|add|register|make|set\s*up|provision)\s+{U}\s+as\s+(?:a\s+|an\s+)?(?:new\s+)?(?:user|account|login)\b",
+    r"\b(?:create|add|register|set\s*up|provision|onboard)\s+{U}\s+with\s+" + _GIVEN_PASSWORD,
     r"^{U}\s+(?:needs|wants|requires)\s+(?:a\s+|an\s+)?(?:new\s+)?(?:user\s+)?(?:account|login)\b",
 )
 _NEW_PASSWORD = (
@@ -539,6 +618,8 @@ _OLD_USER = (
     r"\b(?:user|account|login)\s+(?:delete|remove|drop)\s*[:=]?\s*{U}",
     r"\b(?:offboard|deprovision|decommission)\s+(?:the\s+)?(?:user\s+|account\s+)?{U}",
     rf"\b{_REMOVE_VERBS}\s+(?:the\s+)?{{U}}\s+(?:user\s+)?(?:account|login)\b",
+    # Terse with the verb first: "remove user -> NAME", "delete account: NAME".
+    rf"\b{_REMOVE_VERBS}\s+(?:the\s+)?(?:user|account|login)\s*(?::|->|=>|→)\s*{{U}}",
 )
 _ARROW = r"(?:->|=>|→)"
 _PASSWORD_OWNER = (
@@ -575,6 +656,8 @@ _CHANGED_PASSWORD = (
 def _user(core: str) -> RuleParse:
     if _FROM_GROUP.search(core):
         return _unknown("refusal", "user: removing from a group is not supported")
+    if _SECOND_ACTION.search(core):
+        return _unknown("none", "user: a second action joined to the first (more than one action is out of scope)")
     if _GROUP_CUE.search(core):
         return _intent(
             {"action": "add_to_group", "username": _find(_GROUP_USER, core, "user", _USER_STOPWORDS), "group": _find(_GROUP_NAME, core, "group")},
@@ -808,6 +891,8 @@ def parse_with_rules(text: str, domain: str) -> RuleParse:
         return _unknown("refusal", "a negated command")
     if first in _UNSUPPORTED_VERBS:
         return _unknown("refusal", f"unsupported operation {first!r}")
+    if len(_CLAUSE_VERB.findall(core)) > 1:
+        return _unknown("partial", "more than one action (out of scope), or one the rules cannot tell apart")
     if domain not in _BY_DOMAIN:
         return _unknown("refusal" if domain == "mail" else "unplaced", f"no parser for domain {domain!r}")
     parsed = _BY_DOMAIN[domain](core)
