@@ -132,6 +132,41 @@ NEW_PHRASINGS = [
     # a quoted passage to explain: its risk words are content, not a request
     ('My boss wrote "the 99% VaR understates tail risk when returns are fat-tailed" - can you explain what that means?',
      "llm", "content_given"),
+    # search-box tail measures: a bare confidence level or a holding period ("ES" only in capitals)
+    ("VaR 95 1d fx desk", "risk", "risk_question"),
+    ("99.5 ES rates book month end", "risk", "risk_question"),
+    # an uncertainty band or interval around a figure still to come
+    ("opex next year with a 80% band pls", "risk", "risk_question"),
+    ("put a p5/p95 band on the deposit outflow projection", "risk", "risk_question"),
+    ("project staff costs with a prediction interval, not just a point", "risk", "risk_question"),
+    # how often a loss would come, or what a buffer would need to be
+    ("how often could we see a monthly loss above the risk appetite over the next two years", "risk", "risk_question"),
+    ("How much capital would we need to withstand a double default in the top names?", "risk", "risk_question"),
+    # moves in words or in percentage points, and a signed shock with its impact
+    ("If unemployment climbs three percentage points, how many of our card holders would miss a payment?", "risk", "what_if"),
+    ("PD -20% on the SME book, effect on provisions?", "risk", "what_if"),
+    # owners, statuses and a document or system named as the source
+    ("Who maintains the collateral haircut tables?", "rag", "company_record"),
+    ("who is the point of contact for the payroll migration", "rag", "company_record"),
+    ("Have the year-end reconciliations been signed off yet?", "rag", "company_record"),
+    ("headcount by region as reported in the sustainability disclosure", "rag", "company_source"),
+    ("What grade does the supplier carry in the vendor database?", "rag", "company_source"),
+    ("remote working allowance hr handbook", "rag", "company_source"),
+    # a role in front is skipped
+    ("As the new treasury analyst I'd like to know which banks we hold deposits with", "rag", "company_fact"),
+    ("As the head of HR I need a short note welcoming the new graduates", "llm", "writing"),
+    # arithmetic, tool how-tos, short definitions, advice, content after a colon
+    ("what is 12% of 4,500", "llm", "arithmetic"),
+    ("google sheets formula to sum a column if the date is in march", "llm", "how_to"),
+    ("sql: how to get the top 3 rows per group", "llm", "how_to"),
+    ("what does NSFR stand for", "llm", "definition"),
+    ("convexity meaning?", "llm", "definition"),
+    ("duration vs convexity in a nutshell", "llm", "definition"),
+    ("What is a margin call, and why does it matter?", "llm", "definition"),
+    ("Why do banks hold liquidity buffers?", "llm", "definition"),
+    ("Any tips for a first presentation to the board?", "llm", "writing"),
+    ("Tell me a story about a dragon who learns to save money", "llm", "writing"),
+    ("Sort these by size: Berlin, Tokyo, Lima, Oslo", "llm", "content_given"),
 ]
 
 
@@ -157,6 +192,16 @@ def test_new_phrasing_families_are_routed_certain_and_right(query: str, route: s
         "What would our revenue be if we had kept the old office open?",
         # what an event would do to me is a policy question, not a what-if on our figures
         "What would a move to part-time do to my pension?",
+        # a tail measure next to its limit is not a computation; a job question is not a reverse stress test
+        "VaR limit 99 desk",
+        "What would it take to become a risk manager?",
+        # a document in general, not ours
+        "what's a good travel policy for a startup",
+        "travel policy template for a small firm",
+        # how often something is scheduled, not a loss frequency
+        "How often will the risk committee meet next year?",
+        # a signed move with no impact asked for
+        "rates +50bp",
     ],
 )
 def test_near_misses_stay_no_opinion(query: str) -> None:

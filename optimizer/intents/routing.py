@@ -47,7 +47,10 @@ _I = re.IGNORECASE
 # please work out ...", "hey what was ...", "Help me write ..."): the anchored rules read what follows.
 _OPENING = re.compile(
     r"^(?:(?:hi|hey|hello|ok(?:ay)?|so|quick\s+(?:one|question)|sorry(?:\s+to\s+bother\s+you(?:\s+again)?)?|thanks|"
-    r"please|kindly)\b[\s,!.:;-]*)*"
+    r"please|pls|kindly)\b[\s,!.:;-]*)*"
+    # a role in front: "As the CFO I need ...", "As the new head of market risk I'd like to know which ..."
+    r"(?:as\s+(?:the|a|an|our)\s+(?:[\w&'-]+\s+){1,6}?(?=i\b|i'))?"
+    r"(?:i(?:'d|\s+would)\s+like\s+to\s+know\s+|i\s+(?:need|want)\s+to\s+know\s+)?"
     r"(?:(?:can|could|would|will)\s+you\s+(?:please\s+|kindly\s+|quickly\s+)?(?:be\s+able\s+to\s+)?|"
     r"i\s+(?:need|want|would\s+like|'d\s+like)\s+(?:you\s+)?to\s+|(?:please\s+)?help\s+me\s+(?:to\s+)?)?(?:please\s+|kindly\s+)?",
     _I,
@@ -62,6 +65,16 @@ _CODE = re.compile(
     r"one-liner)\b",
     _I,
 )
+# Plain arithmetic on figures given in the query: "whats 17.5% of 360", "what is 3% of 1.2bn in millions".
+_ARITHMETIC = re.compile(
+    r"^(?:what'?s|wh?ats|what\s+is|calc(?:ulate)?|compute|work\s+out|how\s+much\s+is)\s+[$\u20ac\u00a3]?\d[\d.,]*\s*(?:%|k|m|bn|million|billion)?\s+"
+    r"(?:of|times|x|\*|/|\+|-|plus|minus|divided\s+by|multiplied\s+by|over)\s+[$\u20ac\u00a3]?\d",
+    _I,
+)
+# How to do something in a spreadsheet or a language: "excel formula count cells ...", "how do u
+# calculate yoy growth in excel", "python: how do i read a csv".
+_TOOL = re.compile(r"\b(?:excel|google\s+sheets|spreadsheet|python|pandas|numpy|sql|vba|power\s*bi|powerpoint|jupyter)\b", _I)
+_HOW_TO = re.compile(r"\bhow\s+(?:do|can|would|should|to)\b|\bformulas?\b|\bpivot\b|\bsyntax\b|\bshortcut\b|^[\w ]{2,20}:", _I)
 _COMPUTE = re.compile(
     r"\b(?:run|simulate|compute|calculate|estimate|generate|perform|backtest|shock|quantify|use\s+monte\s+carlo|work\s+out|"
     r"figure\s+out)\b",
@@ -116,6 +129,29 @@ _FORWARD_QUANTITY = re.compile(
     r"|\bwhat\s+(?:would|could|might|will)\s+(?![^.?!]*\b(?:i|me|my)\b)[^.?!]{1,120}?\bdo\s+to\s+(?:our|us|the)\b",
     _I,
 )
+# A tail measure at a bare confidence level or with a holding period, in search-box style: "ES 99
+# credit book next qtr", "97.5 ES 10d equities" ("ES" only in capitals).
+_TERSE_TAIL_MEASURE = rf"(?:{_TAIL_MEASURE}|(?-i:ES))"
+_TERSE_TAIL = re.compile(
+    rf"\b{_TERSE_TAIL_MEASURE}\s+(?!(?:limits?|thresholds?|appetite)\b)(?:[\w-]+\s+){{0,3}}?(?:9\d(?:\.\d+)?|\d{{1,3}}\s*-?\s*d(?:ays?)?)\b(?!\s*%)"
+    rf"|\b9\d(?:\.\d+)?\s+(?:[\w-]+\s+){{0,2}}?{_TERSE_TAIL_MEASURE}\b",
+    _I,
+)
+# An uncertainty band or interval around a figure still to come: "a p10/p90 band around the forecast",
+# "with a 90% band", "an uncertainty interval, not just a point estimate".
+_UNCERTAINTY_BAND = re.compile(
+    r"\bp\d{1,2}\s*/\s*p\d{1,2}\b|\b(?:\d{1,2}%|uncertainty|confidence|prediction|error)\s+(?:bands?|intervals?|ranges?)\b"
+    r"|\bfan\s+chart\b|\bnot\s+(?:just\s+)?a\s+point(?:\s+estimate)?\b",
+    _I,
+)
+# How often a loss or a breach would come, or what it would take to ride one out: "how often would we
+# expect a daily loss above ...", "how big a buffer would we need to survive ...".
+_FREQUENCY_OR_NEED = re.compile(
+    r"\bhow\s+(?:often|many\s+times|frequently)\s+(?:would|could|might|should|will)\s+(?:we|it|the|our|a|an)\b[^.?!]{0,60}?"
+    r"\b(?:expect|see|breach|exceed|lose|loss|losses|hit|happen|occur|default|fail)"
+    r"|\bhow\s+(?:big|large|much)\b[^.?!]{0,40}?\bwould\s+(?:we|it|the\s+[\w-]+)\s+need\s+to\s+(?:survive|withstand|absorb|cover|ride\s+out)\b",
+    _I,
+)
 # A question that opens on the probability itself: "How likely is it that the project overruns its
 # budget?" (a document it names is the subject, not the source).
 _PROBABILITY_LEAD = re.compile(
@@ -139,7 +175,15 @@ _MOVE_WORDS = (
     r"go(?:es)?\s+up|go(?:es)?\s+down|weaken(?:s|ing)?|strengthen(?:s|ing)?|depreciat(?:e|es|ing)|appreciat(?:e|es|ing)|"
     r"doubles?|halves?)"
 )
-_AMOUNT = r"\d+(?:\.\d+)?\s*(?:%|bps?\b|basis[\s-]+points?\b)"
+_AMOUNT = (
+    r"(?:\d+(?:\.\d+)?\s*(?:%|bps?\b|basis[\s-]+points?\b|percentage[\s-]+points?\b|pp\b|ppts?\b|pts\b|per\s*cent\b|percent\b)"
+    # a move in words: "two percentage points", "half a per cent"
+    r"|(?:one|two|three|four|five|six|seven|eight|nine|ten|fifty|a\s+hundred|half\s+a)\s+"
+    r"(?:basis[\s-]+points?|percentage[\s-]+points?|per\s*cent|percent)\b)"
+)
+# A signed shock with the figure it should move: "LGD +10pts on the book, impact on ECL?"
+_SIGNED_SHOCK = re.compile(r"(?:^|\s|\()[+\-\u2212]\s?\d+(?:\.\d+)?\s*(?:%|bps?|pts?|pp)(?!\w)", _I)
+_IMPACT_WORD = re.compile(r"\b(?:impact|effect|hit|sensitivity|what\s+happens|p&l|pnl)\b", _I)
 _QUANTIFIED_MOVE = re.compile(
     rf"{_AMOUNT}(?:\s+[\w-]+){{0,3}}?\s+{_MOVE_WORDS}\b"
     rf"|\b{_MOVE_WORDS}\s+(?:(?:of|by|another|a\s+further|an\s+extra|a|an|around|about|roughly|some|up\s+to|over)\s+)*{_AMOUNT}"
@@ -178,7 +222,12 @@ _GENERAL = re.compile(
     r"|^what\s+are\s+(?!the\b|our\b|your\b)[\w\s'-]{1,40}\??$"
     r"|^what\s+(?:does|do)\b[^?]*\bmean\b|\bwhat\s+is\s+meant\s+by\b|\b(?:meaning|definition)\s+of\b"
     r"|\bin\s+(?:plain|simple|layman'?s?)\s+(?:english|terms|words)\b|\bdiff?e?rence\s+between\b|\bpros\s+and\s+cons\b"
-    r"|\badvantages\s+and\s+disadvantages\b|\bintuiti(?:on|ve)\b|^how\s+(?:does|do)\b[^?]*\bwork\b",
+    r"|\badvantages\s+and\s+disadvantages\b|\bintuiti(?:on|ve)\b|^how\s+(?:does|do)\b[^?]*\bwork\b"
+    # "what does X stand for", "X meaning?", "X in a nutshell", "what is X in an ALM context",
+    # "What is a bank run, and ...", "why do regulators like ...", "... why or why not?"
+    r"|\bstand\s+for\b|\bmeaning\s*\??$|\bin\s+a\s+nutshell\b|\bin\s+(?:an?\s+|the\s+)?[\w&-]+\s+context\b"
+    r"|^what\s+(?:is|are|'s)\s+(?:a|an)\s+[\w%.'-]+(?:\s+[\w%.'-]+){0,3}\s*(?:,|\?|$)|\bwhy\s+or\s+why\s+not\b"
+    r"|^why\s+(?:do|does|is|are|would|should)\s+(?!(?:we|our|the|you|i|it|they|this|that|these|those)\b)",
     _I,
 )
 _CONTENT_GIVEN = re.compile(
@@ -193,6 +242,12 @@ _QUOTED_PASSAGE = re.compile(r'"[^"]{30,}"')
 _ABOUT_PASSAGE = re.compile(
     r"\b(?:explain|what\s+does\s+(?:this|it|that)\s+mean|in\s+plain\s+(?:english|terms|words)|simplify|rewrite|rephrase|"
     r"translate|summari[sz]e|shorten|proofread|i\s+don'?t\s+(?:get|understand))\b",
+    _I,
+)
+# An editing verb on "this", then a colon and the content: "Format this as a table: ...".
+_EDIT_COLON = re.compile(
+    r"^(?:format|reformat|convert|turn|rewrite|summari[sz]e|translate|tabulate|sort|put|clean\s+up|shorten|proofread|rephrase)\s+"
+    r"(?:this|these|the\s+following|it)\b[^:]{0,40}:\s*\S",
     _I,
 )
 # An editing verb and the passage to edit, quoted: "Could you shorten this to 50 words? '...'".
@@ -220,8 +275,8 @@ _PERIOD = re.compile(
     _I,
 )
 _LOOKUP = re.compile(
-    r"^(?:what|who|which|when|where|how\s+many|how\s+much|how\s+does|list|give\s+me\s+the|pull|show|compare|summari[sz]e|"
-    r"according\s+to|explain\s+the|explain\s+(?:what|why|how)\b(?=[^?]*\bour\b)|remind\s+me|tell\s+me|dig\s+out|look\s+up|find)\b",
+    r"^(?:what|what'?s|wh?ats|who|which|when|where|how\s+many|how\s+much|how\s+does|list|give\s+me\s+the|pull|show|compare|summari[sz]e|"
+    r"according\s+to|explain\s+the|explain\s+(?:what|why|how)\b(?=[^?]*\bour\b)|remind\s+me|tell\s+me(?!\s+(?:a|an)\s)|dig\s+out|look\s+up|find)\b",
     _I,
 )
 _OURS = re.compile(r"\b(?:our|we|us|company)\b", _I)
@@ -240,13 +295,42 @@ _COMPANY_RECORD = re.compile(
     r"|^where\s+(?:is|are)\s+(?:the|our)\b[^?]*\b(?:kept|stored|saved|filed)\b"
     r"|^(?:has|have)\s+(?:anyone|anybody|someone|somebody|we|the\s+[\w-]+(?:\s+[\w-]+)?\s+team)\s+(?:already\s+|ever\s+)?"
     r"(?:written\s+up|documented|put\s+together|logged|recorded|published|circulated|filed|signed\s+off)\b"
-    r"|^did\s+(?:the|our)\b[^?]*\b(?:approve|sign\s+off|agree|decide|reject|accept|ratify|endorse|renew|extend|waive)\b",
+    r"|^did\s+(?:the|our)\b[^?]*\b(?:approve|sign\s+off|agree|decide|reject|accept|ratify|endorse|renew|extend|waive)\b"
+    # who owns or signed off something of ours: "who owns the staging model?", "Who approved the move?"
+    r"|^who\s+(?:owns|maintains|looks\s+after|is\s+(?:responsible|accountable)\s+for|is\s+(?:the|our)\s+(?:owner|contact|"
+    r"point\s+of\s+contact|approver|sponsor)\b|approved|approves|signed\s+off|signs\s+off|chairs)\b"
+    # where a piece of our work stands: "Has the validation of the scorecard been completed yet?"
+    r"|^(?:has|have)\s+(?:the|our)\b[^?]{1,80}?\bbeen\s+(?:completed|finished|done|approved|signed\s+off|closed|submitted|"
+    r"validated|finali[sz]ed|reviewed)\b|^is\s+(?:the|our)\b[^?]{1,60}\b(?:finished|complete|completed|done|approved|signed\s+off|"
+    r"closed|ready)\s+yet\b",
+    _I,
+)
+_SOURCE_NOUNS = rf"(?:{_DOC_NOUNS}|disclosures?|logs?|manual|accounts|system|database|crm|ledger|intranet|sharepoint|portal)"
+# Where a figure or a rule is kept, named as its source: "as reported in the IFRS 9 disclosure", "as per
+# annual report 2025", "in the credit system", and search-box fragments naming a document with a
+# qualifier: "per diem rates travel policy", "min threshold credit policy", "link to expense policy".
+_SOURCE = re.compile(
+    rf"\b(?:as\s+(?:per|reported|published|disclosed|stated|shown|set\s+out)(?:\s+in)?|according\s+to|per)\s+(?:the\s+|our\s+)?"
+    rf"(?:[\w&/'-]+\s+){{0,4}}?{_SOURCE_NOUNS}\b"
+    rf"|\b(?:in|from|on)\s+(?:the|our)\s+(?:[\w&-]+\s+){{0,2}}(?:system|database|crm|ledger|intranet|sharepoint|portal|data\s+warehouse)\b",
+    _I,
+)
+_TERSE_DOCUMENT = re.compile(
+    r"\b(?!(?:a|an|write|draft|create|sample|example|template|typical|good|standard|generic)\b)[\w&-]+\s+"
+    r"(?:polic(?:y|ies)|handbook|manual|annual\s+report|runbook|playbook|guidelines|procedures?)\b",
+    _I,
+)
+_NOT_OURS = re.compile(
+    r"\b(?:write|draft|template|example|sample|best\s+practices?|tips|typical|generally|usually|good)\b"
+    r"|\b(?:a|an)\s+(?:[\w-]+\s+){0,2}(?:polic(?:y|ies)|handbook|manual|runbook|playbook|guidelines|procedures?)\b",
     _I,
 )
 _WRITING = re.compile(
     r"^(?:write|draft|compose|translate|rewrite|proofread|summari[sz]e\s+this|suggest|create|give\s+me|turn|make\s+this|"
     r"explain|how\s+do\s+i|what's\s+the\s+difference|what\s+is\s+the\s+difference|brainstorm|edit|polish|fix\s+the\s+grammar|"
-    r"shorten|reword|rephrase|paraphrase)\b",
+    r"shorten|reword|rephrase|paraphrase|tell\s+me\s+(?:a|an)\s+(?:joke|story|poem|riddle|limerick|fun\s+fact)|any\s+tips|tips\s+(?:on|for)|"
+    r"(?:any\s+)?advice\s+(?:on|for)|(?:i\s+)?(?:need|want|would\s+like|'d\s+like)\s+(?:a|an|some)\s+(?:[\w-]+\s+){0,3}?(?:email|note|message|"
+    r"letter|post|memo|speech|paragraph|toast|tweet|slogan|tagline|headline|outline|agenda|invitation|cover\s+letter)s?)\b",
     _I,
 )
 
@@ -286,10 +370,14 @@ def route_with_rules(query: str) -> RouteRules:
     past = bool(_PAST.search(lead) or (_LAST_PERIOD.search(query) and not _FUTURE.search(query)))
     if _CODE.search(lead):
         return RouteRules("llm", 0.9, "asks for code", "code")
+    if _ARITHMETIC.search(lead):
+        return RouteRules("llm", 0.9, "arithmetic on figures given in the query", "arithmetic")
+    if _TOOL.search(query) and _HOW_TO.search(query) and not _OURS.search(query):
+        return RouteRules("llm", 0.9, "how to do something in a tool or a language", "how_to")
     if (_COMPUTE.search(query) or _COMPUTE_LEAD.search(lead)) and (
             _RISK_TERM.search(query) or _CONDITION.search(query) or _IMPACT.search(query)):
         return RouteRules("risk", 0.95, "asks for a new risk computation", "risk_computation")
-    if _CONTENT_GIVEN.search(query) or _EDIT_QUOTED.search(lead) or (_QUOTED_PASSAGE.search(query) and _ABOUT_PASSAGE.search(query)):
+    if _CONTENT_GIVEN.search(query) or _EDIT_QUOTED.search(lead) or _EDIT_COLON.search(lead) or (_QUOTED_PASSAGE.search(query) and _ABOUT_PASSAGE.search(query)):
         return RouteRules("llm", 0.9, "the content to work on is in the query", "content_given")
     document = bool(_DOC_REFERENCE.search(query))
     if _GENERAL.search(lead) and not document and not _OURS.search(query) and not _PERIOD.search(query):
@@ -297,7 +385,8 @@ def route_with_rules(query: str) -> RouteRules:
     open_question = not past and not _DEFINITION.search(lead) and not _GENERIC.search(query)
     risk_question = open_question and bool(
         _FORWARD_QUANTITY.search(query) or _RISK_FIGURE.search(query)
-        or (_RISK_QUANTITY.search(query) and (_AHEAD.search(query) or _ASK_FOR.search(lead))) or _PROBABILITY_LEAD.search(lead))
+        or (_RISK_QUANTITY.search(query) and (_AHEAD.search(query) or _ASK_FOR.search(lead))) or _PROBABILITY_LEAD.search(lead)
+        or _TERSE_TAIL.search(query) or _UNCERTAINTY_BAND.search(query) or _FREQUENCY_OR_NEED.search(query))
     # A document named in a question about what may still happen ("the probability we miss the
     # budget next year") is its subject, not its source.
     if risk_question and (not document or _FUTURE.search(query) or _PROBABILITY_LEAD.search(lead) or _HYPOTHESIS.search(query)):
@@ -307,7 +396,7 @@ def route_with_rules(query: str) -> RouteRules:
     if risk_question:
         return RouteRules("risk", 0.85, "asks a risk question about what may happen", "risk_question")
     if open_question and not _WRITING.search(lead) and (
-            _QUANTIFIED_MOVE.search(query)
+            _QUANTIFIED_MOVE.search(query) or (_SIGNED_SHOCK.search(query) and _IMPACT_WORD.search(query))
             or (_OURS.search(query) and _HYPOTHESIS.search(query) and _IMPACT_QUESTION.search(query) and re.search(r"\d", query))):
         return RouteRules("risk", 0.85, "asks what a quantified move would do", "what_if")
     hypothetical = bool(_HYPOTHESIS.search(query) and _FUTURE_WORDS.search(query))
@@ -318,6 +407,8 @@ def route_with_rules(query: str) -> RouteRules:
         return RouteRules("rag", 0.85, "asks whether or where a company record exists, or what was decided", "company_record")
     if _WRITING.search(lead) or _WRITING.search(last):
         return RouteRules("llm", 0.9, "general writing or explanation", "writing")
+    if not _NOT_OURS.search(query) and (_SOURCE.search(query) or (len(query.split()) <= 14 and _TERSE_DOCUMENT.search(query))):
+        return RouteRules("rag", 0.85, "names a company document or system as the source", "company_source")
     return RouteRules("llm", 0.0, "no rule matched", "no_rule")
 
 
