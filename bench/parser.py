@@ -12,7 +12,8 @@ Targets (issue 12): on test and paraphrase, intents >= 95% exact, router >= 92%,
 100%, p50 <= 0.2 s, p95 <= 1.5 s. The machine's load average is printed before and after: other
 processes on a 2-core box move every latency.
 With --compare-shots K it instead compares, on the validation split only (where variants are
-chosen), the model with the template's fixed shots against K shots retrieved from train: each
+chosen), the model with fixed shots against K shots retrieved from train (for the parser both on
+intent_parsing_v1's prompt, which has the fixed ones; the router on its own template): each
 one's accuracy alone with its 95% interval, and the paired difference on the same items with its
 95% interval, p and the smallest difference this n could detect.
 Usage: python bench/parser.py [--url URL] [--examples N] [--concurrency N] [--skip-model] [--splits a,b]
@@ -42,6 +43,8 @@ from optimizer.intents.session import Backend, evaluate_parser_at, evaluate_rout
 from optimizer.serving.llama_server import start_server  # noqa: E402
 
 TARGETS = {"intent_parsing": 0.95, "query_routing": 0.92}
+FIXED_SHOTS_TEMPLATE = "prompt_templates/intent_parsing_v1.yaml"
+"""The parser prompt with fixed demonstrations (the default, intent_parsing_v2, retrieves them)."""
 REPORTED = ("test", "paraphrase")
 
 
@@ -111,8 +114,9 @@ def compare_shots(url: str, k: int, examples: int | None, concurrency: int) -> N
         runs = {}
         for shots in (0, k):
             if task == "intent_parsing":
-                runs[shots] = evaluate_parser_at(Backend(url, deadline_s=600.0), items,
-                                                 ParserConfig(mode="model_first", retrieved_shots=shots), concurrency=concurrency)
+                # Both arms on v1's prompt, the one with fixed shots (v2 has none), so only the shots differ.
+                config = ParserConfig(mode="model_first", retrieved_shots=shots, template_path=FIXED_SHOTS_TEMPLATE)
+                runs[shots] = evaluate_parser_at(Backend(url, deadline_s=600.0), items, config, concurrency=concurrency)
             else:
                 runs[shots] = evaluate_router_at(url, items, RouterConfig(mode="model_first", retrieved_shots=shots),
                                                  concurrency=concurrency, deadline_s=600.0)
