@@ -622,3 +622,11 @@ USER_NEAR_MISSES_2 = [
 def test_rules_have_no_opinion_on_user_near_misses_round_2(text: str) -> None:
     parsed = rules(text)
     assert parsed.is_unknown and not parsed.certain, parsed.reason
+
+
+def test_ordinary_words_in_group_names_are_not_corrected_into_keywords() -> None:
+    # "Print" is one edit from "point" and "Remote" from "remove": words of real group names, not typos.
+    assert corrected_text("group: Print Operators") == ("group: Print Operators", [])
+    parsed = rules("user=ivo.k group=Remote Desktop Users")
+    assert parsed.intent.as_dict() == _group("ivo.k", "Remote Desktop Users") and parsed.certain, parsed.reason
+    assert corrected_text("ivo.k is unable to log in")[0] == "ivo.k is unable to log in"

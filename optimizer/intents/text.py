@@ -36,7 +36,10 @@ KEYWORDS = frozenset(
 )
 _NOT_TYPOS = frozenset({"used", "name", "names", "shared", "grand", "hosts", "posts", "most", "range", "users", "chance", "makes",
                         "given", "five", "live", "dive", "hive", "gave",
-                        "older"})
+                        "older",
+                        # Words of group and share names ("Print Operators", "Remote Desktop Users") and prose ("unable to log in").
+                        "print", "remote", "unable", "black", "charge", "clock", "giant", "joint", "logic", "paint", "post", "sharp",
+                        "shore", "stare", "provider", "sentry", "invert", "alloy"})
 """Ordinary words one edit away from a keyword: never corrected."""
 STOPWORDS = frozenset(
     """
