@@ -547,6 +547,34 @@ TWO_SENTENCE_NEAR_MISSES = [
 ]
 
 
+# Passive and descriptive DNS/samba forms, bare "name X, path Y" keys.
+PASSIVE_DNS_SAMBA = [
+    ("Access to share lab-9 should be granted to ivo.k", _access("grant", "ivo.k", "lab-9")),
+    ("access on the lab-9 share is to be revoked for ivo.k", _access("revoke", "ivo.k", "lab-9")),
+    ("ivo.k is to be removed from share lab-9", _access("revoke", "ivo.k", "lab-9")),
+    ("ivo.k should be granted access to the lab-9 share", _access("grant", "ivo.k", "lab-9")),
+    ("open the scratch share lab-tmp to user ivo.k", _access("grant", "ivo.k", "lab-tmp")),
+    ("cut off ivo.k from the lab-9 share", _access("revoke", "ivo.k", "lab-9")),
+    ("the old printer is gone, so prn-2.site.lan can come out of dns", {"action": "dns_remove", "zone": "prn-2.site.lan"}),
+    ("create a share for QA: name qa-drop, path /srv/qa/drop", {"action": "create_share", "name": "qa-drop", "path": "/srv/qa/drop"}),
+]
+
+
+@pytest.mark.parametrize(("text", "expected"), PASSIVE_DNS_SAMBA, ids=[text[:40] for text, _ in PASSIVE_DNS_SAMBA])
+def test_rules_read_passive_and_descriptive_dns_and_samba_forms(text: str, expected: dict[str, str]) -> None:
+    parsed = rules(text)
+    assert parsed.intent.as_dict() == expected and parsed.certain, parsed.reason
+
+
+@pytest.mark.parametrize("text", [
+    "Access to share lab-9 should not be granted to ivo.k",  # negated: a definite unknown
+    "Access to share lab-9 should be granted",  # to whom?
+    "the scratch share should be opened to the sales team",
+])
+def test_passive_near_misses_are_never_certain_actions(text: str) -> None:
+    assert rules(text).is_unknown
+
+
 def test_one_action_continued_by_it_or_the_password_stays_certain() -> None:
     parsed = rules("create web-5.site.lan and point it at 10.7.0.5")
     assert parsed.intent.as_dict() == _a("web-5.site.lan", "10.7.0.5") and parsed.certain, parsed.reason

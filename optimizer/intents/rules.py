@@ -59,7 +59,7 @@ _SLOTS = {
     "N": rf"(?P<name>{_NAME}\$?)",
     # A group may run on over Title-case words ("Domain Admins"); the case test ignores re.I.
     # A quoted group may hold spaces ('"Domain Admins"').
-    "G": rf"(?P<group>\"[^\"]+\"|`[^`]+`|(?:{_NAME})(?:\s+(?-i:[A-Z][a-z][\w\-]*))*)",
+    "G": rf"(?P<group>\"[^\"]+\"|`[^`]+`|'[^'\s][^']*[^'\s]'(?![\w])|(?:{_NAME})(?:\s+(?-i:[A-Z][a-z][\w\-]*))*)",
     "PW": r"(?P<password>'[^']+'|\"[^\"]+\"|`[^`]+`|\S+)",
 }
 _PASSWORD_STOPWORDS = frozenset(
@@ -358,7 +358,7 @@ def _cue(alternatives: str) -> re.Pattern[str]:
 
 _DNS_REMOVE = _cue(
     r"remove|delete|drop|purge|unregister|deregister|erase|kill|nuke|retire|wipe|zap|scrap|decommission|expunge"
-    r"|unpublish|get\s+rid\s+of|tear\s+down|take\b.*\bout\s+of"
+    r"|unpublish|get\s+rid\s+of|tear\s+down|take\b.*\bout\s+of|(?:come|go|be\s+taken)\s+out\s+of\s+(?:the\s+)?(?:dns|zone)"
 )
 # A second hostname is a CNAME target only when the request says so: a CNAME word, an arrow, a verb that
 # points one name at another, a target key ("add web.lan on server ns1.lan" is not a CNAME).
@@ -505,6 +505,8 @@ _PASSWORD_LATER = re.compile(
     r"|\b(?:password|passwd)\s+(?:to\s+follow|follows|tbd|later)\b", _FLAGS
 )
 _GIVEN_PASSWORD = r"(?:the\s+|a\s+|an\s+)?(?:initial\s+|temporary\s+|starting\s+|first\s+)?(?:password|passwd)\b"
+# Right after the new name: "with the password", ", password", "(password: ...".
+_THEN_PASSWORD = r"(?:\s+with\s+|\s*,\s*(?:with\s+)?|\s*\(\s*)" + _GIVEN_PASSWORD
 _ADD_USER_CUE = re.compile(
     r"\b(?:create|add|register|make|set\s*up|new|provision|onboard|useradd)\b.*\b(?:user|account|login)\b|\b(?:useradd|adduser)\b"
     r"|\b(?:user(?:name)?|account|login)\b.*\b(?:create|add|register|new|provision|onboard)\b"
@@ -512,12 +514,12 @@ _ADD_USER_CUE = re.compile(
     r"|\bonboard\b|(?<!might\s)(?<!may\s)(?<!could\s)(?<!would\s)\b(?:need|needs|want|wants)\s+(?:a\s+|an\s+)?(?:new\s+)?"
     r"(?:user|account|login)\b"
     # "provision NAME with the password PASS": a name and the password it starts with.
-    r"|\b(?:create|add|register|set\s*up|provision|onboard)\s+[\w.\-]+\s+with\s+" + _GIVEN_PASSWORD + "|" + _PASSIVE_CREATE,
+    r"|\b(?:create|add|register|set\s*up|provision|onboard)\s+[\w.\-]+" + _THEN_PASSWORD + "|" + _PASSIVE_CREATE,
     _FLAGS,
 )
 # A bare key/value pair with no verb ("username=x password=y", JSON, "username x, password y"): an account to create.
 _USER_PASSWORD_PAIR = re.compile(
-    r"\b(?:(?:user(?:name)?|login)[\"']?\s*[:=]\s*|(?:username|login)\s+)[\"']?[\w.\-]+[\"']?[\s,;]+(?:and\s+)?(?:(?:with|the|a)\s+)?[\"']?"
+    r"\b(?:(?:user(?:name)?|login|account)[\"']?\s*[:=]\s*|(?:username|login)\s+)[\"']?[\w.\-]+[\"']?[\s,;]+(?:and\s+)?(?:(?:with|the|a)\s+)?[\"']?"
     r"(?:password|passwd)[\"']?(?:\s*[:=]\s*|\s+)\S", _FLAGS
 )
 _REMOVE_USER_CUE = re.compile(rf"\b{_REMOVE_VERBS}\b", _FLAGS)
@@ -588,7 +590,7 @@ _FOR_ROLE = r"\s+(?:for|of|belonging\s+to)\s+(?:the\s+|our\s+|a\s+|an\s+|my\s+|t
 # A role alone is not a name ("create an account for the contractor, password X": whose?).
 _USER_STOPWORDS = STOPWORDS | frozenset(
     "contractor intern employee consultant colleague hire starter vendor analyst developer engineer auditor freelancer trainee"
-    " apprentice".split()
+    " apprentice update rotate modify".split()
 )
 _NEW_USER = (
     rf"\b(?:useradd|adduser)\b{_USERADD_OPTIONS}\s+{{U}}",
@@ -600,7 +602,7 @@ _NEW_USER = (
     r"\b(?:user|account|login)\s+(?:add|create)\s*(?::|->|=>|→)\s*{U}",
     r"\bonboard\s+(?:the\s+)?(?:user\s+|account\s+)?{U}",
     r"\b(?:create|add|register|make|set\s*up|provision)\s+{U}\s+as\s+(?:a\s+|an\s+)?(?:new\s+)?(?:user|account|login)\b",
-    r"\b(?:create|add|register|set\s*up|provision|onboard)\s+{U}\s+with\s+" + _GIVEN_PASSWORD,
+    r"\b(?:create|add|register|set\s*up|provision|onboard)\s+{U}" + _THEN_PASSWORD,
     r"^{U}\s+(?:needs|wants|requires)\s+(?:a\s+|an\s+)?(?:new\s+)?(?:user\s+)?(?:account|login)\b",
 )
 _NEW_PASSWORD = (
@@ -625,8 +627,8 @@ _ARROW = r"(?:->|=>|→)"
 _PASSWORD_OWNER = (
     r"\bpasswd\s+{U}",
     r"\b(?:password|passwd)\s+(?:change|reset|update)" + _KEYED + r"(?:user\s+)?{U}",
-    # "passwd: NAME -> NEW".
-    r"\b(?:password|passwd)\s*[:=]\s*(?:user\s+)?{U}\s*" + _ARROW,
+    # "passwd: NAME -> NEW", "update password: NAME / NEW".
+    r"\b(?:password|passwd)\s*[:=]\s*(?:user\s+)?{U}\s*(?:" + _ARROW + r"|/\s)",
     r"\buser(?:name)?[\"']?\s*[:=]\s*{U}",
     r"\b{U}'s\s+(?:new\s+)?password\b",
     r"\b(?:password|passwd|credentials)" + _FOR_ROLE + r"{U}",
@@ -641,10 +643,12 @@ _CHANGED_PASSWORD = (
     r"\b(?:password|passwd)\s+(?:for|of|change|reset|update)\s+(?:user\s+)?(?!(?:please|pls|request|needed|asap)\b)[\w.\-]+\s*(?::|=(?!>))\s*{PW}",
     r"^passwd\s+(?!(?:for|of)\b)[\w.\-]+\s+{PW}",
     # A keyed password, unless it is the user before an arrow ("passwd: NAME -> NEW").
-    r"\b(?:password|passwd)[\"']?\s*(?::|=(?!>))\s*(?!\S*\s*" + _ARROW + r"){PW}",
+    r"\b(?:password|passwd)\s*[:=]\s*(?:user\s+)?[\w.\-]+\s+/\s+{PW}",
+    r"\b(?:password|passwd)[\"']?\s*(?::|=(?!>))\s*(?!\S*\s*" + _ARROW + r")(?!\S+\s+/\s){PW}",
     # An arrow to the new password, unless what follows is the next key ("-> user: NAME, password: NEW").
     r"\s" + _ARROW + r"\s*(?![\w.\-]+\s*[:=]){PW}",
     r"\bnew\s+password\s+(?:is\s+)?{PW}",
+    r"\bnew\s+one\s*(?:is\s+|[:=]\s*){PW}",
     r"\b(?:become|becomes|should\s+be)\s+(?!(?:set|changed|change|reset|updated|update|rotated|switched)\b){PW}",
     r"\b(?:make|set)\s+it\s+(?:to\s+)?{PW}",
     r"\bset\s+(?:the\s+|a\s+)?(?:new\s+)?password\s+(?!to\b|for\b|of\b){PW}",
@@ -691,7 +695,7 @@ _REVOKE_CUE = _cue(
     r"|take\s+\S+\s+(?:off|out\s+of)|lose\s+(?:[\w/\-]+\s+)?access|no\s+more\s+access"
 )
 _GRANT_CUE = _cue(
-    r"give|grant|let|allow|open|provide|enable|authori[sz]e|add|permit"
+    r"give|grant|let|allow|open|provide|enable|authori[sz]e|add|permit|granted|given\s+access"
     r"|(?:needs?|requires?|wants?|should\s+(?:have|get))\s+(?:[\w/\-]+\s+)?access"
     r"|(?:needs?|wants?|has)\s+to\s+(?:get\s+into|be\s+(?:added\s+to|in|on|allowed\s+(?:into|on)))"
 )
@@ -749,6 +753,16 @@ _ACCESS_PATTERNS = (
     r"\baccess\s+(?:for|of)\s+(?:the\s+)?(?:user\s+)?{U}\s+(?:on|to)\s+(?:the\s+)?(?:share\s+)?{S}",
     r"\b{U}'s\s+(?:\w+\s+)?(?:access|permissions?|rights)\s+(?:to|on|for|from|of)\s+(?:the\s+)?(?:share\s+)?{S}",
     r"\bopen\s+(?:up\s+)?(?:the\s+)?(?:share\s+)?{S}(?:\s+share)?\s+(?:to|for)\s+(?:the\s+)?(?:user\s+)?{U}",
+    # A word that describes the share before its name: "open the migration share tmp-mig to user X".
+    r"\bopen\s+(?:up\s+)?(?:the\s+)?[\w\-]+\s+share\s+{S}\s+(?:to|for)\s+(?:the\s+)?(?:user\s+)?{U}",
+    # Passive: "Access to share X should be granted to Y", "access on the X share is to be revoked for Y".
+    r"\baccess\s+(?:to|on|for)\s+(?:the\s+)?(?:share\s+)?{S}(?:\s+share)?\s+(?:should|must|shall|is\s+to|needs\s+to|has\s+to|will|can)"
+    r"\s+be\s+(?:granted|given|provided|opened|enabled|revoked?|removed?|withdrawn|taken\s+away|disabled|blocked|cut\s+off)"
+    r"\s+(?:to|for|from)\s+(?:the\s+)?(?:user\s+)?{U}",
+    # Passive: "X is to be removed from share Y", "X should be granted access to the Y share".
+    _SUBJECT + r"{U}\s+(?:is\s+to|should|must|shall|needs\s+to|has\s+to|will)\s+be\s+"
+    r"(?:(?:granted|given|allowed|provided)\s+access|(?:remove|removed|revoked?|blocked|cut\s+off|kicked\s+out|taken\s+off|denied)"
+    r"(?:\s+access)?)\s+(?:to|on|from|into)\s+(?:the\s+)?(?:share\s+)?{S}(?:\s+share)?",
     _SUBJECT + r"{U}\s+(?:should|must|may)(?:\s+no\s+longer|n['’]t|\s+not)\s+(?:have\s+|get\s+|keep\s+)?(?:any\s+)?(?:more\s+)?"
     r"(?:access|(?:be\s+able\s+to\s+)?(?:access|use|reach|see))\s+(?:to\s+|on\s+)?(?:the\s+)?(?:share\s+)?{S}",
     # "take bob off the tools share", "bob should lose access to hr".
@@ -779,7 +793,7 @@ _ACCESS_PATTERNS = (
             (r"(?:on|for|to|from|in|regarding)\s+", r"\s*(?:[,:;\-]|->|=>|→)?\s*"), ("", r"\s*(?:[,:;\-]|->|=>|→)\s*")
         )
     ),
-    r"\b(?:give|grant|let|allow|provide|authori[sz]e|permit|deny|block|kick|remove|stop|add|enable|disable|revoke|ban|prevent)"
+    r"\b(?:give|grant|let|allow|provide|authori[sz]e|permit|deny|block|kick|remove|stop|add|enable|disable|revoke|ban|prevent|cut\s+off)"
     r"\s+(?:the\s+)?(?:user\s+)?{U}(?!\s+(?:share|group)\b)\s+(?:\S+\s+){{0,3}}?(?:to|on|into|from|of|off|reach|for|use|access|see|read|view|browse)\s+"
     r"(?:(?:access(?:ing)?|use|using|reach)\s+)?(?:the\s+)?(?:share\s+)?{S}",
 )
@@ -788,6 +802,8 @@ _SHARE_NAME = (
     r"\b(?:called|named)\s+{N}",
     r"\bnet\s+(?:usershare\s+add|conf\s+addshare)\s+{N}",
     r"\bname\s+(?:is\s+)?(?=['\"]){N}",
+    # Bare keys: "name X, path /srv/x".
+    r"\bname\s+(?:is\s+)?{N}(?=\s*[,;]?\s*(?:path|location|folder|directory)\b)",
     r"\b(?:call|name)\s+(?:it|the\s+share)\s+{N}",
     r"\b(?:under|with)\s+the\s+(?:share\s+)?name\s+{N}",
     r"\bshare\s+name\s+(?:is\s+|of\s+)?{N}",
