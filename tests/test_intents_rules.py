@@ -625,6 +625,14 @@ USER_FAMILIES_2 = [
     ("The password for ivo.k should be changed to Rq4#tt", _change("ivo.k", "Rq4#tt")),
     ("The password of ivo.k should be set to 'two words 7'", _change("ivo.k", "two words 7")),
     ("reset the password for our intern ivo.k to Rq4#tt", _change("ivo.k", "Rq4#tt")),
+    # Keyed and terse: "account: NAME, password: PASS", "update password: NAME / NEW", "new one: PASS",
+    # "create NAME (pw PASS)", a single-quoted group with spaces.
+    ("account: ivo.k, password: Rq4#tt", _add("ivo.k", "Rq4#tt")),
+    ("create ivo.k (pw Rq4#tt)", _add("ivo.k", "Rq4#tt")),
+    ("onboard ivo.k, password Rq4#tt", _add("ivo.k", "Rq4#tt")),
+    ("update password: ivo.k / Rq4#tt", _change("ivo.k", "Rq4#tt")),
+    ("reset ivo.k's password, new one: Rq4#tt", _change("ivo.k", "Rq4#tt")),
+    ("ivo.k needs to be in the 'Remote Desktop Users' group", _group("ivo.k", "Remote Desktop Users")),
 ]
 
 
