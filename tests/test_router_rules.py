@@ -167,6 +167,21 @@ NEW_PHRASINGS = [
     ("Any tips for a first presentation to the board?", "llm", "writing"),
     ("Tell me a story about a dragon who learns to save money", "llm", "writing"),
     ("Sort these by size: Berlin, Tokyo, Lima, Oslo", "llm", "content_given"),
+    ("could u make this friendlier: your invoice is overdue, pay now", "llm", "content_given"),
+    ("convert 120 bps to percent", "llm", "arithmetic"),
+    ("Suggestions for a quiz night theme?", "llm", "writing"),
+    # earnings/cash-flow at risk in search-box style, a range asked for, how sensitive a figure of ours is
+    ("CFaR 95 next 6m", "risk", "risk_question"),
+    ("give me a range for next quarter's claims, low/base/high", "risk", "risk_question"),
+    ("how sensitive are our margins to a stronger dollar", "risk", "risk_question"),
+    ("how long could we last on current cash if sales stopped", "risk", "risk_question"),
+    # a new stress test or simulation asked for by name, or a percentile "I need"
+    ("We need a reverse stress test of the capital plan", "risk", "risk_computation"),
+    ("I need the P99 loss on the card book for the next 12 months", "risk", "risk_question"),
+    # a limit set by one of our bodies, our reported figures, who decides
+    ("the counterparty limit approved by the credit committee for hedge funds", "rag", "company_source"),
+    ("our published cost/income ratio 2024 vs 2025", "rag", "company_source"),
+    ("who decides on salary bands?", "rag", "company_record"),
 ]
 
 
@@ -202,6 +217,10 @@ def test_new_phrasing_families_are_routed_certain_and_right(query: str, route: s
         "How often will the risk committee meet next year?",
         # a signed move with no impact asked for
         "rates +50bp",
+        # sensitivity outside our figures; a simulation that is not a risk computation
+        "How sensitive is a smoke detector to steam?",
+        "I need a simulation game idea for a kids party",
+        "how long could a person survive without water",
     ],
 )
 def test_near_misses_stay_no_opinion(query: str) -> None:

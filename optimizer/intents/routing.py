@@ -51,7 +51,7 @@ _OPENING = re.compile(
     # a role in front: "As the CFO I need ...", "As the new head of market risk I'd like to know which ..."
     r"(?:as\s+(?:the|a|an|our)\s+(?:[\w&'-]+\s+){1,6}?(?=i\b|i'))?"
     r"(?:i(?:'d|\s+would)\s+like\s+to\s+know\s+|i\s+(?:need|want)\s+to\s+know\s+)?"
-    r"(?:(?:can|could|would|will)\s+you\s+(?:please\s+|kindly\s+|quickly\s+)?(?:be\s+able\s+to\s+)?|"
+    r"(?:(?:can|could|would|will)\s+(?:you|u)\s+(?:please\s+|kindly\s+|quickly\s+)?(?:be\s+able\s+to\s+)?|"
     r"i\s+(?:need|want|would\s+like|'d\s+like)\s+(?:you\s+)?to\s+|(?:please\s+)?help\s+me\s+(?:to\s+)?)?(?:please\s+|kindly\s+)?",
     _I,
 )
@@ -67,7 +67,8 @@ _CODE = re.compile(
 )
 # Plain arithmetic on figures given in the query: "whats 17.5% of 360", "what is 3% of 1.2bn in millions".
 _ARITHMETIC = re.compile(
-    r"^(?:what'?s|wh?ats|what\s+is|calc(?:ulate)?|compute|work\s+out|how\s+much\s+is)\s+[$\u20ac\u00a3]?\d[\d.,]*\s*(?:%|k|m|bn|million|billion)?\s+"
+    r"^convert\s+[$\u20ac\u00a3]?\d[\d.,]*\s*(?:%|bps?|basis\s+points?|k|m|bn)?\s+(?:to|into)\b"
+    r"|^(?:what'?s|wh?ats|what\s+is|calc(?:ulate)?|compute|work\s+out|how\s+much\s+is)\s+[$\u20ac\u00a3]?\d[\d.,]*\s*(?:%|k|m|bn|million|billion)?\s+"
     r"(?:of|times|x|\*|/|\+|-|plus|minus|divided\s+by|multiplied\s+by|over)\s+[$\u20ac\u00a3]?\d",
     _I,
 )
@@ -78,6 +79,15 @@ _HOW_TO = re.compile(r"\bhow\s+(?:do|can|would|should|to)\b|\bformulas?\b|\bpivo
 _COMPUTE = re.compile(
     r"\b(?:run|simulate|compute|calculate|estimate|generate|perform|backtest|shock|quantify|use\s+monte\s+carlo|work\s+out|"
     r"figure\s+out)\b",
+    _I,
+)
+# Asking for a new stress test or simulation by name: "I need a reverse stress test of the funding plan"
+# (not its report or results).
+_RISK_REQUEST = re.compile(
+    r"^(?:i\s+need|i\s+want|i'd\s+like|we\s+need|need|can\s+i\s+get|get\s+me)\s+(?:a|an|the|some)\s+(?:[\w-]+\s+){0,2}?"
+    r"(?:(?:reverse\s+)?stress[- ]test|monte\s+carlo(?:\s+run)?|(?:loss|liquidity|capital|cash|credit|market|portfolio)\s+simulation|"
+    r"scenario\s+analysis|sensitivity\s+analysis)\b"
+    r"(?!\s+(?:reports?|results?|packs?|decks?|documents?|minutes|findings|summary|template|slides?))",
     _I,
 )
 _COMPUTE_LEAD = re.compile(r"^(?:model|stress(?:[- ]test)?|project|forecast|size|predict)\b", _I)
@@ -109,7 +119,7 @@ _RISK_QUANTITY = re.compile(
 )
 # An imperative asking for the figure itself: "Give me the 5th percentile outcome for free cash flow".
 _ASK_FOR = re.compile(
-    r"^(?:(?:give|get|tell|show)\s+me|put\s+a\s+number\s+on)\s+(?:the|a|an|our)\s+(?:[\w%.'-]+\s+){0,3}?"
+    r"^(?:(?:give|get|tell|show)\s+me|put\s+a\s+number\s+on|i\s+need|we\s+need)\s+(?:the|a|an|our)\s+(?:[\w%.'-]+\s+){0,3}?"
     r"(?:p\d{1,2}|\d{1,2}(?:st|nd|rd|th)\s+percentile|percentiles?|quantiles?|probability|odds|chances?|likelihood|range|"
     r"(?:loss|return|outcome)\s+distribution|distribution|worst[- ]case|downside)\b",
     _I,
@@ -131,7 +141,7 @@ _FORWARD_QUANTITY = re.compile(
 )
 # A tail measure at a bare confidence level or with a holding period, in search-box style: "ES 99
 # credit book next qtr", "97.5 ES 10d equities" ("ES" only in capitals).
-_TERSE_TAIL_MEASURE = rf"(?:{_TAIL_MEASURE}|(?-i:ES))"
+_TERSE_TAIL_MEASURE = rf"(?:{_TAIL_MEASURE}|(?-i:ES|EaR|CFaR)|earnings[\s-]+at[\s-]+risk|cash[\s-]+flow[\s-]+at[\s-]+risk)"
 _TERSE_TAIL = re.compile(
     rf"\b{_TERSE_TAIL_MEASURE}\s+(?!(?:limits?|thresholds?|appetite)\b)(?:[\w-]+\s+){{0,3}}?(?:9\d(?:\.\d+)?|\d{{1,3}}\s*-?\s*d(?:ays?)?)\b(?!\s*%)"
     rf"|\b9\d(?:\.\d+)?\s+(?:[\w-]+\s+){{0,2}}?{_TERSE_TAIL_MEASURE}\b",
@@ -141,7 +151,10 @@ _TERSE_TAIL = re.compile(
 # "with a 90% band", "an uncertainty interval, not just a point estimate".
 _UNCERTAINTY_BAND = re.compile(
     r"\bp\d{1,2}\s*/\s*p\d{1,2}\b|\b(?:\d{1,2}%|uncertainty|confidence|prediction|error)\s+(?:bands?|intervals?|ranges?)\b"
-    r"|\bfan\s+chart\b|\bnot\s+(?:just\s+)?a\s+point(?:\s+estimate)?\b",
+    r"|\bfan\s+chart\b|\bnot\s+(?:just\s+)?a\s+point(?:\s+estimate)?\b|\blow\s*/\s*(?:base|mid)\s*/\s*high\b"
+    r"|\b(?:put|give\s+me|need|want)\s+a\s+(?:rough\s+)?range\s+(?:for|on|around)\b|\bwith\s+a\s+(?:range|band)\s*(?:$|[,.?!]|pls\b|please\b)"
+    # how sensitive a figure is: "how sensitive is our NII to a flattening of the curve?"
+    r"|\bhow\s+sensitive\s+(?:is|are|would|will)\s+(?:our|we|us)\b",
     _I,
 )
 # How often a loss or a breach would come, or what it would take to ride one out: "how often would we
@@ -149,7 +162,9 @@ _UNCERTAINTY_BAND = re.compile(
 _FREQUENCY_OR_NEED = re.compile(
     r"\bhow\s+(?:often|many\s+times|frequently)\s+(?:would|could|might|should|will)\s+(?:we|it|the|our|a|an)\b[^.?!]{0,60}?"
     r"\b(?:expect|see|breach|exceed|lose|loss|losses|hit|happen|occur|default|fail)"
-    r"|\bhow\s+(?:big|large|much)\b[^.?!]{0,40}?\bwould\s+(?:we|it|the\s+[\w-]+)\s+need\s+to\s+(?:survive|withstand|absorb|cover|ride\s+out)\b",
+    r"|\bhow\s+(?:big|large|much)\b[^.?!]{0,40}?\bwould\s+(?:we|it|the\s+[\w-]+)\s+need\s+to\s+(?:survive|withstand|absorb|cover|ride\s+out)\b"
+    r"|\bhow\s+(?:many|long|much)\b[^.?!]{0,40}?\b(?:could|would|can|might)\s+(?:we|it|the\s+[\w-]+)\s+(?:survive|withstand|last|absorb|"
+    r"ride\s+out|cope)\b",
     _I,
 )
 # A question that opens on the probability itself: "How likely is it that the project overruns its
@@ -246,7 +261,7 @@ _ABOUT_PASSAGE = re.compile(
 )
 # An editing verb on "this", then a colon and the content: "Format this as a table: ...".
 _EDIT_COLON = re.compile(
-    r"^(?:format|reformat|convert|turn|rewrite|summari[sz]e|translate|tabulate|sort|put|clean\s+up|shorten|proofread|rephrase)\s+"
+    r"^(?:format|reformat|convert|turn|rewrite|summari[sz]e|translate|tabulate|sort|put|clean\s+up|shorten|proofread|rephrase|make)\s+"
     r"(?:this|these|the\s+following|it)\b[^:]{0,40}:\s*\S",
     _I,
 )
@@ -298,7 +313,7 @@ _COMPANY_RECORD = re.compile(
     r"|^did\s+(?:the|our)\b[^?]*\b(?:approve|sign\s+off|agree|decide|reject|accept|ratify|endorse|renew|extend|waive)\b"
     # who owns or signed off something of ours: "who owns the staging model?", "Who approved the move?"
     r"|^who\s+(?:owns|maintains|looks\s+after|is\s+(?:responsible|accountable)\s+for|is\s+(?:the|our)\s+(?:owner|contact|"
-    r"point\s+of\s+contact|approver|sponsor)\b|approved|approves|signed\s+off|signs\s+off|chairs)\b"
+    r"point\s+of\s+contact|approver|sponsor)\b|approved|approves|signed\s+off|signs\s+off|decides|decided|chairs)\b"
     # where a piece of our work stands: "Has the validation of the scorecard been completed yet?"
     r"|^(?:has|have)\s+(?:the|our)\b[^?]{1,80}?\bbeen\s+(?:completed|finished|done|approved|signed\s+off|closed|submitted|"
     r"validated|finali[sz]ed|reviewed)\b|^is\s+(?:the|our)\b[^?]{1,60}\b(?:finished|complete|completed|done|approved|signed\s+off|"
@@ -312,7 +327,11 @@ _SOURCE_NOUNS = rf"(?:{_DOC_NOUNS}|disclosures?|logs?|manual|accounts|system|dat
 _SOURCE = re.compile(
     rf"\b(?:as\s+(?:per|reported|published|disclosed|stated|shown|set\s+out)(?:\s+in)?|according\s+to|per)\s+(?:the\s+|our\s+)?"
     rf"(?:[\w&/'-]+\s+){{0,4}}?{_SOURCE_NOUNS}\b"
-    rf"|\b(?:in|from|on)\s+(?:the|our)\s+(?:[\w&-]+\s+){{0,2}}(?:system|database|crm|ledger|intranet|sharepoint|portal|data\s+warehouse)\b",
+    r"|\bour\s+(?:reported|published|disclosed)\b"
+    rf"|\b(?:in|from|on)\s+(?:the|our)\s+(?:[\w&-]+\s+){{0,2}}(?:system|database|crm|ledger|intranet|sharepoint|portal|data\s+warehouse)\b"
+    # a limit or a rule set by one of our bodies or documents: "exposure limit set by the board"
+    r"|\b(?:set|agreed|approved|defined|prescribed|laid\s+down)\s+(?:by|in)\s+(?:the|our)\s+(?:[\w&-]+\s+){0,2}"
+    r"(?:board|committee|alco|policy|policies|framework|statement|mandate)\b",
     _I,
 )
 _TERSE_DOCUMENT = re.compile(
@@ -328,7 +347,7 @@ _NOT_OURS = re.compile(
 _WRITING = re.compile(
     r"^(?:write|draft|compose|translate|rewrite|proofread|summari[sz]e\s+this|suggest|create|give\s+me|turn|make\s+this|"
     r"explain|how\s+do\s+i|what's\s+the\s+difference|what\s+is\s+the\s+difference|brainstorm|edit|polish|fix\s+the\s+grammar|"
-    r"shorten|reword|rephrase|paraphrase|tell\s+me\s+(?:a|an)\s+(?:joke|story|poem|riddle|limerick|fun\s+fact)|any\s+tips|tips\s+(?:on|for)|"
+    r"shorten|reword|rephrase|paraphrase|tell\s+me\s+(?:a|an)\s+(?:joke|story|poem|riddle|limerick|fun\s+fact)|any\s+tips|tips\s+(?:on|for)|(?:some\s+)?(?:ideas|suggestions)\s+(?:for|on)|"
     r"(?:any\s+)?advice\s+(?:on|for)|(?:i\s+)?(?:need|want|would\s+like|'d\s+like)\s+(?:a|an|some)\s+(?:[\w-]+\s+){0,3}?(?:email|note|message|"
     r"letter|post|memo|speech|paragraph|toast|tweet|slogan|tagline|headline|outline|agenda|invitation|cover\s+letter)s?)\b",
     _I,
@@ -374,10 +393,11 @@ def route_with_rules(query: str) -> RouteRules:
         return RouteRules("llm", 0.9, "arithmetic on figures given in the query", "arithmetic")
     if _TOOL.search(query) and _HOW_TO.search(query) and not _OURS.search(query):
         return RouteRules("llm", 0.9, "how to do something in a tool or a language", "how_to")
-    if (_COMPUTE.search(query) or _COMPUTE_LEAD.search(lead)) and (
-            _RISK_TERM.search(query) or _CONDITION.search(query) or _IMPACT.search(query)):
+    if _RISK_REQUEST.search(lead) or ((_COMPUTE.search(query) or _COMPUTE_LEAD.search(lead)) and (
+            _RISK_TERM.search(query) or _CONDITION.search(query) or _IMPACT.search(query))):
         return RouteRules("risk", 0.95, "asks for a new risk computation", "risk_computation")
-    if _CONTENT_GIVEN.search(query) or _EDIT_QUOTED.search(lead) or _EDIT_COLON.search(lead) or (_QUOTED_PASSAGE.search(query) and _ABOUT_PASSAGE.search(query)):
+    if (_CONTENT_GIVEN.search(query) or _EDIT_QUOTED.search(lead) or _EDIT_COLON.search(lead)
+            or (_QUOTED_PASSAGE.search(query) and _ABOUT_PASSAGE.search(query))):
         return RouteRules("llm", 0.9, "the content to work on is in the query", "content_given")
     document = bool(_DOC_REFERENCE.search(query))
     if _GENERAL.search(lead) and not document and not _OURS.search(query) and not _PERIOD.search(query):
