@@ -372,11 +372,14 @@ class RouteRules:
 def route_with_rules(query: str) -> RouteRules:
     """Route a cleaned query by the labelling rules' precedence: risk, then rag, then llm.
 
-    In order: a request for code (``llm``: what it would compute is not computed); a compute verb on
-    a risk term or a condition (``risk``); content supplied in the query (``llm``); a general
-    definition or comparison, not about our figures (``llm``); a risk question about what may still
-    happen (``risk``; before a document it names when it looks ahead); a company document (``rag``);
-    a quantified what-if (``risk``); a company fact, record or decision (``rag``); writing (``llm``).
+    In order: a request for code, arithmetic on given figures or a how-to in a tool (``llm``: what it
+    would compute is not computed); a compute verb on a risk term or a condition, or a stress test
+    asked for by name (``risk``); content supplied in the query (``llm``); a general definition or
+    comparison, not about our figures (``llm``); a risk question about what may still happen
+    (``risk``; before a document it names when it looks ahead, opens on the probability or states an
+    assumption); a company document (``rag``); a quantified what-if (``risk``); a company fact, record,
+    owner, status or decision (``rag``); writing (``llm``); a document or system named as the source,
+    or a search-box fragment naming one of our documents (``rag``).
     A greeting or polite wrapper in front is skipped, and a question after a sentence of context is
     read on its own. Nothing matched: no opinion (the model decides).
     """
