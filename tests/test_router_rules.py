@@ -221,6 +221,8 @@ def test_new_phrasing_families_are_routed_certain_and_right(query: str, route: s
         "How sensitive is a smoke detector to steam?",
         "I need a simulation game idea for a kids party",
         "how long could a person survive without water",
+        # a survey question, not a probability of ours
+        "how likely are you to recommend the canteen to a friend",
     ],
 )
 def test_near_misses_stay_no_opinion(query: str) -> None:

@@ -170,7 +170,7 @@ _FREQUENCY_OR_NEED = re.compile(
 # A question that opens on the probability itself: "How likely is it that the project overruns its
 # budget?" (a document it names is the subject, not the source).
 _PROBABILITY_LEAD = re.compile(
-    r"^(?:how\s+likely\s+(?:is|are|would|will)|(?:what\s+(?:are|is|'s)\s+)?(?:the\s+)?(?:odds|chances?|probability|likelihood)\s+"
+    r"^(?:how\s+likely\s+(?:is|are|would|will)(?!\s+(?:you|u|i)\b)|(?:what\s+(?:are|is|'s)\s+)?(?:the\s+)?(?:odds|chances?|probability|likelihood)\s+"
     r"(?:that|we|we'd|our|the))\b",
     _I,
 )
