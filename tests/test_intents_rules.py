@@ -530,6 +530,18 @@ EMAIL_AND_CHAT_WRAPPERS = [
 ]
 
 
+EMAIL_AND_CHAT_WRAPPERS += [
+    # Multi-line e-mails: the newlines are spaces once the input is cleaned.
+    ("Subject: DNS request\nHi Marta\nplease add nas-8.site.lan at 10.7.8.8\nThanks\nOlek", _a("nas-8.site.lan", "10.7.8.8")),
+    ("Ivo starts on the lab project today. Give ivo access to share lab-10. He will need it for a month.",
+     _access("grant", "ivo", "lab-10")),
+    # Chat shorthands: rec, dir, perms, w/.
+    ("pls add dns rec nas-9.site.lan w/ ip 10.7.9.9", _a("nas-9.site.lan", "10.7.9.9")),
+    ("share the dir /srv/lab11 as lab-11", {"action": "create_share", "name": "lab-11", "path": "/srv/lab11"}),
+    ("give ivo perms on share lab-12", _access("grant", "ivo", "lab-12")),
+]
+
+
 @pytest.mark.parametrize(("text", "expected"), EMAIL_AND_CHAT_WRAPPERS, ids=[text[:40] for text, _ in EMAIL_AND_CHAT_WRAPPERS])
 def test_email_and_chat_wrappers_are_ignored(text: str, expected: dict[str, str]) -> None:
     parsed = rules(text)
@@ -633,6 +645,9 @@ USER_FAMILIES_2 = [
     ("update password: ivo.k / Rq4#tt", _change("ivo.k", "Rq4#tt")),
     ("reset ivo.k's password, new one: Rq4#tt", _change("ivo.k", "Rq4#tt")),
     ("ivo.k needs to be in the 'Remote Desktop Users' group", _group("ivo.k", "Remote Desktop Users")),
+    # One account with a reason or a comma after it stays one action.
+    ("delete user ivo.k and his files", _remove("ivo.k")),
+    ("set up user ivo.k, initial password Rq4#tt", _add("ivo.k", "Rq4#tt")),
 ]
 
 
@@ -651,6 +666,12 @@ USER_NEAR_MISSES_2 = [
     "delete user ivo.k and create user ivo.m with password Rq4#tt",
     "set up user ivo.k and add to group ops",
     "create user ivo.k, then add ivo.k to group ops",
+    # The same action for two accounts is two actions too.
+    "delete user ivo.k and ivo.m",
+    "delete user ivo.k and user ivo.m",
+    "create user ivo.k with password Rq4#tt and user ivo.m with password Pp7#uu",
+    "set ivo.k's password to Rq4#tt and ivo.m's to Pp7#uu",
+    "reset the password for ivo.k to Rq4#tt and for ivo.m to Pp7#uu",
 ]
 
 

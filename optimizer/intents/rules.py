@@ -230,14 +230,24 @@ _SIGN_OFF = re.compile(
 # A greeting to a person or a team: "Hi Sam,", "Hello DNS team,", "Dear Ops,".
 _GREETING = re.compile(
     r"^(?:hi|hello|hey|dear|good\s+(?:morning|afternoon|evening)|morning)\s+(?:[\w&-]+\s+){0,2}?"
-    r"(?:team|all|everyone|folks|guys|there|(?-i:[A-Z][a-z]+))\s*[,!:;.\-–—]+\s*",
+    r"(?:team|all|everyone|folks|guys|there|(?-i:[A-Z][a-z]+))"
+    # The greeting on a line of its own (the newline is a space by now): "Hi Sam please add ...".
+    r"(?:\s*[,!:;.\-–—]+\s*|\s+(?=(?:please|pls|kindly|could|can|would|will|i|we)\b))",
+    _FLAGS,
+)
+# An e-mail subject line before the greeting or the ask: "Subject: DNS request Hi team, ...".
+_SUBJECT_LINE = re.compile(
+    r"^subject\s*:\s*[^:!?]{0,80}?\s+(?=(?:hi|hello|hey|dear|good\s+(?:morning|afternoon|evening)|please|kindly|could|can|would)\b)",
     _FLAGS,
 )
 # A sentence of context before the ask: "our new DBA needs elevated rights. Please add ...". It names no
 # value and no object of the schema, and is no command itself ("Delete bob. Please add ...": two actions).
 _CONTEXT_SENTENCE = re.compile(
-    r"^(?P<context>[^.!?`'\"]{3,200}?)[.!]\s+(?=(?:please|kindly|could|can|would|will|i\s+need|we\s+need|i'd|we'd)\b)", _FLAGS
+    r"^(?P<context>[^.!?`'\"]{3,200}?)[.!]\s+(?=(?:please|kindly|could|can|would|will|i\s+need|we\s+need|i'd|we'd"
+    r"|add|create|delete|remove|drop|grant|give|revoke|reset|change|set|make|put|open|cut|take|block|register|point|map)\b)", _FLAGS
 )
+# A sentence of context after the ask: "Please add ... . He starts on Monday."
+_TRAILING_SENTENCE = re.compile(r"(?<=\S)[.!?]\s+(?P<context>[^.!?`'\"]{3,200}?)\s*[.!?]?\s*$")
 _CONTEXT_FORBIDDEN = re.compile(
     r"\b(?:user|users|account|accounts|login|record|records|share|shares|group|groups|password|passwd|access|member|dns|entry)\b"
     r"|^\s*(?:add|create|delete|remove|drop|grant|give|revoke|set|reset|change|make|put|point|map|kick|let|allow|open|cut|take"
@@ -264,6 +274,7 @@ def strip_wrappers(text: str) -> str:
     previous = None
     while previous != text:
         previous = text
+        text = _SUBJECT_LINE.sub("", text, count=1)
         text = _GREETING.sub("", text, count=1)
         context = _CONTEXT_SENTENCE.match(text)
         if context and not _CONTEXT_FORBIDDEN.search(context.group("context")) and not entities(context.group("context")):
@@ -274,6 +285,11 @@ def strip_wrappers(text: str) -> str:
             if match and not entities(match.group()):
                 text = text[: match.start()] + text[match.end():]
         text = _SIGN_OFF.sub("", text)
+        context = _TRAILING_SENTENCE.search(text)
+        # Not after a value: "alias for blog.example.org. as soon as possible" (the dot is the FQDN's).
+        if context and not _CONTEXT_FORBIDDEN.search(context.group("context")) and not entities(context.group("context")) \
+                and not entities(text[: context.start() + 1].split()[-1]):
+            text = text[: context.start()]
         text = _TRAILING_WRAPPERS.sub("", text)
         text = _TRAILING_REASON.sub("", text)
         text = _TRAILING_TIME.sub("", text)
@@ -523,6 +539,18 @@ _USER_PASSWORD_PAIR = re.compile(
     r"(?:password|passwd)[\"']?(?:\s*[:=]\s*|\s+)\S", _FLAGS
 )
 _REMOVE_USER_CUE = re.compile(rf"\b{_REMOVE_VERBS}\b", _FLAGS)
+# The same action for a second account: "delete user bob and alice", "... and user alice with password Z",
+# "set bob's password to X and alice's to Y", "... to X and for alice to Y".
+_SECOND_TARGET = re.compile(
+    r"\b(?:and|plus|as\s+well\s+as)\s+(?:also\s+)?(?:the\s+)?(?:user|account|login)s?\s+(?!(?:is|was|has|will|should|needs?|gets?)\b)[\w.\-]+"
+    r"|\b(?:user|account|login)s?\s+[\w.\-]+(?:\s*,\s*[\w.\-]+)*\s*(?:,|\band\b|&)\s*"
+    r"(?!(?:with|password|passwd|pw|set|the|his|her|their|make|he|she|they|it|we|please|thanks|thank|cheers|asap|now|today)\b)"
+    r"(?![\w.\-]+\s+(?:password|passwd|pw)\b)"
+    r"[\w.\-]+\s*(?:[.!]?\s*$|\s+(?:to|from|with|password|passwd|pw|in|into)\b)"
+    r"|\band\s+[\w.\-]+'s\s+(?:(?:new\s+)?(?:password|passwd|pw)\s+)?(?:to|as|is|:)\s"
+    r"|\band\s+(?:also\s+)?(?:for|of)\s+(?:user\s+)?[\w.\-]+\s+(?:to|as|:)\s",
+    _FLAGS,
+)
 # "create user X with password Y and add her to group G": two actions, never one certain action. Not a password
 # given along ("create X and set/give him the password Y") nor "make sure".
 _SECOND_ACTION = re.compile(
@@ -662,6 +690,8 @@ def _user(core: str) -> RuleParse:
         return _unknown("refusal", "user: removing from a group is not supported")
     if _SECOND_ACTION.search(core):
         return _unknown("none", "user: a second action joined to the first (more than one action is out of scope)")
+    if _SECOND_TARGET.search(core) or len(re.findall(_ARROW, core)) > 1:
+        return _unknown("none", "user: a second account in the same request (more than one action is out of scope)")
     if _GROUP_CUE.search(core):
         return _intent(
             {"action": "add_to_group", "username": _find(_GROUP_USER, core, "user", _USER_STOPWORDS), "group": _find(_GROUP_NAME, core, "group")},
