@@ -89,7 +89,7 @@ def test_golden_splits_are_the_documented_fixed_assignment() -> None:
     # golden/README_intents.md, "Split": 99 / 48 / 53 and 30 / 20 / 25 as dealt by assign_splits.py, every
     # domain and route in each split; then train items added for the rules' development (issue 12): 50
     # commands, 43 router queries, and the blind batches: 130 + 70 commands (less one held-out
-    # duplicate) and 80 + 44 router queries.
+    # duplicate) and 80 + 44 + 90 + 45 router queries.
     intents = golden_records(GOLDEN_INTENTS)
     assert Counter(record["split"] for record in intents[:200]) == {"train": 99, "validation": 48, "test": 53}
     assert Counter(record["split"] for record in intents[200:]) == {"train": 50 + 199}
@@ -97,6 +97,6 @@ def test_golden_splits_are_the_documented_fixed_assignment() -> None:
                for split in ("train", "validation", "test"))
     router = golden_records(GOLDEN_ROUTER)
     assert Counter(record["split"] for record in router[:75]) == {"train": 30, "validation": 20, "test": 25}
-    assert Counter(record["split"] for record in router[75:]) == {"train": 43 + 80 + 44}
+    assert Counter(record["split"] for record in router[75:]) == {"train": 43 + 80 + 44 + 90 + 45}
     assert all({record["route"] for record in router if record["split"] == split} == {"rag", "risk", "llm"}
                for split in ("train", "validation", "test"))
