@@ -648,6 +648,11 @@ USER_FAMILIES_2 = [
     # One account with a reason or a comma after it stays one action.
     ("delete user ivo.k and his files", _remove("ivo.k")),
     ("set up user ivo.k, initial password Rq4#tt", _add("ivo.k", "Rq4#tt")),
+    ("ivo.k needs a password reset, new pw Rq4#tt", _change("ivo.k", "Rq4#tt")),
+    ("set password Rq4#tt for ivo.k", _change("ivo.k", "Rq4#tt")),
+    ("give ivo.k the new password Rq4#tt", _change("ivo.k", "Rq4#tt")),
+    ("membership for ivo.k in group ops", _group("ivo.k", "ops")),
+    ("ivo.k -> ops group", _group("ivo.k", "ops")),
 ]
 
 

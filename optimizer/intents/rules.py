@@ -585,8 +585,9 @@ _GROUP_USER = (
     r"\b{U}\s+(?:is\s+|becomes\s+)?(?:a\s+)?(?:member|part)\s+(?:of|in)\b",
     # Terse: "user NAME, group G", "NAME -> group G".
     r"\buser\s+{U}\s*[,;/]\s*group\b",
-    r"^{U}\s*(?:->|=>|→|\s(?:to|into)\s)\s*(?:the\s+)?group\b",
+    r"^{U}\s*(?:->|=>|→|\s(?:to|into)\s)\s*(?:the\s+)?(?:[\w.\-]+\s+)?group\b",
     r"\b(?:grant|give)\s+(?:user\s+)?{U}\s+(?:a\s+)?membership\b",
+    r"\bmembership\s+for\s+(?:the\s+)?(?:user\s+)?{U}\s+(?:in|of|to)\b",
     # "grant membership in group G to user U".
     r"\b(?:grant|give)\s+(?:a\s+)?membership\s+(?:in|of|to)\s+(?:the\s+)?(?:group\s+\S+|\S+\s+group|\S+)\s+(?:to|for)\s+(?:the\s+)?(?:user\s+)?{U}",
     # Needs: "We need U in the group G", "U should be in the G group", "Group G needs U as a member"; not asked ("...?").
@@ -606,7 +607,7 @@ _GROUP_NAME = (
     r"\bmember(?:ship)?\s+(?:of|in)\s+(?:the\s+)?(?:group\s+)?{G}",
     # "the G group" before "group G": what follows "group" may be a time or a reason ("the ops group b4 friday").
     r"\b(?:the|a)\s+{G}\s+group\b",
-    r"\b(?:to|into|in|of|join)\s+{G}\s+group\b",
+    r"(?:\b(?:to|into|in|of|join)|->|=>|→)\s+{G}\s+group\b",
     r"\bgroup\s+(?:named\s+|called\s+)?{G}",
 )
 # "user: NAME", "user=NAME", "username NAME", '"username": "NAME"': a key and its value, as in terse and key=value forms.
@@ -663,7 +664,10 @@ _PASSWORD_OWNER = (
     r"\b(?:password|passwd|credentials)\s+(?:for|of)\s+(?:the\s+)?(?:user\s+|account\s+)?{U}",
     r"\buser\s+{U}",
     r"\b{U}\s+(?:password|forgot)\b",
-    r"\b{U}\s+(?:needs|wants|gets|requires)\s+(?:a\s+)?new\s+(?:password|passwd)\b",
+    r"\b{U}\s+(?:needs|wants|gets|requires)\s+(?:a\s+)?(?:new\s+(?:password|passwd)|(?:password|passwd)\s+(?:reset|change))\b",
+    # "set password PASS for NAME", "give NAME the new password PASS".
+    r"\bset\s+(?:the\s+|a\s+)?(?:new\s+)?(?:password|passwd)\s+\S+\s+for\s+(?:the\s+)?(?:user\s+|account\s+)?{U}",
+    r"\bgive\s+{U}\s+(?:the\s+|a\s+)?new\s+(?:password|passwd)\b",
     r"\b{U}\s+(?:got|is|was|has\s+been|gets)\s+locked\s+out\b",
     r"^for\s+(?:the\s+)?(?:user\s+|account\s+)?{U}\s*,",
 )
