@@ -677,6 +677,11 @@ USER_NEAR_MISSES_2 = [
     "create user ivo.k with password Rq4#tt and user ivo.m with password Pp7#uu",
     "set ivo.k's password to Rq4#tt and ivo.m's to Pp7#uu",
     "reset the password for ivo.k to Rq4#tt and for ivo.m to Pp7#uu",
+    # A report by the speaker, and a description of a password instead of one.
+    "I reset ivo.k's password to Rq4#tt",
+    "we've added ivo.k to the ops group",
+    "reset ivo.k's password to whatever she had before",
+    "create user ivo.k with a random password",
 ]
 
 

@@ -64,7 +64,9 @@ _SLOTS = {
 }
 _PASSWORD_STOPWORDS = frozenset(
     "the a an his her it its to for is be something anything same new will would should shall must can may might"
-    " expired wrong invalid incorrect missing locked required needed as".split()
+    " expired wrong invalid incorrect missing locked required needed as"
+    # A description of a password, not one: "reset it to whatever he had", "to the default", "a random one".
+    " whatever default previous old original blank empty random temporary strong secure one".split()
 )
 
 _WRAPPERS = [
@@ -101,6 +103,8 @@ _WRAPPERS = [
         r"^(?:could|can|would|will)\s+(?:you|someone|somebody|anyone|anybody)\s+(?:please\s+|kindly\s+)?",
         # A request in the first person plural: "Can we add ...?" ("Can I delete ...?" may ask for permission: a question).
         r"^(?:can|could)\s+we\s+(?:please\s+)?(?=(?:add|create|remove|delete|drop|grant|give|revoke|set\s*up|make|point|map)\b)",
+        # "Could we get an alias X for Y?", "Can we have a share ...": a request for something made.
+        r"^(?:can|could)\s+we\s+(?:please\s+)?(?:get|have)\s+(?=(?:a|an|the)\s+(?:new\s+)?(?:\w+\s+)?(?:record|alias|cname|entry|share|account|login)\b)",
         r"^(?:please\s+)?help\s+(?:me|us)\s+(?:to\s+)?(?=(?:add|create|remove|delete|drop|grant|give|revoke|set\s*up|make|point|map)\b)",
         r"^i'd\s+appreciate\s+it\s+if\s+you\s+could\s+",
         r"^(?:i\s+think\s+)?(?:we|i|you)\s+(?:need|want|would\s+like|have|must|should|got)\s+to\s+",
@@ -112,7 +116,8 @@ _WRAPPERS = [
 ]
 _QUESTION_WORDS = frozenset(
     "why how what what's whats which who whom whose where when is are was were should does do did am can could would shall"
-    " might isn't aren't doesn't didn't wasn't whether".split()
+    " might isn't aren't doesn't didn't wasn't whether shouldn't shouldnt couldn't couldnt wouldn't wouldnt isnt arent doesnt didnt"
+    " wasnt".split()
 )
 # "Will", "May" and "Has" open a question only before a subject ("Will it ...?", "May I ...?"): Will and May are names too.
 _MODAL_QUESTION = re.compile(
@@ -133,12 +138,14 @@ _OVERRIDE = re.compile(
     _FLAGS,
 )
 _HYPOTHETICAL = re.compile(
-    r"(?:suppose|supposing|imagine|hypothetically|what\s+if|in\s+theory|theoretically|let's\s+say|say\s+we)\b", _FLAGS
+    r"(?:suppose|supposing|imagine|hypothetically|what\s+if|in\s+theory|theoretically|let's\s+say|say\s+we"
+    # Doubt rather than a request: "not sure if we should give ...", "should we remove ...".
+    r"|(?:i'm\s+|i\s+am\s+|we're\s+)?(?:not\s+sure|unsure)\s+(?:if|whether)|should\s+(?:we|i)|maybe\s+we\s+should)\b", _FLAGS
 )
 _NEGATION = re.compile(
     r"(?<![\w\-/$@.#!&*+=])(?:don't|dont|do\s+not|never|shouldn't|should\s+not|won't|must\s+not|mustn't"
     # Deferred or called off: "hold off on removing X", "not yet", "cancel the request to add X".
-    r"|hold\s+off|on\s+hold|postpone|not\s+yet|cancel(?:led)?|wait\s+(?:until|till|for)"
+    r"|hold\s+off|on\s+hold|postpone|not\s+yet|cancel(?:led)?|wait\s+(?:until|till|for)|no\s+need\s+to"
     # A bare "not" before the verb: "I'd like you to not delete X".
     r"|not\s+(?:to\s+)?(?:add|create|delete|remove|drop|give|grant|revoke|change|reset|set|make|touch|modify|register|purge|erase"
     r"|point|map|share|disable|block))(?![\w\-/$@#!&*+=]|\.\w)",
@@ -286,9 +293,11 @@ def strip_wrappers(text: str) -> str:
                 text = text[: match.start()] + text[match.end():]
         text = _SIGN_OFF.sub("", text)
         context = _TRAILING_SENTENCE.search(text)
-        # Not after a value: "alias for blog.example.org. as soon as possible" (the dot is the FQDN's).
+        # Not after a hostname when the text runs on in lower case: "alias for blog.example.org. as soon as
+        # possible" (the dot is the FQDN's); "... at 10.0.0.1. The old one was removed." is a sentence of its own.
         if context and not _CONTEXT_FORBIDDEN.search(context.group("context")) and not entities(context.group("context")) \
-                and not entities(text[: context.start() + 1].split()[-1]):
+                and not (context.group("context")[0].islower()
+                         and any(entity.kind == "host" for entity in entities(text[: context.start() + 1].split()[-1]))):
             text = text[: context.start()]
         text = _TRAILING_WRAPPERS.sub("", text)
         text = _TRAILING_REASON.sub("", text)
@@ -565,7 +574,10 @@ _SECOND_ACTION = re.compile(
 # "the account was deleted last week": a report (the participle reads as the verb after typo correction).
 _DONE_ALREADY = re.compile(
     r"\b(?:was|were|has\s+been|have\s+been|had\s+been|got)\s+(?:already\s+|just\s+)?"
-    r"(?:delete|remove|create|add|change|reset|update|drop|erase|purge)(?:e?d)?\b", _FLAGS
+    r"(?:delete|remove|create|add|change|reset|update|drop|erase|purge)(?:e?d)?\b"
+    # "I reset bob's password to X", "we've added bob to ops": the speaker did it already.
+    r"|^(?:i|we)(?:'ve|\s+have|\s+had|'d)?\s+(?:just\s+|already\s+|finally\s+)?"
+    r"(?:delete|remove|create|add|change|reset|update|drop|erase|purge|set|put|made|gave|granted)(?:e?d)?\b", _FLAGS
 )
 # "set password expiry for X to 90 days": a setting of the password, which no action covers.
 _PASSWORD_SETTING = re.compile(
