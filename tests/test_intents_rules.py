@@ -587,6 +587,26 @@ def test_passive_near_misses_are_never_certain_actions(text: str) -> None:
     assert rules(text).is_unknown
 
 
+@pytest.mark.parametrize("text", [
+    "shouldnt we remove old-7.site.lan",  # chat spelling of a question
+    "couldn't ivo get access to share lab-13",
+    "no need to delete old-7.site.lan anymore",
+    "not sure if we should give ivo access to share lab-13",
+    "I'm not sure whether to remove old-7.site.lan",
+])
+def test_chat_questions_doubts_and_called_off_requests_are_definite_unknowns(text: str) -> None:
+    parsed = rules(text)
+    assert parsed.is_unknown and parsed.certain, parsed.reason
+
+
+def test_a_request_for_something_made_and_a_narrative_sentence_after_the_ask() -> None:
+    parsed = rules("Could we get an alias docs-2.site.lan for wiki-2.site.lan? Cheers, Tom")
+    assert parsed.intent.as_dict() == _cname("docs-2.site.lan", "wiki-2.site.lan") and parsed.certain, parsed.reason
+    # "The old one was removed." tells a story; it is not a second (remove) command.
+    parsed = rules("Add the A record for web-21.site.lan pointing at 10.7.2.21. The old one was removed.")
+    assert parsed.intent.as_dict() == _a("web-21.site.lan", "10.7.2.21") and parsed.certain, parsed.reason
+
+
 def test_one_action_continued_by_it_or_the_password_stays_certain() -> None:
     parsed = rules("create web-5.site.lan and point it at 10.7.0.5")
     assert parsed.intent.as_dict() == _a("web-5.site.lan", "10.7.0.5") and parsed.certain, parsed.reason
