@@ -673,6 +673,12 @@ USER_FAMILIES_2 = [
     ("give ivo.k the new password Rq4#tt", _change("ivo.k", "Rq4#tt")),
     ("membership for ivo.k in group ops", _group("ivo.k", "ops")),
     ("ivo.k -> ops group", _group("ivo.k", "ops")),
+    ("pwd reset for ivo.k pls -> Rq4#tt", _change("ivo.k", "Rq4#tt")),
+    ("ivo.k: new password Rq4#tt", _change("ivo.k", "Rq4#tt")),
+    ("add ivo.k as member of ops", _group("ivo.k", "ops")),
+    ("ivo.k should have membership in ops", _group("ivo.k", "ops")),
+    ("Offboarding ivo.k today, please remove the account", _remove("ivo.k")),
+    ("ivo.k no longer works here, delete the user", _remove("ivo.k")),
 ]
 
 
@@ -702,6 +708,8 @@ USER_NEAR_MISSES_2 = [
     "we've added ivo.k to the ops group",
     "reset ivo.k's password to whatever she had before",
     "create user ivo.k with a random password",
+    # A courtesy after "grp" is not the group's name.
+    "add ivo.k to the grp ty",
 ]
 
 

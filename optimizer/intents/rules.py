@@ -391,6 +391,10 @@ _TARGET_CUE = _cue(
     r"cname|alias|canonical|->|=>|→|points?|pointing|resolves?|resolving|redirects?|redirecting|maps?|mapping|target"
     r"|to|at|for|of|as|go|goes|forward|forwards|send|sends"
 )
+# A record that is said to be obsolete, with no address to add: "the record for X is no longer needed",
+# "X is gone, clean up its record".
+_DNS_OBSOLETE = _cue(r"no\s+longer\s+(?:needed|required|used|in\s+use)|not\s+needed\s+any\s*(?:more|longer)|clean\s*up|cleanup")
+_DNS_ADD_WORD = _cue(r"add|create|register|point|points|pointing|new|alias|cname|resolve|resolves|make|set")
 _SAME_ADDRESS = re.compile(r"\bsame\s+(?:ip|address|ipv4|ipv6|ip\s+address)\b", _FLAGS)
 # Removing and adding in one request: "delete the old record for X and add ..." is two actions (out of scope).
 _THEN_ADD = re.compile(r"\band\s+(?:then\s+)?(?:add|create|set|point|register|re-?add|replace|make|map)\b", _FLAGS)
@@ -464,6 +468,8 @@ def _dns(core: str) -> RuleParse:
     ]
     if not hosts and _only_function_words(core, addresses):
         return _unknown("refusal", "dns: no hostname at all")
+    if not addresses and len(records) == 1 and _DNS_OBSOLETE.search(core) and not _DNS_ADD_WORD.search(core):
+        return _intent({"action": "dns_remove", "zone": records[0]}, "dns: an obsolete record")
     if _DNS_REMOVE.search(core):
         if _THEN_ADD.search(core) and (addresses or len(records) > 1):
             return _unknown("partial", "dns: a removal and an addition")
@@ -595,6 +601,8 @@ _GROUP_USER = (
     r"\busername\s+is\s+{U}",
     r"\b(?:add|put|include|enroll|join|assign|place)\s+(?:the\s+)?(?:user\s+|account\s+|login\s+)?{U}\s+(?:to|in|into)\b",
     r"\b{U}\s+(?:is\s+|becomes\s+)?(?:a\s+)?(?:member|part)\s+(?:of|in)\b",
+    r"\b(?:add|put|include|enroll)\s+(?:the\s+)?(?:user\s+)?{U}\s+as\s+(?:a\s+)?member\s+(?:of|in|to)\b",
+    r"\b{U}\s+(?:should|must|needs\s+to|has\s+to)\s+(?:have|get)\s+(?:a\s+)?membership\s+(?:in|of|to)\b",
     # Terse: "user NAME, group G", "NAME -> group G".
     r"\buser\s+{U}\s*[,;/]\s*group\b",
     r"^{U}\s*(?:->|=>|→|\s(?:to|into)\s)\s*(?:the\s+)?(?:[\w.\-]+\s+)?group\b",
@@ -628,6 +636,8 @@ _KEYED = r"(?:[\"']?\s*[:=]\s*|\s+)"
 _ROLE = (r"(?:former\s+|old\s+|external\s+|temporary\s+|summer\s+)?(?:contractor|intern|employee|consultant|colleague|hire|starter"
          r"|vendor|analyst|developer|engineer|auditor|freelancer|trainee|apprentice)")
 _FOR_ROLE = r"\s+(?:for|of|belonging\s+to)\s+(?:the\s+|our\s+|a\s+|an\s+|my\s+|their\s+)?(?:new\s+)?" + _ROLE + r"\s+"
+# A courtesy or a time after "group" is not its name ("add X to the grp ty", "group b4 friday").
+_GROUP_STOPWORDS = STOPWORDS | frozenset("ty thx tia pls plz asap b4 before by until till today tomorrow now thanks cheers".split())
 # A role alone is not a name ("create an account for the contractor, password X": whose?).
 _USER_STOPWORDS = STOPWORDS | frozenset(
     "contractor intern employee consultant colleague hire starter vendor analyst developer engineer auditor freelancer trainee"
@@ -659,15 +669,19 @@ _OLD_USER = (
     r"\b(?:user(?:name)?|account|login)" + _KEYED + r"(?:account\s+)?(?:for\s+|of\s+|belonging\s+to\s+)?{U}",
     # Terse: "user del: NAME", "account remove NAME".
     r"\b(?:user|account|login)\s+(?:delete|remove|drop)\s*[:=]?\s*{U}",
-    r"\b(?:offboard|deprovision|decommission)\s+(?:the\s+)?(?:user\s+|account\s+)?{U}",
+    r"\b(?:offboard|deprovision|decommission)(?:ing)?\s+(?:the\s+)?(?:user\s+|account\s+)?{U}",
     rf"\b{_REMOVE_VERBS}\s+(?:the\s+)?{{U}}\s+(?:user\s+)?(?:account|login)\b",
     # Terse with the verb first: "remove user -> NAME", "delete account: NAME".
     rf"\b{_REMOVE_VERBS}\s+(?:the\s+)?(?:user|account|login)\s*(?::|->|=>|→)\s*{{U}}",
+    # The leaver named first, the account after: "NAME no longer works here, delete the user".
+    r"^{U}\s+(?:no\s+longer\s+works|has\s+left|left|is\s+leaving|quit|has\s+quit|retired|has\s+retired|is\s+gone)\b[^.;]*?"
+    + rf"\b{_REMOVE_VERBS}\s+(?:the|his|her|their)\s+(?:user|account|login)\s*[.!]?$",
 )
 _ARROW = r"(?:->|=>|→)"
 _PASSWORD_OWNER = (
     r"\bpasswd\s+{U}",
-    r"\b(?:password|passwd)\s+(?:change|reset|update)" + _KEYED + r"(?:user\s+)?{U}",
+    r"\b(?:password|passwd)\s+(?:change|reset|update)" + _KEYED + r"(?:for\s+|of\s+)?(?:user\s+)?{U}",
+    r"^{U}\s*:\s*(?:new\s+)?(?:password|passwd)\b",
     # "passwd: NAME -> NEW", "update password: NAME / NEW".
     r"\b(?:password|passwd)\s*[:=]\s*(?:user\s+)?{U}\s*(?:" + _ARROW + r"|/\s)",
     r"\buser(?:name)?[\"']?\s*[:=]\s*{U}",
@@ -710,7 +724,7 @@ def _user(core: str) -> RuleParse:
         return _unknown("none", "user: a second account in the same request (more than one action is out of scope)")
     if _GROUP_CUE.search(core):
         return _intent(
-            {"action": "add_to_group", "username": _find(_GROUP_USER, core, "user", _USER_STOPWORDS), "group": _find(_GROUP_NAME, core, "group")},
+            {"action": "add_to_group", "username": _find(_GROUP_USER, core, "user", _USER_STOPWORDS), "group": _find(_GROUP_NAME, core, "group", _GROUP_STOPWORDS)},
             "user: add to group",
         )
     if _DONE_ALREADY.search(core):
@@ -743,6 +757,8 @@ _REVOKE_CUE = _cue(
 _GRANT_CUE = _cue(
     r"give|grant|let|allow|open|provide|enable|authori[sz]e|add|permit|granted|given\s+access"
     r"|(?:needs?|requires?|wants?|should\s+(?:have|get))\s+(?:[\w/\-]+\s+)?access"
+    r"|(?:needs?|requires?|wants?|should\s+(?:have|get))\s+(?:rw|read/write|read-write|read-only|readonly|write|full)\s+"
+    r"(?:(?:access|rights|permissions?)\s+)?(?:on|to|for)"
     r"|(?:needs?|wants?|has)\s+to\s+(?:get\s+into|be\s+(?:added\s+to|in|on|allowed\s+(?:into|on)))"
 )
 # "dan shouldn't have access to hr": a negation that asks for access to be revoked, not a negated command.
@@ -798,6 +814,16 @@ _ACCESS_PATTERNS = (
      r"take\s+away|cut\s+off|disable|deny|block)\s+(?:[\w/\-]+\s+)?access\s+(?:to|on|for|from)\s+(?:the\s+)?(?:share\s+)?{S}"),
     r"\baccess\s+(?:for|of)\s+(?:the\s+)?(?:user\s+)?{U}\s+(?:on|to)\s+(?:the\s+)?(?:share\s+)?{S}",
     r"\b{U}'s\s+(?:\w+\s+)?(?:access|permissions?|rights)\s+(?:to|on|for|from|of)\s+(?:the\s+)?(?:share\s+)?{S}",
+    # "take away ivo's lab share access".
+    r"\b(?:give|grant|provide|enable|revoke|remove|withdraw|take\s+away|cut\s+off|disable|block)\s+{U}'s\s+{S}\s+share\s+"
+    r"(?:\w+\s+)?(?:access|permissions?|rights)\b",
+    # Terse: "remove access: ivo / lab", "grant share access: ivo -> lab".
+    r"\b(?:give|grant|add|revoke|remove|withdraw|block|deny)\s+(?:share\s+)?access\s*:\s*(?:user\s*[:=]?\s*)?{U}\s*(?:/|->|=>|→|,)\s*"
+    r"(?:share\s*[:=]?\s*)?{S}\s*[.!]?$",
+    # An access level in place of "access": "ivo needs rw on the lab share".
+    _SUBJECT + r"(?!(?:might|may|would|will|could)\s){U}\s+(?:needs?|requires?|wants?|should\s+(?:have|get))\s+"
+    r"(?:rw|read/write|read-write|read-only|readonly|write|full)\s+(?:access\s+|rights\s+|permissions?\s+)?(?:on|to|for)\s+(?:the\s+)?"
+    r"(?:share\s+)?{S}",
     r"\bopen\s+(?:up\s+)?(?:the\s+)?(?:share\s+)?{S}(?:\s+share)?\s+(?:to|for)\s+(?:the\s+)?(?:user\s+)?{U}",
     # A word that describes the share before its name: "open the migration share tmp-mig to user X".
     r"\bopen\s+(?:up\s+)?(?:the\s+)?[\w\-]+\s+share\s+{S}\s+(?:to|for)\s+(?:the\s+)?(?:user\s+)?{U}",
