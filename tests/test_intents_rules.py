@@ -569,7 +569,21 @@ PASSIVE_DNS_SAMBA = [
     ("cut off ivo.k from the lab-9 share", _access("revoke", "ivo.k", "lab-9")),
     ("the old printer is gone, so prn-2.site.lan can come out of dns", {"action": "dns_remove", "zone": "prn-2.site.lan"}),
     ("create a share for QA: name qa-drop, path /srv/qa/drop", {"action": "create_share", "name": "qa-drop", "path": "/srv/qa/drop"}),
+    ("The DNS record for prn-3.site.lan is no longer needed", {"action": "dns_remove", "zone": "prn-3.site.lan"}),
+    ("prn-4.site.lan is gone, pls clean up its record", {"action": "dns_remove", "zone": "prn-4.site.lan"}),
+    ("ivo.k needs rw on the lab-14 share", _access("grant", "ivo.k", "lab-14")),
+    ("remove access: ivo.k / lab-14", _access("revoke", "ivo.k", "lab-14")),
+    ("take away ivo.k's lab-14 share access", _access("revoke", "ivo.k", "lab-14")),
 ]
+
+
+@pytest.mark.parametrize("text", [
+    "prn-5.site.lan is no longer needed at 10.7.5.5, add prn-6.site.lan there",  # an address: not only a cleanup
+    "the old name prn-5.site.lan is no longer needed, make it an alias of prn-6.site.lan",
+])
+def test_an_obsolete_record_next_to_an_addition_is_never_a_certain_removal(text: str) -> None:
+    parsed = rules(text)
+    assert parsed.intent.as_dict().get("action") != "dns_remove" or not parsed.certain, parsed.reason
 
 
 @pytest.mark.parametrize(("text", "expected"), PASSIVE_DNS_SAMBA, ids=[text[:40] for text, _ in PASSIVE_DNS_SAMBA])
