@@ -693,6 +693,10 @@ USER_FAMILIES_2 = [
     ("ivo.k should have membership in ops", _group("ivo.k", "ops")),
     ("Offboarding ivo.k today, please remove the account", _remove("ivo.k")),
     ("ivo.k no longer works here, delete the user", _remove("ivo.k")),
+    # A person named, then the login in brackets: the login is the username.
+    ("remove Ivo's account (ivo.k)", _remove("ivo.k")),
+    ("delete the login of Ivo Kos (ivo.k)", _remove("ivo.k")),
+    ("change_password ivo.k Rq4#tt", _change("ivo.k", "Rq4#tt")),
 ]
 
 
@@ -724,6 +728,9 @@ USER_NEAR_MISSES_2 = [
     "create user ivo.k with a random password",
     # A courtesy after "grp" is not the group's name.
     "add ivo.k to the grp ty",
+    "please delete the account for Ivo (ivo.k) and the one for Ana (ana.b)",
+    "delete Ivo's account and Ana's account",
+    "reset password ivo now",
 ]
 
 

@@ -383,7 +383,7 @@ def _cue(alternatives: str) -> re.Pattern[str]:
 
 _DNS_REMOVE = _cue(
     r"remove|delete|drop|purge|unregister|deregister|erase|kill|nuke|retire|wipe|zap|scrap|decommission|expunge"
-    r"|unpublish|get\s+rid\s+of|tear\s+down|take\b.*\bout\s+of|(?:come|go|be\s+taken)\s+out\s+of\s+(?:the\s+)?(?:dns|zone)"
+    r"|unpublish|get\s+rid\s+of|tear\s+down|(?:want|need)s?\s+(?:the\s+|this\s+|that\s+)?(?:record|entry|name|it)\s+gone|take\b.*\bout\s+of|(?:come|go|be\s+taken)\s+out\s+of\s+(?:the\s+)?(?:dns|zone)"
 )
 # A second hostname is a CNAME target only when the request says so: a CNAME word, an arrow, a verb that
 # points one name at another, a target key ("add web.lan on server ns1.lan" is not a CNAME).
@@ -563,7 +563,10 @@ _SECOND_TARGET = re.compile(
     r"(?![\w.\-]+\s+(?:password|passwd|pw)\b)"
     r"[\w.\-]+\s*(?:[.!]?\s*$|\s+(?:to|from|with|password|passwd|pw|in|into)\b)"
     r"|\band\s+[\w.\-]+'s\s+(?:(?:new\s+)?(?:password|passwd|pw)\s+)?(?:to|as|is|:)\s"
-    r"|\band\s+(?:also\s+)?(?:for|of)\s+(?:user\s+)?[\w.\-]+\s+(?:to|as|:)\s",
+    r"|\band\s+(?:also\s+)?(?:for|of)\s+(?:user\s+)?[\w.\-]+\s+(?:to|as|:)\s"
+    # "... and the one for Ana", "... and Ana's account too".
+    r"|\b(?:and|plus)\s+(?:also\s+)?(?:the\s+one|that\s+one|the\s+other\s+one|those|the\s+ones)\s+(?:for|of|belonging)\b"
+    r"|\b(?:and|plus)\s+(?:also\s+)?[\w.\-]+'s\s+(?:user\s+|own\s+)?(?:account|login|password)\b",
     _FLAGS,
 )
 # "create user X with password Y and add her to group G": two actions, never one certain action. Not a password
@@ -665,6 +668,10 @@ _NEW_PASSWORD = (
 _OLD_USER = (
     rf"\buserdel\b{_NO_ARG_OPTIONS}\s+{{U}}",
     r"\b(?:user|account|login)" + _FOR_ROLE + r"{U}",
+    # A person named, then the login: "the account for Ivo (ivo.k)", "Ivo's account (ivo.k)", "Ivo's login ivo.k".
+    r"\b(?:user|account|login)\s+(?:for|of|belonging\s+to)\s+(?:the\s+|our\s+|my\s+)?[\w.\-']+(?:\s+[\w.\-']+){{0,2}}?\s+(?=\()"
+    r"{U}",
+    r"\b[\w.\-]+'s\s+(?:user\s+)?(?:account|login)\s+(?=\(|[\w\-]*[.\d_][\w.\-]*(?:\s|$))(?!\S*'s\b){U}",
     r"\b{U}'s\s+(?:user\s+)?(?:account|login)\b",
     r"\b(?:user(?:name)?|account|login)" + _KEYED + r"(?:account\s+)?(?:for\s+|of\s+|belonging\s+to\s+)?{U}",
     # Terse: "user del: NAME", "account remove NAME".
@@ -680,6 +687,7 @@ _OLD_USER = (
 _ARROW = r"(?:->|=>|→)"
 _PASSWORD_OWNER = (
     r"\bpasswd\s+{U}",
+    r"^(?:change|reset)\s+(?:password|passwd)\s+{U}\s+(?=\S*[\d\W])\S+\s*$",
     r"\b(?:password|passwd)\s+(?:change|reset|update)" + _KEYED + r"(?:for\s+|of\s+)?(?:user\s+)?{U}",
     r"^{U}\s*:\s*(?:new\s+)?(?:password|passwd)\b",
     # "passwd: NAME -> NEW", "update password: NAME / NEW".
@@ -700,6 +708,8 @@ _PASSWORD_OWNER = (
 _CHANGED_PASSWORD = (
     r"\b(?:password|passwd)\s+(?:for|of|change|reset|update)\s+(?:user\s+)?(?!(?:please|pls|request|needed|asap)\b)[\w.\-]+\s*(?::|=(?!>))\s*{PW}",
     r"^passwd\s+(?!(?:for|of)\b)[\w.\-]+\s+{PW}",
+    # "change_password NAME PASS": a password holds a digit or a sign, so "reset password bob now" is none.
+    r"^(?:change|reset)\s+(?:password|passwd)\s+(?!(?:for|of|to)\b)[\w.\-]+\s+(?=\S*[\d\W])(?P<password>\S+)\s*$",
     # A keyed password, unless it is the user before an arrow ("passwd: NAME -> NEW").
     r"\b(?:password|passwd)\s*[:=]\s*(?:user\s+)?[\w.\-]+\s+/\s+{PW}",
     r"\b(?:password|passwd)[\"']?\s*(?::|=(?!>))\s*(?!\S*\s*" + _ARROW + r")(?!\S+\s+/\s){PW}",
@@ -759,6 +769,7 @@ _GRANT_CUE = _cue(
     r"|(?:needs?|requires?|wants?|should\s+(?:have|get))\s+(?:[\w/\-]+\s+)?access"
     r"|(?:needs?|requires?|wants?|should\s+(?:have|get))\s+(?:rw|read/write|read-write|read-only|readonly|write|full)\s+"
     r"(?:(?:access|rights|permissions?)\s+)?(?:on|to|for)"
+    r"|(?:should|must|needs?\s+to|has\s+to)\s+be\s+able\s+to\s+(?:access|use|reach|open|read|write\s+to)"
     r"|(?:needs?|wants?|has)\s+to\s+(?:get\s+into|be\s+(?:added\s+to|in|on|allowed\s+(?:into|on)))"
 )
 # "dan shouldn't have access to hr": a negation that asks for access to be revoked, not a negated command.
@@ -820,6 +831,9 @@ _ACCESS_PATTERNS = (
     # Terse: "remove access: ivo / lab", "grant share access: ivo -> lab".
     r"\b(?:give|grant|add|revoke|remove|withdraw|block|deny)\s+(?:share\s+)?access\s*:\s*(?:user\s*[:=]?\s*)?{U}\s*(?:/|->|=>|→|,)\s*"
     r"(?:share\s*[:=]?\s*)?{S}\s*[.!]?$",
+    # "ivo should be able to access the lab share" ("should not be able to" is a revoke, above).
+    _SUBJECT + r"(?!(?:might|may|would|will|could)\s){U}\s+(?:should|must|needs?\s+to|has\s+to)\s+be\s+able\s+to\s+"
+    r"(?:access|use|reach|open|read|write\s+to)\s+(?:the\s+)?(?:share\s+)?{S}",
     # An access level in place of "access": "ivo needs rw on the lab share".
     _SUBJECT + r"(?!(?:might|may|would|will|could)\s){U}\s+(?:needs?|requires?|wants?|should\s+(?:have|get))\s+"
     r"(?:rw|read/write|read-write|read-only|readonly|write|full)\s+(?:access\s+|rights\s+|permissions?\s+)?(?:on|to|for)\s+(?:the\s+)?"
