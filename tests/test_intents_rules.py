@@ -574,6 +574,9 @@ PASSIVE_DNS_SAMBA = [
     ("ivo.k needs rw on the lab-14 share", _access("grant", "ivo.k", "lab-14")),
     ("remove access: ivo.k / lab-14", _access("revoke", "ivo.k", "lab-14")),
     ("take away ivo.k's lab-14 share access", _access("revoke", "ivo.k", "lab-14")),
+    ("ivo.k should be able to access the lab-15 share", _access("grant", "ivo.k", "lab-15")),
+    ("ivo.k should not be able to access the lab-15 share", _access("revoke", "ivo.k", "lab-15")),
+    ("so basically we want the record gone: prn-7.site.lan", {"action": "dns_remove", "zone": "prn-7.site.lan"}),
 ]
 
 
@@ -697,6 +700,8 @@ USER_FAMILIES_2 = [
     ("remove Ivo's account (ivo.k)", _remove("ivo.k")),
     ("delete the login of Ivo Kos (ivo.k)", _remove("ivo.k")),
     ("change_password ivo.k Rq4#tt", _change("ivo.k", "Rq4#tt")),
+    ("give the new trainee ivo.k an account, password Rq4#tt", _add("ivo.k", "Rq4#tt")),
+    ("the password for the new account ivo.k is Rq4#tt", _add("ivo.k", "Rq4#tt")),
 ]
 
 

@@ -658,9 +658,13 @@ _NEW_USER = (
     r"\b(?:create|add|register|make|set\s*up|provision)\s+{U}\s+as\s+(?:a\s+|an\s+)?(?:new\s+)?(?:user|account|login)\b",
     r"\b(?:create|add|register|set\s*up|provision|onboard)\s+{U}" + _THEN_PASSWORD,
     r"^{U}\s+(?:needs|wants|requires)\s+(?:a\s+|an\s+)?(?:new\s+)?(?:user\s+)?(?:account|login)\b",
+    # "give the new hire NAME an account".
+    r"\bgive\s+(?:the\s+|our\s+)?(?:new\s+)?(?:" + _ROLE + r"\s+)?{U}\s+(?:a|an)\s+(?:new\s+)?(?:user\s+)?(?:account|login)\b",
 )
 _NEW_PASSWORD = (
     r"\b(?<!same\s)password\s+(?:to|as)\s+{PW}",
+    # "the password for the new account NAME is PASS".
+    r"\bpassword\s+for\s+(?:the\s+)?(?:new\s+)?(?:user\s+|account\s+|login\s+)?[\w.\-]+\s+(?:is|should\s+be|:)\s*{PW}",
     r"\bpassword(?:[\"']\s*(?=[:=]))?\s*(?:is\s+|=(?!>)\s*|:\s*|of\s+|(?:->|=>|→)\s*)?{PW}",
     r"\b(?:user(?:name)?|account|login)" + _KEYED + r"(?:called\s+|named\s+)?[\w.\-]+(?:\s*(?:/|->|=>|→)\s*|:(?=\S)){PW}",
     r"\b(?:useradd|adduser)\b.*\s(?:-p|--password)(?:\s+|=){PW}",
