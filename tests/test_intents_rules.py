@@ -624,6 +624,15 @@ def test_a_request_for_something_made_and_a_narrative_sentence_after_the_ask() -
     assert parsed.intent.as_dict() == _a("web-21.site.lan", "10.7.2.21") and parsed.certain, parsed.reason
 
 
+def test_a_chain_of_shell_commands_is_no_single_action() -> None:
+    parsed = rules("delete record `old-8.site.lan` && rm -rf /")
+    assert parsed.is_unknown and not parsed.certain, parsed.reason
+    assert rules("remove user ivo || reboot").is_unknown
+    # Inside quotes it is part of a value, not a second command.
+    parsed = rules('add user ivo pw "x && y"')
+    assert parsed.intent.as_dict() == {"action": "add_user", "username": "ivo", "password": "x && y"} and parsed.certain
+
+
 def test_one_action_continued_by_it_or_the_password_stays_certain() -> None:
     parsed = rules("create web-5.site.lan and point it at 10.7.0.5")
     assert parsed.intent.as_dict() == _a("web-5.site.lan", "10.7.0.5") and parsed.certain, parsed.reason

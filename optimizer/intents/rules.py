@@ -640,7 +640,20 @@ _ROLE = (r"(?:former\s+|old\s+|external\s+|temporary\s+|summer\s+)?(?:contractor
          r"|vendor|analyst|developer|engineer|auditor|freelancer|trainee|apprentice)")
 _FOR_ROLE = r"\s+(?:for|of|belonging\s+to)\s+(?:the\s+|our\s+|a\s+|an\s+|my\s+|their\s+)?(?:new\s+)?" + _ROLE + r"\s+"
 # A courtesy or a time after "group" is not its name ("add X to the grp ty", "group b4 friday").
-_GROUP_STOPWORDS = STOPWORDS | frozenset("ty thx tia pls plz asap b4 before by until till today tomorrow now thanks cheers".split())
+_GROUP_STOPWORDS = STOPWORDS | frozenset(
+    "ty thx tia pls plz asap b4 before by until till today tomorrow now thanks cheers"
+    # A description, not a name: "the same group as ana", "the right group".
+    " same other right correct appropriate usual relevant proper following".split()
+)
+# A second group ("to group ops and group dev", "the ops group, and the dev group too", "-aG ops,dev"), or a
+# second command in a shell line ("gpasswd -a x ops && gpasswd -a x dev"): more than one action.
+_SECOND_GROUP = re.compile(
+    r"\bgroups?\b[^:;=]*?(?:\band|\bplus|\bas\s+well\s+as|,)\s+(?:(?:and|also|the|a|to|in|into)\s+)*"
+    r"(?:groups?\s+(?![:=])[\w.\-]+|[\w.\-]+\s+groups?\b)"
+    rf"|\s{_USERMOD_APPEND}\s+[^\s,]+,"
+    r"|(?:&&|\|\||;)\s*(?:sudo\s+)?(?:useradd|userdel|usermod|gpasswd|passwd|adduser|deluser|chpasswd)\b",
+    _FLAGS,
+)
 # A role alone is not a name ("create an account for the contractor, password X": whose?).
 _USER_STOPWORDS = STOPWORDS | frozenset(
     "contractor intern employee consultant colleague hire starter vendor analyst developer engineer auditor freelancer trainee"
@@ -737,6 +750,10 @@ def _user(core: str) -> RuleParse:
     if _SECOND_TARGET.search(core) or len(re.findall(_ARROW, core)) > 1:
         return _unknown("none", "user: a second account in the same request (more than one action is out of scope)")
     if _GROUP_CUE.search(core):
+        if _SECOND_GROUP.search(core):
+            return _unknown("none", "user: a second group or command (more than one action is out of scope)")
+        if _PASSWORD_WORD.search(core):
+            return _unknown("none", "user: a password with a group: creating the account and adding it (two actions)")
         return _intent(
             {"action": "add_to_group", "username": _find(_GROUP_USER, core, "user", _USER_STOPWORDS), "group": _find(_GROUP_NAME, core, "group", _GROUP_STOPWORDS)},
             "user: add to group",
@@ -997,7 +1014,8 @@ def parse_with_rules(text: str, domain: str) -> RuleParse:
         return _unknown("refusal", "a negated command")
     if first in _UNSUPPORTED_VERBS:
         return _unknown("refusal", f"unsupported operation {first!r}")
-    if len(_CLAUSE_VERB.findall(core)) > 1:
+    if len(_CLAUSE_VERB.findall(core)) > 1 or re.search(r"\s(?:&&|\|\|)\s", re.sub(r"(['\"`]).*?\1", "", core)):
+        # "delete record x.lan && rm -rf /": a chain of shell commands is more than one action too.
         return _unknown("partial", "more than one action (out of scope), or one the rules cannot tell apart")
     if domain not in _BY_DOMAIN:
         return _unknown("refusal" if domain == "mail" else "unplaced", f"no parser for domain {domain!r}")
