@@ -624,6 +624,13 @@ def test_a_request_for_something_made_and_a_narrative_sentence_after_the_ask() -
     assert parsed.intent.as_dict() == _a("web-21.site.lan", "10.7.2.21") and parsed.certain, parsed.reason
 
 
+@pytest.mark.parametrize("text", ["flush the dns cache on ns-2.site.lan", "reboot fs-2.site.lan", "hide the lab share",
+                                  "backup share lab to /mnt/b", "chmod 770 /srv/lab"])
+def test_operations_outside_the_schema_are_definite_unknowns(text: str) -> None:
+    parsed = rules(text)
+    assert parsed.is_unknown and parsed.certain, parsed.reason
+
+
 def test_a_chain_of_shell_commands_is_no_single_action() -> None:
     parsed = rules("delete record `old-8.site.lan` && rm -rf /")
     assert parsed.is_unknown and not parsed.certain, parsed.reason
@@ -711,6 +718,7 @@ USER_FAMILIES_2 = [
     ("change_password ivo.k Rq4#tt", _change("ivo.k", "Rq4#tt")),
     ("give the new trainee ivo.k an account, password Rq4#tt", _add("ivo.k", "Rq4#tt")),
     ("the password for the new account ivo.k is Rq4#tt", _add("ivo.k", "Rq4#tt")),
+    ("Membership request - user: ivo.k, group: Print Operators", _group("ivo.k", "Print Operators")),
 ]
 
 
@@ -745,6 +753,13 @@ USER_NEAR_MISSES_2 = [
     "please delete the account for Ivo (ivo.k) and the one for Ana (ana.b)",
     "delete Ivo's account and Ana's account",
     "reset password ivo now",
+    # Two groups, a group list, two shell commands, a password with a group (create + add), a description as the group.
+    "add ivo.k to group ops and group dev",
+    "add ivo.k to the ops group, and the dev group too",
+    "usermod -aG ops,dev ivo.k",
+    "gpasswd -a ivo.k ops; gpasswd -a ivo.k dev",
+    "add user ivo.k in group ops with password Rq4#tt",
+    "add ivo.k to the same group as ana.b",
 ]
 
 

@@ -169,7 +169,7 @@ _UNSUPPORTED_VERBS = frozenset(
     """
     list show display rename restart reload fix check lookup find count lock unlock tell explain describe
     mount unmount ping debug troubleshoot help dig nslookup whois traceroute query verify audit search view test confirm
-    monitor
+    monitor reboot shutdown flush backup hide unhide chmod chown
     """.split()
 )
 
