@@ -66,7 +66,7 @@ _PASSWORD_STOPWORDS = frozenset(
     "the a an his her it its to for is be something anything same new will would should shall must can may might"
     " expired wrong invalid incorrect missing locked required needed as"
     # A description of a password, not one: "reset it to whatever he had", "to the default", "a random one".
-    " whatever default previous old original blank empty random temporary strong secure one".split()
+    " whatever default previous old original blank empty random temporary strong secure one him them me us match expire never".split()
 )
 
 _WRAPPERS = [
@@ -571,10 +571,16 @@ _SECOND_TARGET = re.compile(
 )
 # "create user X with password Y and add her to group G": two actions, never one certain action. Not a password
 # given along ("create X and set/give him the password Y") nor "make sure".
+# Where the password goes, not what it is: "reset X's password and send it to him", "email the new one to Y".
+_SEND_IT_TO = re.compile(
+    r"\b(?:send|email|e-mail|mail|forward|text|message|give|tell|share|communicate|pass)\s+"
+    r"(?:it|them|the\s+(?:new\s+)?(?:one|password|passwd|pw|credentials))\s+(?:over\s+)?to\s+\S+",
+    _FLAGS,
+)
 _SECOND_ACTION = re.compile(
     r"\b(?:add|create|remove|delete|drop|reset|change|put|make|grant|give|revoke|set\s*up|register|provision|useradd|userdel"
     rf"|{_REMOVE_VERBS})\b.*(?:\band|\bthen|\balso|\bplus|[,;])\s+(?:then\s+|also\s+|afterwards\s+)?(?:add|create|remove|delete|drop|reset|change|put|make|grant"
-    r"|give|revoke|include|enroll|assign|lock|disable|set\s*up|register|provision)\b"
+    r"|give|revoke|include|enroll|assign|lock|unlock|disable|enable|expire|rename|set\s*up|register|provision)\b"
     r"(?!\s+(?:(?:him|her|them|it)\s+)?(?:(?:the|a|an|his|her|their|its)\s+)?(?:new\s+|initial\s+|temporary\s+)?(?:password|passwd)\b)"
     r"(?!\s+(?:sure|it\b))"
     rf"(?=.*\b(?:group|membership|member|user|account|login|share|access|password|passwd|{_REMOVE_VERBS})\b)",
@@ -768,7 +774,7 @@ def _user(core: str) -> RuleParse:
         _STRONG_CHANGE_CUE.search(core) or (_CHANGE_CUE.search(core) and not _CREATE_USER_VERB.search(core))
     ):
         username = _find(_PASSWORD_OWNER, core, "user", _USER_STOPWORDS)
-        password = _find(_CHANGED_PASSWORD, core, "password", _PASSWORD_STOPWORDS)
+        password = _find(_CHANGED_PASSWORD, _SEND_IT_TO.sub(" ", core), "password", _PASSWORD_STOPWORDS)
         return _intent({"action": "change_password", "username": username, "password": password}, "user: change password")
     if _ADD_USER_CUE.search(core) or (_USER_PASSWORD_PAIR.search(core) and not _REMOVE_USER_CUE.search(core)):
         username = _find(_NEW_USER, core, "user", _USER_STOPWORDS)
