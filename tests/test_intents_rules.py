@@ -631,6 +631,17 @@ def test_operations_outside_the_schema_are_definite_unknowns(text: str) -> None:
     assert parsed.is_unknown and parsed.certain, parsed.reason
 
 
+def test_the_message_itself_is_no_mail_request() -> None:
+    # "my email" / "your mail" is the conversation, not a mail operation: the command decides the domain.
+    assert route_domain("Following up on my email: please remove user ivo").domain == "user"
+    assert route_domain("Re: your mail - please delete old-9.site.lan").domain == "dns"
+    parsed = rules("Re: your mail - please delete old-9.site.lan")
+    assert parsed.intent.as_dict() == {"action": "dns_remove", "zone": "old-9.site.lan"} and parsed.certain
+    # A mail operation is still mail.
+    assert route_domain("create a mailbox for ivo").domain == "mail"
+    assert route_domain("set up the mail server relay for ivo").domain == "mail"
+
+
 def test_a_chain_of_shell_commands_is_no_single_action() -> None:
     parsed = rules("delete record `old-8.site.lan` && rm -rf /")
     assert parsed.is_unknown and not parsed.certain, parsed.reason
@@ -760,6 +771,12 @@ USER_NEAR_MISSES_2 = [
     "gpasswd -a ivo.k ops; gpasswd -a ivo.k dev",
     "add user ivo.k in group ops with password Rq4#tt",
     "add ivo.k to the same group as ana.b",
+    # Where the password goes or what it should match is no password; a second (unsupported) action joined on.
+    "reset ivo.k's password and send it to him",
+    "reset the password for ivo.k, email the new one to ana.b",
+    "change password of ivo.k to match ana.b's",
+    "set ivo.k password to expire",
+    "reset ivo.k's password to Rq4#tt and unlock the account",
 ]
 
 

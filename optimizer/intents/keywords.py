@@ -34,6 +34,12 @@ _PLAIN = {
 _TIE_ORDER = ("samba", "user", "dns", "mail")
 _KNOWN_TLDS = {"local", "lan", "com", "net", "org", "io", "internal", "arpa", "test", "intra", "corp", "dev", "home", "example"}
 _LET_INTO = re.compile(r"\b(?:let|allow)\s+\S+\s+into\b", re.IGNORECASE)
+# The message itself, not a mail request: "Following up on my email:", "Re: your mail -", "as per the e-mail below".
+_THE_MESSAGE = re.compile(
+    r"\b(?:my|your|our|his|her|their|the|this|that|per|via|by|in|over|an|last)\s+(?:previous\s+|last\s+|earlier\s+|recent\s+)?"
+    r"(?:e-?mail|mail)s?\b(?!\s*(?:box|server|account|address|alias|group|list|relay|record|domain|flow|queue|quota|forwarding)\b)",
+    re.IGNORECASE,
+)
 
 
 @dataclass(frozen=True)
@@ -45,6 +51,7 @@ class DomainRoute:
 def route_domain(text: str) -> DomainRoute:
     """Pick ``dns``, ``user``, ``samba``, ``mail`` or ``unknown`` for a cleaned command text."""
     scores = dict.fromkeys(_TIE_ORDER, 0)
+    text = _THE_MESSAGE.sub(lambda match: " " * len(match.group()), text)
     for word in words(text):
         for domain in _TIE_ORDER:
             if word.canonical in _DECISIVE[domain] or word.bare in _DECISIVE[domain]:
