@@ -642,6 +642,13 @@ def test_the_message_itself_is_no_mail_request() -> None:
     assert route_domain("set up the mail server relay for ivo").domain == "mail"
 
 
+@pytest.mark.parametrize("text", ["Remove old-10.site.lan? Not sure it's still used", "maybe give ivo access to share lab-16",
+                                  "add old-11.site.lan at 10.7.0.11, perhaps"])
+def test_a_doubt_inside_a_request_is_no_opinion(text: str) -> None:
+    parsed = rules(text)
+    assert parsed.is_unknown and not parsed.certain, parsed.reason
+
+
 def test_a_chain_of_shell_commands_is_no_single_action() -> None:
     parsed = rules("delete record `old-8.site.lan` && rm -rf /")
     assert parsed.is_unknown and not parsed.certain, parsed.reason

@@ -165,6 +165,9 @@ _CLAUSE_VERB = re.compile(
     r"(?:(?:please|also|then|and)\s+)*" + _ACTION_VERB,
     _FLAGS,
 )
+# Doubt inside a request ("Remove X? Not sure it's still used", "maybe give bob access"): a request or a
+# thought aloud; the rules have no opinion.
+_DOUBT = re.compile(r"\b(?:not\s+sure|unsure|maybe|perhaps|i\s+guess|no\s+idea\s+(?:if|whether))\b", _FLAGS)
 _UNSUPPORTED_VERBS = frozenset(
     """
     list show display rename restart reload fix check lookup find count lock unlock tell explain describe
@@ -577,6 +580,15 @@ _SEND_IT_TO = re.compile(
     r"(?:it|them|the\s+(?:new\s+)?(?:one|password|passwd|pw|credentials))\s+(?:over\s+)?to\s+\S+",
     _FLAGS,
 )
+# Not the account itself: "delete the files of user X", "remove X's ssh key", "remove the account X from the vpn".
+_REMOVE_SOMETHING_ELSE = re.compile(
+    rf"\b{_REMOVE_VERBS}\s+(?:(?:the|all|all\s+the|his|her|their|its)\s+)?(?:[\w.\-]+'s\s+|(?:user|account)\s+[\w.\-]+'s\s+)?(?:old\s+)?"
+    r"(?:files?|folders?|home|directory|dir|data|mail|mailbox|ssh|keys?|cron|crontab|process(?:es)?|sessions?|e-?mails?|documents?|profile"
+    r"|quota|vpn|tokens?|access|permissions?|devices?|laptop|phone|licen[cs]es?|certificates?|certs?|sudo|rights|privileges|shell|alias)\b"
+    rf"|\b{_REMOVE_VERBS}\s+[^,.;]*?\bfrom\s+(?:the\s+|all\s+|every\s+)?(?!(?:the\s+)?(?:system|server|servers|domain|directory|ad|active\s+directory|ldap|machine|host|box"
+    r"|computer|network|company|org|organi[sz]ation|tenant|everywhere|our\s+systems?|all\s+systems?)\b)[\w.\-]+",
+    _FLAGS,
+)
 _SECOND_ACTION = re.compile(
     r"\b(?:add|create|remove|delete|drop|reset|change|put|make|grant|give|revoke|set\s*up|register|provision|useradd|userdel"
     rf"|{_REMOVE_VERBS})\b.*(?:\band|\bthen|\balso|\bplus|[,;])\s+(?:then\s+|also\s+|afterwards\s+)?(?:add|create|remove|delete|drop|reset|change|put|make|grant"
@@ -663,7 +675,9 @@ _SECOND_GROUP = re.compile(
 # A role alone is not a name ("create an account for the contractor, password X": whose?).
 _USER_STOPWORDS = STOPWORDS | frozenset(
     "contractor intern employee consultant colleague hire starter vendor analyst developer engineer auditor freelancer trainee"
-    " apprentice update rotate modify".split()
+    " apprentice update rotate modify"
+    # A quantifier or a description, not a name: "delete every account that ...", "remove the old accounts".
+    " every all each any old inactive unused stale disabled expired those these both".split()
 )
 _NEW_USER = (
     rf"\b(?:useradd|adduser)\b{_USERADD_OPTIONS}\s+{{U}}",
@@ -781,6 +795,8 @@ def _user(core: str) -> RuleParse:
         password = _find(_NEW_PASSWORD, core, "password", _PASSWORD_STOPWORDS)
         return _intent({"action": "add_user", "username": username, "password": password}, "user: create with password")
     if _REMOVE_USER_CUE.search(core):
+        if _REMOVE_SOMETHING_ELSE.search(core):
+            return _unknown("none", "user: something of the account is removed, or it is removed from somewhere, not the account itself")
         return _intent({"action": "remove_user", "username": _find(_OLD_USER, core, "user", _USER_STOPWORDS)}, "user: remove")
     return _unknown("none", "user: no pattern matched")
 
@@ -1020,6 +1036,8 @@ def parse_with_rules(text: str, domain: str) -> RuleParse:
         return _unknown("refusal", "a negated command")
     if first in _UNSUPPORTED_VERBS:
         return _unknown("refusal", f"unsupported operation {first!r}")
+    if _DOUBT.search(core):
+        return _unknown("partial", "a doubt about the request ('not sure it is still used'): the model decides")
     if len(_CLAUSE_VERB.findall(core)) > 1 or re.search(r"\s(?:&&|\|\|)\s", re.sub(r"(['\"`]).*?\1", "", core)):
         # "delete record x.lan && rm -rf /": a chain of shell commands is more than one action too.
         return _unknown("partial", "more than one action (out of scope), or one the rules cannot tell apart")
