@@ -737,6 +737,8 @@ USER_FAMILIES_2 = [
     ("give the new trainee ivo.k an account, password Rq4#tt", _add("ivo.k", "Rq4#tt")),
     ("the password for the new account ivo.k is Rq4#tt", _add("ivo.k", "Rq4#tt")),
     ("Membership request - user: ivo.k, group: Print Operators", _group("ivo.k", "Print Operators")),
+    ("remove user ivo.k from the system", _remove("ivo.k")),
+    ("ivo moved from sales, remove his account ivo.k", _remove("ivo.k")),
 ]
 
 
@@ -784,6 +786,10 @@ USER_NEAR_MISSES_2 = [
     "change password of ivo.k to match ana.b's",
     "set ivo.k password to expire",
     "reset ivo.k's password to Rq4#tt and unlock the account",
+    # Something of the account, or the account from somewhere, is removed; a quantifier is no name.
+    "delete the files of user ivo.k",
+    "remove the account ivo.k from the vpn",
+    "delete every account that starts with tmp",
 ]
 
 

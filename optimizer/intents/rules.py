@@ -161,7 +161,9 @@ _ACTION_VERB = (
     r"(?!\s+(?:it|it's|that|this|them|sure|(?:(?:the|his|her|their|its|an?|initial|new)\s+)*(?:password|passwd|pw))\b)"
 )
 _CLAUSE_VERB = re.compile(
-    r"(?:^|[.;!?]\s+|,\s*(?:and\s+)?(?:then|also|plus)\s+|\s+(?:and\s+)?then\s+|\s+and\s+(?:also\s+)?)"
+    r"(?:^|[.;!?]\s+|,\s*(?:and\s+)?(?:then|also|plus)\s+|\s+(?:and\s+)?then\s+|\s+and\s+(?:also\s+)?"
+    # Numbered or bulleted lists: "1) add X 2) remove Y", "- add X - remove Y".
+    r"|(?:^|\s)\(?\d{1,2}[.)]\s+|(?:^|\s)[-*•]\s+)"
     r"(?:(?:please|also|then|and)\s+)*" + _ACTION_VERB,
     _FLAGS,
 )
@@ -476,6 +478,11 @@ def _dns(core: str) -> RuleParse:
     if _DNS_REMOVE.search(core):
         if _THEN_ADD.search(core) and (addresses or len(records) > 1):
             return _unknown("partial", "dns: a removal and an addition")
+        if len(records) > 1 and re.search(
+            rf"(?<![\w.\-]){re.escape(records[0])}\s*(?:,|\band\b|&|\+|\bplus\b|\bas\s+well\s+as\b|/)\s*(?:also\s+)?(?:the\s+)?"
+            rf"(?:(?:record|entry|host|name)\s+)?{re.escape(records[1])}", core, _FLAGS
+        ):
+            return _unknown("partial", "dns: more than one record to remove")
         return _intent({"action": "dns_remove", "zone": records[0] if records else None}, "dns: remove + hostname")
     if _DNS_MODIFY.search(core):
         return _unknown("partial", "dns: changing a record, not adding one")
@@ -585,7 +592,7 @@ _REMOVE_SOMETHING_ELSE = re.compile(
     rf"\b{_REMOVE_VERBS}\s+(?:(?:the|all|all\s+the|his|her|their|its)\s+)?(?:[\w.\-]+'s\s+|(?:user|account)\s+[\w.\-]+'s\s+)?(?:old\s+)?"
     r"(?:files?|folders?|home|directory|dir|data|mail|mailbox|ssh|keys?|cron|crontab|process(?:es)?|sessions?|e-?mails?|documents?|profile"
     r"|quota|vpn|tokens?|access|permissions?|devices?|laptop|phone|licen[cs]es?|certificates?|certs?|sudo|rights|privileges|shell|alias)\b"
-    rf"|\b{_REMOVE_VERBS}\s+[^,.;]*?\bfrom\s+(?:the\s+|all\s+|every\s+)?(?!(?:the\s+)?(?:system|server|servers|domain|directory|ad|active\s+directory|ldap|machine|host|box"
+    rf"|\b{_REMOVE_VERBS}\s+(?:(?![,;]|\.(?:\s|$)).)*?\bfrom\s+(?:the\s+|all\s+|every\s+)?(?!(?:the\s+)?(?:system|server|servers|domain|directory|ad|active\s+directory|ldap|machine|host|box"
     r"|computer|network|company|org|organi[sz]ation|tenant|everywhere|our\s+systems?|all\s+systems?)\b)[\w.\-]+",
     _FLAGS,
 )
@@ -954,9 +961,13 @@ _CONNECTIVE = r"(?:at|on|in|for|under|with|pointing|located|path|from|to|via|usi
 _MORE_NAMES = re.compile(
     r"^['\"]?(?:\s+shares?)?\s*(?:,|\band\b|&)\s*(?!(?:please|thanks|thank|and|or|he|she|they|we|it|then|also|i|asap|too|give|grant|provide"
     r"|allow|enable|add|open|let|authori[sz]e|permit|revoke|remove|withdraw|take|cut|disable|deny|block|kick|ban|stop|prevent)\b)"
-    r"(?:(?:the\s+)?(?:user|share)\s+)?[\w.\-]+\$?(?:\s+(?:shares?|access|to|into|on|from)\b|\s*[.!?]*$)",
+    r"(?:(?:the\s+)?(?:user|share)\s+)?[\w.\-]+\$?(?:\s+(?:shares?|access|to|into|on|from|too|also|as\s+well)\b|\s*[.!?]*$)",
     _FLAGS,
 )
+
+
+# Access named with a new share ("create share X at /srv/x with access for bob"): granting it is a second action.
+_ACCESS_WORDS = _cue(r"access|permissions?|rights|read-only|readonly|read-write|read/write|rw|grant|give|allow|let|revoke")
 
 
 def _value_spots(value: str, core: str) -> list[re.Match[str]]:
@@ -982,6 +993,8 @@ def _samba(core: str) -> RuleParse:
             return _unknown("refusal", "create_share: no name at all")
         if name and re.search(rf"(?<![\w.\-]){re.escape(name)}\s+(?!{_CONNECTIVE}\b)(?-i:[A-Z][a-z]+)\b(?!\s*[:=])", core, _FLAGS):
             return _unknown("partial", f"samba: the share name may run on past {name!r} (a name with a space)")
+        if _ACCESS_WORDS.search(core):
+            return _unknown("partial", "samba: a new share with access for someone (two actions) or a setting")
         return _intent({"action": "create_share", "name": name, "path": paths[0]}, "samba: share at a path")
     if _DELETE_SHARE.search(core):
         return _unknown("refusal", "samba: deleting a share is not supported")
