@@ -556,7 +556,22 @@ TWO_SENTENCE_NEAR_MISSES = [
     "create share clips-d at /srv/clips/d and give ivo access to it",
     "add user ana pw Xk3#plum; also remove user ivo",
     "give ivo access to share lab, then add him to group lab-users",
+    # Lists, two records, a new share with access for someone, a second user after "and ... too".
+    "Please: 1) add new-1.site.lan at 10.7.0.31 2) remove old-12.site.lan",
+    "- add new-2.site.lan 10.7.0.32\n- remove old-13.site.lan",
+    "delete old-14.site.lan as well as old-15.site.lan",
+    "remove old-16.site.lan, old-17.site.lan",
+    "create share lab-17 at /srv/lab17 with access for ivo",
+    "give ivo access to lab-18, and ana too",
 ]
+
+
+def test_a_new_share_with_a_setting_of_its_own_stays_certain() -> None:
+    parsed = rules("for the review we need a read-only share rev-1 pointing at /srv/rev/1")
+    assert parsed.intent.as_dict() == {"action": "create_share", "name": "rev-1", "path": "/srv/rev/1"} and parsed.certain
+    # One record whose target is a second name stays one removal.
+    parsed = rules("delete the CNAME www-9.site.lan pointing to web-9.site.lan")
+    assert parsed.intent.as_dict() == {"action": "dns_remove", "zone": "www-9.site.lan"} and parsed.certain, parsed.reason
 
 
 # Passive and descriptive DNS/samba forms, bare "name X, path Y" keys.

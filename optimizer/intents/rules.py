@@ -52,6 +52,10 @@ _NEVER_NAMES = STOPWORDS | frozenset(
 _NOT_STOPWORD = r"(?![`'\"(]?(?:" + "|".join(sorted(_NEVER_NAMES, key=len, reverse=True)) + r")(?![\w.\-$]))"
 # A value may stand in quotes, backticks or brackets ("`svc-web`", "(ext.li)"); _clean_value takes them off.
 _NAME = _NOT_STOPWORD + r"(?:'[^'\s]+'|\"[^\"\s]+\"|`[^`\s]+`|\(\w[\w.\-]*\$?\)|\w[\w.\-]*)"
+# A day, a time or a courtesy after a group's name is not part of it ("group Finance Monday", "group Ops Today").
+_NOT_GROUP_WORD = (r"(?!(?:monday|tuesday|wednesday|thursday|friday|saturday|sunday|today|tomorrow|tonight|now|asap|please|thanks|thank"
+                   r"|thx|cheers|regards|best|morning|afternoon|evening|eod|before|after|by|until|till|when|once|if|as|so|and|or|but|for"
+                   r"|january|february|march|april|june|july|august|september|october|november|december|next|this)\b)")
 _SLOTS = {
     "U": rf"(?P<user>{_NAME}\$?)",  # a machine or service account may end in "$" too
     # A share name may end in "$" (a hidden share: "backups$").
@@ -59,7 +63,7 @@ _SLOTS = {
     "N": rf"(?P<name>{_NAME}\$?)",
     # A group may run on over Title-case words ("Domain Admins"); the case test ignores re.I.
     # A quoted group may hold spaces ('"Domain Admins"').
-    "G": rf"(?P<group>\"[^\"]+\"|`[^`]+`|'[^'\s][^']*[^'\s]'(?![\w])|(?:{_NAME})(?:\s+(?-i:[A-Z][a-z][\w\-]*))*)",
+    "G": rf"(?P<group>\"[^\"]+\"|`[^`]+`|'[^'\s][^']*[^'\s]'(?![\w])|(?:{_NAME})(?:\s+{_NOT_GROUP_WORD}(?-i:[A-Z][a-z][\w\-]*))*)",
     "PW": r"(?P<password>'[^']+'|\"[^\"]+\"|`[^`]+`|\S+)",
 }
 _PASSWORD_STOPWORDS = frozenset(
@@ -959,7 +963,7 @@ _CONNECTIVE = r"(?:at|on|in|for|under|with|pointing|located|path|from|to|via|usi
 # Another name right after a value ("give ben access to media4 and media5", "give ben and ana access"):
 # more than one user or share, out of scope.
 _MORE_NAMES = re.compile(
-    r"^['\"]?(?:\s+shares?)?\s*(?:,|\band\b|&)\s*(?!(?:please|thanks|thank|and|or|he|she|they|we|it|then|also|i|asap|too|give|grant|provide"
+    r"^['\"]?(?:\s+shares?)?\s*(?:,\s*and\b|,|\band\b|&)\s*(?!(?:please|thanks|thank|and|or|he|she|they|we|it|then|also|i|asap|too|give|grant|provide"
     r"|allow|enable|add|open|let|authori[sz]e|permit|revoke|remove|withdraw|take|cut|disable|deny|block|kick|ban|stop|prevent)\b)"
     r"(?:(?:the\s+)?(?:user|share)\s+)?[\w.\-]+\$?(?:\s+(?:shares?|access|to|into|on|from|too|also|as\s+well)\b|\s*[.!?]*$)",
     _FLAGS,
@@ -967,7 +971,8 @@ _MORE_NAMES = re.compile(
 
 
 # Access named with a new share ("create share X at /srv/x with access for bob"): granting it is a second action.
-_ACCESS_WORDS = _cue(r"access|permissions?|rights|read-only|readonly|read-write|read/write|rw|grant|give|allow|let|revoke")
+# A share's own setting ("a read-only share X at /srv/x") is no second action.
+_ACCESS_WORDS = _cue(r"access|permissions?|rights|grant|give|allow|let|revoke")
 
 
 def _value_spots(value: str, core: str) -> list[re.Match[str]]:
