@@ -754,6 +754,9 @@ USER_FAMILIES_2 = [
     ("Membership request - user: ivo.k, group: Print Operators", _group("ivo.k", "Print Operators")),
     ("remove user ivo.k from the system", _remove("ivo.k")),
     ("ivo moved from sales, remove his account ivo.k", _remove("ivo.k")),
+    # A Title-case group runs on over its words, not over a day or a time after it.
+    ("add ivo.k to group Finance Monday", _group("ivo.k", "Finance")),
+    ("add ivo.k to group Ops Team", _group("ivo.k", "Ops Team")),
 ]
 
 
