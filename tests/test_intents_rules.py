@@ -563,6 +563,7 @@ TWO_SENTENCE_NEAR_MISSES = [
     "remove old-16.site.lan, old-17.site.lan",
     "create share lab-17 at /srv/lab17 with access for ivo",
     "give ivo access to lab-18, and ana too",
+    "Remove old-18.site.lan from DNS and the DHCP reservation",
 ]
 
 

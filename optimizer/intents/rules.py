@@ -477,6 +477,9 @@ def _dns(core: str) -> RuleParse:
     ]
     if not hosts and _only_function_words(core, addresses):
         return _unknown("refusal", "dns: no hostname at all")
+    if re.search(r"\b(?:dhcp|firewall|reservations?|leases?)\b", core, _FLAGS):
+        # "Remove X from DNS and the DHCP reservation": a second system, out of scope (also for an add).
+        return _unknown("partial", "dns: DHCP or a firewall too")
     if not addresses and len(records) == 1 and _DNS_OBSOLETE.search(core) and not _DNS_ADD_WORD.search(core):
         return _intent({"action": "dns_remove", "zone": records[0]}, "dns: an obsolete record")
     if _DNS_REMOVE.search(core):
