@@ -809,6 +809,9 @@ USER_NEAR_MISSES_2 = [
     "delete the files of user ivo.k",
     "remove the account ivo.k from the vpn",
     "delete every account that starts with tmp",
+    # Where the password is kept is no password.
+    "create user ivo.k, password: see ticket",
+    "create user ivo.k with the password from the vault",
 ]
 
 

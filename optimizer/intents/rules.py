@@ -70,7 +70,9 @@ _PASSWORD_STOPWORDS = frozenset(
     "the a an his her it its to for is be something anything same new will would should shall must can may might"
     " expired wrong invalid incorrect missing locked required needed as"
     # A description of a password, not one: "reset it to whatever he had", "to the default", "a random one".
-    " whatever default previous old original blank empty random temporary strong secure one him them me us match expire never".split()
+    " whatever default previous old original blank empty random temporary strong secure one him them me us match expire never"
+    # Where the password is, not what it is: "password: see ticket", "the password from the vault", "in the attached file".
+    " see from in on at per via attached below above tbd none".split()
 )
 
 _WRAPPERS = [
