@@ -758,6 +758,8 @@ USER_FAMILIES_2 = [
     # A Title-case group runs on over its words, not over a day or a time after it.
     ("add ivo.k to group Finance Monday", _group("ivo.k", "Finance")),
     ("add ivo.k to group Ops Team", _group("ivo.k", "Ops Team")),
+    ("ivo.k - pls add to grp ops", _group("ivo.k", "ops")),
+    ("add to group ops: ivo.k", _group("ivo.k", "ops")),
 ]
 
 

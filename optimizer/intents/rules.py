@@ -643,6 +643,9 @@ _GROUP_USER = (
     # Terse: "user NAME, group G", "NAME -> group G".
     r"\buser\s+{U}\s*[,;/]\s*group\b",
     r"^{U}\s*(?:->|=>|→|\s(?:to|into)\s)\s*(?:the\s+)?(?:[\w.\-]+\s+)?group\b",
+    # The user first or last around a verb without an object: "NAME - please add to group G", "add to group G: NAME".
+    r"^{U}\s*(?:[-:,–—]|->)\s*(?:please\s+)?(?:add|put)\s+(?:to|in|into)\s",
+    r"^(?:please\s+)?(?:add|put)\s+(?:to|in|into)\s+(?:the\s+)?(?:group\s+[\w.\-]+|[\w.\-]+\s+group)\s*:\s*{U}\s*$",
     r"\b(?:grant|give)\s+(?:user\s+)?{U}\s+(?:a\s+)?membership\b",
     r"\bmembership\s+for\s+(?:the\s+)?(?:user\s+)?{U}\s+(?:in|of|to)\b",
     # "grant membership in group G to user U".
