@@ -814,6 +814,9 @@ USER_NEAR_MISSES_2 = [
     # Where the password is kept is no password.
     "create user ivo.k, password: see ticket",
     "create user ivo.k with the password from the vault",
+    # A possible need later is no request now.
+    "we may need to add ivo.k to group ops later",
+    "ivo.k might need a new password: Rq4#tt",
 ]
 
 

@@ -590,6 +590,8 @@ _SECOND_TARGET = re.compile(
 )
 # "create user X with password Y and add her to group G": two actions, never one certain action. Not a password
 # given along ("create X and set/give him the password Y") nor "make sure".
+# A possible need, not a request: "we may need to add X to group G later", "X might need a new password".
+_MAY_NEED = re.compile(r"\b(?:may|might|could|possibly|probably)\s+(?:also\s+)?(?:need|want|have|require)\b", _FLAGS)
 # Where the password goes, not what it is: "reset X's password and send it to him", "email the new one to Y".
 _SEND_IT_TO = re.compile(
     r"\b(?:send|email|e-mail|mail|forward|text|message|give|tell|share|communicate|pass)\s+"
@@ -784,6 +786,8 @@ _CHANGED_PASSWORD = (
 def _user(core: str) -> RuleParse:
     if _FROM_GROUP.search(core):
         return _unknown("refusal", "user: removing from a group is not supported")
+    if _MAY_NEED.search(core):
+        return _unknown("none", "user: a possible need later, not a request now")
     if _SECOND_ACTION.search(core):
         return _unknown("none", "user: a second action joined to the first (more than one action is out of scope)")
     if _SECOND_TARGET.search(core) or len(re.findall(_ARROW, core)) > 1:
