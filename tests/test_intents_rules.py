@@ -760,6 +760,9 @@ USER_FAMILIES_2 = [
     ("add ivo.k to group Ops Team", _group("ivo.k", "Ops Team")),
     ("ivo.k - pls add to grp ops", _group("ivo.k", "ops")),
     ("add to group ops: ivo.k", _group("ivo.k", "ops")),
+    # "create NAME." ending the sentence is a new account; "password should be PASS" gives its password.
+    ("please create ivo.k. password should be Rq4#tt", _add("ivo.k", "Rq4#tt")),
+    ("Set up user ivo.k; his password should be Rq4#tt", _add("ivo.k", "Rq4#tt")),
 ]
 
 
@@ -817,6 +820,8 @@ USER_NEAR_MISSES_2 = [
     # A possible need later is no request now.
     "we may need to add ivo.k to group ops later",
     "ivo.k might need a new password: Rq4#tt",
+    "ivo.k doesn't have an account yet, create one with password Rq4#tt",
+    "create user ivo.k, password should be sent by mail",
 ]
 
 

@@ -543,9 +543,12 @@ _STRONG_CHANGE_CUE = re.compile(r"\b(?:change|reset|update|rotate|forgot)\b|\blo
 # Passive: "Account X should be created with the password Y", "user X is to be set up".
 _PASSIVE_CREATE = (r"\b(?:user|account|login)\s+\S+\s+(?:should|must|shall|needs\s+to|has\s+to|is\s+to|is\s+going\s+to|will)\s+be\s+"
                    r"(?:create|add|register|set\s*up|provision|make|made)(?:e?d)?\b")
+# "create NAME." at the start, the sentence ending after the name: a new account (in the users domain).
+_CREATE_NAME = r"^(?:please\s+)?(?:create|onboard|provision|register)\s+(?!(?:a|an|the|one|it)\b)[\w.\-]+?(?=[.,;]\s|[.,;]?$)"
 _CREATE_USER_VERB = re.compile(
     r"\b(?:create|add|register|make|set\s*up|provision|onboard|new)\s+(?:a\s+|an\s+|the\s+)?(?:new\s+|brand-new\s+)?"
-    r"(?:user|account|login)\b|\b(?:useradd|adduser)\b|\b(?:user|account|login)\s+(?:add|create)\b|" + _PASSIVE_CREATE, _FLAGS
+    r"(?:user|account|login)\b|\b(?:useradd|adduser)\b|\b(?:user|account|login)\s+(?:add|create)\b|" + _PASSIVE_CREATE + "|" + _CREATE_NAME,
+    _FLAGS,
 )
 _PASSWORD_WORD = re.compile(r"\b(?:password|passwd)\b", _FLAGS)
 # "Create account for X, password will be sent separately": the password is explicitly not given.
@@ -564,7 +567,7 @@ _ADD_USER_CUE = re.compile(
     r"|\bonboard\b|(?<!might\s)(?<!may\s)(?<!could\s)(?<!would\s)\b(?:need|needs|want|wants)\s+(?:a\s+|an\s+)?(?:new\s+)?"
     r"(?:user|account|login)\b"
     # "provision NAME with the password PASS": a name and the password it starts with.
-    r"|\b(?:create|add|register|set\s*up|provision|onboard)\s+[\w.\-]+" + _THEN_PASSWORD + "|" + _PASSIVE_CREATE,
+    r"|\b(?:create|add|register|set\s*up|provision|onboard)\s+[\w.\-]+" + _THEN_PASSWORD + "|" + _PASSIVE_CREATE + "|" + _CREATE_NAME,
     _FLAGS,
 )
 # A bare key/value pair with no verb ("username=x password=y", JSON, "username x, password y"): an account to create.
@@ -698,7 +701,7 @@ _USER_STOPWORDS = STOPWORDS | frozenset(
     "contractor intern employee consultant colleague hire starter vendor analyst developer engineer auditor freelancer trainee"
     " apprentice update rotate modify"
     # A quantifier or a description, not a name: "delete every account that ...", "remove the old accounts".
-    " every all each any old inactive unused stale disabled expired those these both".split()
+    " every all each any old inactive unused stale disabled expired those these both yet one too again here there first".split()
 )
 _NEW_USER = (
     rf"\b(?:useradd|adduser)\b{_USERADD_OPTIONS}\s+{{U}}",
@@ -711,12 +714,14 @@ _NEW_USER = (
     r"\bonboard\s+(?:the\s+)?(?:user\s+|account\s+)?{U}",
     r"\b(?:create|add|register|make|set\s*up|provision)\s+{U}\s+as\s+(?:a\s+|an\s+)?(?:new\s+)?(?:user|account|login)\b",
     r"\b(?:create|add|register|set\s*up|provision|onboard)\s+{U}" + _THEN_PASSWORD,
+    r"^(?:please\s+)?(?:create|onboard|provision|register)\s+{U}(?=[.,;]\s|[.,;]?$)",
     r"^{U}\s+(?:needs|wants|requires)\s+(?:a\s+|an\s+)?(?:new\s+)?(?:user\s+)?(?:account|login)\b",
     # "give the new hire NAME an account".
     r"\bgive\s+(?:the\s+|our\s+)?(?:new\s+)?(?:" + _ROLE + r"\s+)?{U}\s+(?:a|an)\s+(?:new\s+)?(?:user\s+)?(?:account|login)\b",
 )
 _NEW_PASSWORD = (
     r"\b(?<!same\s)password\s+(?:to|as)\s+{PW}",
+    r"\bpassword\s+(?:should|must)\s+be\s+(?!(?:set|changed|change|reset|updated|update|sent|provided|given|shared)\b){PW}",
     # "the password for the new account NAME is PASS".
     r"\bpassword\s+for\s+(?:the\s+)?(?:new\s+)?(?:user\s+|account\s+|login\s+)?[\w.\-]+\s+(?:is|should\s+be|:)\s*{PW}",
     r"\bpassword(?:[\"']\s*(?=[:=]))?\s*(?:is\s+|=(?!>)\s*|:\s*|of\s+|(?:->|=>|→)\s*)?{PW}",
