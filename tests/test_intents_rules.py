@@ -763,6 +763,7 @@ USER_FAMILIES_2 = [
     # "create NAME." ending the sentence is a new account; "password should be PASS" gives its password.
     ("please create ivo.k. password should be Rq4#tt", _add("ivo.k", "Rq4#tt")),
     ("Set up user ivo.k; his password should be Rq4#tt", _add("ivo.k", "Rq4#tt")),
+    ('usermod -aG "Backup Operators" ivo.k', _group("ivo.k", "Backup Operators")),
 ]
 
 
@@ -822,6 +823,8 @@ USER_NEAR_MISSES_2 = [
     "ivo.k might need a new password: Rq4#tt",
     "ivo.k doesn't have an account yet, create one with password Rq4#tt",
     "create user ivo.k, password should be sent by mail",
+    # A "?" after the password at the end may be the sentence's or the password's.
+    "Could you add a user called ivo.k with password Rq4#tt?",
 ]
 
 

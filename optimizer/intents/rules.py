@@ -637,7 +637,7 @@ _NO_ARG_OPTIONS = r"(?:\s+(?:-[a-zA-Z]+|--[\w\-]+))*"
 _USERADD_OPTIONS = r"(?:\s+(?:-[mMrNUlDf]+|--[\w\-]+(?:=\S+)?|-(?![mMrNUlDf]\b)[a-zA-Z]\s+\S+))*?"
 _USERMOD_APPEND = r"(?:-aG|-Ga|-a\s+-G|-G\s+-a|--append\s+--groups|--groups\s+\S+\s+--append)"
 _GROUP_USER = (
-    rf"\busermod\s+{_USERMOD_APPEND}\s+\S+\s+{{U}}",
+    rf"\busermod\s+{_USERMOD_APPEND}\s+(?:\"[^\"]+\"|'[^']+'|\S+)\s+{{U}}",
     r"\bgpasswd\s+(?:-a|--add)\s+{U}",
     r"\buser(?:name)?[\"']?\s*[:=]\s*{U}",
     r"\busername\s+is\s+{U}",
@@ -788,6 +788,11 @@ _CHANGED_PASSWORD = (
 )
 
 
+def _ends_in_question_mark(password: str | None, core: str) -> bool:
+    """"Could you add user X with password Rq4#tt?": the "?" may end the sentence or the password; the model decides."""
+    return bool(password) and password.endswith("?") and core.rstrip().endswith(password)
+
+
 def _user(core: str) -> RuleParse:
     if _FROM_GROUP.search(core):
         return _unknown("refusal", "user: removing from a group is not supported")
@@ -817,10 +822,14 @@ def _user(core: str) -> RuleParse:
     ):
         username = _find(_PASSWORD_OWNER, core, "user", _USER_STOPWORDS)
         password = _find(_CHANGED_PASSWORD, _SEND_IT_TO.sub(" ", core), "password", _PASSWORD_STOPWORDS)
+        if _ends_in_question_mark(password, core):
+            return _unknown("none", "user: a question mark after the password, its own or the sentence's")
         return _intent({"action": "change_password", "username": username, "password": password}, "user: change password")
     if _ADD_USER_CUE.search(core) or (_USER_PASSWORD_PAIR.search(core) and not _REMOVE_USER_CUE.search(core)):
         username = _find(_NEW_USER, core, "user", _USER_STOPWORDS)
         password = _find(_NEW_PASSWORD, core, "password", _PASSWORD_STOPWORDS)
+        if _ends_in_question_mark(password, core):
+            return _unknown("none", "user: a question mark after the password, its own or the sentence's")
         return _intent({"action": "add_user", "username": username, "password": password}, "user: create with password")
     if _REMOVE_USER_CUE.search(core):
         if _REMOVE_SOMETHING_ELSE.search(core):
