@@ -825,6 +825,9 @@ USER_NEAR_MISSES_2 = [
     "create user ivo.k, password should be sent by mail",
     # A "?" after the password at the end may be the sentence's or the password's.
     "Could you add a user called ivo.k with password Rq4#tt?",
+    # A trailing courtesy after a password ending in "!": the wrappers take the "!" with "pls"; never a cut password.
+    "change ivo.k's password to Pa$$w0rd! pls",
+    "URGENT: reset password for ivo.k to Pa$$w0rd! before friday",
 ]
 
 

@@ -1094,6 +1094,10 @@ def parse_with_rules(text: str, domain: str) -> RuleParse:
     # Whole, not part of a longer word: a typo correction must not have cut a value down ("grants" -> "grant").
     if any(not re.search(rf"(?<!\w){re.escape(value)}(?!\w)", text) for value in values):
         return _unknown("none", "a value is not verbatim in the input")
+    password = parsed.intent.as_dict().get("password")
+    if password and not re.search(rf"{re.escape(password)}(?:[\s,;'\"`)]|$)", text):
+        # "password Pa$$w0rd! pls": a wrapper took the "!" (or "." or "?") glued to the password; the model decides.
+        return _unknown("none", f"{parsed.intent.action.value}: the password runs on into punctuation the wrappers took")
     if len(set(values)) < len(values):
         # One span read as two values ("user add -> rosa pw X" read as rosa's password "rosa"): the
         # pattern misread the command, as the model's normalisation also refuses.
