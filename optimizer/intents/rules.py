@@ -790,7 +790,7 @@ _CHANGED_PASSWORD = (
 
 def _ends_in_question_mark(password: str | None, core: str) -> bool:
     """"Could you add user X with password Rq4#tt?": the "?" may end the sentence or the password; the model decides."""
-    return bool(password) and password.endswith("?") and core.rstrip().endswith(password)
+    return bool(password) and password.endswith("?") and bool(re.search(rf"{re.escape(password)}(?:[\s,;]|$)", core))
 
 
 def _user(core: str) -> RuleParse:
