@@ -764,6 +764,7 @@ USER_FAMILIES_2 = [
     ("please create ivo.k. password should be Rq4#tt", _add("ivo.k", "Rq4#tt")),
     ("Set up user ivo.k; his password should be Rq4#tt", _add("ivo.k", "Rq4#tt")),
     ('usermod -aG "Backup Operators" ivo.k', _group("ivo.k", "Backup Operators")),
+    ('group "Backup Operators": add ivo.k', _group("ivo.k", "Backup Operators")),
 ]
 
 

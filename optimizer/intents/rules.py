@@ -662,7 +662,7 @@ _GROUP_USER = (
     r"(?![^?]*\?)",
     r"\bgroup\s+\S+\s+(?:needs|wants|gets|should\s+(?:get|have|include))\s+(?:user\s+)?{U}",
     # Word order: "To the group netadmins, add user rui", "Into the admins group with alice".
-    r"^(?:(?:to|into|in|for|on)\s+)?(?:the\s+)?(?:group\s+[\w.\-]+|[\w.\-]+\s+group)\s*[,:]?\s*(?:add|put|include|enroll|assign|place|with)\s+"
+    r"^(?:(?:to|into|in|for|on)\s+)?(?:the\s+)?(?:group\s+(?:[\w.\-]+|\"[^\"]+\"|`[^`]+`)|[\w.\-]+\s+group)\s*[,:]?\s*(?:add|put|include|enroll|assign|place|with)\s+"
     r"(?:the\s+)?(?:user\s+)?{U}",
 )
 _GROUP_NAME = (
