@@ -844,3 +844,11 @@ def test_ordinary_words_in_group_names_are_not_corrected_into_keywords() -> None
     parsed = rules("user=ivo.k group=Remote Desktop Users")
     assert parsed.intent.as_dict() == _group("ivo.k", "Remote Desktop Users") and parsed.certain, parsed.reason
     assert corrected_text("ivo.k is unable to log in")[0] == "ivo.k is unable to log in"
+
+
+def test_a_trailing_sentence_with_a_users_verb_is_the_command_not_context() -> None:
+    # "..., hope all is well. deprovision NAME": the last sentence is the request, not context to drop.
+    parsed = rules("Hi Sam, hope all is well. deprovision ivo.k thx!")
+    assert parsed.intent.as_dict() == _remove("ivo.k") and parsed.certain, parsed.reason
+    parsed = rules("Hi Sam, hope all is well. passwd ivo.k Rq4#tt")
+    assert parsed.intent.as_dict() == _change("ivo.k", "Rq4#tt") and parsed.certain, parsed.reason

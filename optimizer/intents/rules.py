@@ -269,7 +269,10 @@ _TRAILING_SENTENCE = re.compile(r"(?<=\S)[.!?]\s+(?P<context>[^.!?`'\"]{3,200}?)
 _CONTEXT_FORBIDDEN = re.compile(
     r"\b(?:user|users|account|accounts|login|record|records|share|shares|group|groups|password|passwd|access|member|dns|entry)\b"
     r"|^\s*(?:add|create|delete|remove|drop|grant|give|revoke|set|reset|change|make|put|point|map|kick|let|allow|open|cut|take"
-    r"|block|deny|disable|enable|register|purge|erase|provision|offboard|onboard)\b",
+    r"|block|deny|disable|enable|register|purge|erase|provision|offboard|onboard"
+    # The users domain's other verbs and commands ("... well. deprovision X", "... today. passwd X Y").
+    r"|deprovision|decommission|deactivate|terminate|retire|nuke|kill|wipe|get\s+rid|rotate|update|enroll|include|assign"
+    r"|useradd|adduser|userdel|deluser|usermod|gpasswd|passwd|chpasswd)\b",
     _FLAGS,
 )
 
@@ -770,7 +773,7 @@ _PASSWORD_OWNER = (
 )
 _CHANGED_PASSWORD = (
     r"\b(?:password|passwd)\s+(?:for|of|change|reset|update)\s+(?:user\s+)?(?!(?:please|pls|request|needed|asap)\b)[\w.\-]+\s*(?::|=(?!>))\s*{PW}",
-    r"^passwd\s+(?!(?:for|of)\b)[\w.\-]+\s+{PW}",
+    r"(?:^|[.;:!]\s+)passwd\s+(?!(?:for|of)\b)[\w.\-]+\s+{PW}",
     # "change_password NAME PASS": a password holds a digit or a sign, so "reset password bob now" is none.
     r"^(?:change|reset)\s+(?:password|passwd)\s+(?!(?:for|of|to)\b)[\w.\-]+\s+(?=\S*[\d\W])(?P<password>\S+)\s*$",
     # A keyed password, unless it is the user before an arrow ("passwd: NAME -> NEW").
@@ -784,7 +787,8 @@ _CHANGED_PASSWORD = (
     r"\b(?:make|set)\s+it\s+(?:to\s+)?{PW}",
     r"\bset\s+(?:the\s+|a\s+)?(?:new\s+)?password\s+(?!to\b|for\b|of\b){PW}",
     r"\bto\s+{PW}",
-    r"\bis\s+{PW}",
+    # "is PASS" only about the password ("the new one is X", "password for bob is X"), not "hope all is well".
+    r"\b(?:password|passwd|one|it|pw)\b(?:\s+(?!is\b)\S+){{0,4}}?\s+is\s+{PW}",
 )
 
 
