@@ -765,6 +765,8 @@ USER_FAMILIES_2 = [
     ("Set up user ivo.k; his password should be Rq4#tt", _add("ivo.k", "Rq4#tt")),
     ('usermod -aG "Backup Operators" ivo.k', _group("ivo.k", "Backup Operators")),
     ('group "Backup Operators": add ivo.k', _group("ivo.k", "Backup Operators")),
+    ("reset the password for ivo.k (she is locked out) to Rq4#tt", _change("ivo.k", "Rq4#tt")),
+    ("Due to the audit, change ivo.k's password: Rq4#tt", _change("ivo.k", "Rq4#tt")),
 ]
 
 
@@ -829,6 +831,9 @@ USER_NEAR_MISSES_2 = [
     # A trailing courtesy after a password ending in "!": the wrappers take the "!" with "pls"; never a cut password.
     "change ivo.k's password to Pa$$w0rd! pls",
     "URGENT: reset password for ivo.k to Pa$$w0rd! before friday",
+    # "to" far from the password ("Back to work ...") or before a verb ("wants to use X") gives no password.
+    "Back to work after the holidays: reset pw for ivo.k, new one Rq4#tt",
+    "reset ivo.k's password - he wants to use Rq4#tt",
 ]
 
 

@@ -70,7 +70,7 @@ _PASSWORD_STOPWORDS = frozenset(
     "the a an his her it its to for is be something anything same new will would should shall must can may might"
     " expired wrong invalid incorrect missing locked required needed as"
     # A description of a password, not one: "reset it to whatever he had", "to the default", "a random one".
-    " whatever default previous old original blank empty random temporary strong secure one him them me us match expire never"
+    " whatever default previous old original blank empty random temporary strong secure one him them me us match expire never use be"
     # Where the password is, not what it is: "password: see ticket", "the password from the vault", "in the attached file".
     " see from in on at per via attached below above tbd none".split()
 )
@@ -786,7 +786,8 @@ _CHANGED_PASSWORD = (
     r"\b(?:become|becomes|should\s+be)\s+(?!(?:set|changed|change|reset|updated|update|rotated|switched)\b){PW}",
     r"\b(?:make|set)\s+it\s+(?:to\s+)?{PW}",
     r"\bset\s+(?:the\s+|a\s+)?(?:new\s+)?password\s+(?!to\b|for\b|of\b){PW}",
-    r"\bto\s+{PW}",
+    # "to PASS" near the password or its verb, not "Back to work ...: reset pw for X".
+    r"\b(?:password|passwd|pw|it|reset|change|set|update|rotate)\b(?:\s+(?!to\b)\S+){{0,6}}?\s+to\s+{PW}",
     # "is PASS" only about the password ("the new one is X", "password for bob is X"), not "hope all is well".
     r"\b(?:password|passwd|one|it|pw)\b(?:\s+(?!is\b)\S+){{0,4}}?\s+is\s+{PW}",
 )
