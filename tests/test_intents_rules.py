@@ -767,6 +767,10 @@ USER_FAMILIES_2 = [
     ('group "Backup Operators": add ivo.k', _group("ivo.k", "Backup Operators")),
     ("reset the password for ivo.k (she is locked out) to Rq4#tt", _change("ivo.k", "Rq4#tt")),
     ("Due to the audit, change ivo.k's password: Rq4#tt", _change("ivo.k", "Rq4#tt")),
+    # A "user WORD"/"account WORD" in the context before the command is not the name.
+    ("Our user base is growing. Please create user ivo.k with password Rq4#tt", _add("ivo.k", "Rq4#tt")),
+    ("The account team asked: create user ivo.k with password Rq4#tt", _add("ivo.k", "Rq4#tt")),
+    ("User request from ana.b: delete the account ivo.k", _remove("ivo.k")),
 ]
 
 

@@ -704,12 +704,18 @@ _USER_STOPWORDS = STOPWORDS | frozenset(
     "contractor intern employee consultant colleague hire starter vendor analyst developer engineer auditor freelancer trainee"
     " apprentice update rotate modify"
     # A quantifier or a description, not a name: "delete every account that ...", "remove the old accounts".
-    " every all each any old inactive unused stale disabled expired those these both yet one too again here there first".split()
+    " every all each any old inactive unused stale disabled expired those these both yet one too again here there first"
+    # Nouns after "user"/"account" in context ("Our user base is growing.", "The account team asked:", "User request from X:").
+    " base team request requests policy list management portal details info information data ticket tickets creation deletion"
+    " removal provisioning onboarding offboarding review audit report settings belonging owned used".split()
 )
 _NEW_USER = (
     rf"\b(?:useradd|adduser)\b{_USERADD_OPTIONS}\s+{{U}}",
     # A keyed name first ("need an account asap -> username: NAME / pwd: PASS").
     r"\b(?:user(?:name)?|account|login)[\"']?\s*[:=]\s*{U}",
+    # The name right after the create verb's noun, before a "user WORD" in context ("Our user base ... create user NAME").
+    r"\b(?:create|add|register|make|set\s*up|provision|onboard)\s+(?:a\s+|an\s+|the\s+)?(?:new\s+)?(?:user|account|login)\s+"
+    r"(?:called\s+|named\s+)?{U}",
     # A role before the name: "account for contractor ext.li", "login for the new intern jdoe".
     r"\b(?:user|account|login)" + _FOR_ROLE + r"{U}",
     r"\b(?:user(?:name)?|account|login)" + _KEYED + r"(?:for\s+)?(?:called\s+|named\s+)?{U}",
@@ -733,6 +739,7 @@ _NEW_PASSWORD = (
 )
 _OLD_USER = (
     rf"\buserdel\b{_NO_ARG_OPTIONS}\s+{{U}}",
+    rf"\b{_REMOVE_VERBS}\s+(?:the\s+)?(?:user|account|login)\s+(?:called\s+|named\s+)?{{U}}",
     r"\b(?:user|account|login)" + _FOR_ROLE + r"{U}",
     # A person named, then the login: "the account for Ivo (ivo.k)", "Ivo's account (ivo.k)", "Ivo's login ivo.k".
     r"\b(?:user|account|login)\s+(?:for|of|belonging\s+to)\s+(?:the\s+|our\s+|my\s+)?[\w.\-']+(?:\s+[\w.\-']+){{0,2}}?\s+(?=\()"
