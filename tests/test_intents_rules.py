@@ -771,6 +771,8 @@ USER_FAMILIES_2 = [
     ("Our user base is growing. Please create user ivo.k with password Rq4#tt", _add("ivo.k", "Rq4#tt")),
     ("The account team asked: create user ivo.k with password Rq4#tt", _add("ivo.k", "Rq4#tt")),
     ("User request from ana.b: delete the account ivo.k", _remove("ivo.k")),
+    ("Our group lead approved it. Please add ivo.k to group ops", _group("ivo.k", "ops")),
+    ("The group policy says so: add ivo.k to group ops", _group("ivo.k", "ops")),
 ]
 
 

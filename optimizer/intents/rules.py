@@ -676,6 +676,7 @@ _GROUP_NAME = (
     # "the G group" before "group G": what follows "group" may be a time or a reason ("the ops group b4 friday").
     r"\b(?:the|a)\s+{G}\s+group\b",
     r"(?:\b(?:to|into|in|of|join)|->|=>|→)\s+{G}\s+group\b",
+    r"\b(?:to|into|in|of|join)\s+(?:the\s+)?group\s+(?:named\s+|called\s+)?{G}",
     r"\bgroup\s+(?:named\s+|called\s+)?{G}",
 )
 # "user: NAME", "user=NAME", "username NAME", '"username": "NAME"': a key and its value, as in terse and key=value forms.
@@ -688,7 +689,10 @@ _FOR_ROLE = r"\s+(?:for|of|belonging\s+to)\s+(?:the\s+|our\s+|a\s+|an\s+|my\s+|t
 _GROUP_STOPWORDS = STOPWORDS | frozenset(
     "ty thx tia pls plz asap b4 before by until till today tomorrow now thanks cheers"
     # A description, not a name: "the same group as ana", "the right group".
-    " same other right correct appropriate usual relevant proper following".split()
+    " same other right correct appropriate usual relevant proper following"
+    # Nouns after "group" in context ("Our group lead approved it.", "The group policy says so:").
+    " lead leads policy policies chat membership mailbox email meeting call"
+    " name names list settings request requests".split()
 )
 # A second group ("to group ops and group dev", "the ops group, and the dev group too", "-aG ops,dev"), or a
 # second command in a shell line ("gpasswd -a x ops && gpasswd -a x dev"): more than one action.
