@@ -773,6 +773,10 @@ USER_FAMILIES_2 = [
     ("User request from ana.b: delete the account ivo.k", _remove("ivo.k")),
     ("Our group lead approved it. Please add ivo.k to group ops", _group("ivo.k", "ops")),
     ("The group policy says so: add ivo.k to group ops", _group("ivo.k", "ops")),
+    # Keyed by the task.
+    ("user to remove: ivo.k", _remove("ivo.k")),
+    ("ivo.k: delete account", _remove("ivo.k")),
+    ("users to add to group ops: ivo.k", _group("ivo.k", "ops")),
 ]
 
 

@@ -651,6 +651,7 @@ _GROUP_USER = (
     # Terse: "user NAME, group G", "NAME -> group G".
     r"\buser\s+{U}\s*[,;/]\s*group\b",
     r"^{U}\s*(?:->|=>|→|\s(?:to|into)\s)\s*(?:the\s+)?(?:[\w.\-]+\s+)?group\b",
+    r"\b(?:user|account|login)s?\s+to\s+(?:be\s+)?add(?:ed)?\s+(?:to|in|into)\s+(?:the\s+)?(?:group\s+[\w.\-]+|[\w.\-]+\s+group)\s*[:=]\s*{U}\s*$",
     # The user first or last around a verb without an object: "NAME - please add to group G", "add to group G: NAME".
     r"^{U}\s*(?:[-:,–—]|->)\s*(?:please\s+)?(?:add|put)\s+(?:to|in|into)\s",
     r"^(?:please\s+)?(?:add|put)\s+(?:to|in|into)\s+(?:the\s+)?(?:group\s+[\w.\-]+|[\w.\-]+\s+group)\s*:\s*{U}\s*$",
@@ -755,6 +756,9 @@ _OLD_USER = (
     r"\b(?:user|account|login)\s+(?:delete|remove|drop)\s*[:=]?\s*{U}",
     r"\b(?:offboard|deprovision|decommission)(?:ing)?\s+(?:the\s+)?(?:user\s+|account\s+)?{U}",
     rf"\b{_REMOVE_VERBS}\s+(?:the\s+)?{{U}}\s+(?:user\s+)?(?:account|login)\b",
+    # Keyed by the task: "user to remove: NAME", "account to delete = NAME", "NAME: delete account".
+    rf"\b(?:user|account|login)s?\s+to\s+(?:be\s+)?{_REMOVE_VERBS}(?:e?d)?\s*[:=]\s*{{U}}\s*$",
+    rf"^{{U}}\s*:\s*{_REMOVE_VERBS}\s+(?:the\s+|this\s+)?(?:user|account|login)\s*$",
     # Terse with the verb first: "remove user -> NAME", "delete account: NAME".
     rf"\b{_REMOVE_VERBS}\s+(?:the\s+)?(?:user|account|login)\s*(?::|->|=>|→)\s*{{U}}",
     # The leaver named first, the account after: "NAME no longer works here, delete the user".
