@@ -77,6 +77,19 @@ def test_a_partial_match_is_not_weighed_against_a_usable_model_answer() -> None:
     assert result.path == "micro" and result.intent == full
 
 
+def test_a_request_with_two_actions_is_an_opinion_the_model_must_beat() -> None:
+    # Two actions are out of scope (unknown), but the cue can misfire, so the rules are not certain:
+    # the model is asked, and its single action stands only when surer than the kind's calibration.
+    command = "add dns for vm-a.lab.lan 10.9.9.1 and remove vm-b.lab.lan"
+    assert rules(command).kind == "several" and not rules(command).certain
+    calibration = Calibration(rules={"several": 0.83, "match": 0.99}, model_xs=[0.0, 1.0], model_ys=[0.6, 0.6], model_prior=0.6,
+                              rules_threshold=0.99)
+    fake = FakeLLM()
+    fake.enqueue('{"action":"dns_add","zone":"vm-a.lab.lan","record_type":"A","ip":"10.9.9.1"}')
+    result = asyncio.run(IntentParser(fake_client(fake), calibration=calibration).parse(command))
+    assert len(fake.calls) == 1 and result.path == "fallback" and result.intent == {"action": "unknown"}
+
+
 def test_isotonic_fit_is_the_monotone_least_squares_step_function() -> None:
     xs, ys = isotonic_fit([0.1, 0.2, 0.3, 0.4, 0.9], [0, 1, 0, 1, 1])
     assert ys == sorted(ys) and ys[0] == 0.0 and ys[-1] == 1.0

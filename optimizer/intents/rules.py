@@ -17,6 +17,10 @@ model decides. Each result has a ``kind`` (what decided; the calibration bins of
 - ``partial`` (``PARTIAL``, 0.3): an action's cue matched but a value was not found; ``unknown``
   is what the rules say, but a phrasing they do not know looks the same, so it is no opinion;
 - ``none`` (``NO_OPINION``, 0.0): the domain is known but no pattern matched;
+- ``several`` (``SEVERAL``, 0.6): the command holds more than one action (two clauses each with an
+  action verb, a chain of shell commands, a second account or group); out of scope, so ``unknown``,
+  but the cue can misfire, so it is not certain: the model is asked and must be surer than this
+  kind's calibrated confidence (unlike ``partial`` and ``none``, it is an opinion);
 - ``unplaced`` (``UNPLACED``, 0.6): the keyword router placed the query nowhere; the rules say
   ``unknown`` with no pattern behind it (most such queries are chit-chat, so its calibrated
   confidence is high, and a general model has to be surer than that to turn it into a command).
@@ -40,7 +44,9 @@ CERTAIN_KINDS = frozenset({"match", "typo", "refusal"})
 NO_OPINION_KINDS = frozenset({"partial", "none"})
 """Kinds whose ``unknown`` is no opinion: a usable model answer is not weighed against them."""
 UNPLACED = 0.6
-RAW_CONFIDENCE = {"match": CERTAIN, "typo": TYPO, "refusal": DEFINITE, "partial": PARTIAL, "none": NO_OPINION, "unplaced": UNPLACED}
+SEVERAL = 0.6
+RAW_CONFIDENCE = {"match": CERTAIN, "typo": TYPO, "refusal": DEFINITE, "partial": PARTIAL, "none": NO_OPINION, "unplaced": UNPLACED,
+                  "several": SEVERAL}
 
 _FLAGS = re.IGNORECASE
 # A value is never a stopword: the look-ahead makes a pattern try its next reading instead.
@@ -819,14 +825,14 @@ def _user(core: str) -> RuleParse:
     if _MAY_NEED.search(core):
         return _unknown("none", "user: a possible need later, not a request now")
     if _SECOND_ACTION.search(core):
-        return _unknown("none", "user: a second action joined to the first (more than one action is out of scope)")
+        return _unknown("several", "user: a second action joined to the first (more than one action is out of scope)")
     if _SECOND_TARGET.search(core) or len(re.findall(_ARROW, core)) > 1:
-        return _unknown("none", "user: a second account in the same request (more than one action is out of scope)")
+        return _unknown("several", "user: a second account in the same request (more than one action is out of scope)")
     if _GROUP_CUE.search(core):
         if _SECOND_GROUP.search(core):
-            return _unknown("none", "user: a second group or command (more than one action is out of scope)")
+            return _unknown("several", "user: a second group or command (more than one action is out of scope)")
         if _PASSWORD_WORD.search(core):
-            return _unknown("none", "user: a password with a group: creating the account and adding it (two actions)")
+            return _unknown("several", "user: a password with a group: creating the account and adding it (two actions)")
         return _intent(
             {"action": "add_to_group", "username": _find(_GROUP_USER, core, "user", _USER_STOPWORDS), "group": _find(_GROUP_NAME, core, "group", _GROUP_STOPWORDS)},
             "user: add to group",
@@ -1104,7 +1110,7 @@ def parse_with_rules(text: str, domain: str) -> RuleParse:
         return _unknown("partial", "a doubt about the request ('not sure it is still used'): the model decides")
     if len(_CLAUSE_VERB.findall(core)) > 1 or re.search(r"\s(?:&&|\|\|)\s", re.sub(r"(['\"`]).*?\1", "", core)):
         # "delete record x.lan && rm -rf /": a chain of shell commands is more than one action too.
-        return _unknown("partial", "more than one action (out of scope), or one the rules cannot tell apart")
+        return _unknown("several", "more than one action (out of scope), or one the rules cannot tell apart")
     if domain not in _BY_DOMAIN:
         return _unknown("refusal" if domain == "mail" else "unplaced", f"no parser for domain {domain!r}")
     parsed = _BY_DOMAIN[domain](core)
