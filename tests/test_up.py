@@ -16,12 +16,19 @@ from conftest import ROOT
 from test_browser_e2e import free_port
 
 
+def as_from_a_terminal() -> None:
+    """Ctrl-C (SIGINT) reaches the child as it would from a terminal. A shell starts a background
+    job with SIGINT ignored, a child inherits that, and Python then installs no KeyboardInterrupt
+    handler: run as `make test &`, the tests' SIGINT would otherwise be ignored."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 @pytest.mark.real_llm
 def test_up_serves_ui_and_model_then_stops_both(isolated_state) -> None:
     port = free_port()
     process = subprocess.Popen([sys.executable, "-m", "optimizer.app.cli", "up", "--no-smoke", "--port", str(port)],
                                cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                               env={**os.environ, "PYTHONUNBUFFERED": "1"})
+                               env={**os.environ, "PYTHONUNBUFFERED": "1"}, preexec_fn=as_from_a_terminal)
     state_path = isolated_state / "model-server.json"
     try:
         deadline = time.monotonic() + 120
@@ -49,7 +56,7 @@ def test_model_serve_prints_url_and_stops_on_ctrl_c(isolated_state) -> None:
     port = free_port()
     process = subprocess.Popen([sys.executable, "-m", "optimizer.app.cli", "model", "serve", "--port", str(port), "--slots", "2"],
                                cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                               env={**os.environ, "PYTHONUNBUFFERED": "1"})
+                               env={**os.environ, "PYTHONUNBUFFERED": "1"}, preexec_fn=as_from_a_terminal)
     try:
         line = ""
         deadline = time.monotonic() + 120
@@ -98,7 +105,7 @@ def test_ui_comes_first_smoke_runs_behind_it_and_sigterm_stops_streamlit(isolate
     with slow.serve() as llm_url:
         process = subprocess.Popen([sys.executable, "-m", "optimizer.app.cli", "up", "--url", llm_url, "--port", str(port)],
                                    cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                                   env={**os.environ, "PYTHONUNBUFFERED": "1"})
+                                   env={**os.environ, "PYTHONUNBUFFERED": "1"}, preexec_fn=as_from_a_terminal)
         try:
             deadline = time.monotonic() + 90
             ui_up = False
