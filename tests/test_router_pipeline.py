@@ -13,7 +13,7 @@ from test_intents_support import fake_client, p, with_logprobs
 from optimizer.errors import WorkbenchError
 from optimizer.intents.evaluation import evaluate_router, golden_examples
 from optimizer.intents.calibration import UNCALIBRATED, Calibration
-from optimizer.intents.routing import ROUTE_GRAMMAR, QueryRouter as CalibratedRouter, RouteResult, RouterConfig, route_with_rules
+from optimizer.intents.routing import ROUTE_GRAMMAR, QueryRouter as CalibratedRouter, RouteResult, RouterConfig, decide_route, route_with_rules
 from optimizer.serving.client import LLMClient
 
 from conftest import FAST_RETRY
@@ -109,3 +109,7 @@ def test_when_no_rule_matched_a_usable_model_route_stands() -> None:
     fake.enqueue('{"route":"rag"}')
     result = route(QueryRouter(fake_client(fake), RouterConfig(), calibration=calibration), query)
     assert result.route == "rag" and result.path == "model" and result.model_confidence == 0.6 < result.rules_confidence
+    # The same pure rule the calibration replays offline: with a certain rule the model must be surer.
+    assert decide_route("llm", 0.7, False, "rag", 0.6, 0.5) == ("model", None)
+    assert decide_route("llm", 0.7, True, "rag", 0.6, 0.5) == ("rules", "model confidence 0.60 not above the rules' 0.70")
+    assert decide_route("llm", 0.7, False, "rag", 0.4, 0.5) == ("rules", "model confidence 0.40 below 0.50")

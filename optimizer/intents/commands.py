@@ -156,8 +156,8 @@ def _template(template_path: str | None, task: str) -> dict[str, str]:
     template = load_template(path)
     if template.task and template.task != task:
         raise IntentError(f"--template {template_path}: written for task {template.task!r}, not {task!r}")
-    inside = path.resolve().is_relative_to(repo_root().resolve())
-    return {"template_path": str(path.resolve().relative_to(repo_root().resolve())) if inside else str(path)}
+    resolved, root = path.resolve(), repo_root().resolve()
+    return {"template_path": str(resolved.relative_to(root)) if resolved.is_relative_to(root) else str(path)}
 
 
 def model_options(*, parser: bool = True) -> Callable[[Callable[..., Any]], Callable[..., Any]]:

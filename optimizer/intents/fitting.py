@@ -27,6 +27,7 @@ from optimizer.intents.calibration import (
 )
 from optimizer.intents.evaluation import Evaluation
 from optimizer.intents.pipeline import decide
+from optimizer.intents.routing import decide_route
 from optimizer.intents.rules import NO_OPINION_KINDS
 
 MODEL_THRESHOLD = 0.5
@@ -58,15 +59,13 @@ def _replay_parser(row: pd.Series, rules_confidence: float, model_confidence: fl
 
 
 def _replay_router(row: pd.Series, rules_confidence: float, model_confidence: float | None) -> tuple[bool, float]:
-    """The router's rule: the model's route when it agrees, or is sure enough and surer than the rules."""
-    model_route = row["model_route"]
-    if model_route is None or model_confidence is None:
+    """(right?, confidence) of the router's answer once the model was asked, by the router's own ``decide_route``."""
+    chosen, _ = decide_route(row["rules_route"], rules_confidence, bool(row["rules_certain"]), row["model_route"], model_confidence,
+                             MODEL_THRESHOLD)
+    if chosen != "model" or model_confidence is None:
         return bool(row["rules_correct"]), rules_confidence
-    if model_route == row["rules_route"]:
-        return bool(row["model_correct"]), max(model_confidence, rules_confidence)
-    if model_confidence >= MODEL_THRESHOLD and (model_confidence > rules_confidence or not row["rules_certain"]):
-        return bool(row["model_correct"]), model_confidence
-    return bool(row["rules_correct"]), rules_confidence
+    agree = row["model_route"] == row["rules_route"]
+    return bool(row["model_correct"]), max(model_confidence, rules_confidence) if agree else model_confidence
 
 
 def fit(

@@ -14,16 +14,15 @@ from dataclasses import dataclass, field
 
 from optimizer.intents.text import entities, words
 
+# With the schema's action names used as commands ("remove_user jdoe"); the rules read them as words.
 _DECISIVE = {
-    "dns": {"dns", "cname", "aaaa", "mx", "ptr", "txt", "srv", "alias", "canonical", "zone"},
-    "user": {"password", "passwd", "group", "membership", "useradd", "userdel", "usermod", "username", "gpasswd", "adduser"},
-    "samba": {"share", "shares", "samba", "smb", "cifs", "access", "accessing", "permission", "permissions"},
+    "dns": {"dns", "cname", "aaaa", "mx", "ptr", "txt", "srv", "alias", "canonical", "zone", "dns_add", "dns_remove"},
+    "user": {"password", "passwd", "group", "membership", "useradd", "userdel", "usermod", "username", "gpasswd", "adduser",
+             "add_user", "remove_user", "add_to_group", "change_password"},
+    "samba": {"share", "shares", "samba", "smb", "cifs", "access", "accessing", "permission", "permissions", "create_share",
+              "grant_access", "revoke_access"},
     "mail": {"mail", "email", "e-mail", "mailbox", "inbox", "smtp", "imap"},
 }
-# The schema's action names used as commands ("remove_user jdoe"); the rules read them as words.
-for _domain, _names in {"dns": ("dns_add", "dns_remove"), "user": ("add_user", "remove_user", "add_to_group", "change_password"),
-                        "samba": ("create_share", "grant_access", "revoke_access")}.items():
-    _DECISIVE[_domain] |= set(_names)
 _PLAIN = {
     "dns": {"record", "records", "resolve", "hostname", "host", "ip", "ipv6", "ipv4", "nameserver", "lookup"},
     "user": {"user", "users", "account", "accounts", "login", "member", "offboard", "onboard", "deprovision"},

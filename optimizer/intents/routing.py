@@ -435,6 +435,28 @@ def route_with_rules(query: str) -> RouteRules:
     return RouteRules("llm", 0.0, "no rule matched", "no_rule")
 
 
+def decide_route(
+    rules_route: str, rules_confidence: float, rules_certain: bool, model_route: str | None, model_confidence: float | None,
+    model_threshold: float, model_error: str | None = None,
+) -> tuple[str, str | None]:
+    """Whose route stands once the model was asked: ``("model", None)`` or ``("rules", why not the model)``.
+
+    The model's route when it agrees with the rules, or when it is sure enough (``model_threshold``)
+    and surer than the rules; when no rule matched, the default route is no opinion and a model
+    route sure enough is used. A pure function of calibrated confidences, so the calibration
+    replays it offline (``fitting.py``), as the parser's ``decide``.
+    """
+    if model_route is None or model_confidence is None:
+        return "rules", model_error or "no model answer"
+    if model_route == rules_route:
+        return "model", None
+    if model_confidence < model_threshold:
+        return "rules", f"model confidence {model_confidence:.2f} below {model_threshold:.2f}"
+    if rules_certain and model_confidence <= rules_confidence:
+        return "rules", f"model confidence {model_confidence:.2f} not above the rules' {rules_confidence:.2f}"
+    return "model", None
+
+
 def _lead(text: str) -> str:
     """``text`` without a greeting or polite wrapper in front."""
     match = _OPENING.match(text)
@@ -524,15 +546,14 @@ class QueryRouter:
         if mode == "model_only":
             return _route_result(query, model_route or "llm", "model", confidence or 0.0, error or "model answer", started, rules,
                                  rules_confidence, **model)
-        if model_route is not None and confidence is not None and model_route == rules.route:
-            return _route_result(query, model_route, "model", max(confidence, rules_confidence), "model answer (the rules agree)",
-                                 started, rules, rules_confidence, **model)
-        sure_enough = confidence is not None and confidence >= self.config.model_threshold
-        # No rule matched: the default route is no opinion, so a model route sure enough is used.
-        if model_route is not None and sure_enough and (confidence > rules_confidence or not rules.certain):  # type: ignore[operator]
-            return _route_result(query, model_route, "model", confidence, "model answer", started, rules, rules_confidence, **model)
-        why = error or (f"model confidence {confidence:.2f} below {self.config.model_threshold:.2f}" if not sure_enough
-                        else f"model confidence {confidence:.2f} not above the rules' {rules_confidence:.2f}")
+        chosen, why = decide_route(rules.route, rules_confidence, rules.certain, model_route, confidence, self.config.model_threshold,
+                                   error)
+        if chosen == "model":
+            assert model_route is not None and confidence is not None
+            agree = model_route == rules.route
+            return _route_result(query, model_route, "model", max(confidence, rules_confidence) if agree else confidence,
+                                 "model answer (the rules agree)" if agree else "model answer", started, rules, rules_confidence,
+                                 **model)
         return _route_result(query, rules.route, "fallback", rules_confidence, f"rules: {rules.reason} (model not used: {why})",
                              started, rules, rules_confidence, **model)
 
