@@ -236,3 +236,37 @@ def test_a_figure_given_in_the_query_is_not_a_computation_request() -> None:
     assert (given.route, given.kind) == ("llm", "content_given")
     assert route_with_rules("What 99% VaR did we report to the regulator in June?").route == "rag"
     assert route_with_rules("What was the 95% expected shortfall in the last risk report?").route == "rag"
+
+
+# Round 3 (blind batch E): the clause that carries a cue. Written for these tests, not taken from a batch.
+CONTEXT_GUARDS = [
+    # a question about a record or the past after a context sentence with risk words: the question decides
+    ("Background: we will simulate a liquidity run next quarter. Question: what was the NSFR in the June board pack?",
+     "rag", "document"),
+    ("We plan to run a 200bp rate shock next month. Which discount curve did the treasury team document for it last year?",
+     "rag", "company_fact"),
+    ("Supervisors will ask about VaR models next week. Has the annual review of the FX VaR model been approved?",
+     "rag", "company_record"),
+    # a past sentence of context in front of a what-if does not make the what-if a lookup
+    ("Last year went well. Now suppose gas prices double: how exposed are our utility clients?", "risk", "risk_question"),
+    # a document named in the context of a what-if is its subject
+    ("The hiring plan may be frozen. What is the effect on our Q3 delivery capacity if we pause 10 hires?", "risk", "what_if"),
+    # an editing verb, a short instruction and a colon: the passage after it is content
+    ("shorten for a slide: the stress test we ran in May showed a trough CET1 of 10.2% under the adverse case",
+     "llm", "content_given"),
+    ("translate into spanish: we will simulate a market crash next week and report the losses", "llm", "content_given"),
+]
+
+
+@pytest.mark.parametrize(("query", "route", "kind"), CONTEXT_GUARDS, ids=[query[:40] for query, _, _ in CONTEXT_GUARDS])
+def test_the_question_clause_decides_not_the_context(query: str, route: str, kind: str) -> None:
+    rules = route_with_rules(clean_input(query))
+    assert (rules.route, rules.kind, rules.certain) == (route, kind, True)
+
+
+def test_a_context_guard_does_not_hide_a_request_in_the_question() -> None:
+    # the question itself asks for the computation: still risk
+    rules = route_with_rules(clean_input("The stress test was approved in March. Can you rerun it with a 300bp shock on today's book?"))
+    assert (rules.route, rules.certain) == ("risk", True)
+    # a document of ours between the verb and the colon: not a passage to edit, the document is the source
+    assert route_with_rules(clean_input("summarise the latest stress test report: focus on capital and liquidity")).route == "rag"

@@ -56,6 +56,17 @@ _OPENING = re.compile(
     _I,
 )
 _SENTENCE_BREAK = re.compile(r"(?<=[.?!])\s+")
+# A label in front of a sentence: "Context: we're planning ... Question: what was ...?".
+_LABEL = re.compile(r"^(?:question|q|context|background|fyi|note|ask|request)\s*:\s*", _I)
+# An editing verb, a short instruction with no document of ours in it, a colon and the passage to
+# work on: "summarise in 3 bullets: our stress run showed ...", "shorten for slides: ...". What the
+# passage says (a stress run, a shock) is content, not a request.
+_EDIT_LABEL = re.compile(
+    r"^(?:summari[sz]e|rewrite|rephrase|reword|paraphrase|translate|shorten|condense|simplify|proofread|polish|tidy\s+up|"
+    r"clean\s+up|tl;?dr)\b(?:\s+(?!(?:our|the|this|that|last|latest|previous|these|those|my)\b)[\w-]+){0,5}\s*:"
+    r"\s*(?:\S+\s+){5,}\S",
+    _I,
+)
 # Code is a writing task whatever it would compute ("Write a Python function that returns the 99% VaR").
 _CODE = re.compile(
     r"^(?:write|draft|create|generate|give\s+me|show\s+me|build|implement|code(?:\s+up)?)\s+(?:me\s+)?(?:a|an|some|the)?\s*"
@@ -389,27 +400,45 @@ def route_with_rules(query: str) -> RouteRules:
     lead = _lead(query)
     sentences = [part for part in _SENTENCE_BREAK.split(query) if part]
     last = _lead(sentences[-1]) if len(sentences) > 1 else lead
-    past = bool(_PAST.search(lead) or (_LAST_PERIOD.search(query) and not _FUTURE.search(query)))
+    # The sentence that asks (the last one with a question mark, else the last one), read on its own:
+    # a sentence of context in front ("Looking back, Q3 was fine.", "we're planning to stress the
+    # book next month.") says nothing about the tense or the route of the question.
+    question = lead
+    if len(sentences) > 1:
+        asked = [part for part in sentences if "?" in part]
+        question = _lead(_LABEL.sub("", asked[-1] if asked else sentences[-1]))
+    past = bool(_PAST.search(question) or (_LAST_PERIOD.search(question) and not _FUTURE.search(question)))
+    # A question about a record, a status or the past after a sentence of context: the risk words of
+    # the context (a stress test planned next month) are not what is asked, so the risk rules read
+    # the question alone.
+    recorded = question is not lead and bool(_PAST.search(question) or _COMPANY_RECORD.search(question) or _RECORDED.search(question))
+    scope = question if recorded else query
+    scope_lead = question if recorded else lead
     if _CODE.search(lead):
         return RouteRules("llm", 0.9, "asks for code", "code")
     if _ARITHMETIC.search(lead):
         return RouteRules("llm", 0.9, "arithmetic on figures given in the query", "arithmetic")
     if _TOOL.search(query) and _HOW_TO.search(query) and not _OURS.search(query):
         return RouteRules("llm", 0.9, "how to do something in a tool or a language", "how_to")
-    if _RISK_REQUEST.search(lead) or ((_COMPUTE.search(query) or _COMPUTE_LEAD.search(lead)) and (
-            _RISK_TERM.search(query) or _CONDITION.search(query) or _IMPACT.search(query))):
+    if _EDIT_LABEL.search(lead):
+        return RouteRules("llm", 0.9, "the content to work on is in the query", "content_given")
+    if _RISK_REQUEST.search(scope_lead) or ((_COMPUTE.search(scope) or _COMPUTE_LEAD.search(scope_lead)) and (
+            _RISK_TERM.search(scope) or _CONDITION.search(scope) or _IMPACT.search(scope))):
         return RouteRules("risk", 0.95, "asks for a new risk computation", "risk_computation")
     if (_CONTENT_GIVEN.search(query) or _EDIT_QUOTED.search(lead) or _EDIT_COLON.search(lead)
             or (_QUOTED_PASSAGE.search(query) and _ABOUT_PASSAGE.search(query))):
         return RouteRules("llm", 0.9, "the content to work on is in the query", "content_given")
-    document = bool(_DOC_REFERENCE.search(query))
+    # A document named in a sentence of context before a what-if ("we might lose the X contract. what's
+    # the hit to EBITDA if it goes?") is its subject, not the source of the answer.
+    hypothetical_question = question is not lead and bool(_HYPOTHESIS.search(question) and _IMPACT_QUESTION.search(question))
+    document = bool(_DOC_REFERENCE.search(question if hypothetical_question else query))
     if _GENERAL.search(lead) and not document and not _OURS.search(query) and not _PERIOD.search(query):
         return RouteRules("llm", 0.9, "a general definition or comparison", "definition")
     open_question = not past and not _DEFINITION.search(lead) and not _GENERIC.search(query)
     risk_question = open_question and bool(
-        _FORWARD_QUANTITY.search(query) or _RISK_FIGURE.search(query)
-        or (_RISK_QUANTITY.search(query) and (_AHEAD.search(query) or _ASK_FOR.search(lead))) or _PROBABILITY_LEAD.search(lead)
-        or _TERSE_TAIL.search(query) or _UNCERTAINTY_BAND.search(query) or _FREQUENCY_OR_NEED.search(query))
+        _FORWARD_QUANTITY.search(scope) or _RISK_FIGURE.search(scope)
+        or (_RISK_QUANTITY.search(scope) and (_AHEAD.search(scope) or _ASK_FOR.search(scope_lead))) or _PROBABILITY_LEAD.search(scope_lead)
+        or _TERSE_TAIL.search(scope) or _UNCERTAINTY_BAND.search(scope) or _FREQUENCY_OR_NEED.search(scope))
     # A document named in a question about what may still happen ("the probability we miss the
     # budget next year") is its subject, not its source.
     if risk_question and (not document or _FUTURE.search(query) or _PROBABILITY_LEAD.search(lead) or _HYPOTHESIS.search(query)):
@@ -426,7 +455,7 @@ def route_with_rules(query: str) -> RouteRules:
     if not hypothetical and any(_LOOKUP.search(part) for part in (lead, last)) and (
             _PERIOD.search(query) or _OURS.search(query) or _RECORDED.search(query)):
         return RouteRules("rag", 0.85, "asks for a company fact", "company_fact")
-    if _COMPANY_RECORD.search(lead):
+    if any(_COMPANY_RECORD.search(part) for part in (lead, question)):
         return RouteRules("rag", 0.85, "asks whether or where a company record exists, or what was decided", "company_record")
     if _WRITING.search(lead) or _WRITING.search(last):
         return RouteRules("llm", 0.9, "general writing or explanation", "writing")
