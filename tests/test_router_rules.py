@@ -270,3 +270,65 @@ def test_a_context_guard_does_not_hide_a_request_in_the_question() -> None:
     assert (rules.route, rules.certain) == ("risk", True)
     # a document of ours between the verb and the colon: not a passage to edit, the document is the source
     assert route_with_rules(clean_input("summarise the latest stress test report: focus on capital and liquidity")).route == "rag"
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        # a compute word in a question about what was done
+        "What did the 2025 Monte Carlo run show for the pension deficit?",
+        "Which shocks did we apply in the spring rate stress?",
+        "Has the year-end stress test been run yet?",
+        "What assumptions went into the deposit run-off scenario last year?",
+        # a general how-to or method question, no figure of ours
+        "What are the steps to run a reverse stress test?",
+        "How do insurers typically simulate catastrophe losses?",
+        # a message asking someone else to run it, or describing who runs it
+        "Draft an email asking the desk heads to run the quarterly stress test by Friday",
+        "Create a workshop exercise where trainees calculate VaR for a toy portfolio",
+        "Prepare talking points for the CFO on why we simulate climate risk",
+        # a risk measure on figures the user supplies
+        "compute the 95% VaR of these daily returns: 1%, -2%, 0.5%, -3%, 2%",
+    ],
+)
+def test_over_confident_families_fall_back_to_no_opinion_or_the_right_route(query: str) -> None:
+    # None of these asks for a new risk computation: the rules must not say "risk" with certainty.
+    rules = route_with_rules(clean_input(query))
+    assert not (rules.certain and rules.route == "risk")
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        # a general definition naming one of our processes is a company fact phrased generally
+        "How does the bonus scheme work?",
+        # writing asked after a document named only in the context may or may not draw on it
+        "Our H1 KPI report is out. Draft a LinkedIn post celebrating the team.",
+    ],
+)
+def test_ambiguous_definitions_and_writing_after_context_are_no_opinion(query: str) -> None:
+    assert not route_with_rules(clean_input(query)).certain
+
+
+@pytest.mark.parametrize(
+    ("query", "route", "kind"),
+    [
+        ("I need a python Monte Carlo script for pricing barrier options", "llm", "code"),
+        ("sql query to list all VaR breaches per desk", "llm", "code"),
+        ("Did the 2023 liquidity stress test include an intraday outflow scenario?", "rag", "company_record"),
+        ("What is a 97.5% expected shortfall and how is it computed?", "llm", "definition"),
+        ("I skimmed the ALCO pack this morning. Can you explain what NSFR means?", "llm", "definition"),
+    ],
+)
+def test_round3_families_are_certain_and_right(query: str, route: str, kind: str) -> None:
+    rules = route_with_rules(clean_input(query))
+    assert (rules.route, rules.kind, rules.certain) == (route, kind, True)
+
+
+def test_guards_keep_real_requests_certain() -> None:
+    # the guards above must not catch a request for a computation
+    for query in ("Run a reverse stress test on our capital plan and draft a memo for the board",
+                  "Estimate the loss on our corporate bonds if spreads widen 100bp",
+                  "Simulate 10,000 paths of our deposit outflows over the next 30 days"):
+        rules = route_with_rules(clean_input(query))
+        assert (rules.route, rules.certain) == ("risk", True), query

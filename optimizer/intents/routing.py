@@ -76,6 +76,57 @@ _CODE = re.compile(
     r"one-liner)\b",
     _I,
 )
+# Code asked for by its noun, without a writing verb: "I need a python Monte Carlo script for ...",
+# "python script to stress test a loan book" (what it would compute is not computed).
+_CODE_NOUN = re.compile(
+    r"^(?:(?:i|we)\s+(?:need|want)|need|looking\s+for)\s+(?:a|an|some)\s+(?:[\w-]+\s+){0,3}?"
+    r"(?:function|script|snippet|macro|notebook|program|code)\b"
+    r"|^(?:python|sql|vba|javascript|typescript|bash|powershell|pandas|numpy)\s+(?:function|script|snippet|code|macro|query|program)\b",
+    _I,
+)
+# Questions that are not a request for a computation, whatever compute word they carry:
+# a question about what was done ("What did the last Monte Carlo run show?", "Which scenarios did we
+# run in 2025?", "Has the Q4 stress test been run yet?", "Remind me what shock we applied");
+_PAST_QUESTION = re.compile(
+    r"^(?:(?:what|which|who|when|where|how\s+(?:many|much|big|large))\b[^?.!]{0,60}?\b(?:did|was|were|had|went|came|happened|showed|found|used|"
+    r"assumed|applied|included|produced|turned\s+out)\b|(?:did|was|were)\b"
+    r"|(?:has|have)\b[^?.!]{0,80}?\bbeen\b|remind\s+me\b|trying\s+to\s+remember\b)",
+    _I,
+)
+# how something is done in general ("What are the steps to run a stress test?", "How do banks usually
+# run reverse stress tests?", "the best way to simulate correlated defaults", "how is it computed");
+_METHOD = re.compile(
+    r"\b(?:steps\s+(?:to|for|in)|best\s+way\s+to|how\s+(?:do|does|would|should|can)\s+(?:banks?|firms?|companies|insurers|"
+    r"one|people|(?:a|an)\s+[\w-]+|risk\s+(?:teams?|managers?))\b|how\s+(?:is|are)\s+(?:it|they|this|that|these)\s+"
+    r"(?:computed|calculated|estimated|done|run|built)|in\s+general)\b",
+    _I,
+)
+# Numbers supplied in the query to compute on: "from these daily P&Ls: -2, 1, -5, 3", "given the
+# following returns: ...", or a list of four or more figures.
+_SUPPLIED_NUMBERS = re.compile(
+    r"\b(?:these|the\s+following|this|below)\s+(?:[\w&-]+\s+){0,3}?(?:numbers|figures|values|returns|p&ls?|pnls?|prices|"
+    r"observations|data(?:\s+points)?|losses|positions)\s*:"
+    r"|[-+\u2212]?\d[\d.,]*%?\s*[,;]\s*[-+\u2212]?\d[\d.,]*%?\s*[,;]\s*[-+\u2212]?\d[\d.,]*%?\s*[,;]\s*[-+\u2212]?\d",
+    _I,
+)
+# A general definition that names one of our own processes is a company fact, phrased generally:
+# "How does the bonus scheme work?", "Explain the approval workflow for new vendors".
+_OUR_PROCESS = re.compile(
+    r"\bthe\s+(?:[\w-]+\s+){0,2}?(?:scheme|process|workflow|approvals?|escalation|allowances?|entitlements?|sign-?off|"
+    r"reimbursement|onboarding|set-?up|rota|on-?call)\b",
+    _I,
+)
+_QUESTION_FORM = re.compile(r"^(?:what|which|how|why|when|is|are|do|does|should|can|explain)\b", _I)
+# and a message asking someone else to run it ("Draft an email asking the desk heads to run ...").
+_ASKS_SOMEONE = re.compile(
+    r"^(?:write|draft|compose|send|create|prepare|design|make|put\s+together|plan|outline)\b[^.?!]*"
+    r"\b(?:asking|telling|reminding|requesting|inviting|urging|to\s+(?:ask|remind|tell))\b"
+    # or describing who does it: "an exercise where students calculate VaR", "talking points on why we simulate"
+    r"|^(?:write|draft|compose|create|prepare|design|make|put\s+together|plan|outline)\b[^.?!]*"
+    r"\b(?:where|in\s+which|why|how|when)\s+(?:we|they|students|participants|trainees|people|teams?|banks?|firms?|analysts)\s+"
+    r"(?:[\w-]+\s+)?(?:run|simulate|calculate|compute|estimate|stress|model)\b",
+    _I,
+)
 # Plain arithmetic on figures given in the query: "whats 17.5% of 360", "what is 3% of 1.2bn in millions".
 _ARITHMETIC = re.compile(
     r"^convert\s+[$\u20ac\u00a3]?\d[\d.,]*\s*(?:%|bps?|basis\s+points?|k|m|bn)?\s+(?:to|into)\b"
@@ -88,7 +139,8 @@ _ARITHMETIC = re.compile(
 _TOOL = re.compile(r"\b(?:excel|google\s+sheets|spreadsheet|python|pandas|numpy|sql|vba|power\s*bi|powerpoint|jupyter)\b", _I)
 _HOW_TO = re.compile(r"\bhow\s+(?:do|can|would|should|to)\b|\bformulas?\b|\bpivot\b|\bsyntax\b|\bshortcut\b|^[\w ]{2,20}:", _I)
 _COMPUTE = re.compile(
-    r"\b(?:run|simulate|compute|calculate|estimate|generate|perform|backtest|shock|quantify|use\s+monte\s+carlo|work\s+out|"
+    # ("run-off", "run-rate" are nouns)
+    r"\b(?:run(?!-)|simulate|compute|calculate|estimate|generate|perform|backtest|shock|quantify|use\s+monte\s+carlo|work\s+out|"
     r"figure\s+out)\b",
     _I,
 )
@@ -252,7 +304,8 @@ _GENERAL = re.compile(
     # "what does X stand for", "X meaning?", "X in a nutshell", "what is X in an ALM context",
     # "What is a bank run, and ...", "why do regulators like ...", "... why or why not?"
     r"|\bstand\s+for\b|\bmeaning\s*\??$|\bin\s+a\s+nutshell\b|\bin\s+(?:an?\s+|the\s+)?[\w&-]+\s+context\b"
-    r"|^what\s+(?:is|are|'s)\s+(?:a|an)\s+[\w%.'-]+(?:\s+[\w%.'-]+){0,3}\s*(?:,|\?|$)|\bwhy\s+or\s+why\s+not\b"
+    r"|^what\s+(?:is|are|'s)\s+(?:a|an)\s+[\w%.'-]+(?:\s+[\w%.'-]+){0,3}\s*(?:,|\?|$|\s+and\s+(?:how|why|what|when|where)\b)"
+    r"|\bwhy\s+or\s+why\s+not\b"
     r"|^why\s+(?:do|does|is|are|would|should)\s+(?!(?:we|our|the|you|i|it|they|this|that|these|those)\b)",
     _I,
 )
@@ -322,6 +375,8 @@ _COMPANY_RECORD = re.compile(
     r"|^(?:has|have)\s+(?:anyone|anybody|someone|somebody|we|the\s+[\w-]+(?:\s+[\w-]+)?\s+team)\s+(?:already\s+|ever\s+)?"
     r"(?:written\s+up|documented|put\s+together|logged|recorded|published|circulated|filed|signed\s+off)\b"
     r"|^did\s+(?:the|our)\b[^?]*\b(?:approve|sign\s+off|agree|decide|reject|accept|ratify|endorse|renew|extend|waive)\b"
+    # what a past exercise of ours covered: "did the 2024 stress test include a cyber scenario?"
+    r"|^did\s+(?:the|our|we)\b[^?]*\b(?:include|cover|use|assume|apply|consider|show|find|simulate|run|model|test)\b"
     # who owns or signed off something of ours: "who owns the staging model?", "Who approved the move?"
     r"|^who\s+(?:owns|maintains|looks\s+after|is\s+(?:responsible|accountable)\s+for|is\s+(?:the|our)\s+(?:owner|contact|"
     r"point\s+of\s+contact|approver|sponsor)\b|approved|approves|signed\s+off|signs\s+off|decides|decided|chairs)\b"
@@ -414,7 +469,7 @@ def route_with_rules(query: str) -> RouteRules:
     recorded = question is not lead and bool(_PAST.search(question) or _COMPANY_RECORD.search(question) or _RECORDED.search(question))
     scope = question if recorded else query
     scope_lead = question if recorded else lead
-    if _CODE.search(lead):
+    if _CODE.search(lead) or _CODE_NOUN.search(lead):
         return RouteRules("llm", 0.9, "asks for code", "code")
     if _ARITHMETIC.search(lead):
         return RouteRules("llm", 0.9, "arithmetic on figures given in the query", "arithmetic")
@@ -422,8 +477,18 @@ def route_with_rules(query: str) -> RouteRules:
         return RouteRules("llm", 0.9, "how to do something in a tool or a language", "how_to")
     if _EDIT_LABEL.search(lead):
         return RouteRules("llm", 0.9, "the content to work on is in the query", "content_given")
-    if _RISK_REQUEST.search(scope_lead) or ((_COMPUTE.search(scope) or _COMPUTE_LEAD.search(scope_lead)) and (
-            _RISK_TERM.search(scope) or _CONDITION.search(scope) or _IMPACT.search(scope))):
+    # A compute word in a question about what was done, in a general how-to or definition, or in a
+    # message asking someone else to run it, is not a request for a computation.
+    general = (_QUESTION_FORM.search(scope_lead) or _GENERAL.search(scope_lead)) and not _OURS.search(scope) and (
+        _GENERIC.search(scope) or _METHOD.search(scope) or (_GENERAL.search(scope_lead) and not _DOC_REFERENCE.search(scope)
+                                                              and not _PERIOD.search(scope)))
+    not_a_request = bool(_PAST_QUESTION.search(question) or _COMPANY_RECORD.search(question) or general or _ASKS_SOMEONE.search(lead))
+    if _SUPPLIED_NUMBERS.search(query) and _COMPUTE.search(lead) and _RISK_TERM.search(query) and not _OURS.search(query):
+        # a risk measure computed on figures the user supplies: a writing model can do it, the risk
+        # engine could too; the model decides
+        return RouteRules("llm", 0.0, "a computation on figures given in the query", "no_rule")
+    if not not_a_request and (_RISK_REQUEST.search(scope_lead) or ((_COMPUTE.search(scope) or _COMPUTE_LEAD.search(scope_lead)) and (
+            _RISK_TERM.search(scope) or _CONDITION.search(scope) or _IMPACT.search(scope)))):
         return RouteRules("risk", 0.95, "asks for a new risk computation", "risk_computation")
     if (_CONTENT_GIVEN.search(query) or _EDIT_QUOTED.search(lead) or _EDIT_COLON.search(lead)
             or (_QUOTED_PASSAGE.search(query) and _ABOUT_PASSAGE.search(query))):
@@ -433,7 +498,17 @@ def route_with_rules(query: str) -> RouteRules:
     hypothetical_question = question is not lead and bool(_HYPOTHESIS.search(question) and _IMPACT_QUESTION.search(question))
     document = bool(_DOC_REFERENCE.search(question if hypothetical_question else query))
     if _GENERAL.search(lead) and not document and not _OURS.search(query) and not _PERIOD.search(query):
+        if _OUR_PROCESS.search(lead):
+            return RouteRules("llm", 0.0, "a definition that names one of our processes", "no_rule")
         return RouteRules("llm", 0.9, "a general definition or comparison", "definition")
+    if question is not lead and document and not _DOC_REFERENCE.search(question):
+        # a document named only in a sentence of context: a general definition asked after it is
+        # still general ("I read the board pack last night. What does convexity mean?"); writing asked
+        # after it may or may not draw on the document: no opinion
+        if _GENERAL.search(question) and not _OURS.search(question) and not _PERIOD.search(question) and not _OUR_PROCESS.search(question):
+            return RouteRules("llm", 0.9, "a general definition or comparison", "definition")
+        if _WRITING.search(question) and not re.search(r"\b(?:it|its|this|that|these|those|them)\b", question, _I):
+            return RouteRules("llm", 0.0, "writing asked after a document named in the context", "no_rule")
     open_question = not past and not _DEFINITION.search(lead) and not _GENERIC.search(query)
     risk_question = open_question and bool(
         _FORWARD_QUANTITY.search(scope) or _RISK_FIGURE.search(scope)
