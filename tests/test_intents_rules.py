@@ -867,3 +867,92 @@ def test_a_trailing_sentence_with_a_users_verb_is_the_command_not_context() -> N
     assert parsed.intent.as_dict() == _remove("ivo.k") and parsed.certain, parsed.reason
     parsed = rules("Hi Sam, hope all is well. passwd ivo.k Rq4#tt")
     assert parsed.intent.as_dict() == _change("ivo.k", "Rq4#tt") and parsed.certain, parsed.reason
+
+
+# Round 3 (blind batch E): guards against certain answers the command does not support. Inputs written for these tests.
+def test_spoken_fillers_are_never_values_and_are_read_past() -> None:
+    # "um"/"uh" between the verb and the value was taken for the value: a certain wrong user, share or name.
+    parsed = rules("uh so add user um vtran with password Mekong#41 yeah")
+    assert parsed.intent.as_dict() == _add("vtran", "Mekong#41") and parsed.certain, parsed.reason
+    parsed = rules("um cut off uh vtran from the um atlas share")
+    assert parsed.intent.as_dict() == _access("revoke", "vtran", "atlas") and parsed.certain, parsed.reason
+    parsed = rules("erm make a samba share called uh atlas-docs at /srv/atlas-docs")
+    assert parsed.intent.as_dict() == {"action": "create_share", "name": "atlas-docs", "path": "/srv/atlas-docs"}, parsed.reason
+    parsed = rules("give um give vtran access to the share atlas")
+    assert parsed.intent.as_dict() == _access("grant", "vtran", "atlas") and parsed.certain, parsed.reason
+    # A filler where the value should be, with no value after it, is never the value.
+    for text in ("give like access to the atlas share", "add user um with password Mekong#41"):
+        parsed = rules(text)
+        assert parsed.is_unknown or not parsed.certain, parsed
+
+
+REQUESTS_SHAPED_AS_QUESTIONS = [
+    "Can ya drop the account for vtran? cheers",
+    "Can we get vtran into the ops group?",
+    "Would be great if vtran could get into the atlas share",
+    "Could I get user vtran added to group ops?",
+]
+
+
+@pytest.mark.parametrize("text", REQUESTS_SHAPED_AS_QUESTIONS)
+def test_a_request_shaped_as_a_question_is_never_a_certain_unknown(text: str) -> None:
+    parsed = rules(text)
+    assert not (parsed.certain and parsed.is_unknown), parsed.reason
+
+
+def test_a_request_with_an_informal_you_is_read_and_a_real_question_still_refused() -> None:
+    parsed = rules("Can ya drop the account for vtran? cheers mate")
+    assert parsed.intent.as_dict() == _remove("vtran") and parsed.certain, parsed.reason
+    for text in ("Can I delete user vtran?", "Will the record for gw.atlas.lan be added today?", "Is there a user called vtran?"):
+        parsed = rules(text)
+        assert parsed.is_unknown and parsed.certain and parsed.kind == "refusal", (text, parsed.reason)
+
+
+REPORTS_OF_DONE_ACTIONS = [
+    "FYI we already deleted user vtran last week",
+    "I created the record gw.atlas.lan -> 10.8.0.1 this morning",
+    "vtran was removed from the atlas share on Monday",
+    "Someone gave vtran access to the atlas share yesterday",
+    "removed user vtran yesterday, fyi",
+    "Done: deleted dns record gw.atlas.lan",
+    "the share atlas is already set up at /srv/atlas, no action needed",
+]
+
+
+@pytest.mark.parametrize("text", REPORTS_OF_DONE_ACTIONS)
+def test_a_report_of_a_done_action_is_never_a_certain_command(text: str) -> None:
+    parsed = rules(text)
+    assert parsed.is_unknown and not parsed.certain, parsed.reason
+
+
+def test_a_passive_participle_and_a_command_after_a_report_are_still_read() -> None:
+    parsed = rules("The account vtran should be removed")
+    assert parsed.intent.as_dict() == _remove("vtran") and parsed.certain, parsed.reason
+    parsed = rules("The old box was retired. Please delete the record gw.atlas.lan")
+    assert parsed.intent.as_dict() == {"action": "dns_remove", "zone": "gw.atlas.lan"} and parsed.certain, parsed.reason
+
+
+CONDITIONAL_COMMANDS = [
+    "If vtran leaves, delete his account",
+    "In case the audit fails, remove vtran from the atlas share",
+    "add gw.atlas.lan at 10.8.0.1 unless it already exists",
+    "create user vtran with password Mekong#41 if HR approves",
+]
+
+
+@pytest.mark.parametrize("text", CONDITIONAL_COMMANDS)
+def test_a_command_under_a_condition_is_never_certain(text: str) -> None:
+    parsed = rules(text)
+    assert parsed.is_unknown and not parsed.certain, parsed.reason
+
+
+def test_a_courtesy_or_a_wish_with_if_is_no_condition() -> None:
+    parsed = rules("If it's not too much trouble, delete the record gw.atlas.lan")
+    assert parsed.intent.as_dict() == {"action": "dns_remove", "zone": "gw.atlas.lan"} and parsed.certain, parsed.reason
+    parsed = rules("It would be great if you could add user vtran with password Mekong#41")
+    assert parsed.intent.as_dict() == _add("vtran", "Mekong#41") and parsed.certain, parsed.reason
+
+
+def test_access_granted_and_revoked_in_one_request_is_two_actions() -> None:
+    parsed = rules("give vtran access to the atlas share and revoke it from lpham")
+    assert parsed.is_unknown and not parsed.certain and parsed.kind == "several", parsed.reason

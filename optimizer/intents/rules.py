@@ -54,7 +54,7 @@ _NEVER_NAMES = STOPWORDS | frozenset(
     "add create delete remove drop make set grant revoke give change reset username password passwd"
     # Auxiliaries after a key ("the account can be removed"); not "will" or "may", which are names too.
     " can could should must shall needs need has had does did was were are been being now already also still just".split()
-)
+) | frozenset(("um", "uh", "uhm", "umm", "uhh", "erm", "er", "hmm", "ah", "eh", "like"))
 _NOT_STOPWORD = r"(?![`'\"(]?(?:" + "|".join(sorted(_NEVER_NAMES, key=len, reverse=True)) + r")(?![\w.\-$]))"
 # A value may stand in quotes, backticks or brackets ("`svc-web`", "(ext.li)"); _clean_value takes them off.
 _NAME = _NOT_STOPWORD + r"(?:'[^'\s]+'|\"[^\"\s]+\"|`[^`\s]+`|\(\w[\w.\-]*\$?\)|\w[\w.\-]*)"
@@ -104,6 +104,8 @@ _WRAPPERS = [
          r"|once|if|following|due\s+to|per|given|now\s+that|in\s+preparation\s+for|ahead\s+of|effective|starting|upon|while|although"
          r"|though)\b[^,]{0,80},\s*"),
         r"^(?:please|kindly)\b(?![.\-@_]\w)[\s,]*",
+        # Spoken openers: "yeah so delete ...", "like, change ...", "right, add ..." (not a hostname's label: "well.lan").
+        r"^(?:yeah|yep|yup|well|right|alright|anyway|basically|actually|like)\b(?![.\-@_]\w)[\s,]*",
         # A deadline or a manner before the command: "before friday please: ...", "temporarily open ...".
         r"^(?:before|b4|by|until|no\s+later\s+than)\s+(?:[\w-]+\s+){0,2}?[\w-]+\s*(?:please\s*)?:\s*",
         r"^(?:temporarily|urgently|quickly|asap)\b(?![.\-@_]\w)[\s,:]*",
@@ -112,7 +114,7 @@ _WRAPPERS = [
         r"^(?:would|will)\s+it\s+be\s+possible\s+to\s+",
         r"^(?:is\s+it\s+possible|is\s+there\s+any\s+way|any\s+chance)\s+(?:for\s+you\s+)?(?:to|you\s+could|you\s+can)\s+",
         r"^(?:it\s+)?would\s+be\s+(?:great|nice|awesome|good|helpful|lovely)\s+if\s+(?:you|someone)\s+(?:could|can)\s+",
-        r"^(?:could|can|would|will)\s+(?:you|someone|somebody|anyone|anybody)\s+(?:please\s+|kindly\s+)?",
+        r"^(?:could|can|would|will)\s+(?:you|ya|ye|someone|somebody|anyone|anybody)\s+(?:please\s+|kindly\s+)?",
         # A request in the first person plural: "Can we add ...?" ("Can I delete ...?" may ask for permission: a question).
         r"^(?:can|could)\s+we\s+(?:please\s+)?(?=(?:add|create|remove|delete|drop|grant|give|revoke|set\s*up|make|point|map)\b)",
         # "Could we get an alias X for Y?", "Can we have a share ...": a request for something made.
@@ -135,6 +137,38 @@ _QUESTION_WORDS = frozenset(
 _MODAL_QUESTION = re.compile(
     r"(?:will|may|has|have)\s+(?:i|we|you|it|this|that|there|he|she|they|the|a|an|my|our|your|their|his|her|anyone|someone"
     r"|somebody|anybody|everyone)\b",
+    _FLAGS,
+)
+# A request in a question's form ("Can ya nuke ...?", "Can we get X membership in G?", "Would be great if X could
+# get into ..."): a modal addressed to the reader, or a wish; what the wrappers did not take is not surely a question.
+_REQUEST_MODAL = re.compile(
+    r"(?:can|could|would|will)\s+(?:you|ya|ye|we|someone|somebody|anyone|anybody|one\s+of\s+you|i\s+(?:please\s+)?(?:get|have))\b"
+    r"|(?:it\s+)?would\s+be\b",
+    _FLAGS,
+)
+# A report of an action done ("FYI I already removed user X yesterday", "the record was deleted last week", "no action
+# needed"), read on the text before typo correction (which reads "removed" as "remove"). Not a command, unless an
+# imperative action verb opens a clause of its own ("It was removed by mistake. Add it back ...": no certain reading).
+_PAST_ACTION = (r"(?:removed|deleted|dropped|purged|erased|wiped|nuked|added|created|registered|granted|revoked|changed|updated|gave"
+                r"|given|made|blocked|disabled|provisioned|offboarded|onboarded|deprovisioned|took\s+away|taken\s+away|cut\s+off|set\s+up)")
+_REPORTED_DONE = re.compile(
+    r"(?<![\w\-./@])(?:i|we|he|she|they|someone|somebody|you|ops|it)(?:'ve|'d|\s+have|\s+has|\s+had)?\s+"
+    r"(?:already\s+|just\s+|finally\s+|also\s+|previously\s+|recently\s+)*" + _PAST_ACTION + r"(?![\w\-/$@]|\.\w)"
+    r"|\b(?:already|just)\s+(?:been\s+)?" + _PAST_ACTION + r"(?![\w\-/$@]|\.\w)"
+    r"|\b(?:was|were|has\s+been|have\s+been|had\s+been|got)\s+(?:already\s+|just\s+)?" + _PAST_ACTION + r"(?![\w\-/$@]|\.\w)"
+    r"|\bno\s+(?:further\s+)?action\s+(?:is\s+)?(?:needed|required|necessary)\b",
+    _FLAGS,
+)
+# A condition on the command ("If bob leaves, delete his account", "remove X in case the audit fails"): a hypothetical
+# (labelling rule 7) or a command with a precondition; the rules cannot tell which. Not a courtesy ("if it's not too much
+# trouble", "if possible", "if you can") nor a wish ("it would be great if you could").
+_CONDITION = re.compile(
+    r"(?<!\bwhat\s)(?<!great\s)(?<!good\s)(?<!nice\s)(?<!lovely\s)(?<!helpful\s)(?<!awesome\s)(?<!brilliant\s)(?<!ideal\s)"
+    r"(?<!perfect\s)(?<!appreciate\sit\s)(?<!grateful\s)(?<!wondering\s)(?<!wonder\s)"
+    r"(?<![\w\-/$@.#!&*+=])(?:if|in\s+case|unless|provided\s+that|assuming|as\s+long\s+as)(?![\w\-/$@#!&*+=]|\.\w)"
+    r"(?!\s+(?:(?:it's|it\s+is|that's|that\s+is|this\s+is|it\s+were|it\s+would\s+be)\s+(?:not\s+too\s+much\s+(?:trouble|hassle|work)"
+    r"|(?:ok|okay|alright|all\s+right|fine|possible|no\s+trouble|not\s+a\s+problem|no\s+problem|easier|convenient)\b)"
+    r"|(?:at\s+all\s+)?possible\b|you\s+(?:can|could|don't\s+mind|do\s+not\s+mind|have|get|would|wouldn't|please)\b|(?:you\s+)?please\b))",
     _FLAGS,
 )
 # "We don't use X anymore, remove it": a reason to act, not a negated command.
@@ -211,7 +245,8 @@ class RuleParse:
 
 
 _TRAILING_WRAPPERS = re.compile(
-    r"(?:(?:[\s,;]+|\s+[-–—]+\s*|[!?]\s*)(?:please|pls|thanks|thank\s+you(?:\s+(?:very\s+much|so\s+much|in\s+advance))?|thx|cheers"
+    r"(?:(?:[\s,;]+|\s+[-–—]+\s*|[!?]\s*)(?:please|pls|thanks|thank\s+you(?:\s+(?:very\s+much|so\s+much|in\s+advance))?|thx"
+    r"|cheers(?:\s+(?:mate|all|team|guys|folks))?|(?:so\s+)?yeah|yep|ok|okay"
     r"|if\s+possible|asap|as\s+soon\s+as\s+(?:possible|you\s+can)"
     r"|when\s+you(?:'ve|\s+have)?\s+(?:get|got|have)\s+(?:a|the)\s+(?:chance|moment|minute|sec(?:ond)?)"
     r"|if\s+you\s+(?:can|could|don't\s+mind|do\s+not\s+mind|have\s+(?:a\s+)?(?:time|moment|minute))"
@@ -295,9 +330,14 @@ def spell_action_names(text: str) -> str:
     return _ACTION_NAME.sub(lambda match: match.group(1).replace("_", " "), text)
 
 
+# Spoken hesitations ("uh", "um") between the words of a command are no part of it, and never a value.
+_FILLER = re.compile(r"(?:(?<=\s)|^)(?:u+h+m*|u+m+|e+r+m+|er|h+m+|a+h+|eh)[,.…]*(?:\s+|$)", _FLAGS)
+
+
 def strip_wrappers(text: str) -> str:
     """Remove polite wrappers and leading context clauses ("Could you please", "As part of X, ")
-    and trailing courtesies (", thank you", "when you get a chance", "asap")."""
+    and trailing courtesies (", thank you", "when you get a chance", "asap"); spoken fillers ("uh", "um") go too."""
+    text = _FILLER.sub("", text)
     previous = None
     while previous != text:
         previous = text
@@ -884,6 +924,9 @@ _DENIED_ACCESS = _cue(
     r"|(?:should|must|may)(?:n['’]t|\s+not|\s+no\s+longer)\s+(?:be\s+able\s+to\s+)?(?:access|use|reach|see)"
     r"|(?:no\s+longer|doesn['’]t|does\s+not|don['’]t|do\s+not)\s+(?:needs?|requires?)\s+(?:[\w/\-]+\s+)?access"
 )
+# A verb that grants and one that revokes in the same request ("give X access to A and revoke it from Y"): two actions.
+_GRANT_VERB = _cue(r"give|grant|let|allow|open|provide|authori[sz]e|permit")
+_REVOKE_VERB = _cue(r"revoke|remove|deny|block|kick|take\s+away|cut\s+off|withdraw|ban|rescind")
 # Deleting a share is not an operation of the schema (labelling rule 6).
 _DELETE_SHARE = re.compile(
     r"^(?:delete|remove|drop|destroy|decommission|retire|nuke|kill|wipe|get\s+rid\s+of|tear\s+down)\s+(?:the\s+)?"
@@ -1073,6 +1116,9 @@ def _samba(core: str) -> RuleParse:
         masked = core
         for value in pair:
             masked = re.sub(rf"(?<![\w.\-]){re.escape(value)}(?![\w.\-$])", " x ", masked, flags=_FLAGS)
+        if _GRANT_VERB.search(masked) and _REVOKE_VERB.search(masked):
+            # "grant lena access to X and revoke it from omar": a grant and a revoke, two actions (out of scope).
+            return _unknown("several", "samba: access both granted and revoked (more than one action is out of scope)")
         if revoke and not (_REVOKE_CUE.search(masked) or _DENIED_ACCESS.search(masked)):
             if not _GRANT_CUE.search(masked):
                 return _unknown("partial", "samba: the only cue is a name")
@@ -1096,11 +1142,19 @@ def parse_with_rules(text: str, domain: str) -> RuleParse:
     core = strip_wrappers(spell_action_names(corrected.replace("’", "'")))
     first = _first_word(core)
     if first in _QUESTION_WORDS or _MODAL_QUESTION.match(core):
+        if _REQUEST_MODAL.match(core):
+            return _unknown("none", "a request in a question's form the wrappers did not take: the model decides")
         return _unknown("refusal", "a question, not a command")
     if _HYPOTHETICAL.match(core):
         return _unknown("refusal", "a hypothetical, not a command")
     if _OVERRIDE.search(core):
         return _unknown("refusal", "an instruction to the parser, not a command")
+    # The command as written (before typo correction), without its wrappers: a participle is read as written.
+    written = strip_wrappers(spell_action_names(text.replace("’", "'")))
+    if _REPORTED_DONE.search(written) and not _CLAUSE_VERB.search(core):
+        return _unknown("none", "a report of an action done, not a command: the model decides")
+    if _CONDITION.search(text):
+        return _unknown("none", "a command under a condition, or a hypothetical: the model decides")
     negatable = _NO_LONGER_NEEDED.sub(" ", _DENIED_ACCESS.sub(" ", core) if domain == "samba" else core)
     if _NEGATION.search(negatable):
         return _unknown("refusal", "a negated command")
@@ -1131,6 +1185,13 @@ def parse_with_rules(text: str, domain: str) -> RuleParse:
     glued = [key for key, value in parsed.intent.as_dict().items() if key in NAME_KEYS and glued_to_shell_syntax(value, text)]
     if glued:
         return _unknown("refusal", f"{parsed.intent.action.value}: {glued[0]} runs into shell syntax in the command")
+    participles = [word for word, verb in (correction.split("->") for correction in corrections)
+                   if word.lower() in (verb + "d", verb + "ed") and re.search(rf"\b{re.escape(word)}\b", written)
+                   and not re.search(rf"\bbe\s+(?:\w+ly\s+)?{re.escape(word)}\b", written, _FLAGS)]
+    if participles:
+        # "removed user X yesterday" read as "remove user X": a past participle is a command only in a passive
+        # ("X should be removed", "X is to be deleted"); otherwise it reports what was done.
+        return _unknown("none", f"a past participle ({participles[0]!r}) read as the verb, not in a passive: the model decides")
     if corrections:
         return RuleParse(parsed.intent, TYPO, f"{parsed.reason} (typo: {', '.join(corrections)})", "typo")
     return parsed
