@@ -332,3 +332,33 @@ def test_guards_keep_real_requests_certain() -> None:
                   "Simulate 10,000 paths of our deposit outflows over the next 30 days"):
         rules = route_with_rules(clean_input(query))
         assert (rules.route, rules.certain) == ("risk", True), query
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        # a probability word with no figure of ours or of business, or about something in general
+        "Is there a chance the offsite gets moved to June?",
+        "how likely is it to snow in Zurich next week",
+        "What's the likelihood of default for a B-rated issuer over two years?",
+        # a risk word naming a thing, not a quantity
+        "Will the revised VaR limits take effect next quarter?",
+        "Do we have sensitivity training for new desk heads next month?",
+        # a question about a person or a date
+        "Who will run the reverse stress test next spring?",
+        # a noun in front, not the verb; writing after a conditional clause
+        "Project plan template for a stress testing platform upgrade",
+        "If bookings rise 15%, draft a short thank-you note to the sales team",
+    ],
+)
+def test_risk_words_without_a_risk_request_are_not_certain_risk(query: str) -> None:
+    rules = route_with_rules(clean_input(query))
+    assert not (rules.certain and rules.route == "risk")
+
+
+def test_probability_of_our_outcomes_stays_risk() -> None:
+    for query in ("What's the probability we breach the leverage covenant next year?",
+                  "chance the reinsurance layer is exhausted in a 1-in-100 storm season?",
+                  "How likely is it that the data centre migration overruns its budget?"):
+        rules = route_with_rules(clean_input(query))
+        assert (rules.route, rules.certain) == ("risk", True), query

@@ -153,7 +153,37 @@ _RISK_REQUEST = re.compile(
     r"(?!\s+(?:reports?|results?|packs?|decks?|documents?|minutes|findings|summary|template|slides?))",
     _I,
 )
-_COMPUTE_LEAD = re.compile(r"^(?:model|stress(?:[- ]test)?|project|forecast|size|predict)\b", _I)
+_COMPUTE_LEAD = re.compile(
+    # the verb, not the noun in front of another noun ("Project plan template ...", "Stress test results for Q3")
+    r"^(?:model|stress(?:[- ]test)?|project|forecast|size|predict)\b(?!\s+(?:plans?|managers?|management|templates?|owners?|teams?|"
+    r"status|charter|reports?|results|packs?|documentation|governance|inventory|tips|ideas|policy|policies|reviews?|updates?)\b)",
+    _I,
+)
+# A risk word naming a thing rather than a quantity: "the new VaR limits", "sensitivity training", "the
+# stress test team" (read as a neutral word by the probability rules).
+_NAMED_THING = re.compile(
+    r"\b(?:var|value[\s-]+at[\s-]+risk|sensitivity|probability|likelihood|stress(?:[- ]test(?:ing)?)?|scenario|monte\s+carlo|"
+    r"worst[- ]case|tail\s+risk)\s+(?:limits?|thresholds?|appetite|models?|methodology|polic(?:y|ies)|teams?|reports?|committees?|"
+    r"framework|training|documentation|systems?|owners?|process|scale|scoring|matrix|workshop|course|template)\b",
+    _I,
+)
+# What a probability is about: one of our figures, a book, a business outcome. Without one ("Is there a
+# chance the meeting moves?", "how likely is it to rain?") a probability word is not a risk question.
+_RISK_SUBJECT = re.compile(
+    r"\b(?:our|we|we'?d|us|loss(?:es)?|book|portfolio|desk|exposures?|capital|liquidity|cash|budget|revenue|sales|margins?|nii|"
+    r"earnings|ebitda|income|profit|p&l|pnl|defaults?|breach\w*|covenants?|overrun\w*|overshoot\w*|overspend\w*|costs?|funding|"
+    r"deposits?|outflows?|downgrade|ratio|claims?|pension|reserves?|provisions?|ecl|shortfall|drawdown|returns?|project|programme|"
+    r"deal|loans?|mortgages?|fund|assets|liabilit\w+|run\s+out|miss\w*|exceed\w*|fall\w*\s+below|var|p\d{1,2}|exhaust\w*|"
+    r"wip\w+\s+out|insolven\w*|1[- ]in[- ]\d+)\b",
+    _I,
+)
+# A probability about something in general: "for a BB-rated company", "according to economists".
+_GENERAL_SUBJECT = re.compile(
+    r"\b(?:of|for|on)\s+(?:a|an)\s+(?:[\w-]+\s+){0,2}?(?:company|issuer|bank|firm|borrower|corporate|sovereign|country|investor|"
+    r"household|person|stock|bond)\b|\baccording\s+to\s+(?:economists|analysts|experts|forecasters|consensus|the\s+markets?|markets|"
+    r"the\s+imf|the\s+news)\b",
+    _I,
+)
 _RISK_TERM = re.compile(
     r"\b(?:monte\s+carlo|simulat\w*|scenarios?|stress(?:[- ]tests?)?|what-if|sensitivity|var|value[\s-]+at[\s-]+risk|"
     r"expected\s+shortfall|tail\s+loss|backtest|shock|probability|distribution|copula|paths|drawdown|downside|worst-case|recession|"
@@ -358,7 +388,8 @@ _LOOKUP = re.compile(
     r"according\s+to|explain\s+the|explain\s+(?:what|why|how)\b(?=[^?]*\bour\b)|remind\s+me|tell\s+me(?!\s+(?:a|an)\s)|dig\s+out|look\s+up|find)\b",
     _I,
 )
-_OURS = re.compile(r"\b(?:our|we|us|company)\b", _I)
+# ("company" alone or as "the company", "company policy"; "a BB-rated company" is not ours)
+_OURS = re.compile(r"\b(?:our|we|us)\b|(?<![\w-]\s)\bcompany\b|\b(?:the|this)\s+company\b", _I)
 # A figure or a choice someone already wrote down: "What P90 did the business case record?",
 # "Which assumptions did the treasury team document?" (a lookup, not a new computation).
 _RECORDED = re.compile(
@@ -482,7 +513,9 @@ def route_with_rules(query: str) -> RouteRules:
     general = (_QUESTION_FORM.search(scope_lead) or _GENERAL.search(scope_lead)) and not _OURS.search(scope) and (
         _GENERIC.search(scope) or _METHOD.search(scope) or (_GENERAL.search(scope_lead) and not _DOC_REFERENCE.search(scope)
                                                               and not _PERIOD.search(scope)))
-    not_a_request = bool(_PAST_QUESTION.search(question) or _COMPANY_RECORD.search(question) or general or _ASKS_SOMEONE.search(lead))
+    # (nor in a question about a person or a date: "Who will run the stress test next year?")
+    not_a_request = bool(_PAST_QUESTION.search(question) or _COMPANY_RECORD.search(question) or general or _ASKS_SOMEONE.search(lead)
+                         or re.match(r"(?:who|when)\b", question, _I))
     if _SUPPLIED_NUMBERS.search(query) and _COMPUTE.search(lead) and _RISK_TERM.search(query) and not _OURS.search(query):
         # a risk measure computed on figures the user supplies: a writing model can do it, the risk
         # engine could too; the model decides
@@ -510,9 +543,15 @@ def route_with_rules(query: str) -> RouteRules:
         if _WRITING.search(question) and not re.search(r"\b(?:it|its|this|that|these|those|them)\b", question, _I):
             return RouteRules("llm", 0.0, "writing asked after a document named in the context", "no_rule")
     open_question = not past and not _DEFINITION.search(lead) and not _GENERIC.search(query)
+    # The probability rules read risk words that name a thing ("the VaR limits") as neutral, want a
+    # subject of ours or of business, and do not read a question about a record or the past.
+    cue = _NAMED_THING.sub("item", scope)
+    probability = bool((_RISK_QUANTITY.search(cue) and (_AHEAD.search(cue) or _ASK_FOR.search(scope_lead)))
+                       or _PROBABILITY_LEAD.search(scope_lead)) and bool(
+        _RISK_SUBJECT.search(cue) and not (_GENERAL_SUBJECT.search(cue) and not re.search(r"\b(?:our|we|us)\b", cue, _I))
+        and not _PAST_QUESTION.search(question) and not _COMPANY_RECORD.search(question))
     risk_question = open_question and bool(
-        _FORWARD_QUANTITY.search(scope) or _RISK_FIGURE.search(scope)
-        or (_RISK_QUANTITY.search(scope) and (_AHEAD.search(scope) or _ASK_FOR.search(scope_lead))) or _PROBABILITY_LEAD.search(scope_lead)
+        _FORWARD_QUANTITY.search(scope) or _RISK_FIGURE.search(scope) or probability
         or _TERSE_TAIL.search(scope) or _UNCERTAINTY_BAND.search(scope) or _FREQUENCY_OR_NEED.search(scope))
     # A document named in a question about what may still happen ("the probability we miss the
     # budget next year") is its subject, not its source.
@@ -522,7 +561,8 @@ def route_with_rules(query: str) -> RouteRules:
         return RouteRules("rag", 0.9, "refers to a company document or result", "document")
     if risk_question:
         return RouteRules("risk", 0.85, "asks a risk question about what may happen", "risk_question")
-    if open_question and not _WRITING.search(lead) and (
+    # ("If sales rise 10%, write a note to the team" is writing)
+    if open_question and not _WRITING.search(lead) and not re.search(r",\s*(?:please\s+|pls\s+)?(?:write|draft|compose|create|send)\b", query, _I) and (
             _QUANTIFIED_MOVE.search(query) or (_SIGNED_SHOCK.search(query) and _IMPACT_WORD.search(query))
             or (_OURS.search(query) and _HYPOTHESIS.search(query) and _IMPACT_QUESTION.search(query) and re.search(r"\d", query))):
         return RouteRules("risk", 0.85, "asks what a quantified move would do", "what_if")
