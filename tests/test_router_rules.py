@@ -362,3 +362,39 @@ def test_probability_of_our_outcomes_stays_risk() -> None:
                   "How likely is it that the data centre migration overruns its budget?"):
         rules = route_with_rules(clean_input(query))
         assert (rules.route, rules.certain) == ("risk", True), query
+
+
+def test_a_document_with_a_quantified_what_if_is_no_opinion() -> None:
+    # the document may hold the answer or be the input of a new computation
+    for query in ("Take the sales plan and tell me the EBITDA if volumes fall 15%",
+                  "Our budget assumes flat prices; how would our margin look if input costs rise 12%?"):
+        assert not route_with_rules(clean_input(query)).certain, query
+
+
+@pytest.mark.parametrize(
+    ("query", "route", "kind"),
+    [
+        # content given after a colon: its compute words are content
+        ("Turn these bullet points into a short update: backtest done, 2 exceptions, next run in June", "llm", "content_given"),
+        # "here" is this company; "explain our ..." is a company fact
+        ("what are the rules here on bringing guests into the office?", "rag", "company_record"),
+        ("the fire drill schedule, where is it stored?", "rag", "company_record"),
+        ("Explain our approach to FX hedging for the board", "rag", "company_fact"),
+    ],
+)
+def test_round3_company_facts_and_content(query: str, route: str, kind: str) -> None:
+    rules = route_with_rules(clean_input(query))
+    assert (rules.route, rules.kind, rules.certain) == (route, kind, True)
+
+
+def test_workplace_how_tos_are_no_opinion() -> None:
+    for query in ("How do I book a desk for next week?", "How can I reset my VPN token?"):
+        rules = route_with_rules(clean_input(query))
+        assert not rules.certain, query
+
+
+def test_risk_nouns_in_front_of_a_noun_are_not_a_request() -> None:
+    # "Stress test results ...", "VaR backtest exceptions ...": the results of a past exercise
+    for query in ("stress test results 2024 retail book", "VaR backtest exceptions for the rates desk in May"):
+        rules = route_with_rules(clean_input(query))
+        assert not (rules.certain and rules.route == "risk"), query

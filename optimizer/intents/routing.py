@@ -116,6 +116,13 @@ _OUR_PROCESS = re.compile(
     r"reimbursement|onboarding|set-?up|rota|on-?call)\b",
     _I,
 )
+# Workplace errands asked as a how-to: "How do I submit an expense claim?", "the contact for IT support".
+_WORKPLACE = re.compile(
+    r"^(?:how\s+(?:do|can|should)\s+i|give\s+me\s+the|where\s+do\s+i)\b[^?]*\b(?:expense\s+claims?|claims?\s+form|annual\s+leave|"
+    r"holiday\s+request|meeting\s+rooms?|badge|laptop|payroll|reimburs\w*|vpn|timesheets?|parking|it\s+support|helpdesk|"
+    r"service\s*desk|access\s+request|contact\s+for|desk\s+booking|travel\s+booking|book\s+(?:a\s+)?(?:desk|room|parking\s+space))\b",
+    _I,
+)
 _QUESTION_FORM = re.compile(r"^(?:what|which|how|why|when|is|are|do|does|should|can|explain)\b", _I)
 # and a message asking someone else to run it ("Draft an email asking the desk heads to run ...").
 _ASKS_SOMEONE = re.compile(
@@ -140,7 +147,8 @@ _TOOL = re.compile(r"\b(?:excel|google\s+sheets|spreadsheet|python|pandas|numpy|
 _HOW_TO = re.compile(r"\bhow\s+(?:do|can|would|should|to)\b|\bformulas?\b|\bpivot\b|\bsyntax\b|\bshortcut\b|^[\w ]{2,20}:", _I)
 _COMPUTE = re.compile(
     # ("run-off", "run-rate" are nouns)
-    r"\b(?:run(?!-)|simulate|compute|calculate|estimate|generate|perform|backtest|shock|quantify|use\s+monte\s+carlo|work\s+out|"
+    r"\b(?:run(?!-)|simulate|compute|calculate|estimate|generate|perform|"
+    r"backtest(?!\s+(?:exceptions?|results?|reports?|breaches|outcomes?|findings|history))|shock|quantify|use\s+monte\s+carlo|work\s+out|"
     r"figure\s+out)\b",
     _I,
 )
@@ -155,7 +163,7 @@ _RISK_REQUEST = re.compile(
 )
 _COMPUTE_LEAD = re.compile(
     # the verb, not the noun in front of another noun ("Project plan template ...", "Stress test results for Q3")
-    r"^(?:model|stress(?:[- ]test)?|project|forecast|size|predict)\b(?!\s+(?:plans?|managers?|management|templates?|owners?|teams?|"
+    r"^(?:model|stress(?![- ]test)|stress[- ]test|project|forecast|size|predict)\b(?!\s+(?:plans?|managers?|management|templates?|owners?|teams?|"
     r"status|charter|reports?|results|packs?|documentation|governance|inventory|tips|ideas|policy|policies|reviews?|updates?)\b)",
     _I,
 )
@@ -306,7 +314,9 @@ _QUANTIFIED_MOVE = re.compile(
 _HYPOTHESIS = re.compile(r"\b(?:if|assuming|suppose|supposing|in\s+the\s+event)\b(?![^.?!]*\b(?:i|my|me)\b)", _I)
 _IMPACT_QUESTION = re.compile(
     r"\bwhat\s+(?:happens|would\s+happen|will\s+happen)\s+to\b|\b(?:by\s+)?how\s+much\b|\bhow\s+(?:bad(?:ly)?|far|big)\b|"
-    r"\bwhere\s+(?:does|would|will)\b|\bwould\b[^.?!]*\bstill\b|\bknock\s+off\b|\b(?:hit|impact|effect)\s+(?:to|on)\b",
+    r"\bwhere\s+(?:does|would|will)\b|\bwould\b[^.?!]*\bstill\b|\bknock\s+off\b|\b(?:hit|impact|effect)\s+(?:to|on)\b"
+    r"|\bwhat(?:'s|\s+is|\s+would\s+be)\s+(?:our|the)\s+(?:exposure|loss|hit|impact|cost|downside)\b"
+    r"|\bhow\s+(?:would|will|could)\s+(?:[\w-]+\s+){1,3}?(?:look|change|move|react|hold\s+up|fare|cope)\b",
     _I,
 )
 _CONDITION = re.compile(r"\b(?:if|assuming|under|given)\b", _I)
@@ -385,7 +395,7 @@ _PERIOD = re.compile(
 )
 _LOOKUP = re.compile(
     r"^(?:what|what'?s|wh?ats|who|which|when|where|how\s+many|how\s+much|how\s+does|list|give\s+me\s+the|pull|show|compare|summari[sz]e|"
-    r"according\s+to|explain\s+the|explain\s+(?:what|why|how)\b(?=[^?]*\bour\b)|remind\s+me|tell\s+me(?!\s+(?:a|an)\s)|dig\s+out|look\s+up|find)\b",
+    r"according\s+to|explain\s+the|explain\s+(?:what|why|how)\b(?=[^?]*\bour\b)|explain\s+our|remind\s+me|tell\s+me(?!\s+(?:a|an)\s)|dig\s+out|look\s+up|find)\b",
     _I,
 )
 # ("company" alone or as "the company", "company policy"; "a BB-rated company" is not ours)
@@ -402,6 +412,9 @@ _RECORDED = re.compile(
 _COMPANY_RECORD = re.compile(
     r"^(?:do|does)\s+(?:we|our\s+[\w-]+(?:\s+[\w-]+)?|the\s+company)\s+(?:already\s+|currently\s+)?have\s+(?:a|an|any)\b"
     r"|^where\s+(?:can|do|would|should|could)\s+i\s+(?:find|get|locate|access|see)\s+(?:the|our)\b"
+    # "here" is this company: "what's the rule here for ...", "how do I submit a claim here?", "where is it kept?"
+    r"|^what(?:'s|\s+is|\s+are)\s+the\s+(?:rules?|polic(?:y|ies)|process|procedure|approach|norm)\s+here\b"
+    r"|^how\s+(?:do|can|should)\s+(?:i|we)\b[^?]*\bhere\s*\??$|\bwhere\s+(?:is|are)\s+(?:it|they|that|this)\s+(?:kept|stored|saved|filed)\b"
     r"|^where\s+(?:is|are)\s+(?:the|our)\b[^?]*\b(?:kept|stored|saved|filed)\b"
     r"|^(?:has|have)\s+(?:anyone|anybody|someone|somebody|we|the\s+[\w-]+(?:\s+[\w-]+)?\s+team)\s+(?:already\s+|ever\s+)?"
     r"(?:written\s+up|documented|put\s+together|logged|recorded|published|circulated|filed|signed\s+off)\b"
@@ -520,6 +533,11 @@ def route_with_rules(query: str) -> RouteRules:
         # a risk measure computed on figures the user supplies: a writing model can do it, the risk
         # engine could too; the model decides
         return RouteRules("llm", 0.0, "a computation on figures given in the query", "no_rule")
+    # An editing or writing request on content given after a colon or a quote: the compute words are
+    # in the content ("Turn these notes into an email: stress test done, next run in May").
+    head = re.split(r"[:'\"]", lead, maxsplit=1)[0]
+    if _CONTENT_GIVEN.search(query) and not (_COMPUTE.search(head) or _COMPUTE_LEAD.search(head) or _RISK_REQUEST.search(head)):
+        return RouteRules("llm", 0.9, "the content to work on is in the query", "content_given")
     if not not_a_request and (_RISK_REQUEST.search(scope_lead) or ((_COMPUTE.search(scope) or _COMPUTE_LEAD.search(scope_lead)) and (
             _RISK_TERM.search(scope) or _CONDITION.search(scope) or _IMPACT.search(scope)))):
         return RouteRules("risk", 0.95, "asks for a new risk computation", "risk_computation")
@@ -557,14 +575,20 @@ def route_with_rules(query: str) -> RouteRules:
     # budget next year") is its subject, not its source.
     if risk_question and (not document or _FUTURE.search(query) or _PROBABILITY_LEAD.search(lead) or _HYPOTHESIS.search(query)):
         return RouteRules("risk", 0.85, "asks a risk question about what may happen", "risk_question")
+    # ("If sales rise 10%, write a note to the team" is writing)
+    what_if = open_question and not _WRITING.search(lead) and not re.search(
+        r",\s*(?:please\s+|pls\s+)?(?:write|draft|compose|create|send)\b", query, _I) and bool(
+            _QUANTIFIED_MOVE.search(query) or (_SIGNED_SHOCK.search(query) and _IMPACT_WORD.search(query))
+            or (_OURS.search(query) and _HYPOTHESIS.search(query) and _IMPACT_QUESTION.search(query) and re.search(r"\d", query)))
+    if document and what_if and (_HYPOTHESIS.search(query) or _FUTURE_WORDS.search(query)):
+        # "Using the assumptions in our ICAAP, what would a 40% crash do to capital?": the document may
+        # hold the answer or be the input of a new computation; the model decides
+        return RouteRules("llm", 0.0, "a document and a quantified what-if", "no_rule")
     if document:
         return RouteRules("rag", 0.9, "refers to a company document or result", "document")
     if risk_question:
         return RouteRules("risk", 0.85, "asks a risk question about what may happen", "risk_question")
-    # ("If sales rise 10%, write a note to the team" is writing)
-    if open_question and not _WRITING.search(lead) and not re.search(r",\s*(?:please\s+|pls\s+)?(?:write|draft|compose|create|send)\b", query, _I) and (
-            _QUANTIFIED_MOVE.search(query) or (_SIGNED_SHOCK.search(query) and _IMPACT_WORD.search(query))
-            or (_OURS.search(query) and _HYPOTHESIS.search(query) and _IMPACT_QUESTION.search(query) and re.search(r"\d", query))):
+    if what_if:
         return RouteRules("risk", 0.85, "asks what a quantified move would do", "what_if")
     hypothetical = bool(_HYPOTHESIS.search(query) and _FUTURE_WORDS.search(query))
     if not hypothetical and any(_LOOKUP.search(part) for part in (lead, last)) and (
@@ -573,6 +597,10 @@ def route_with_rules(query: str) -> RouteRules:
     if any(_COMPANY_RECORD.search(part) for part in (lead, question)):
         return RouteRules("rag", 0.85, "asks whether or where a company record exists, or what was decided", "company_record")
     if _WRITING.search(lead) or _WRITING.search(last):
+        if _WORKPLACE.search(query) and not _DOC_REFERENCE.search(query):
+            # "How do I book a meeting room?", "give me the contact for IT support": a how-to or a
+            # contact at work may be ours; the model decides
+            return RouteRules("llm", 0.0, "a how-to or a contact that may be this company's", "no_rule")
         return RouteRules("llm", 0.9, "general writing or explanation", "writing")
     if not _NOT_OURS.search(query) and (_SOURCE.search(query) or (len(query.split()) <= 14 and _TERSE_DOCUMENT.search(query))):
         return RouteRules("rag", 0.85, "names a company document or system as the source", "company_source")
