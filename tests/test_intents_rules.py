@@ -956,3 +956,75 @@ def test_a_courtesy_or_a_wish_with_if_is_no_condition() -> None:
 def test_access_granted_and_revoked_in_one_request_is_two_actions() -> None:
     parsed = rules("give vtran access to the atlas share and revoke it from lpham")
     assert parsed.is_unknown and not parsed.certain and parsed.kind == "several", parsed.reason
+
+
+NOT_A_REQUEST_NOW = [
+    # A possibility, a plan, a future.
+    "we might add gw.atlas.lan at 10.8.0.1 next month",
+    "planning to remove vtran from the atlas share tomorrow",
+    "we'll need user vtran with password Mekong#41",
+    "eventually vtran will need access to the atlas share",
+    # Called off.
+    "forget about the request to add gw.atlas.lan at 10.8.0.1",
+    "nevermind the request to add gw.atlas.lan at 10.8.0.1",
+    "please ignore my last message about deleting user vtran",
+    # Asking whether, or how.
+    "I wonder whether vtran needs access to the atlas share",
+    "I was asked whether to delete user vtran",
+    "I'd like to know how to delete user vtran",
+    # A "?" and nobody asked to do anything.
+    "gw.atlas.lan still resolving to 10.8.0.1?",
+    # A statement of how things are.
+    "the record gw.atlas.lan points to 10.8.0.1",
+    "gw.atlas.lan resolves to 10.8.0.1",
+    "the atlas share is at /srv/atlas",
+    "Great, the share atlas at /srv/atlas works now",
+    # Thanks for, or nothing left to do.
+    "Thanks for deleting user vtran!",
+    "Let me know once you've added gw.atlas.lan at 10.8.0.1",
+    "Add DNS A record gw.atlas.lan 10.8.0.1 - done already",
+    # Switched off is not deleted.
+    "deactivate the account vtran",
+]
+
+
+@pytest.mark.parametrize("text", NOT_A_REQUEST_NOW)
+def test_what_is_not_a_request_now_is_never_a_certain_command(text: str) -> None:
+    parsed = rules(text)
+    assert parsed.is_unknown and not parsed.certain, parsed.reason
+
+
+def test_a_request_that_looks_like_a_statement_is_still_read() -> None:
+    # A request word with the statement ("so that ... goes to", "from now on, please add it"); a courtesy "?".
+    parsed = rules("mind adding a record so that gw.atlas.lan goes to 10.8.0.1?")
+    assert parsed.intent.as_dict() == _a("gw.atlas.lan", "10.8.0.1") and parsed.certain, parsed.reason
+    parsed = rules("gw.atlas.lan resolves to 10.8.0.1 from now on, please add it")
+    assert parsed.intent.as_dict() == _a("gw.atlas.lan", "10.8.0.1") and parsed.certain, parsed.reason
+    parsed = rules("Could you delete user vtran? Let me know when it's done")
+    assert parsed.intent.as_dict() == _remove("vtran") and parsed.certain, parsed.reason
+
+
+@pytest.mark.parametrize("text", [
+    "CR-9 | action: reset password | user: vtran | password: (sent separately)",
+    "add user vtran, password: (ask HR)",
+    "change password for vtran: ********",
+    "create user vtran password <redacted>",
+])
+def test_a_placeholder_or_a_cut_aside_is_never_a_password(text: str) -> None:
+    parsed = rules(text)
+    assert parsed.is_unknown and not parsed.certain, parsed.reason
+
+
+@pytest.mark.parametrize("text", [
+    "Delete user vtran. Also his dns record vtran-pc.atlas.lan.",
+    "remove user: vtran, lpham",
+    "grant vtran access to the atlas share and revoke it from lpham",
+])
+def test_a_second_item_without_its_own_verb_is_more_than_one_action(text: str) -> None:
+    parsed = rules(text)
+    assert parsed.is_unknown and not parsed.certain, parsed.reason
+
+
+def test_a_quantifier_is_never_a_share() -> None:
+    parsed = rules("remove vtran's access to everything")
+    assert parsed.is_unknown and not parsed.certain, parsed.reason

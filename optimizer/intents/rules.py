@@ -54,7 +54,9 @@ _NEVER_NAMES = STOPWORDS | frozenset(
     "add create delete remove drop make set grant revoke give change reset username password passwd"
     # Auxiliaries after a key ("the account can be removed"); not "will" or "may", which are names too.
     " can could should must shall needs need has had does did was were are been being now already also still just".split()
-) | frozenset(("um", "uh", "uhm", "umm", "uhh", "erm", "er", "hmm", "ah", "eh", "like"))
+) | frozenset(("um", "uh", "uhm", "umm", "uhh", "erm", "er", "hmm", "ah", "eh", "like")) | frozenset(
+    "everything anything nothing both".split()
+)
 _NOT_STOPWORD = r"(?![`'\"(]?(?:" + "|".join(sorted(_NEVER_NAMES, key=len, reverse=True)) + r")(?![\w.\-$]))"
 # A value may stand in quotes, backticks or brackets ("`svc-web`", "(ext.li)"); _clean_value takes them off.
 _NAME = _NOT_STOPWORD + r"(?:'[^'\s]+'|\"[^\"\s]+\"|`[^`\s]+`|\(\w[\w.\-]*\$?\)|\w[\w.\-]*)"
@@ -159,6 +161,14 @@ _REPORTED_DONE = re.compile(
     r"|\bno\s+(?:further\s+)?action\s+(?:is\s+)?(?:needed|required|necessary)\b",
     _FLAGS,
 )
+# Nothing left to do, whatever the command before says ("Add record X -> Y - done already").
+_NOTHING_TO_DO = re.compile(
+    r"\bno\s+(?:further\s+)?action\s+(?:is\s+)?(?:needed|required|necessary)\b"
+    r"|\b(?:already\s+(?:done|completed|taken\s+care\s+of|sorted|handled)|(?:done|completed|sorted|handled)\s+already)\b",
+    _FLAGS,
+)
+# Thanks for something done ("Thanks for deleting user X!"), not "thanks in advance".
+_THANKED_FOR = re.compile(r"\b(?:thanks|thank\s+you|thx|ty|cheers)\s+(?:so\s+much\s+|a\s+lot\s+|again\s+)?for\s+\w+ing\b", _FLAGS)
 # A condition on the command ("If bob leaves, delete his account", "remove X in case the audit fails"): a hypothetical
 # (labelling rule 7) or a command with a precondition; the rules cannot tell which. Not a courtesy ("if it's not too much
 # trouble", "if possible", "if you can") nor a wish ("it would be great if you could").
@@ -202,8 +212,9 @@ _NEGATION = re.compile(
 # "add web.lan and point it at 10.0.0.1", "add user X and set his password to Y" are one action: a verb with
 # "it" or the new account's password continues the first clause.
 _ACTION_VERB = (
-    r"(?:add|create|delete|remove|drop|grant|give|revoke|reset|change|put|kick|let|allow|open|cut\s+off|take\s+away|block|deny"
-    r"|disable|enable|register|purge|erase|provision|offboard|onboard|set\s+up|make|set|point|map)(?![\w\-/$@]|\.\w)"
+    # Not "let me know": a courtesy, no action.
+    r"(?:add|create|delete|remove|drop|grant|give|revoke|reset|change|put|kick|let(?!\s+(?:me|us)\s+know\b)|allow|open|cut\s+off"
+    r"|take\s+away|block|deny|disable|enable|register|purge|erase|provision|offboard|onboard|set\s+up|make|set|point|map)(?![\w\-/$@]|\.\w)"
     r"(?!\s+(?:it|it's|that|this|them|sure|(?:(?:the|his|her|their|its|an?|initial|new)\s+)*(?:password|passwd|pw))\b)"
 )
 _CLAUSE_VERB = re.compile(
@@ -213,14 +224,49 @@ _CLAUSE_VERB = re.compile(
     r"(?:(?:please|also|then|and)\s+)*" + _ACTION_VERB,
     _FLAGS,
 )
+# A sentence that adds to the one before ("Delete user X. Also his dns record Y."): a second action without its verb.
+_CONTINUED = re.compile(r"[.;!]\s+(?:also|plus|and|as\s+well\s+as)\b", _FLAGS)
 # Doubt inside a request ("Remove X? Not sure it's still used", "maybe give bob access"): a request or a
 # thought aloud; the rules have no opinion.
 _DOUBT = re.compile(r"\b(?:not\s+sure|unsure|maybe|perhaps|i\s+guess|no\s+idea\s+(?:if|whether))\b", _FLAGS)
+# Not a request for now: a possibility, a plan or a future ("we might add X next month", "planning to remove X",
+# "we'll need user X ...", "eventually X will need access"); the model decides.
+_ACTION_WORD = (r"(?:add|create|delete|remove|drop|grant|give|revoke|reset|change|set\s*up|make|point|map|register|purge|erase"
+                r"|provision|offboard|onboard|put|open|block|cut\s+off|take\s+away|kill|nuke|retire|decommission)")
+_NOT_NOW = re.compile(
+    r"(?<![\w\-/$@.])(?:might|may)\s+(?:also\s+|still\s+|eventually\s+|soon\s+)?(?:need|want|have\s+to|require|be\s+\w+ed\b|"
+    + _ACTION_WORD + r")\b"
+    r"|\b(?:going|planning|plan|intend|intending|hoping|hope|about)\s+to\s+" + _ACTION_WORD + r"\b"
+    r"|\b(?:we|i|they|he|she)(?:'ll|\s+will|\s+shall)\s+(?:probably\s+|eventually\s+|soon\s+|also\s+)?(?:need|want|" + _ACTION_WORD + r")\b"
+    r"|\b(?:eventually|someday|some\s+day|at\s+some\s+point|down\s+the\s+(?:road|line)|in\s+the\s+future)\b",
+    _FLAGS,
+)
+# A request called off ("never mind the request to add X", "ignore my last message about deleting X").
+_CALLED_OFF = re.compile(
+    r"\b(?:never\s*mind|nevermind|scratch\s+that|disregard\s+(?:my|the|that|this)\b|ignore\s+(?:my|the|that|this)\s+(?:\w+\s+){0,2}?"
+    r"(?:request|message|ticket|e-?mail|ask)|forget\s+(?:about\s+)?(?:it|that|this|my|the\s+(?:request|ticket))\b|decided\s+against"
+    r"|changed\s+(?:my|our)\s+minds?|called\s+off)\b",
+    _FLAGS,
+)
+# Asking whether something holds ("I wonder whether X needs access to Y"), not asking for it ("wondering if you could ...").
+_ASKS_WHETHER = re.compile(
+    r"(?:\b(?:wonder|wondering|wondered|curious|ask|asked|asking|know|checking|check|find\s+out|confirm|tell\s+me)\s+if|\bwhether)\b"
+    r"(?!\s+(?:you|someone|somebody|anyone|anybody|we)\s+(?:could|can|would|might|will)\b)"
+    # "I'd like to know how to delete X": how it is done, not a request to do it.
+    r"|\bhow\s+(?:to|do|does|did|can|could|should|would|many|much|come)\b",
+    _FLAGS,
+)
+# What makes a closing "?" a courtesy: a request addressed to the reader ("Could you ...?", "Would you mind ...?").
+_REQUEST_OPENER = re.compile(
+    r"\b(?:can|could|would|will)\s+(?:you|ya|ye|u|someone|somebody|anyone|anybody|we)\b|\bmind\b|\bpossible\b|\bany\s+chance\b"
+    r"|\b(?:please|kindly|pls|plz)\b",
+    _FLAGS,
+)
 _UNSUPPORTED_VERBS = frozenset(
     """
     list show display rename restart reload fix check lookup find count lock unlock tell explain describe
     mount unmount ping debug troubleshoot help dig nslookup whois traceroute query verify audit search view test confirm
-    monitor reboot shutdown flush backup hide unhide chmod chown
+    monitor reboot shutdown flush backup hide unhide chmod chown whitelist blacklist allowlist blocklist suspend
     """.split()
 )
 
@@ -455,6 +501,16 @@ _TARGET_CUE = _cue(
 # "X is gone, clean up its record".
 _DNS_OBSOLETE = _cue(r"no\s+longer\s+(?:needed|required|used|in\s+use)|not\s+needed\s+any\s*(?:more|longer)|clean\s*up|cleanup")
 _DNS_ADD_WORD = _cue(r"add|create|register|point|points|pointing|new|alias|cname|resolve|resolves|make|set")
+# "web.lan resolves to 10.0.0.9", "the record x.lan points to y.lan": how things are, unless something asks for it.
+_DNS_STATEMENT = re.compile(
+    r"[\w\-*](?:\.[\w\-]+)+\.?[`'\")]?\s+(?:currently\s+|still\s+|already\s+|now\s+|actually\s+)?(?:points|resolves|maps|goes|redirects|is|are"
+    r"|was|were|has)\b", _FLAGS
+)
+_DNS_REQUEST_WORD = _cue(
+    r"add(?:ing)?|creat(?:e|ing)|register(?:ing)?|mak(?:e|ing)|set(?:ting)?|new|need|needs|needed|want|wants|should|must|please|pls"
+    r"|kindly|publish(?:ing)?|insert(?:ing)?|map(?:ping)?|point(?:ing)?|from\s+now\s+on|going\s+forward|to\s+be|so\s+that|mind"
+    r"|can|could|would|will|let"
+)
 _SAME_ADDRESS = re.compile(r"\bsame\s+(?:ip|address|ipv4|ipv6|ip\s+address)\b", _FLAGS)
 # Removing and adding in one request: "delete the old record for X and add ..." is two actions (out of scope).
 _THEN_ADD = re.compile(r"\band\s+(?:then\s+)?(?:add|create|set|point|register|re-?add|replace|make|map)\b", _FLAGS)
@@ -572,7 +628,8 @@ def _dns(core: str) -> RuleParse:
 # Users ----------------------------------------------------------------------------------------
 
 _REMOVE_VERBS = (
-    r"(?:delete|remove|drop|erase|kill|offboard|userdel|get\s+rid\s+of|deprovision|deactivate|terminate|purge|wipe|retire"
+    # Not "deactivate" or "disable": an account switched off is not deleted (labelling rule 6), the model decides.
+    r"(?:delete|remove|drop|erase|kill|offboard|userdel|get\s+rid\s+of|deprovision|terminate|purge|wipe|retire"
     r"|decommission|nuke)"
 )
 _FROM_GROUP = re.compile(
@@ -629,7 +686,7 @@ _REMOVE_USER_CUE = re.compile(rf"\b{_REMOVE_VERBS}\b", _FLAGS)
 # "set bob's password to X and alice's to Y", "... to X and for alice to Y".
 _SECOND_TARGET = re.compile(
     r"\b(?:and|plus|as\s+well\s+as)\s+(?:also\s+)?(?:the\s+)?(?:user|account|login)s?\s+(?!(?:is|was|has|will|should|needs?|gets?)\b)[\w.\-]+"
-    r"|\b(?:user|account|login)s?\s+[\w.\-]+(?:\s*,\s*[\w.\-]+)*\s*(?:,|\band\b|&)\s*"
+    r"|\b(?:user|account|login)s?(?:\s*[:=]\s*|\s+)[\w.\-]+(?:\s*,\s*[\w.\-]+)*\s*(?:,|\band\b|&)\s*"
     r"(?!(?:with|password|passwd|pw|set|the|his|her|their|make|he|she|they|it|we|please|thanks|thank|cheers|asap|now|today)\b)"
     r"(?![\w.\-]+\s+(?:password|passwd|pw)\b)"
     r"[\w.\-]+\s*(?:[.!]?\s*$|\s+(?:to|from|with|password|passwd|pw|in|into)\b)"
@@ -1087,6 +1144,10 @@ def _samba(core: str) -> RuleParse:
         return _unknown("partial", "samba: a quoted path that runs on past a space")
     if paths and _SHARE_CHANGE.search(core):
         return _unknown("partial", "samba: a path with a change to an existing share, not a new one")
+    if paths and not _CREATE_CUE.search(core) and re.search(
+            r"\b(?:is|are|was|were|lives|sits|resides|exists|existed|lies|works|worked|working|looks|seems|contains|holds|has|had)\b",
+            core, _FLAGS):
+        return _unknown("partial", "samba: a statement about a share and a path, not a request")
     if paths:
         name = _find(_SHARE_NAME, core, "name")
         if name is None and _only_function_words(core, found):
@@ -1151,7 +1212,7 @@ def parse_with_rules(text: str, domain: str) -> RuleParse:
         return _unknown("refusal", "an instruction to the parser, not a command")
     # The command as written (before typo correction), without its wrappers: a participle is read as written.
     written = strip_wrappers(spell_action_names(text.replace("’", "'")))
-    if _REPORTED_DONE.search(written) and not _CLAUSE_VERB.search(core):
+    if (_REPORTED_DONE.search(written) or _THANKED_FOR.search(text)) and not _CLAUSE_VERB.search(core) or _NOTHING_TO_DO.search(text):
         return _unknown("none", "a report of an action done, not a command: the model decides")
     if _CONDITION.search(text):
         return _unknown("none", "a command under a condition, or a hypothetical: the model decides")
@@ -1162,6 +1223,12 @@ def parse_with_rules(text: str, domain: str) -> RuleParse:
         return _unknown("refusal", f"unsupported operation {first!r}")
     if _DOUBT.search(core):
         return _unknown("partial", "a doubt about the request ('not sure it is still used'): the model decides")
+    if _NOT_NOW.search(core) or _CALLED_OFF.search(core) or _ASKS_WHETHER.search(core):
+        return _unknown("none", "a possibility, a plan, a request called off or a question whether: the model decides")
+    if written.endswith("?") and not _REQUEST_OPENER.search(text):
+        return _unknown("none", "a question mark with no request addressed to the reader: the model decides")
+    if _CONTINUED.search(core):
+        return _unknown("several", "a second sentence adds to the request ('... . Also his record X'): more than one action")
     if len(_CLAUSE_VERB.findall(core)) > 1 or re.search(r"\s(?:&&|\|\|)\s", re.sub(r"(['\"`]).*?\1", "", core)):
         # "delete record x.lan && rm -rf /": a chain of shell commands is more than one action too.
         return _unknown("several", "more than one action (out of scope), or one the rules cannot tell apart")
@@ -1170,6 +1237,9 @@ def parse_with_rules(text: str, domain: str) -> RuleParse:
     parsed = _BY_DOMAIN[domain](core)
     if parsed.is_unknown:
         return parsed
+    if parsed.intent.action.value == "dns_add" and _DNS_STATEMENT.search(written) and not _DNS_REQUEST_WORD.search(written):
+        # Read as written: typo correction turns "points" into "point".
+        return _unknown("partial", "dns: a statement of what a name resolves to, not a request to add it")
     values = [value for key, value in parsed.intent.as_dict().items() if key not in ("action", "record_type")]
     # Whole, not part of a longer word: a typo correction must not have cut a value down ("grants" -> "grant").
     if any(not re.search(rf"(?<!\w){re.escape(value)}(?!\w)", text) for value in values):
@@ -1178,6 +1248,10 @@ def parse_with_rules(text: str, domain: str) -> RuleParse:
     if password and not re.search(rf"{re.escape(password)}(?:[\s,;'\"`)]|$)", text):
         # "password Pa$$w0rd! pls": a wrapper took the "!" (or "." or "?") glued to the password; the model decides.
         return _unknown("none", f"{parsed.intent.action.value}: the password runs on into punctuation the wrappers took")
+    if password and (re.match(r"[(\[{<]", password) and not re.search(r"[)\]}>]$", password)
+                     or re.fullmatch(r"[*•xX]{3,}|<[^<>]*>|\[[^\[\]]*\]", password)):
+        # "password: (sent separately)" cut to "(sent", "********", "<redacted>": no password, or not this one.
+        return _unknown("none", f"{parsed.intent.action.value}: the password is a placeholder or cut from an aside")
     if len(set(values)) < len(values):
         # One span read as two values ("user add -> rosa pw X" read as rosa's password "rosa"): the
         # pattern misread the command, as the model's normalisation also refuses.
