@@ -398,3 +398,30 @@ def test_risk_nouns_in_front_of_a_noun_are_not_a_request() -> None:
     for query in ("stress test results 2024 retail book", "VaR backtest exceptions for the rates desk in May"):
         rules = route_with_rules(clean_input(query))
         assert not (rules.certain and rules.route == "risk"), query
+
+
+@pytest.mark.parametrize(
+    ("query", "route", "kind"),
+    [
+        # how sensitive a figure is to a quantified change, whoever owns it
+        ("how sensitive is the IRR of the solar project to a 5% rise in panel costs?", "risk", "risk_question"),
+        # a reverse stress test by its question
+        ("what size of outflow from the top 10 depositors exhausts our liquidity buffer?", "risk", "risk_question"),
+        # a tail in words, and rate sensitivities, with a compute verb
+        ("Please estimate how much the FX book drops on its worst 5% of days", "risk", "risk_computation"),
+        ("compute PV01 for the swaps book and flag desks above limit", "risk", "risk_computation"),
+        # a past period's recorded figures, search-box style
+        ("previous quarter's figures for churn in the Nordics", "rag", "company_source"),
+    ],
+)
+def test_round3_coverage_families(query: str, route: str, kind: str) -> None:
+    rules = route_with_rules(clean_input(query))
+    assert (rules.route, rules.kind, rules.certain) == (route, kind, True)
+
+
+def test_round3_coverage_near_misses() -> None:
+    # the same words outside a computation stay out of "risk"
+    for query in ("What is DV01?", "what size of team do we need for the migration?",
+                  "How sensitive is the new smoke alarm to a 5% change in humidity, according to the vendor?"):
+        rules = route_with_rules(clean_input(query))
+        assert not (rules.certain and rules.route == "risk"), query

@@ -195,7 +195,7 @@ _GENERAL_SUBJECT = re.compile(
 _RISK_TERM = re.compile(
     r"\b(?:monte\s+carlo|simulat\w*|scenarios?|stress(?:[- ]tests?)?|what-if|sensitivity|var|value[\s-]+at[\s-]+risk|"
     r"expected\s+shortfall|tail\s+loss|backtest|shock|probability|distribution|copula|paths|drawdown|downside|worst-case|recession|"
-    r"downturn|hit\s+to)\b",
+    r"downturn|hit\s+to|(?:dv|pv|cs|ir)01|bpv)\b|\bworst\s+\d+(?:\.\d+)?%",
     _I,
 )
 # What a hypothetical would do to a figure: "Model what a port strike would do to our cash".
@@ -234,6 +234,8 @@ _FORWARD_QUANTITY = re.compile(
     r"\bhow\s+much\b[^.?!]{0,60}?\b(?:could|would|might|can)\s+(?:[\w'-]+\s+){0,4}?(?:lose|shed|give\s+back|drop|fall|shrink|"
     r"swing|decline)\b|\b(?:worst|bad)\s+(?:day|week|month|quarter|year)\b[^.?!]{0,30}?\b(?:likely|could|would|might)\b"
     # a reverse stress test asks what would break a figure: "what would it take to breach our minimum?"
+    r"|\b(?:what\s+size\s+of|how\s+(?:big|large)\s+(?:a|an))\b[^.?!]{1,60}?\b(?:wipes?\s+out|breach(?:es)?|exhausts?|eats?\s+through|"
+    r"would\s+(?:wipe\s+out|breach|exhaust|break))\b"
     r"|\bwhat\s+would\s+it\s+take\s+(?:for\s+[^.?!]{1,40}?\s+)?to\s+(?:breach|break|exhaust|wipe\s+out|trigger|miss|fall|drop|"
     r"go\s+(?:below|under|negative)|run\s+out)\b"
     # what a named event would do to a figure of ours, not to me: "what would a cyber outage do to our fee income?"
@@ -255,7 +257,11 @@ _UNCERTAINTY_BAND = re.compile(
     r"|\bfan\s+chart\b|\bnot\s+(?:just\s+)?a\s+point(?:\s+estimate)?\b|\blow\s*/\s*(?:base|mid)\s*/\s*high\b"
     r"|\b(?:put|give\s+me|need|want)\s+a\s+(?:rough\s+)?range\s+(?:for|on|around)\b|\bwith\s+a\s+(?:range|band)\s*(?:$|[,.?!]|pls\b|please\b)"
     # how sensitive a figure is: "how sensitive is our NII to a flattening of the curve?"
-    r"|\bhow\s+sensitive\s+(?:is|are|would|will)\s+(?:our|we|us)\b",
+    r"|\bhow\s+sensitive\s+(?:is|are|would|will)\s+(?:our|we|us)\b"
+    # or how sensitive a figure is to a quantified change: "how sensitive is the NPV to a 5% rise in costs?"
+    r"|\bhow\s+sensitive\s+(?:is|are|would|will)\s+(?:the\s+|our\s+|its\s+)?(?:[\w&-]+\s+){0,2}?(?:npv|irr|value|valuation|margins?|"
+    r"profits?|p&l|pnl|earnings|ebitda|revenues?|costs?|nii|capital|ratio|returns?|cash\s*flows?|portfolio|book|loss(?:es)?|"
+    r"provisions?|ecl|funding)\b[^.?!]{0,80}?\bto\s+(?:a|an)\s+(?:\d+(?:\.\d+)?\s*(?:%|bps?\b|basis\s+points?))",
     _I,
 )
 # How often a loss or a breach would come, or what it would take to ride one out: "how often would we
@@ -445,7 +451,9 @@ _SOURCE = re.compile(
     _I,
 )
 _TERSE_DOCUMENT = re.compile(
-    r"\b(?!(?:a|an|write|draft|create|sample|example|template|typical|good|standard|generic)\b)[\w&-]+\s+"
+    # a past period's recorded figures, search-box style: "last quarter's numbers for churn in Iberia"
+    r"^(?:last|previous)\s+(?:quarter|month|year|week)'?s?\s+(?:[\w-]+\s+)?(?:numbers|figures|results|actuals|kpis|metrics|stats)\b"
+    r"|\b(?!(?:a|an|write|draft|create|sample|example|template|typical|good|standard|generic)\b)[\w&-]+\s+"
     r"(?:polic(?:y|ies)|handbook|manual|annual\s+report|runbook|playbook|guidelines|procedures?)\b",
     _I,
 )
