@@ -1028,3 +1028,34 @@ def test_a_second_item_without_its_own_verb_is_more_than_one_action(text: str) -
 def test_a_quantifier_is_never_a_share() -> None:
     parsed = rules("remove vtran's access to everything")
     assert parsed.is_unknown and not parsed.certain, parsed.reason
+
+
+@pytest.mark.parametrize("text", [
+    # The name owns what is meant: someone else, or another share.
+    "give vtran's manager access to the atlas share",
+    "give access to the atlas share to vtran's team",
+    "give vtran access to lpham's share",
+    # A role is not a user; a name with a space runs on past its first word.
+    "grant the contractor access to the atlas share",
+    "create user Vu Tran with password Mekong#41",
+    # Part of the action kept back.
+    "revoke vtran's write access to the atlas share but keep read",
+    "remove the A record of gw.atlas.lan pointing to 10.8.0.1 but keep the AAAA",
+    # Two of a kind: two paths for a new share, two names to remove (one inside the other's zone).
+    "create share atlas at /srv/atlas and /srv/atlas2",
+    "remove the records for gw.atlas.lan and www.gw.atlas.lan",
+])
+def test_a_value_from_the_wrong_place_or_one_of_two_is_never_certain(text: str) -> None:
+    parsed = rules(text)
+    assert parsed.is_unknown and not parsed.certain, parsed.reason
+
+
+def test_a_users_own_possessions_still_name_the_user() -> None:
+    parsed = rules("revoke vtran's access to the atlas share")
+    assert parsed.intent.as_dict() == _access("revoke", "vtran", "atlas") and parsed.certain, parsed.reason
+    parsed = rules("take away vtran's atlas share access")
+    assert parsed.intent.as_dict() == _access("revoke", "vtran", "atlas") and parsed.certain, parsed.reason
+    parsed = rules("Please delete vtran's user account.")
+    assert parsed.intent.as_dict() == _remove("vtran") and parsed.certain, parsed.reason
+    parsed = rules("create user vtran (Vu Tran) with password Mekong#41")
+    assert parsed.intent.as_dict() == _add("vtran", "Mekong#41") and parsed.certain, parsed.reason

@@ -226,6 +226,13 @@ _CLAUSE_VERB = re.compile(
 )
 # A sentence that adds to the one before ("Delete user X. Also his dns record Y."): a second action without its verb.
 _CONTINUED = re.compile(r"[.;!]\s+(?:also|plus|and|as\s+well\s+as)\b", _FLAGS)
+# A part of the action kept back ("revoke X's write access but keep read", "... except the hr share"): no schema action says that.
+_EXCEPT = re.compile(r"\b(?:but|and)\s+(?:keep|leave|retain)\b|\bexcept\b|\bbut\s+not\b", _FLAGS)
+# What may follow a user's possessive "'s" when the user is the one meant ("bob's access", "bob's password", "bob's account").
+_OWN_THINGS = frozenset(
+    "access account accounts login password passwd pw pwd permission permissions rights user new old current own write read rw full"
+    " temporary temp initial samba smb share membership".split()
+)
 # Doubt inside a request ("Remove X? Not sure it's still used", "maybe give bob access"): a request or a
 # thought aloud; the rules have no opinion.
 _DOUBT = re.compile(r"\b(?:not\s+sure|unsure|maybe|perhaps|i\s+guess|no\s+idea\s+(?:if|whether))\b", _FLAGS)
@@ -450,7 +457,8 @@ def _find_pair(patterns: Sequence[str], text: str) -> tuple[str, str] | None:
         for match in re.finditer(pattern.format(**_SLOTS), text, _FLAGS):
             user = _clean_value(match.group("user")).rstrip(".-")
             share = _clean_value(match.group("share")).rstrip(".-")
-            if user.lower() not in STOPWORDS and share.lower() not in STOPWORDS:
+            # A role is not a user ("grant the contractor access to ...": whom?).
+            if user.lower() not in _USER_STOPWORDS and share.lower() not in STOPWORDS:
                 return user, share
     return None
 
@@ -592,10 +600,11 @@ def _dns(core: str) -> RuleParse:
     if _DNS_REMOVE.search(core):
         if _THEN_ADD.search(core) and (addresses or len(records) > 1):
             return _unknown("partial", "dns: a removal and an addition")
-        if len(records) > 1 and re.search(
-            rf"(?<![\w.\-]){re.escape(records[0])}\s*(?:,|\band\b|&|\+|\bplus\b|\bas\s+well\s+as\b|/)\s*(?:also\s+)?(?:the\s+)?"
-            rf"(?:(?:record|entry|host|name)\s+)?{re.escape(records[1])}", core, _FLAGS
-        ):
+        # Two names listed, one inside the other's zone too ("gw.lan and www.gw.lan").
+        if any(len(names) > 1 and re.search(
+            rf"(?<![\w.\-]){re.escape(names[0])}\s*(?:,|\band\b|&|\+|\bplus\b|\bas\s+well\s+as\b|/)\s*(?:also\s+)?(?:the\s+)?"
+            rf"(?:(?:record|entry|host|name)\s+)?{re.escape(names[1])}", core, _FLAGS
+        ) for names in (records, hosts)):
             return _unknown("partial", "dns: more than one record to remove")
         return _intent({"action": "dns_remove", "zone": records[0] if records else None}, "dns: remove + hostname")
     if _DNS_MODIFY.search(core):
@@ -1156,6 +1165,8 @@ def _samba(core: str) -> RuleParse:
             return _unknown("partial", f"samba: the share name may run on past {name!r} (a name with a space)")
         if _ACCESS_WORDS.search(core):
             return _unknown("partial", "samba: a new share with access for someone (two actions) or a setting")
+        if len(set(paths)) > 1:
+            return _unknown("partial", "samba: more than one path (two shares, or one path to compare with)")
         return _intent({"action": "create_share", "name": name, "path": paths[0]}, "samba: share at a path")
     if _DELETE_SHARE.search(core):
         return _unknown("refusal", "samba: deleting a share is not supported")
@@ -1192,6 +1203,25 @@ def _samba(core: str) -> RuleParse:
     return _unknown("none", "samba: no pattern matched")
 
 
+def _owner_not_value(intent: dict[str, str], text: str) -> str | None:
+    """Why a name was taken from the wrong place, if it was: the owner of something else ("give bob's manager access",
+    "access to bob's share"), or the first word of a name with a space ("create user Vu Tran with ...")."""
+    for key in ("username", "share", "group", "name"):
+        value = intent.get(key)
+        if not value:
+            continue
+        spots = list(re.finditer(rf"(?<![\w.\-]){re.escape(value)}(?![\w\-$]|\.\w)(?:['’]s\s+(?P<next>[\w\-]+))?", text, _FLAGS))
+        allowed = (_OWN_THINGS | {str(intent.get("share", "")).lower()}) if key == "username" else frozenset()
+        if spots and all(spot.group("next") and spot.group("next").lower() not in allowed for spot in spots):
+            return f"{value!r} owns what is meant ({value}'s {spots[0].group('next')}), it is not the {key}"
+        if key == "username" and value[:1].isupper() and all(
+            (after := re.match(r"\s+(?-i:([A-Z][a-z]+))\b", text[spot.end():])) and after.group(1).lower() not in _NOT_A_VALUE
+            for spot in spots
+        ):
+            return f"the user's name may run on past {value!r} (a name with a space)"
+    return None
+
+
 _BY_DOMAIN: dict[str, Callable[[str], RuleParse]] = {"dns": _dns, "user": _user, "samba": _samba}
 
 
@@ -1223,7 +1253,7 @@ def parse_with_rules(text: str, domain: str) -> RuleParse:
         return _unknown("refusal", f"unsupported operation {first!r}")
     if _DOUBT.search(core):
         return _unknown("partial", "a doubt about the request ('not sure it is still used'): the model decides")
-    if _NOT_NOW.search(core) or _CALLED_OFF.search(core) or _ASKS_WHETHER.search(core):
+    if _NOT_NOW.search(core) or _CALLED_OFF.search(core) or _ASKS_WHETHER.search(core) or _EXCEPT.search(core):
         return _unknown("none", "a possibility, a plan, a request called off or a question whether: the model decides")
     if written.endswith("?") and not _REQUEST_OPENER.search(text):
         return _unknown("none", "a question mark with no request addressed to the reader: the model decides")
@@ -1252,6 +1282,9 @@ def parse_with_rules(text: str, domain: str) -> RuleParse:
                      or re.fullmatch(r"[*•xX]{3,}|<[^<>]*>|\[[^\[\]]*\]", password)):
         # "password: (sent separately)" cut to "(sent", "********", "<redacted>": no password, or not this one.
         return _unknown("none", f"{parsed.intent.action.value}: the password is a placeholder or cut from an aside")
+    owner = _owner_not_value(parsed.intent.as_dict(), text)
+    if owner:
+        return _unknown("none", f"{parsed.intent.action.value}: {owner}")
     if len(set(values)) < len(values):
         # One span read as two values ("user add -> rosa pw X" read as rosa's password "rosa"): the
         # pattern misread the command, as the model's normalisation also refuses.
