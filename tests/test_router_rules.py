@@ -366,9 +366,10 @@ def test_probability_of_our_outcomes_stays_risk() -> None:
 
 def test_a_document_with_a_quantified_what_if_is_no_opinion() -> None:
     # the document may hold the answer or be the input of a new computation
-    for query in ("Take the sales plan and tell me the EBITDA if volumes fall 15%",
-                  "Our budget assumes flat prices; how would our margin look if input costs rise 12%?"):
-        assert not route_with_rules(clean_input(query)).certain, query
+    assert not route_with_rules(clean_input("Take the sales plan and tell me the EBITDA if volumes fall 15%")).certain
+    # named in a clause of context before the what-if, the document is its subject: a new computation
+    rules = route_with_rules(clean_input("Our budget assumes flat prices; how would our margin look if input costs rise 12%?"))
+    assert (rules.route, rules.kind, rules.certain) == ("risk", "what_if", True)
 
 
 @pytest.mark.parametrize(
@@ -425,3 +426,31 @@ def test_round3_coverage_near_misses() -> None:
                   "How sensitive is the new smoke alarm to a 5% change in humidity, according to the vendor?"):
         rules = route_with_rules(clean_input(query))
         assert not (rules.certain and rules.route == "risk"), query
+
+
+@pytest.mark.parametrize(
+    ("query", "route", "kind"),
+    [
+        # a clause about our own plans is context; a dash or a semicolon ends it
+        ("we're stress testing the card book on Monday - what NPL ratio did we publish for H1?", "rag", "company_fact"),
+        ("Before we run the quarterly simulation, explain what a copula is", "llm", "definition"),
+        # a definition frame with a figure in it
+        ("What does an expected shortfall of 8m at 97.5% tell you?", "llm", "definition"),
+        # code handed over to fix
+        ("Could you debug this function? It should simulate GBM paths but the output is flat: def gbm(s0, mu): ...", "llm", "code"),
+    ],
+)
+def test_round3_clauses_frames_and_code(query: str, route: str, kind: str) -> None:
+    rules = route_with_rules(clean_input(query))
+    assert (rules.route, rules.kind, rules.certain) == (route, kind, True)
+
+
+def test_supplied_figures_are_not_a_company_fact_and_plans_do_not_hide_requests() -> None:
+    # the figures are in the query: not a lookup of ours
+    given = route_with_rules(clean_input("Our last four monthly losses were 1.2, 0.8, 2.5, 1.9 (m). What's the median?"))
+    assert not (given.certain and given.route == "rag")
+    # a request next to a plan is still a request
+    for query in ("We'd like to run a stress test on the auto loans with a 30% used-car price drop",
+                  "Ahead of the ALCO, run a reverse stress test on our funding plan"):
+        rules = route_with_rules(clean_input(query))
+        assert (rules.route, rules.certain) == ("risk", True), query

@@ -55,7 +55,7 @@ _OPENING = re.compile(
     r"i\s+(?:need|want|would\s+like|'d\s+like)\s+(?:you\s+)?to\s+|(?:please\s+)?help\s+me\s+(?:to\s+)?)?(?:please\s+|kindly\s+)?",
     _I,
 )
-_SENTENCE_BREAK = re.compile(r"(?<=[.?!])\s+")
+_SENTENCE_BREAK = re.compile(r"(?<=[.?!])\s+|\s+[-\u2013\u2014]{1,2}\s+|;\s+")
 # A label in front of a sentence: "Context: we're planning ... Question: what was ...?".
 _LABEL = re.compile(r"^(?:question|q|context|background|fyi|note|ask|request)\s*:\s*", _I)
 # An editing verb, a short instruction with no document of ours in it, a colon and the passage to
@@ -121,6 +121,21 @@ _WORKPLACE = re.compile(
     r"^(?:how\s+(?:do|can|should)\s+i|give\s+me\s+the|where\s+do\s+i)\b[^?]*\b(?:expense\s+claims?|claims?\s+form|annual\s+leave|"
     r"holiday\s+request|meeting\s+rooms?|badge|laptop|payroll|reimburs\w*|vpn|timesheets?|parking|it\s+support|helpdesk|"
     r"service\s*desk|access\s+request|contact\s+for|desk\s+booking|travel\s+booking|book\s+(?:a\s+)?(?:desk|room|parking\s+space))\b",
+    _I,
+)
+# Code handed over to fix or review: "Can you fix this code? It should compute VaR but ...".
+_CODE_FIX = re.compile(
+    r"^(?:fix|debug|review|refactor|optimi[sz]e|speed\s+up|explain|comment)\s+(?:this|my|the\s+following|the\s+attached)\s+"
+    r"(?:[\w-]+\s+)?(?:code|function|script|query|snippet|formula|macro|regex|notebook)\b|^code\s+review\b",
+    _I,
+)
+# A clause about our own plans, up to the next clause break: "we'll run scenarios on it later",
+# "Before we run the stress test,", "we're planning to stress the book next month".
+_OUR_PLAN = re.compile(
+    r"\b(?:we(?:'ll|\s+will|'re\s+going\s+to|\s+are\s+going\s+to|\s+plan(?:ned)?\s+to|'re\s+planning\s+to|\s+are\s+planning\s+to|"
+    r"'re|\s+are)|(?:before|after|once|until|while)\s+we)\s+(?:[\w-]+\s+){0,1}?"
+    r"(?:run(?:ning)?|simulat(?:e|ing)|stress(?:ing)?|shock(?:ing)?|comput(?:e|ing)|calculat(?:e|ing)|estimat(?:e|ing)|"
+    r"backtest(?:ing)?|model(?:l?ing)?)\b[^,;.?!]*",
     _I,
 )
 _QUESTION_FORM = re.compile(r"^(?:what|which|how|why|when|is|are|do|does|should|can|explain)\b", _I)
@@ -226,7 +241,8 @@ _ASK_FOR = re.compile(
     _I,
 )
 # Wording of general knowledge, not of our own figures: "how do airlines usually respond".
-_GENERIC = re.compile(r"\b(?:usually|typically|generally|in\s+general|tend\s+to|historically|in\s+theory)\b", _I)
+_GENERIC = re.compile(
+    r"\b(?:usually|typically|generally|in\s+general|tend\s+to|historically|in\s+theory|conceptually|in\s+principle)\b", _I)
 # Magnitudes of what may still happen, forward by their own wording: "how bad could it get", "how
 # exposed are we to", "how much could the book lose", "what's our worst month likely to look like".
 _FORWARD_QUANTITY = re.compile(
@@ -344,7 +360,7 @@ _DEFINITION = re.compile(r"^(?:what\s+(?:is|are|does)\s+(?:a\s+|an\s+|the\s+)?[\
 _GENERAL = re.compile(
     r"^(?:explain|define)\b|^what\s+(?:is|are|'s)\s+(?:a|an)\s+[\w\s'-]{1,40}\??$"
     r"|^what\s+are\s+(?!the\b|our\b|your\b)[\w\s'-]{1,40}\??$"
-    r"|^what\s+(?:does|do)\b[^?]*\bmean\b|\bwhat\s+is\s+meant\s+by\b|\b(?:meaning|definition)\s+of\b"
+    r"|^what\s+(?:does|do)\b[^?]*\b(?:mean|tell\s+(?:you|us|me)|imply|signify)\b|\bwhat\s+is\s+meant\s+by\b|\b(?:meaning|definition)\s+of\b"
     r"|\bin\s+(?:plain|simple|layman'?s?)\s+(?:english|terms|words)\b|\bdiff?e?rence\s+between\b|\bpros\s+and\s+cons\b"
     r"|\badvantages\s+and\s+disadvantages\b|\bintuiti(?:on|ve)\b|^how\s+(?:does|do)\b[^?]*\bwork\b"
     # "what does X stand for", "X meaning?", "X in a nutshell", "what is X in an ALM context",
@@ -521,7 +537,7 @@ def route_with_rules(query: str) -> RouteRules:
     recorded = question is not lead and bool(_PAST.search(question) or _COMPANY_RECORD.search(question) or _RECORDED.search(question))
     scope = question if recorded else query
     scope_lead = question if recorded else lead
-    if _CODE.search(lead) or _CODE_NOUN.search(lead):
+    if _CODE.search(lead) or _CODE_NOUN.search(lead) or _CODE_FIX.search(lead):
         return RouteRules("llm", 0.9, "asks for code", "code")
     if _ARITHMETIC.search(lead):
         return RouteRules("llm", 0.9, "arithmetic on figures given in the query", "arithmetic")
@@ -546,8 +562,11 @@ def route_with_rules(query: str) -> RouteRules:
     head = re.split(r"[:'\"]", lead, maxsplit=1)[0]
     if _CONTENT_GIVEN.search(query) and not (_COMPUTE.search(head) or _COMPUTE_LEAD.search(head) or _RISK_REQUEST.search(head)):
         return RouteRules("llm", 0.9, "the content to work on is in the query", "content_given")
-    if not not_a_request and (_RISK_REQUEST.search(scope_lead) or ((_COMPUTE.search(scope) or _COMPUTE_LEAD.search(scope_lead)) and (
-            _RISK_TERM.search(scope) or _CONDITION.search(scope) or _IMPACT.search(scope)))):
+    # A clause about our own plans ("we'll run scenarios on it later", "Before we run the stress test,")
+    # is context: the compute words in it are not asked of the router.
+    asked = _OUR_PLAN.sub(" ", scope)
+    if not not_a_request and (_RISK_REQUEST.search(scope_lead) or ((_COMPUTE.search(asked) or _COMPUTE_LEAD.search(scope_lead)) and (
+            _RISK_TERM.search(asked) or _CONDITION.search(asked) or _IMPACT.search(asked)))):
         return RouteRules("risk", 0.95, "asks for a new risk computation", "risk_computation")
     if (_CONTENT_GIVEN.search(query) or _EDIT_QUOTED.search(lead) or _EDIT_COLON.search(lead)
             or (_QUOTED_PASSAGE.search(query) and _ABOUT_PASSAGE.search(query))):
@@ -556,7 +575,9 @@ def route_with_rules(query: str) -> RouteRules:
     # the hit to EBITDA if it goes?") is its subject, not the source of the answer.
     hypothetical_question = question is not lead and bool(_HYPOTHESIS.search(question) and _IMPACT_QUESTION.search(question))
     document = bool(_DOC_REFERENCE.search(question if hypothetical_question else query))
-    if _GENERAL.search(lead) and not document and not _OURS.search(query) and not _PERIOD.search(query):
+    # ("Before we run the simulation, explain what a copula is": the definition follows a clause of plans)
+    unplanned = _lead(_OUR_PLAN.sub(" ", lead).lstrip(" ,;-"))
+    if (_GENERAL.search(lead) or _GENERAL.search(unplanned)) and not document and not _OURS.search(_OUR_PLAN.sub(" ", query)) and not _PERIOD.search(query):
         if _OUR_PROCESS.search(lead):
             return RouteRules("llm", 0.0, "a definition that names one of our processes", "no_rule")
         return RouteRules("llm", 0.9, "a general definition or comparison", "definition")
@@ -600,7 +621,8 @@ def route_with_rules(query: str) -> RouteRules:
         return RouteRules("risk", 0.85, "asks what a quantified move would do", "what_if")
     hypothetical = bool(_HYPOTHESIS.search(query) and _FUTURE_WORDS.search(query))
     if not hypothetical and any(_LOOKUP.search(part) for part in (lead, last)) and (
-            _PERIOD.search(query) or _OURS.search(query) or _RECORDED.search(query)):
+            _PERIOD.search(query) or _OURS.search(query) or _RECORDED.search(query)) and not _SUPPLIED_NUMBERS.search(query):
+        # (not when the figures are given: "Our 5 worst days were -3.1, -2.8, -2.5, -2.2. What's the average?")
         return RouteRules("rag", 0.85, "asks for a company fact", "company_fact")
     if any(_COMPANY_RECORD.search(part) for part in (lead, question)):
         return RouteRules("rag", 0.85, "asks whether or where a company record exists, or what was decided", "company_record")
