@@ -1059,3 +1059,29 @@ def test_a_users_own_possessions_still_name_the_user() -> None:
     assert parsed.intent.as_dict() == _remove("vtran") and parsed.certain, parsed.reason
     parsed = rules("create user vtran (Vu Tran) with password Mekong#41")
     assert parsed.intent.as_dict() == _add("vtran", "Mekong#41") and parsed.certain, parsed.reason
+
+
+@pytest.mark.parametrize("text", [
+    "How about adding gw.atlas.lan at 10.8.0.1?",
+    "Why not just give vtran access to the atlas share",
+    "Does anyone have time to add gw.atlas.lan at 10.8.0.1?",
+    "Could the atlas share be opened to vtran?",
+    "Would it be too much to ask to add vtran to group atlas?",
+    "Is it ok to delete user vtran? If so, please do it",
+])
+def test_a_suggestion_or_a_request_to_whoever_can_is_never_a_certain_unknown(text: str) -> None:
+    parsed = rules(text)
+    assert not (parsed.certain and parsed.is_unknown), parsed.reason
+
+
+def test_a_negation_in_a_reason_or_a_heading_before_the_command_does_not_refuse_it() -> None:
+    parsed = rules("delete vtran's account as she no longer works here and won't return")
+    assert not (parsed.certain and parsed.is_unknown), parsed.reason
+    parsed = rules("no need to keep vtran's account, delete it")
+    assert parsed.intent.as_dict() == _remove("vtran") and parsed.certain, parsed.reason
+    parsed = rules("Help: add user vtran with password Mekong#41")
+    assert parsed.intent.as_dict() == _add("vtran", "Mekong#41") and parsed.certain, parsed.reason
+    # The command's own negation still refuses it; an unsupported verb with its object too.
+    for text in ("please don't delete user vtran", "we won't need gw.atlas.lan, don't remove it yet", "reboot gw.atlas.lan"):
+        parsed = rules(text)
+        assert parsed.is_unknown and parsed.certain, (text, parsed.reason)

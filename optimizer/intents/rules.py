@@ -199,9 +199,13 @@ _HYPOTHETICAL = re.compile(
     r"|(?:i'm\s+|i\s+am\s+|we're\s+)?(?:not\s+sure|unsure)\s+(?:if|whether)|should\s+(?:we|i)|maybe\s+we\s+should)\b", _FLAGS
 )
 _NEGATION = re.compile(
-    r"(?<![\w\-/$@.#!&*+=])(?:don't|dont|do\s+not|never|shouldn't|should\s+not|won't|must\s+not|mustn't"
-    # Deferred or called off: "hold off on removing X", "not yet", "cancel the request to add X".
-    r"|hold\s+off|on\s+hold|postpone|not\s+yet|cancel(?:led)?|wait\s+(?:until|till|for)|no\s+need\s+to"
+    # Not the reason's negation, with its own subject ("delete X as she won't return", "he never logs in"): it does not
+    # negate the command; "never mind" is a request called off (_CALLED_OFF), which the model weighs.
+    r"(?<![\w\-/$@.#!&*+=])(?<!\bhe\s)(?<!\bshe\s)(?<!\bthey\s)(?<!\bit\s)(?<!\bwho\s)(?<!\bwhich\s)"
+    r"(?:don't|dont|do\s+not|never(?!\s*mind)|shouldn't|should\s+not|won't|must\s+not|mustn't"
+    # Deferred or called off: "hold off on removing X", "not yet", "cancel the request to add X"; not "no need to keep X".
+    r"|hold\s+off|on\s+hold|postpone|not\s+yet|cancel(?:led)?|wait\s+(?:until|till|for)"
+    r"|no\s+need\s+to(?!\s+(?:keep|retain|hold\s+on\s+to|preserve|maintain)\b)"
     # A bare "not" before the verb: "I'd like you to not delete X".
     r"|not\s+(?:to\s+)?(?:add|create|delete|remove|drop|give|grant|revoke|change|reset|set|make|touch|modify|register|purge|erase"
     r"|point|map|share|disable|block))(?![\w\-/$@#!&*+=]|\.\w)",
@@ -224,6 +228,21 @@ _CLAUSE_VERB = re.compile(
     r"(?:(?:please|also|then|and)\s+)*" + _ACTION_VERB,
     _FLAGS,
 )
+# A reason clause the negation stands in ("delete X as she no longer works here and won't return").
+_IN_A_REASON = re.compile(r"\b(?:as|because|since|'cause|cause)\s+(?:he|she|they|it|we|the\s+\w+|[\w.\-]+)\s[^.;!?]*$", _FLAGS)
+# Other requests in a question's form: a suggestion ("How about adding X?", "Why not add X"), a request to whoever can
+# ("Does anyone have time to add X?", "Who can add X? Need it today"), a passive ("Could the share be opened to X?"),
+# "Would it be too much to ask to add X?".
+_REQUEST_AS_QUESTION = re.compile(
+    r"(?:why\s+not|how\s+about|what\s+about)\b"
+    r"|(?:does|do|is|are|can|could|would|will|who)\s+(?:anyone|someone|somebody|anybody|any\s+of\s+you|one\s+of\s+you|can|could)\b"
+    # Not "Will the record be added today?": a question about what will happen.
+    r"|(?:can|could|would)\s+(?:\S+\s+){1,4}?(?:be|get)\s+\w+(?:ed|en)\b"
+    r"|would\s+it\s+be\s+(?:too\s+much|possible|ok|okay|alright|fine)\b",
+    _FLAGS,
+)
+# A question, then a request after it ("Is it ok to delete X? If so, please do it", "Where do I ask? Anyway: delete X").
+_AFTER_THE_QUESTION = re.compile(r"\?\s*\S.*\b(?:please|pls|need|needed|anyway|do\s+it|go\s+ahead|" + _ACTION_VERB + r")", _FLAGS)
 # A sentence that adds to the one before ("Delete user X. Also his dns record Y."): a second action without its verb.
 _CONTINUED = re.compile(r"[.;!]\s+(?:also|plus|and|as\s+well\s+as)\b", _FLAGS)
 # A part of the action kept back ("revoke X's write access but keep read", "... except the hr share"): no schema action says that.
@@ -1233,7 +1252,7 @@ def parse_with_rules(text: str, domain: str) -> RuleParse:
     core = strip_wrappers(spell_action_names(corrected.replace("’", "'")))
     first = _first_word(core)
     if first in _QUESTION_WORDS or _MODAL_QUESTION.match(core):
-        if _REQUEST_MODAL.match(core):
+        if _REQUEST_MODAL.match(core) or _REQUEST_AS_QUESTION.match(core) or _AFTER_THE_QUESTION.search(text):
             return _unknown("none", "a request in a question's form the wrappers did not take: the model decides")
         return _unknown("refusal", "a question, not a command")
     if _HYPOTHETICAL.match(core):
@@ -1247,9 +1266,10 @@ def parse_with_rules(text: str, domain: str) -> RuleParse:
     if _CONDITION.search(text):
         return _unknown("none", "a command under a condition, or a hypothetical: the model decides")
     negatable = _NO_LONGER_NEEDED.sub(" ", _DENIED_ACCESS.sub(" ", core) if domain == "samba" else core)
-    if _NEGATION.search(negatable):
+    if any(not _IN_A_REASON.search(negatable[: match.start()]) for match in _NEGATION.finditer(negatable)):
         return _unknown("refusal", "a negated command")
-    if first in _UNSUPPORTED_VERBS:
+    if first in _UNSUPPORTED_VERBS and not re.match(r"\s*[\w'’]+\s*[:,\-–—](?=\s)|\s*[\w'’]+\s+\w+\s*[:\-–—](?=\s)", core):
+        # Not a heading or a label before the command ("Help: add user X", "Test env: add ...").
         return _unknown("refusal", f"unsupported operation {first!r}")
     if _DOUBT.search(core):
         return _unknown("partial", "a doubt about the request ('not sure it is still used'): the model decides")
