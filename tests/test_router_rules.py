@@ -454,3 +454,37 @@ def test_supplied_figures_are_not_a_company_fact_and_plans_do_not_hide_requests(
                   "Ahead of the ALCO, run a reverse stress test on our funding plan"):
         rules = route_with_rules(clean_input(query))
         assert (rules.route, rules.certain) == ("risk", True), query
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        # a typical subject, a whole class of them, or a regulation's rule: general knowledge
+        "How bad could a housing crash get for UK lenders?",
+        "how much could an average pension fund lose in a bond sell-off?",
+        "What's the VaR 99 10d capital multiplier under Basel III?",
+        # writing about a risk measure
+        "Write a short explainer on why banks report a 99% VaR",
+    ],
+)
+def test_generic_subjects_and_writing_are_not_certain_risk(query: str) -> None:
+    rules = route_with_rules(clean_input(query))
+    assert not (rules.certain and rules.route == "risk")
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "According to the latest OECD report, what's euro-area inflation next year?",
+        "What did the ECB's public stress test results show for the largest banks?",
+        "what's the Q2 GDP growth for France",
+    ],
+)
+def test_public_documents_and_macro_figures_are_not_certain_rag(query: str) -> None:
+    rules = route_with_rules(clean_input(query))
+    assert not (rules.certain and rules.route == "rag")
+
+
+def test_our_figures_next_to_an_outside_body_stay_ours() -> None:
+    rules = route_with_rules(clean_input("What did the ECB say about our leverage ratio in the 2025 SREP letter?"))
+    assert (rules.route, rules.certain) == ("rag", True)

@@ -158,8 +158,10 @@ _ARITHMETIC = re.compile(
 )
 # How to do something in a spreadsheet or a language: "excel formula count cells ...", "how do u
 # calculate yoy growth in excel", "python: how do i read a csv".
-_TOOL = re.compile(r"\b(?:excel|google\s+sheets|spreadsheet|python|pandas|numpy|sql|vba|power\s*bi|powerpoint|jupyter)\b", _I)
-_HOW_TO = re.compile(r"\bhow\s+(?:do|can|would|should|to)\b|\bformulas?\b|\bpivot\b|\bsyntax\b|\bshortcut\b|^[\w ]{2,20}:", _I)
+_TOOL = re.compile(
+    r"\b(?:excel|google\s+sheets|spreadsheet|python|pandas|numpy|sql|vba|power\s*bi|powerpoint|jupyter|matplotlib|seaborn|plotly|"
+    r"scipy|statsmodels|tableau)\b", _I)
+_HOW_TO = re.compile(r"\bhow\s+(?:do|can|would|should|to)\b|\bformulas?\b|\bpivot\b|\bsyntax\b|\bshortcut\b|\bexamples?\b|^[\w ]{2,20}:", _I)
 _COMPUTE = re.compile(
     # ("run-off", "run-rate" are nouns)
     r"\b(?:run(?!-)|simulate|compute|calculate|estimate|generate|perform|"
@@ -204,9 +206,21 @@ _RISK_SUBJECT = re.compile(
 _GENERAL_SUBJECT = re.compile(
     r"\b(?:of|for|on)\s+(?:a|an)\s+(?:[\w-]+\s+){0,2}?(?:company|issuer|bank|firm|borrower|corporate|sovereign|country|investor|"
     r"household|person|stock|bond)\b|\baccording\s+to\s+(?:economists|analysts|experts|forecasters|consensus|the\s+markets?|markets|"
-    r"the\s+imf|the\s+news)\b",
+    r"the\s+imf|the\s+news)\b"
+    # a typical or average subject, a whole class of them, or a rule of a regulation
+    r"|\b(?:typical|average|a\s+generic)\b|\b(?:mathematically|theoretically|statistically|historically\s+speaking)\b"
+    r"|\b(?:banks|insurers|households|companies|firms|investors|economies|lenders|borrowers)\b(?!\s+(?:we|in\s+our|on\s+our))"
+    r"|\b(?:under|in)\s+(?:the\s+)?(?:frtb|basel(?:\s+(?:iii|iv|3|4|3\.1))?|crr\d?|crd\s*\w*|ifrs\s*\d*|solvency\s+ii|ccar)\b",
     _I,
 )
+# A body outside the company, its public documents, or a macro statistic: "the latest IMF report", "the
+# EBA stress test results", "Q3 GDP growth for Germany" (public knowledge, not our documents).
+_EXTERNAL = re.compile(
+    r"\b(?:imf|ecb|eba|federal\s+reserve|the\s+fed|fed's|bis|oecd|world\s+bank|basel\s+committee|fsb|esma|eiopa|public(?:ly)?|"
+    r"wikipedia|investopedia|gdp|cpi)\b",
+    _I,
+)
+_STRICT_OURS = re.compile(r"\b(?:our|ours|us|we(?:'d|'re|'ve|'ll)?)\b", _I)
 _RISK_TERM = re.compile(
     r"\b(?:monte\s+carlo|simulat\w*|scenarios?|stress(?:[- ]tests?)?|what-if|sensitivity|var|value[\s-]+at[\s-]+risk|"
     r"expected\s+shortfall|tail\s+loss|backtest|shock|probability|distribution|copula|paths|drawdown|downside|worst-case|recession|"
@@ -597,15 +611,21 @@ def route_with_rules(query: str) -> RouteRules:
                        or _PROBABILITY_LEAD.search(scope_lead)) and bool(
         _RISK_SUBJECT.search(cue) and not (_GENERAL_SUBJECT.search(cue) and not re.search(r"\b(?:our|we|us)\b", cue, _I))
         and not _PAST_QUESTION.search(question) and not _COMPANY_RECORD.search(question))
-    risk_question = open_question and bool(
+    # about a typical or a whole class of subject, not ours ("How bad could a recession get for banks?")
+    generic_subject = bool(_GENERAL_SUBJECT.search(scope) and not _STRICT_OURS.search(scope))
+    risk_question = open_question and not generic_subject and bool(
         _FORWARD_QUANTITY.search(scope) or _RISK_FIGURE.search(scope) or probability
         or _TERSE_TAIL.search(scope) or _UNCERTAINTY_BAND.search(scope) or _FREQUENCY_OR_NEED.search(scope))
+    if risk_question and re.match(r"(?:write|draft|compose|rewrite|create|explain|brainstorm|outline|prepare)\b", lead, _I) and not (
+            _STRICT_OURS.search(query)):
+        # "Write a paragraph explaining why VaR 99 10d is used": the risk words are the topic
+        return RouteRules("llm", 0.0, "writing about a risk measure", "no_rule")
     # A document named in a question about what may still happen ("the probability we miss the
     # budget next year") is its subject, not its source.
     if risk_question and (not document or _FUTURE.search(query) or _PROBABILITY_LEAD.search(lead) or _HYPOTHESIS.search(query)):
         return RouteRules("risk", 0.85, "asks a risk question about what may happen", "risk_question")
     # ("If sales rise 10%, write a note to the team" is writing)
-    what_if = open_question and not _WRITING.search(lead) and not re.search(
+    what_if = open_question and not generic_subject and not _WRITING.search(lead) and not re.search(
         r",\s*(?:please\s+|pls\s+)?(?:write|draft|compose|create|send)\b", query, _I) and bool(
             _QUANTIFIED_MOVE.search(query) or (_SIGNED_SHOCK.search(query) and _IMPACT_WORD.search(query))
             or (_OURS.search(query) and _HYPOTHESIS.search(query) and _IMPACT_QUESTION.search(query) and re.search(r"\d", query)))
@@ -613,7 +633,8 @@ def route_with_rules(query: str) -> RouteRules:
         # "Using the assumptions in our ICAAP, what would a 40% crash do to capital?": the document may
         # hold the answer or be the input of a new computation; the model decides
         return RouteRules("llm", 0.0, "a document and a quantified what-if", "no_rule")
-    if document:
+    external = bool(_EXTERNAL.search(query) and not _STRICT_OURS.search(query))
+    if document and not external:
         return RouteRules("rag", 0.9, "refers to a company document or result", "document")
     if risk_question:
         return RouteRules("risk", 0.85, "asks a risk question about what may happen", "risk_question")
@@ -621,7 +642,7 @@ def route_with_rules(query: str) -> RouteRules:
         return RouteRules("risk", 0.85, "asks what a quantified move would do", "what_if")
     hypothetical = bool(_HYPOTHESIS.search(query) and _FUTURE_WORDS.search(query))
     if not hypothetical and any(_LOOKUP.search(part) for part in (lead, last)) and (
-            _PERIOD.search(query) or _OURS.search(query) or _RECORDED.search(query)) and not _SUPPLIED_NUMBERS.search(query):
+            _PERIOD.search(query) or _OURS.search(query) or _RECORDED.search(query)) and not _SUPPLIED_NUMBERS.search(query) and not external:
         # (not when the figures are given: "Our 5 worst days were -3.1, -2.8, -2.5, -2.2. What's the average?")
         return RouteRules("rag", 0.85, "asks for a company fact", "company_fact")
     if any(_COMPANY_RECORD.search(part) for part in (lead, question)):
@@ -632,7 +653,7 @@ def route_with_rules(query: str) -> RouteRules:
             # contact at work may be ours; the model decides
             return RouteRules("llm", 0.0, "a how-to or a contact that may be this company's", "no_rule")
         return RouteRules("llm", 0.9, "general writing or explanation", "writing")
-    if not _NOT_OURS.search(query) and (_SOURCE.search(query) or (len(query.split()) <= 14 and _TERSE_DOCUMENT.search(query))):
+    if not _NOT_OURS.search(query) and not external and (_SOURCE.search(query) or (len(query.split()) <= 14 and _TERSE_DOCUMENT.search(query))):
         return RouteRules("rag", 0.85, "names a company document or system as the source", "company_source")
     return RouteRules("llm", 0.0, "no rule matched", "no_rule")
 
