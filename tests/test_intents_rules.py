@@ -1085,3 +1085,20 @@ def test_a_negation_in_a_reason_or_a_heading_before_the_command_does_not_refuse_
     for text in ("please don't delete user vtran", "we won't need gw.atlas.lan, don't remove it yet", "reboot gw.atlas.lan"):
         parsed = rules(text)
         assert parsed.is_unknown and parsed.certain, (text, parsed.reason)
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    # A change-request form with "|" between the fields.
+    ("CHG-77 | action: grant share access | user: vtran | share: atlas-docs | reason: onboarding",
+     {"action": "grant_access", "username": "vtran", "share": "atlas-docs"}),
+    ("REQ 12 | action: revoke share access | share: atlas-docs | user: vtran", {"action": "revoke_access", "username": "vtran", "share": "atlas-docs"}),
+    # "with name X and path Y".
+    ("create a share with name atlasdocs and path /srv/atlas/docs", {"action": "create_share", "name": "atlasdocs", "path": "/srv/atlas/docs"}),
+    # "access of user X for share Y".
+    ("remove access of user vtran for share atlas", {"action": "revoke_access", "username": "vtran", "share": "atlas"}),
+    # "... and give him the password X" gives the new account its password; no second action.
+    ("Set up an account for vtran and give him the password Mekong#41", _add("vtran", "Mekong#41")),
+])
+def test_rules_read_phrasing_families_round_3(text: str, expected: dict[str, str]) -> None:
+    parsed = rules(text)
+    assert parsed.intent.as_dict() == expected and parsed.certain, parsed.reason

@@ -219,7 +219,8 @@ _ACTION_VERB = (
     # Not "let me know": a courtesy, no action.
     r"(?:add|create|delete|remove|drop|grant|give|revoke|reset|change|put|kick|let(?!\s+(?:me|us)\s+know\b)|allow|open|cut\s+off"
     r"|take\s+away|block|deny|disable|enable|register|purge|erase|provision|offboard|onboard|set\s+up|make|set|point|map)(?![\w\-/$@]|\.\w)"
-    r"(?!\s+(?:it|it's|that|this|them|sure|(?:(?:the|his|her|their|its|an?|initial|new)\s+)*(?:password|passwd|pw))\b)"
+    # "... and give him the password X": the new account's password, no second action.
+    r"(?!\s+(?:it|it's|that|this|them|sure|(?:(?:him|her|them)\s+)?(?:(?:the|his|her|their|its|an?|initial|new)\s+)*(?:password|passwd|pw))\b)"
 )
 _CLAUSE_VERB = re.compile(
     r"(?:^|[.;!?]\s+|,\s*(?:and\s+)?(?:then|also|plus)\s+|\s+(?:and\s+)?then\s+|\s+and\s+(?:also\s+)?"
@@ -1041,8 +1042,9 @@ _CREATE_CUE = _cue(r"create|set\s*up|make|new|add|export|publish|need")
 _ACCESS_PATTERNS = (
     r"\bsmb\s+(?:grant|revoke)\s+{U}\s+{S}",
     # Keyed, JSON included: 'username=bob share=hr', '"username": "bob", "share": "hr"'.
-    r"\buser(?:name)?[\"']?\s*[:=]\s*{U}[\s,;]+[\"']?share(?:name)?[\"']?\s*[:=]\s*{S}",
-    r"\bshare(?:name)?[\"']?\s*[:=]\s*{S}[\s,;]+[\"']?user(?:name)?[\"']?\s*[:=]\s*{U}",
+    # A change-request form's fields: "| user: bob | share: hr |".
+    r"\buser(?:name)?[\"']?\s*[:=]\s*{U}[\s,;|]+[\"']?share(?:name)?[\"']?\s*[:=]\s*{S}",
+    r"\bshare(?:name)?[\"']?\s*[:=]\s*{S}[\s,;|]+[\"']?user(?:name)?[\"']?\s*[:=]\s*{U}",
     # Terse: "user bob -> share hr (grant)", "bob: remove from share hr".
     r"\buser(?:name)?\s*[:=]?\s*{U}\s*(?:->|=>|→)\s*share\s*[:=]?\s*{S}",
     (r"^(?:user\s+)?{U}\s*:\s*(?:remove|revoke|block|deny|add|grant|give|allow)(?:\s+access)?\s+(?:from|to|on|for|into)\s+(?:the\s+)?"
@@ -1057,7 +1059,7 @@ _ACCESS_PATTERNS = (
     # The user fronted: "For user gustav, revoke access to the share archive2019".
     (r"^(?:for|from)\s+(?:the\s+)?user\s+{U}\s*,?\s*(?:give|grant|provide|allow|enable|add|open|revoke|remove|withdraw|"
      r"take\s+away|cut\s+off|disable|deny|block)\s+(?:[\w/\-]+\s+)?access\s+(?:to|on|for|from)\s+(?:the\s+)?(?:share\s+)?{S}"),
-    r"\baccess\s+(?:for|of)\s+(?:the\s+)?(?:user\s+)?{U}\s+(?:on|to)\s+(?:the\s+)?(?:share\s+)?{S}",
+    r"\baccess\s+(?:for|of)\s+(?:the\s+)?(?:user\s+)?{U}\s+(?:on|to|for)\s+(?:the\s+)?(?:share\s+)?{S}",
     r"\b{U}'s\s+(?:\w+\s+)?(?:access|permissions?|rights)\s+(?:to|on|for|from|of)\s+(?:the\s+)?(?:share\s+)?{S}",
     # "take away ivo's lab share access".
     r"\b(?:give|grant|provide|enable|revoke|remove|withdraw|take\s+away|cut\s+off|disable|block)\s+{U}'s\s+{S}\s+share\s+"
@@ -1123,7 +1125,7 @@ _SHARE_NAME = (
     r"\bnet\s+(?:usershare\s+add|conf\s+addshare)\s+{N}",
     r"\bname\s+(?:is\s+)?(?=['\"]){N}",
     # Bare keys: "name X, path /srv/x".
-    r"\bname\s+(?:is\s+)?{N}(?=\s*[,;]?\s*(?:path|location|folder|directory)\b)",
+    r"\bname\s+(?:is\s+)?{N}(?=\s*[,;]?\s*(?:and\s+)?(?:(?:the|its|a)\s+)?(?:path|location|folder|directory)\b)",
     r"\b(?:call|name)\s+(?:it|the\s+share)\s+{N}",
     r"\b(?:under|with)\s+the\s+(?:share\s+)?name\s+{N}",
     r"\bshare\s+name\s+(?:is\s+|of\s+)?{N}",
