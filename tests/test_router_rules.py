@@ -488,3 +488,27 @@ def test_public_documents_and_macro_figures_are_not_certain_rag(query: str) -> N
 def test_our_figures_next_to_an_outside_body_stay_ours() -> None:
     rules = route_with_rules(clean_input("What did the ECB say about our leverage ratio in the 2025 SREP letter?"))
     assert (rules.route, rules.certain) == ("rag", True)
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        # writing whose content needs facts of ours
+        "Give me a breakdown of our branch network by region",
+        "Draft a note to the desks with the new overnight limits",
+        "Write up the decisions from yesterday's credit committee",
+        # a workplace rule in general words
+        "What are hospitality limits for supplier lunches?",
+    ],
+)
+def test_writing_or_definitions_that_need_our_facts_are_not_certain_llm(query: str) -> None:
+    rules = route_with_rules(clean_input(query))
+    assert not (rules.certain and rules.route == "llm")
+
+
+def test_a_market_textbook_what_if_is_not_certain_risk() -> None:
+    rules = route_with_rules(clean_input("What happens to stock prices when rates rise 2%?"))
+    assert not (rules.certain and rules.route == "risk")
+    # our own figure under the same move stays a what-if
+    ours = route_with_rules(clean_input("What happens to our bond portfolio if yields rise 2%?"))
+    assert (ours.route, ours.certain) == ("risk", True)

@@ -113,7 +113,20 @@ _SUPPLIED_NUMBERS = re.compile(
 # "How does the bonus scheme work?", "Explain the approval workflow for new vendors".
 _OUR_PROCESS = re.compile(
     r"\bthe\s+(?:[\w-]+\s+){0,2}?(?:scheme|process|workflow|approvals?|escalation|allowances?|entitlements?|sign-?off|"
-    r"reimbursement|onboarding|set-?up|rota|on-?call)\b",
+    r"reimbursement|onboarding|set-?up|rota|on-?call)\b"
+    # or a workplace rule in general words: "What are expense limits for client dinners?"
+    r"|\b(?:expense|expenses|travel|leave|spending|gift|hospitality|overtime|bonus|per\s+diem)\s+(?:limits?|rules?|caps?|allowances?|"
+    r"thresholds?|entitlements?)\b",
+    _I,
+)
+# Writing whose content needs facts of ours: "a list of our top clients", "which of our suppliers", "our
+# current LCR", "the rules we follow", "the key points from yesterday's ALCO", "with the new thresholds".
+_NEEDS_OUR_FACTS = re.compile(
+    r"\b(?:list|breakdown|table|overview|rundown|count|split|summary)\s+of\s+our\b|\b(?:which|who|what|how\s+many)\s+of\s+our\b"
+    r"|\bour\s+(?:current|latest|actual|existing|official)\b|\bwe\s+(?:follow|use|apply|have\s+in\s+place)\b"
+    r"|\bfrom\s+(?:yesterday's|today's|this\s+morning's|last\s+week's|last\s+month's)\b"
+    r"|\bwith\s+the\s+(?:new|current|latest|updated|revised)\s+(?:[\w-]+\s+){0,2}?(?:thresholds?|limits?|rules?|rates?|figures|numbers|"
+    r"policy|process|dates?|deadlines?)\b",
     _I,
 )
 # Workplace errands asked as a how-to: "How do I submit an expense claim?", "the contact for IT support".
@@ -210,6 +223,8 @@ _GENERAL_SUBJECT = re.compile(
     # a typical or average subject, a whole class of them, or a rule of a regulation
     r"|\b(?:typical|average|a\s+generic)\b|\b(?:mathematically|theoretically|statistically|historically\s+speaking)\b"
     r"|\b(?:banks|insurers|households|companies|firms|investors|economies|lenders|borrowers)\b(?!\s+(?:we|in\s+our|on\s+our))"
+    r"|\bwhat\s+(?:happens|would\s+happen|will\s+happen)\s+to\s+(?:bond|stock|share|house|equity|gold|oil|commodity)\s+"
+    r"(?:prices|yields|markets?)\b"
     r"|\b(?:under|in)\s+(?:the\s+)?(?:frtb|basel(?:\s+(?:iii|iv|3|4|3\.1))?|crr\d?|crd\s*\w*|ifrs\s*\d*|solvency\s+ii|ccar)\b",
     _I,
 )
@@ -648,7 +663,7 @@ def route_with_rules(query: str) -> RouteRules:
     if any(_COMPANY_RECORD.search(part) for part in (lead, question)):
         return RouteRules("rag", 0.85, "asks whether or where a company record exists, or what was decided", "company_record")
     if _WRITING.search(lead) or _WRITING.search(last):
-        if _WORKPLACE.search(query) and not _DOC_REFERENCE.search(query):
+        if (_WORKPLACE.search(query) and not _DOC_REFERENCE.search(query)) or _NEEDS_OUR_FACTS.search(query):
             # "How do I book a meeting room?", "give me the contact for IT support": a how-to or a
             # contact at work may be ours; the model decides
             return RouteRules("llm", 0.0, "a how-to or a contact that may be this company's", "no_rule")
