@@ -512,3 +512,31 @@ def test_a_market_textbook_what_if_is_not_certain_risk() -> None:
     # our own figure under the same move stays a what-if
     ours = route_with_rules(clean_input("What happens to our bond portfolio if yields rise 2%?"))
     assert (ours.route, ours.certain) == ("risk", True)
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        # a question about the practice, not a request to run it
+        "Are we required to backtest the VaR model every quarter?",
+        "Should we simulate deposit outflows weekly or monthly?",
+        # a definition asked after a sentence about us
+        "Our auditors keep mentioning expected shortfall. What is it exactly?",
+    ],
+)
+def test_practice_questions_and_definitions_after_context_are_not_certain(query: str) -> None:
+    rules = route_with_rules(clean_input(query))
+    assert not rules.certain or rules.route == "llm" and rules.kind == "definition"
+    assert not (rules.certain and rules.route in ("risk", "rag"))
+
+
+@pytest.mark.parametrize(
+    ("query", "route", "kind"),
+    [
+        ("who is business owner of the collateral engine?", "rag", "company_record"),
+        ("How did our arrears rate in Q1 compare with Q4?", "rag", "company_fact"),
+    ],
+)
+def test_owner_without_article_and_how_did_comparisons(query: str, route: str, kind: str) -> None:
+    rules = route_with_rules(clean_input(query))
+    assert (rules.route, rules.kind, rules.certain) == (route, kind, True)

@@ -151,6 +151,15 @@ _OUR_PLAN = re.compile(
     r"backtest(?:ing)?|model(?:l?ing)?)\b[^,;.?!]*",
     _I,
 )
+# A question about the practice, not a request: "Are we required to run reverse stress tests?",
+# "Should we run the stress test monthly or quarterly?", "How often should we backtest?".
+_PRACTICE_QUESTION = re.compile(
+    r"^(?:are|is)\s+(?:we|you|banks?|firms?|it)\s+(?:required|obliged|supposed|allowed|expected|mandatory|meant)\b"
+    r"|^(?:should|must|do|does)\s+(?:we|you|banks?|firms?|one)\s+(?:(?:need|have)\s+to\s+)?(?:[\w-]+\s+)?(?:run|simulate|stress|"
+    r"backtest|compute|calculate|perform)\b[^?]*\b(?:or|monthly|quarterly|annually|yearly|daily|weekly|every|how\s+often)\b"
+    r"|^how\s+often\s+(?:should|must|do|does)\b|\bis\s+it\s+(?:mandatory|required|compulsory)\s+to\b",
+    _I,
+)
 _QUESTION_FORM = re.compile(r"^(?:what|which|how|why|when|is|are|do|does|should|can|explain)\b", _I)
 # and a message asking someone else to run it ("Draft an email asking the desk heads to run ...").
 _ASKS_SOMEONE = re.compile(
@@ -445,7 +454,7 @@ _PERIOD = re.compile(
     _I,
 )
 _LOOKUP = re.compile(
-    r"^(?:what|what'?s|wh?ats|who|which|when|where|how\s+many|how\s+much|how\s+does|list|give\s+me\s+the|pull|show|compare|summari[sz]e|"
+    r"^(?:what|what'?s|wh?ats|who|which|when|where|how\s+many|how\s+much|how\s+does|how\s+did|list|give\s+me\s+the|pull|show|compare|summari[sz]e|"
     r"according\s+to|explain\s+the|explain\s+(?:what|why|how)\b(?=[^?]*\bour\b)|explain\s+our|remind\s+me|tell\s+me(?!\s+(?:a|an)\s)|dig\s+out|look\s+up|find)\b",
     _I,
 )
@@ -473,7 +482,7 @@ _COMPANY_RECORD = re.compile(
     # what a past exercise of ours covered: "did the 2024 stress test include a cyber scenario?"
     r"|^did\s+(?:the|our|we)\b[^?]*\b(?:include|cover|use|assume|apply|consider|show|find|simulate|run|model|test)\b"
     # who owns or signed off something of ours: "who owns the staging model?", "Who approved the move?"
-    r"|^who\s+(?:owns|maintains|looks\s+after|is\s+(?:responsible|accountable)\s+for|is\s+(?:the|our)\s+(?:owner|contact|"
+    r"|^who\s+(?:owns|maintains|looks\s+after|is\s+(?:responsible|accountable)\s+for|is\s+(?:(?:the|our)\s+)?(?:[\w-]+\s+)?(?:owner|contact|"
     r"point\s+of\s+contact|approver|sponsor)\b|approved|approves|signed\s+off|signs\s+off|decides|decided|chairs)\b"
     # where a piece of our work stands: "Has the validation of the scorecard been completed yet?"
     r"|^(?:has|have)\s+(?:the|our)\b[^?]{1,80}?\bbeen\s+(?:completed|finished|done|approved|signed\s+off|closed|submitted|"
@@ -581,7 +590,7 @@ def route_with_rules(query: str) -> RouteRules:
                                                               and not _PERIOD.search(scope)))
     # (nor in a question about a person or a date: "Who will run the stress test next year?")
     not_a_request = bool(_PAST_QUESTION.search(question) or _COMPANY_RECORD.search(question) or general or _ASKS_SOMEONE.search(lead)
-                         or re.match(r"(?:who|when)\b", question, _I))
+                         or re.match(r"(?:who|when)\b", question, _I) or _PRACTICE_QUESTION.search(question))
     if _SUPPLIED_NUMBERS.search(query) and _COMPUTE.search(lead) and _RISK_TERM.search(query) and not _OURS.search(query):
         # a risk measure computed on figures the user supplies: a writing model can do it, the risk
         # engine could too; the model decides
@@ -655,6 +664,11 @@ def route_with_rules(query: str) -> RouteRules:
         return RouteRules("risk", 0.85, "asks a risk question about what may happen", "risk_question")
     if what_if:
         return RouteRules("risk", 0.85, "asks what a quantified move would do", "what_if")
+    if question is not lead and (_GENERAL.search(question) or _DEFINITION.search(question)) and not _STRICT_OURS.search(question) and (
+            not _PERIOD.search(question)):
+        # "Our regulator expects reverse stress testing. What is it exactly?": a definition asked after
+        # a sentence about us; the model decides
+        return RouteRules("llm", 0.0, "a definition asked after a sentence about us", "no_rule")
     hypothetical = bool(_HYPOTHESIS.search(query) and _FUTURE_WORDS.search(query))
     if not hypothetical and any(_LOOKUP.search(part) for part in (lead, last)) and (
             _PERIOD.search(query) or _OURS.search(query) or _RECORDED.search(query)) and not _SUPPLIED_NUMBERS.search(query) and not external:
