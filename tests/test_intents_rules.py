@@ -1102,3 +1102,31 @@ def test_a_negation_in_a_reason_or_a_heading_before_the_command_does_not_refuse_
 def test_rules_read_phrasing_families_round_3(text: str, expected: dict[str, str]) -> None:
     parsed = rules(text)
     assert parsed.intent.as_dict() == expected and parsed.certain, parsed.reason
+
+
+@pytest.mark.parametrize("text", [
+    # A ticked checkbox, a struck-through line, a closing status: nothing left to do.
+    "- [x] add user vtran with password Mekong#41",
+    "~~delete user vtran~~",
+    "DONE: add user vtran with password Mekong#41",
+    "[closed] delete dns record gw.atlas.lan",
+    "CR-31 | action: delete user | user: vtran | status: rejected",
+    "CR-32 | action: add user | user: vtran | password: Mekong#41 | status: pending approval",
+    "- [ ] remove vtran from the atlas share (done by lpham)",
+    "Undo: delete user vtran",
+    "Undo adding vtran to group atlas",
+    # Deferred.
+    "ADD USER VTRAN PASSWORD MEKONG#41 - NOT NOW",
+    # A "?" before an emoji still ends a question.
+    "Delete user vtran? 🤔",
+])
+def test_a_closed_item_or_a_deferred_one_is_never_a_certain_command(text: str) -> None:
+    parsed = rules(text)
+    assert parsed.is_unknown and not (parsed.certain and parsed.kind != "refusal"), parsed.reason
+
+
+def test_an_open_checkbox_item_and_a_deadline_with_done_by_are_still_commands() -> None:
+    parsed = rules("- [x] laptop issued - [ ] add vtran to group atlas")
+    assert parsed.intent.as_dict() == _group("vtran", "atlas") and parsed.certain, parsed.reason
+    parsed = rules("add user vtran with password Mekong#41, needs to be done by Friday")
+    assert parsed.intent.as_dict() == _add("vtran", "Mekong#41") and parsed.certain, parsed.reason

@@ -161,9 +161,18 @@ _REPORTED_DONE = re.compile(
     r"|\bno\s+(?:further\s+)?action\s+(?:is\s+)?(?:needed|required|necessary)\b",
     _FLAGS,
 )
-# Nothing left to do, whatever the command before says ("Add record X -> Y - done already").
+# Nothing left to do, whatever the command before says ("Add record X -> Y - done already", "(done by Bob)"), or a
+# status that closes it ("DONE: ...", "[x] add ...", "status: rejected", "Undo: ...", a struck-through "~~delete X~~").
 _NOTHING_TO_DO = re.compile(
     r"\bno\s+(?:further\s+)?action\s+(?:is\s+)?(?:needed|required|necessary)\b"
+    r"|(?<!\bbe\s)\b(?:done|completed|handled|taken\s+care\s+of)\s+by\s+(?!(?:the\s+)?(?:end|eod|eow|cob|tomorrow|tonight|today|noon|monday"
+    r"|tuesday|wednesday|thursday|friday|saturday|sunday|next|this|\d))"
+    r"|^\W*(?:\[\s*)?(?:done|closed|completed|resolved|fixed|rejected|denied|declined|cancell?ed|won't\s+do|wontfix|duplicate|undo"
+    r"|revert(?:ed)?|roll\s*back|rolled\s+back)\s*(?:\]|:|-|–|—)"
+    r"|\bstatus\s*[:=]\s*(?:done|closed|completed|resolved|rejected|denied|declined|cancell?ed|on\s+hold|pending)\b"
+    r"|\bapprov(?:ed|al)\s*[:=]\s*(?:no|false|denied|rejected|pending)\b|\b(?:pending|awaiting|waiting\s+for)\s+approval\b"
+    r"|\bnot\s+(?:yet\s+)?approved\b|\brequest\s+(?:denied|rejected|declined)\b"
+    r"|(?:^|\s)[-*]?\s*\[[xX✓✔]\]\s+(?!.*\[\s\])|~~[^~]+~~"
     r"|\b(?:already\s+(?:done|completed|taken\s+care\s+of|sorted|handled)|(?:done|completed|sorted|handled)\s+already)\b",
     _FLAGS,
 )
@@ -204,7 +213,7 @@ _NEGATION = re.compile(
     r"(?<![\w\-/$@.#!&*+=])(?<!\bhe\s)(?<!\bshe\s)(?<!\bthey\s)(?<!\bit\s)(?<!\bwho\s)(?<!\bwhich\s)"
     r"(?:don't|dont|do\s+not|never(?!\s*mind)|shouldn't|should\s+not|won't|must\s+not|mustn't"
     # Deferred or called off: "hold off on removing X", "not yet", "cancel the request to add X"; not "no need to keep X".
-    r"|hold\s+off|on\s+hold|postpone|not\s+yet|cancel(?:led)?|wait\s+(?:until|till|for)"
+    r"|hold\s+off|on\s+hold|postpone|not\s+(?:yet|now|today)|cancel(?:led)?|wait\s+(?:until|till|for)"
     r"|no\s+need\s+to(?!\s+(?:keep|retain|hold\s+on\s+to|preserve|maintain)\b)"
     # A bare "not" before the verb: "I'd like you to not delete X".
     r"|not\s+(?:to\s+)?(?:add|create|delete|remove|drop|give|grant|revoke|change|reset|set|make|touch|modify|register|purge|erase"
@@ -293,7 +302,7 @@ _UNSUPPORTED_VERBS = frozenset(
     """
     list show display rename restart reload fix check lookup find count lock unlock tell explain describe
     mount unmount ping debug troubleshoot help dig nslookup whois traceroute query verify audit search view test confirm
-    monitor reboot shutdown flush backup hide unhide chmod chown whitelist blacklist allowlist blocklist suspend
+    monitor reboot shutdown flush backup hide unhide chmod chown whitelist blacklist allowlist blocklist suspend undo revert rollback
     """.split()
 )
 
@@ -1268,7 +1277,9 @@ def parse_with_rules(text: str, domain: str) -> RuleParse:
     if _CONDITION.search(text):
         return _unknown("none", "a command under a condition, or a hypothetical: the model decides")
     negatable = _NO_LONGER_NEEDED.sub(" ", _DENIED_ACCESS.sub(" ", core) if domain == "samba" else core)
-    if any(not _IN_A_REASON.search(negatable[: match.start()]) for match in _NEGATION.finditer(negatable)):
+    # "... - not now": the wrappers take a trailing "now", so the deferral is read on the text as written.
+    if any(not _IN_A_REASON.search(negatable[: match.start()]) for match in _NEGATION.finditer(negatable)) \
+            or re.search(r"(?<![\w\-/$@.#!&*+=])not\s+(?:now|today|yet)(?![\w\-/$@#!&*+=]|\.\w)", text, _FLAGS):
         return _unknown("refusal", "a negated command")
     if first in _UNSUPPORTED_VERBS and not re.match(r"\s*[\w'’]+\s*[:,\-–—](?=\s)|\s*[\w'’]+\s+\w+\s*[:\-–—](?=\s)", core):
         # Not a heading or a label before the command ("Help: add user X", "Test env: add ...").
@@ -1277,7 +1288,7 @@ def parse_with_rules(text: str, domain: str) -> RuleParse:
         return _unknown("partial", "a doubt about the request ('not sure it is still used'): the model decides")
     if _NOT_NOW.search(core) or _CALLED_OFF.search(core) or _ASKS_WHETHER.search(core) or _EXCEPT.search(core):
         return _unknown("none", "a possibility, a plan, a request called off or a question whether: the model decides")
-    if written.endswith("?") and not _REQUEST_OPENER.search(text):
+    if re.search(r"\?[\W_]*$", written) and not _REQUEST_OPENER.search(text):
         return _unknown("none", "a question mark with no request addressed to the reader: the model decides")
     if _CONTINUED.search(core):
         return _unknown("several", "a second sentence adds to the request ('... . Also his record X'): more than one action")
