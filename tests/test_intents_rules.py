@@ -1130,3 +1130,23 @@ def test_an_open_checkbox_item_and_a_deadline_with_done_by_are_still_commands() 
     assert parsed.intent.as_dict() == _group("vtran", "atlas") and parsed.certain, parsed.reason
     parsed = rules("add user vtran with password Mekong#41, needs to be done by Friday")
     assert parsed.intent.as_dict() == _add("vtran", "Mekong#41") and parsed.certain, parsed.reason
+
+
+@pytest.mark.parametrize("text", [
+    # The name after "in"/"under" or before "zone" is the parent zone, not the record.
+    "In the atlas.lan zone, add gw at 10.8.0.1",
+    "delete host gw in atlas.lan",
+    "delete all records under atlas.lan",
+    # A wildcard that is not written out.
+    "remove the wildcard for atlas.lan",
+])
+def test_a_parent_zone_or_an_unwritten_wildcard_is_never_the_record(text: str) -> None:
+    parsed = rules(text)
+    assert parsed.is_unknown and not parsed.certain, parsed.reason
+
+
+def test_a_record_named_in_full_beside_its_parent_zone_is_still_read() -> None:
+    parsed = rules("add gw.atlas.lan at 10.8.0.1 in the atlas.lan zone")
+    assert parsed.intent.as_dict() == _a("gw.atlas.lan", "10.8.0.1") and parsed.certain, parsed.reason
+    parsed = rules("remove gw.atlas.lan from the atlas.lan zone")
+    assert parsed.intent.as_dict() == {"action": "dns_remove", "zone": "gw.atlas.lan"} and parsed.certain, parsed.reason

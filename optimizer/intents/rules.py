@@ -573,7 +573,10 @@ _TARGET_ROLE = re.compile(
     r"|(?:\b(?:to|at|towards|onto|of|for)|->|=>|→)\s+['\"]?$)",
     _FLAGS,
 )
-_PARENT_ZONE = re.compile(r"\b(?:in|into|to|under|within|of|from)\s+(?:the\s+)?(?:dns\s+)?(?:zone|domain)\s+['\"]?$", _FLAGS)
+_PARENT_ZONE = re.compile(
+    r"\b(?:in|into|to|under|within|of|from)\s+(?:the\s+)?(?:dns\s+)?(?:zone|domain)\s+['\"]?$"
+    # "delete host gw in corp.lan", "all records under corp.lan": the name after "in"/"under" holds the record.
+    r"|\b(?:in|under|within|beneath|below)\s+(?:the\s+)?['\"`]?$", _FLAGS)
 
 
 # Words that can never be the missing name: when a request holds only these (besides an address or a
@@ -611,7 +614,10 @@ def _dns(core: str) -> RuleParse:
     if re.match(r"samba-tool\s+dns\b", core, _FLAGS):
         # "samba-tool dns add SERVER ZONE NAME TYPE DATA": the record's full name is not written out.
         return _unknown("partial", "dns: samba-tool names the record apart from its zone")
-    found = [entity for entity in entities(core) if entity.kind != "host" or not _PARENT_ZONE.search(core[: entity.start])]
+    # A parent zone is named before ("in the zone corp.lan") or after ("in the corp.lan zone"): not a record's name.
+    found = [entity for entity in entities(core) if entity.kind != "host" or not (
+        _PARENT_ZONE.search(core[: entity.start])
+        or re.match(r"[`'\")]?\s+(?:dns\s+)?(?:zone|domain)\b", core[entity.start + len(entity.value):], _FLAGS))]
     hosts = [entity.value for entity in found if entity.kind == "host"]
     parents = len([entity for entity in entities(core) if entity.kind == "host"]) - len(hosts)
     addresses = [entity for entity in found if entity.kind in ("ipv4", "ipv6")]
@@ -627,6 +633,8 @@ def _dns(core: str) -> RuleParse:
     if not addresses and len(records) == 1 and _DNS_OBSOLETE.search(core) and not _DNS_ADD_WORD.search(core):
         return _intent({"action": "dns_remove", "zone": records[0]}, "dns: an obsolete record")
     if _DNS_REMOVE.search(core):
+        if re.search(r"\bwildcard\b", core, _FLAGS) and not any(record.startswith("*") for record in records):
+            return _unknown("partial", "dns: a wildcard record that is not written out")
         if _THEN_ADD.search(core) and (addresses or len(records) > 1):
             return _unknown("partial", "dns: a removal and an addition")
         # Two names listed, one inside the other's zone too ("gw.lan and www.gw.lan").
