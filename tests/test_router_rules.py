@@ -460,7 +460,7 @@ def test_supplied_figures_are_not_a_company_fact_and_plans_do_not_hide_requests(
     "query",
     [
         # a typical subject, a whole class of them, or a regulation's rule: general knowledge
-        "How bad could a housing crash get for UK lenders?",
+        "How bad could a housing crash get for UK banks?",
         "how much could an average pension fund lose in a bond sell-off?",
         "What's the VaR 99 10d capital multiplier under Basel III?",
         # writing about a risk measure
@@ -540,3 +540,26 @@ def test_practice_questions_and_definitions_after_context_are_not_certain(query:
 def test_owner_without_article_and_how_did_comparisons(query: str, route: str, kind: str) -> None:
     rules = route_with_rules(clean_input(query))
     assert (rules.route, rules.kind, rules.certain) == (route, kind, True)
+
+
+def test_a_class_qualified_to_our_book_stays_risk() -> None:
+    for query in ("How many borrowers in the mortgage book would miss payments if rates rise 2%?",
+                  "What's the probability that households in our card portfolio default next year?"):
+        rules = route_with_rules(clean_input(query))
+        assert (rules.route, rules.certain) == ("risk", True), query
+
+
+@pytest.mark.parametrize(
+    ("query", "route"),
+    [
+        # the guards are narrow: a general process, a project outcome, a "when would" risk question and a
+        # short fact after a sentence of context keep their certain route
+        ("How does the securitisation process work?", "llm"),
+        ("What are the odds the core banking migration slips past June?", "risk"),
+        ("When would our liquidity run out under a 30% deposit outflow?", "risk"),
+        ("Q3 closed last week. What is the NPL ratio?", "rag"),
+    ],
+)
+def test_round3_guards_stay_narrow(query: str, route: str) -> None:
+    rules = route_with_rules(clean_input(query))
+    assert (rules.route, rules.certain) == (route, True)

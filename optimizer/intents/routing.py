@@ -112,8 +112,8 @@ _SUPPLIED_NUMBERS = re.compile(
 # A general definition that names one of our own processes is a company fact, phrased generally:
 # "How does the bonus scheme work?", "Explain the approval workflow for new vendors".
 _OUR_PROCESS = re.compile(
-    r"\bthe\s+(?:[\w-]+\s+){0,2}?(?:scheme|process|workflow|approvals?|escalation|allowances?|entitlements?|sign-?off|"
-    r"reimbursement|onboarding|set-?up|rota|on-?call)\b"
+    r"\bthe\s+(?:[\w-]+\s+){0,2}?(?:scheme|workflow|approvals?|escalation|allowances?|entitlements?|sign-?off|"
+    r"reimbursement|onboarding|rota|on-?call|(?:approval|expense|hiring|onboarding|escalation|sign-?off)\s+process)\b"
     # or a workplace rule in general words: "What are expense limits for client dinners?"
     r"|\b(?:expense|expenses|travel|leave|spending|gift|hospitality|overtime|bonus|per\s+diem)\s+(?:limits?|rules?|caps?|allowances?|"
     r"thresholds?|entitlements?)\b",
@@ -156,7 +156,8 @@ _OUR_PLAN = re.compile(
 _PRACTICE_QUESTION = re.compile(
     r"^(?:are|is)\s+(?:we|you|banks?|firms?|it)\s+(?:required|obliged|supposed|allowed|expected|mandatory|meant)\b"
     r"|^(?:should|must|do|does)\s+(?:we|you|banks?|firms?|one)\s+(?:(?:need|have)\s+to\s+)?(?:[\w-]+\s+)?(?:run|simulate|stress|"
-    r"backtest|compute|calculate|perform)\b[^?]*\b(?:or|monthly|quarterly|annually|yearly|daily|weekly|every|how\s+often)\b"
+    r"backtest|compute|calculate|perform)\b[^?]*\b(?:monthly|quarterly|annually|yearly|daily|weekly|every\s+(?:day|week|month|quarter|year)|"
+    r"how\s+often)\b"
     r"|^how\s+often\s+(?:should|must|do|does)\b|\bis\s+it\s+(?:mandatory|required|compulsory)\s+to\b",
     _I,
 )
@@ -221,7 +222,8 @@ _RISK_SUBJECT = re.compile(
     r"earnings|ebitda|income|profit|p&l|pnl|defaults?|breach\w*|covenants?|overrun\w*|overshoot\w*|overspend\w*|costs?|funding|"
     r"deposits?|outflows?|downgrade|ratio|claims?|pension|reserves?|provisions?|ecl|shortfall|drawdown|returns?|project|programme|"
     r"deal|loans?|mortgages?|fund|assets|liabilit\w+|run\s+out|miss\w*|exceed\w*|fall\w*\s+below|var|p\d{1,2}|exhaust\w*|"
-    r"wip\w+\s+out|insolven\w*|1[- ]in[- ]\d+)\b",
+    r"wip\w+\s+out|insolven\w*|1[- ]in[- ]\d+|slip\w*|delay\w*|late|launch|migration|delivery|deadline|targets?|plan|forecast|"
+    r"headcount|attrition|churn)\b",
     _I,
 )
 # A probability about something in general: "for a BB-rated company", "according to economists".
@@ -230,8 +232,11 @@ _GENERAL_SUBJECT = re.compile(
     r"household|person|stock|bond)\b|\baccording\s+to\s+(?:economists|analysts|experts|forecasters|consensus|the\s+markets?|markets|"
     r"the\s+imf|the\s+news)\b"
     # a typical or average subject, a whole class of them, or a rule of a regulation
-    r"|\b(?:typical|average|a\s+generic)\b|\b(?:mathematically|theoretically|statistically|historically\s+speaking)\b"
-    r"|\b(?:banks|insurers|households|companies|firms|investors|economies|lenders|borrowers)\b(?!\s+(?:we|in\s+our|on\s+our))"
+    r"|\b(?:a\s+typical|an\s+average|the\s+average|a\s+generic)\s+(?:[\w/-]+\s+)?(?:household|bank|firm|company|investor|person|"
+    r"portfolio|fund|pension\s+fund|insurer|borrower|lender|issuer)\b|\b(?:mathematically|theoretically|statistically|historically\s+speaking)\b"
+    # a whole class, unqualified: "for European banks", not "banks in our book" or "the banks we lend to"
+    r"|(?<!the\s)(?<!our\s)(?<!these\s)(?<!those\s)\b(?:banks|insurers|households|economies)\b"
+    r"(?!\s+(?:we|in|on|of|across|within|from)\b)"
     r"|\bwhat\s+(?:happens|would\s+happen|will\s+happen)\s+to\s+(?:bond|stock|share|house|equity|gold|oil|commodity)\s+"
     r"(?:prices|yields|markets?)\b"
     r"|\b(?:under|in)\s+(?:the\s+)?(?:frtb|basel(?:\s+(?:iii|iv|3|4|3\.1))?|crr\d?|crd\s*\w*|ifrs\s*\d*|solvency\s+ii|ccar)\b",
@@ -240,8 +245,8 @@ _GENERAL_SUBJECT = re.compile(
 # A body outside the company, its public documents, or a macro statistic: "the latest IMF report", "the
 # EBA stress test results", "Q3 GDP growth for Germany" (public knowledge, not our documents).
 _EXTERNAL = re.compile(
-    r"\b(?:imf|ecb|eba|federal\s+reserve|the\s+fed|fed's|bis|oecd|world\s+bank|basel\s+committee|fsb|esma|eiopa|public(?:ly)?|"
-    r"wikipedia|investopedia|gdp|cpi)\b",
+    r"\b(?:imf|ecb|eba|federal\s+reserve|the\s+fed|fed's|bis|oecd|world\s+bank|basel\s+committee|fsb|esma|eiopa|"
+    r"publicly\s+available|public\s+(?:data|sources?|information|results|filings?|reports?|stress\s+test)|wikipedia|investopedia|gdp|cpi)\b",
     _I,
 )
 _STRICT_OURS = re.compile(r"\b(?:our|ours|us|we(?:'d|'re|'ve|'ll)?)\b", _I)
@@ -590,7 +595,8 @@ def route_with_rules(query: str) -> RouteRules:
                                                               and not _PERIOD.search(scope)))
     # (nor in a question about a person or a date: "Who will run the stress test next year?")
     not_a_request = bool(_PAST_QUESTION.search(question) or _COMPANY_RECORD.search(question) or general or _ASKS_SOMEONE.search(lead)
-                         or re.match(r"(?:who|when)\b", question, _I) or _PRACTICE_QUESTION.search(question))
+                         or re.match(r"who\b|when\s+(?:is|are|was|were|did|does|do|should|will\s+the)\b", question, _I)
+                         or _PRACTICE_QUESTION.search(question))
     if _SUPPLIED_NUMBERS.search(query) and _COMPUTE.search(lead) and _RISK_TERM.search(query) and not _OURS.search(query):
         # a risk measure computed on figures the user supplies: a writing model can do it, the risk
         # engine could too; the model decides
@@ -664,8 +670,8 @@ def route_with_rules(query: str) -> RouteRules:
         return RouteRules("risk", 0.85, "asks a risk question about what may happen", "risk_question")
     if what_if:
         return RouteRules("risk", 0.85, "asks what a quantified move would do", "what_if")
-    if question is not lead and (_GENERAL.search(question) or _DEFINITION.search(question)) and not _STRICT_OURS.search(question) and (
-            not _PERIOD.search(question)):
+    if question is not lead and (_GENERAL.search(question) or re.match(r"what\s+(?:is|are|does)\s+(?:it|that|this|they)\b", question, _I)
+                                 ) and not _STRICT_OURS.search(question) and not _PERIOD.search(question):
         # "Our regulator expects reverse stress testing. What is it exactly?": a definition asked after
         # a sentence about us; the model decides
         return RouteRules("llm", 0.0, "a definition asked after a sentence about us", "no_rule")
