@@ -42,6 +42,16 @@ def test_values_are_spans_with_quotes_and_possessives_removed_and_escaped() -> N
     assert '"\\"Pa\\\\\\"ss\\\\\\\\1\\""' in gbnf  # JSON-escaped, then GBNF-escaped
 
 
+def test_fillers_are_never_names_and_contractions_never_passwords() -> None:
+    dictated = value_candidates("uh so yeah change the password for um rkowalski to W4rsaw!! okay")
+    assert dictated["name"][0] == "rkowalski" and not {"uh", "yeah", "um", "okay"} & set(dictated["name"])
+    assert dictated["password"] == ["W4rsaw!!"]
+    story = span_grammar("reset the password for jdoe, she's locked out, I'll call her", "user")
+    assert "change_password" not in story.alternatives["action"]  # no password in the command at all
+    assert "add_user" not in story.alternatives["action"]
+    assert "O'Neil1" in value_candidates("set the password for dmurphy to O'Neil1")["password"]
+
+
 def test_multi_word_group_names_are_offered_as_bigrams() -> None:
     assert "Domain Admins" in value_candidates("Join user tchen to group Domain Admins")["group"]
 

@@ -16,6 +16,12 @@ from dataclasses import dataclass, field
 from optimizer.intents.models import Action, actions_for, value_keys
 from optimizer.intents.text import KEYWORDS, STOPWORDS, entities, strip_value
 
+# Words a speaker fills a pause or greets with: never a name, a group or a share ("um so change
+# the password for uh tomasz ...").
+_FILLERS = frozenset("um umm uh uhh erm er hmm ah oh yeah yep yes ok okay like hey hi hello thanks cheers".split())
+# An English contraction ("she's", "i'll", "don't") is a word of the sentence, not a password.
+_CONTRACTION = re.compile(r"[A-Za-z]+'(?:s|ll|re|ve|d|t|m)", re.IGNORECASE)
+
 _KIND_BY_KEY = {
     "zone": "host", "target": "host", "path": "path", "password": "password", "group": "group",
     "username": "name", "name": "name", "share": "name",
@@ -35,15 +41,16 @@ def _name_span(token: str) -> str:
 def value_candidates(text: str) -> dict[str, list[str]]:
     """The spans of ``text`` each kind of value may take, in order of appearance.
 
-    Names are words that are not stopwords or keywords; a group may also be two such words in a
-    row ("Domain Admins"). A password is any word with a digit or a symbol in it: a plain word
-    such as "peter" is a name, so "Add user peter" offers no ``add_user``.
+    Names are words that are not stopwords, keywords or fillers ("um", "yeah"); a group may also
+    be two such words in a row ("Domain Admins"). A password is any word with a digit or a symbol
+    in it, except a contraction ("she's"): a plain word such as "peter" is a name, so "Add user
+    peter" offers no ``add_user``.
     """
     found = entities(text)
     tokens = text.split()
     spans = [_name_span(token) for token in tokens]
     names = _unique([span for span in spans if re.search(r"\w", span) and not span.startswith(("/", "-"))
-                     and span.lower() not in STOPWORDS | KEYWORDS])
+                     and span.lower() not in STOPWORDS | KEYWORDS | _FILLERS])
     bigrams = [f"{first} {second}" for first, second in zip(spans, spans[1:])
                if first.isalnum() and second.isalnum() and not {first.lower(), second.lower()} & STOPWORDS]
     passwords: list[str] = []
@@ -59,7 +66,8 @@ def value_candidates(text: str) -> dict[str, list[str]]:
         "path": _unique([entity.value for entity in found if entity.kind == "path"]),
         "name": names,
         "group": _unique(names + [bigram for bigram in bigrams if bigram in text]),
-        "password": _unique([password for password in passwords if re.search(r"[^A-Za-z]", password) and len(password) > 1]),
+        "password": _unique([password for password in passwords
+                             if re.search(r"[^A-Za-z]", password) and len(password) > 1 and not _CONTRACTION.fullmatch(password)]),
     }
 
 
