@@ -1150,3 +1150,13 @@ def test_a_record_named_in_full_beside_its_parent_zone_is_still_read() -> None:
     assert parsed.intent.as_dict() == _a("gw.atlas.lan", "10.8.0.1") and parsed.certain, parsed.reason
     parsed = rules("remove gw.atlas.lan from the atlas.lan zone")
     assert parsed.intent.as_dict() == {"action": "dns_remove", "zone": "gw.atlas.lan"} and parsed.certain, parsed.reason
+
+
+def test_a_second_group_at_the_end_and_what_a_user_gets_are_never_read_as_one_value() -> None:
+    parsed = rules("add vtran to group atlas and atlas2")
+    assert parsed.is_unknown and not parsed.certain, parsed.reason
+    # "membership" is what vtran needs, never the user.
+    parsed = rules("vtran needs membership in atlas")
+    assert parsed.is_unknown and not parsed.certain, parsed.reason
+    parsed = rules("add vtran to group atlas, thanks")
+    assert parsed.intent.as_dict() == _group("vtran", "atlas") and parsed.certain, parsed.reason

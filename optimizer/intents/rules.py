@@ -849,6 +849,9 @@ _GROUP_STOPWORDS = STOPWORDS | frozenset(
 _SECOND_GROUP = re.compile(
     r"\bgroups?\b[^:;=]*?(?:\band|\bplus|\bas\s+well\s+as|,)\s+(?:(?:and|also|the|a|to|in|into)\s+)*"
     r"(?:groups?\s+(?![:=])[\w.\-]+|[\w.\-]+\s+groups?\b)"
+    # A second name ending the request: "to group ops and dev", "to group ops, dev".
+    r"|\bgroups?\s+[\w.\-]+\s*(?:,|\band\b|&|\bplus\b)\s*(?:also\s+)?"
+    r"(?!(?:please|pls|thanks|thank|thx|cheers|asap|now|today|tomorrow|too|also|he|she|they|it|we|i|then)\b)[\w.\-]+\s*[.!]?\s*$"
     rf"|\s{_USERMOD_APPEND}\s+[^\s,]+,"
     r"|(?:&&|\|\||;)\s*(?:sudo\s+)?(?:useradd|userdel|usermod|gpasswd|passwd|adduser|deluser|chpasswd)\b",
     _FLAGS,
@@ -861,7 +864,9 @@ _USER_STOPWORDS = STOPWORDS | frozenset(
     " every all each any old inactive unused stale disabled expired those these both yet one too again here there first"
     # Nouns after "user"/"account" in context ("Our user base is growing.", "The account team asked:", "User request from X:").
     " base team request requests policy list management portal details info information data ticket tickets creation deletion"
-    " removal provisioning onboarding offboarding review audit report settings belonging owned used".split()
+    " removal provisioning onboarding offboarding review audit report settings belonging owned used"
+    # What a user gets, not who: "X needs membership in G", "X needs rights on ...".
+    " membership memberships rights privileges permission permissions role roles access".split()
 )
 _NEW_USER = (
     rf"\b(?:useradd|adduser)\b{_USERADD_OPTIONS}\s+{{U}}",
