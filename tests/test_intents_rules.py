@@ -1160,3 +1160,14 @@ def test_a_second_group_at_the_end_and_what_a_user_gets_are_never_read_as_one_va
     assert parsed.is_unknown and not parsed.certain, parsed.reason
     parsed = rules("add vtran to group atlas, thanks")
     assert parsed.intent.as_dict() == _group("vtran", "atlas") and parsed.certain, parsed.reason
+
+
+def test_should_not_be_on_a_share_asks_for_access_to_be_revoked() -> None:
+    # Labelling rule 4: "X should no longer have access to Y" is revoke wording; "be on/in the share" too.
+    parsed = rules("vtran shouldn't be on the atlas share any more")
+    assert parsed.intent.as_dict() == _access("revoke", "vtran", "atlas") and parsed.certain, parsed.reason
+    parsed = rules("vtran should no longer be in the atlas share")
+    assert parsed.intent.as_dict() == _access("revoke", "vtran", "atlas") and parsed.certain, parsed.reason
+    # The command's own negation stays a negation.
+    parsed = rules("vtran should not be removed from the atlas share")
+    assert parsed.is_unknown, parsed.reason

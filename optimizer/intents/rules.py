@@ -1030,6 +1030,8 @@ _GRANT_CUE = _cue(
 _DENIED_ACCESS = _cue(
     r"(?:should|must|may)(?:n['’]t|\s+not|\s+no\s+longer)\s+(?:have|get|keep|retain)\s+(?:any\s+)?(?:more\s+)?access"
     r"|(?:should|must|may)(?:n['’]t|\s+not|\s+no\s+longer)\s+(?:be\s+able\s+to\s+)?(?:access|use|reach|see)"
+    # "X shouldn't be on the Y share any more".
+    r"|(?:should|must|may)(?:n['’]t|\s+not|\s+no\s+longer)\s+be\s+(?:allowed\s+)?(?:on|in|into)(?=\s+(?:the\s+)?(?:share\s+)?[\w.\-$]+(?:\s+share)?\b)"
     r"|(?:no\s+longer|doesn['’]t|does\s+not|don['’]t|do\s+not)\s+(?:needs?|requires?)\s+(?:[\w/\-]+\s+)?access"
 )
 # A verb that grants and one that revokes in the same request ("give X access to A and revoke it from Y"): two actions.
@@ -1108,7 +1110,7 @@ _ACCESS_PATTERNS = (
     r"(?:(?:granted|given|allowed|provided)\s+access|(?:remove|removed|revoked?|blocked|cut\s+off|kicked\s+out|taken\s+off|denied)"
     r"(?:\s+access)?)\s+(?:to|on|from|into)\s+(?:the\s+)?(?:share\s+)?{S}(?:\s+share)?",
     _SUBJECT + r"{U}\s+(?:should|must|may)(?:\s+no\s+longer|n['’]t|\s+not)\s+(?:have\s+|get\s+|keep\s+)?(?:any\s+)?(?:more\s+)?"
-    r"(?:access|(?:be\s+able\s+to\s+)?(?:access|use|reach|see))\s+(?:to\s+|on\s+)?(?:the\s+)?(?:share\s+)?{S}",
+    r"(?:access|(?:be\s+able\s+to\s+)?(?:access|use|reach|see)|be\s+(?:allowed\s+)?(?:on|in|into))\s+(?:to\s+|on\s+)?(?:the\s+)?(?:share\s+)?{S}",
     # "take bob off the tools share", "bob should lose access to hr".
     r"\btake\s+(?:the\s+)?(?:user\s+)?(?!away\b|over\b){U}\s+(?:off|out\s+of)\s+(?:the\s+)?(?:share\s+)?{S}",
     _SUBJECT + r"{U}\s+(?:should|must|will|needs\s+to|has\s+to|is\s+to)\s+lose\s+(?:[\w/\-]+\s+)?access\s+(?:to|on)\s+(?:the\s+)?(?:share\s+)?{S}",
