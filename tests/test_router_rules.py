@@ -563,3 +563,42 @@ def test_a_class_qualified_to_our_book_stays_risk() -> None:
 def test_round3_guards_stay_narrow(query: str, route: str) -> None:
     rules = route_with_rules(clean_input(query))
     assert (rules.route, rules.certain) == (route, True)
+
+
+@pytest.mark.parametrize(
+    ("query", "route", "kind"),
+    [
+        # a past event in a past period after a context sentence with risk words
+        ("Supervisors will stress our book next month. Which limits did the FX desk breach in September?", "rag", "company_fact"),
+        ("The regulator will run a desk review soon. Which desks exceeded their VaR limits in August?", "rag", "company_fact"),
+        # how we do something is a company fact
+        ("Describe for the new analysts how we run the daily P&L attribution", "rag", "company_fact"),
+        # a comparison of two measures in general
+        ("Is an expected shortfall at 97.5% more prudent than a VaR at 99%?", "llm", "definition"),
+        # a tool how-to in R
+        ("show me how to bootstrap a confidence interval in R", "llm", "how_to"),
+        # a figure as of yesterday is a lookup
+        ("give me the stressed VaR for the credit desk as of yesterday's close", "rag", "company_fact"),
+        ("monte carlo vs historical simulation pros/cons", "llm", "definition"),
+    ],
+)
+def test_round3_more_families(query: str, route: str, kind: str) -> None:
+    rules = route_with_rules(clean_input(query))
+    assert (rules.route, rules.kind, rules.certain) == (route, kind, True)
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "What's a reasonable number of scenarios for an economic capital estimate?",
+        "give me a stressed VaR for the credit desk using a 2011 window",
+        "Tell me what happens to our funding if the largest depositor leaves",
+    ],
+)
+def test_round3_ambiguous_are_not_certain_wrong(query: str) -> None:
+    rules = route_with_rules(clean_input(query))
+    # a general sizing question is not a computation; a figure that may be looked up or computed, and a
+    # what-if without a number, are not a company fact nor a writing task
+    assert not (rules.certain and rules.route in ("rag", "llm") and "using" in query)
+    assert not (rules.certain and rules.route == "risk" and "reasonable" in query)
+    assert not (rules.certain and rules.route == "rag" and "what happens" in query)

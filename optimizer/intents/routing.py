@@ -90,7 +90,11 @@ _CODE_NOUN = re.compile(
 _PAST_QUESTION = re.compile(
     r"^(?:(?:what|which|who|when|where|how\s+(?:many|much|big|large))\b[^?.!]{0,60}?\b(?:did|was|were|had|went|came|happened|showed|found|used|"
     r"assumed|applied|included|produced|turned\s+out)\b|(?:did|was|were)\b"
-    r"|(?:has|have)\b[^?.!]{0,80}?\bbeen\b|remind\s+me\b|trying\s+to\s+remember\b)",
+    r"|(?:has|have)\b[^?.!]{0,80}?\bbeen\b|remind\s+me\b|trying\s+to\s+remember\b"
+    # a wh-question on a past event in a past period: "Which desks breached their limits in October?"
+    r"|(?:which|who|what|how\s+many|how\s+much)\b(?![^?.!]*\b(?:will|would|could|might|next|expected|projected|forecast)\b)"
+    r"[^?.!]{0,60}?\b\w{3,}ed\b[^?.!]{0,60}?\b(?:in|during|over|on)\s+(?:(?:the\s+)?(?:last|past|previous)\s+\w+|january|february|"
+    r"march|april|may|june|july|august|september|october|november|december|q[1-4]|h[12]|20\d\d)\b)",
     _I,
 )
 # how something is done in general ("What are the steps to run a stress test?", "How do banks usually
@@ -98,7 +102,8 @@ _PAST_QUESTION = re.compile(
 _METHOD = re.compile(
     r"\b(?:steps\s+(?:to|for|in)|best\s+way\s+to|how\s+(?:do|does|would|should|can)\s+(?:banks?|firms?|companies|insurers|"
     r"one|people|(?:a|an)\s+[\w-]+|risk\s+(?:teams?|managers?))\b|how\s+(?:is|are)\s+(?:it|they|this|that|these)\s+"
-    r"(?:computed|calculated|estimated|done|run|built)|in\s+general)\b",
+    r"(?:computed|calculated|estimated|done|run|built)|in\s+general"
+    r"|(?:sensible|reasonable|good|typical|recommended|standard|right)\s+(?:number|amount|size|choice|value|level)\s+of)\b",
     _I,
 )
 # Numbers supplied in the query to compute on: "from these daily P&Ls: -2, 1, -5, 3", "given the
@@ -167,7 +172,7 @@ _ASKS_SOMEONE = re.compile(
     r"^(?:write|draft|compose|send|create|prepare|design|make|put\s+together|plan|outline)\b[^.?!]*"
     r"\b(?:asking|telling|reminding|requesting|inviting|urging|to\s+(?:ask|remind|tell))\b"
     # or describing who does it: "an exercise where students calculate VaR", "talking points on why we simulate"
-    r"|^(?:write|draft|compose|create|prepare|design|make|put\s+together|plan|outline)\b[^.?!]*"
+    r"|^(?:write|draft|compose|create|prepare|design|make|put\s+together|plan|outline|explain|describe|tell|show)\b[^.?!]*"
     r"\b(?:where|in\s+which|why|how|when)\s+(?:we|they|students|participants|trainees|people|teams?|banks?|firms?|analysts)\s+"
     r"(?:[\w-]+\s+)?(?:run|simulate|calculate|compute|estimate|stress|model)\b",
     _I,
@@ -183,11 +188,12 @@ _ARITHMETIC = re.compile(
 # calculate yoy growth in excel", "python: how do i read a csv".
 _TOOL = re.compile(
     r"\b(?:excel|google\s+sheets|spreadsheet|python|pandas|numpy|sql|vba|power\s*bi|powerpoint|jupyter|matplotlib|seaborn|plotly|"
-    r"scipy|statsmodels|tableau)\b", _I)
+    r"scipy|statsmodels|tableau|(?-i:R))\b", _I)
 _HOW_TO = re.compile(r"\bhow\s+(?:do|can|would|should|to)\b|\bformulas?\b|\bpivot\b|\bsyntax\b|\bshortcut\b|\bexamples?\b|^[\w ]{2,20}:", _I)
 _COMPUTE = re.compile(
     # ("run-off", "run-rate" are nouns)
-    r"\b(?:run(?!-)|simulate|compute|calculate|estimate|generate|perform|"
+    r"\b(?:run(?!-)|simulate|compute|calculate|(?<!\ba\s)(?<!\ban\s)(?<!the\s)(?<!var\s)(?<!point\s)(?<!our\s)(?<!its\s)estimate|"
+    r"generate|perform|"
     r"backtest(?!\s+(?:exceptions?|results?|reports?|breaches|outcomes?|findings|history))|shock|quantify|use\s+monte\s+carlo|work\s+out|"
     r"figure\s+out)\b",
     _I,
@@ -404,13 +410,15 @@ _GENERAL = re.compile(
     r"^(?:explain|define)\b|^what\s+(?:is|are|'s)\s+(?:a|an)\s+[\w\s'-]{1,40}\??$"
     r"|^what\s+are\s+(?!the\b|our\b|your\b)[\w\s'-]{1,40}\??$"
     r"|^what\s+(?:does|do)\b[^?]*\b(?:mean|tell\s+(?:you|us|me)|imply|signify)\b|\bwhat\s+is\s+meant\s+by\b|\b(?:meaning|definition)\s+of\b"
-    r"|\bin\s+(?:plain|simple|layman'?s?)\s+(?:english|terms|words)\b|\bdiff?e?rence\s+between\b|\bpros\s+and\s+cons\b"
+    r"|\bin\s+(?:plain|simple|layman'?s?)\s+(?:english|terms|words)\b|\bdiff?e?rence\s+between\b|\bpros\s*(?:and|&|/)\s*cons\b"
     r"|\badvantages\s+and\s+disadvantages\b|\bintuiti(?:on|ve)\b|^how\s+(?:does|do)\b[^?]*\bwork\b"
     # "what does X stand for", "X meaning?", "X in a nutshell", "what is X in an ALM context",
     # "What is a bank run, and ...", "why do regulators like ...", "... why or why not?"
     r"|\bstand\s+for\b|\bmeaning\s*\??$|\bin\s+a\s+nutshell\b|\bin\s+(?:an?\s+|the\s+)?[\w&-]+\s+context\b"
     r"|^what\s+(?:is|are|'s)\s+(?:a|an)\s+[\w%.'-]+(?:\s+[\w%.'-]+){0,3}\s*(?:,|\?|$|\s+and\s+(?:how|why|what|when|where)\b)"
     r"|\bwhy\s+or\s+why\s+not\b"
+    # a comparison of two measures in general: "Is a 99% VaR more conservative than a 95% ES?"
+    r"|^(?:is|are)\s+(?:a|an)\s+[^?]{1,40}?\b(?:more|less|better|worse|riskier|safer|higher|lower)\b[^?]*\bthan\s+(?:a|an)\b"
     r"|^why\s+(?:do|does|is|are|would|should)\s+(?!(?:we|our|the|you|i|it|they|this|that|these|those)\b)",
     _I,
 )
@@ -455,12 +463,13 @@ _DOC_REFERENCE = re.compile(
 )
 _PERIOD = re.compile(
     r"\b(?:Q[1-4]|H[12]|FY\d{2,4}|(?:last|this|previous|past)\s+(?:\w+\s+)?(?:quarters?|months?|years?|weeks?|autumn|fall|spring|"
-    r"summer|winter)|year[- ]end|january|february|march|april|may|june|july|august|september|october|november|december)\b",
+    r"summer|winter)|year[- ]end|january|february|march|april|may|june|july|august|september|october|november|december|"
+    r"yesterday(?:'s)?|as\s+(?:of|at)\s+(?:yesterday|today|last|close|cob|end))\b",
     _I,
 )
 _LOOKUP = re.compile(
     r"^(?:what|what'?s|wh?ats|who|which|when|where|how\s+many|how\s+much|how\s+does|how\s+did|list|give\s+me\s+the|pull|show|compare|summari[sz]e|"
-    r"according\s+to|explain\s+the|explain\s+(?:what|why|how)\b(?=[^?]*\bour\b)|explain\s+our|remind\s+me|tell\s+me(?!\s+(?:a|an)\s)|dig\s+out|look\s+up|find)\b",
+    r"according\s+to|explain\s+the|explain\s+(?:what|why|how)\b(?=[^?]*\bour\b)|explain\s+our|(?:explain|describe)\b(?=[^?]{0,40}?\bhow\s+we\b)|remind\s+me|tell\s+me(?!\s+(?:a|an)\s)|dig\s+out|look\s+up|find)\b",
     _I,
 )
 # ("company" alone or as "the company", "company policy"; "a BB-rated company" is not ours)
@@ -522,7 +531,7 @@ _NOT_OURS = re.compile(
     _I,
 )
 _WRITING = re.compile(
-    r"^(?:write|draft|compose|translate|rewrite|proofread|summari[sz]e\s+this|suggest|create|give\s+me|turn|make\s+this|"
+    r"^(?:write|draft|compose|translate|rewrite|proofread|summari[sz]e\s+this|suggest|create|give\s+me|turn|make\s+this|outline|"
     r"explain|how\s+do\s+i|what's\s+the\s+difference|what\s+is\s+the\s+difference|brainstorm|edit|polish|fix\s+the\s+grammar|"
     r"shorten|reword|rephrase|paraphrase|tell\s+me\s+(?:a|an)\s+(?:joke|story|poem|riddle|limerick|fun\s+fact)|any\s+tips|tips\s+(?:on|for)|(?:some\s+)?(?:ideas|suggestions)\s+(?:for|on)|"
     r"(?:any\s+)?advice\s+(?:on|for)|(?:i\s+)?(?:need|want|would\s+like|'d\s+like)\s+(?:a|an|some)\s+(?:[\w-]+\s+){0,3}?(?:email|note|message|"
@@ -675,7 +684,7 @@ def route_with_rules(query: str) -> RouteRules:
         # "Our regulator expects reverse stress testing. What is it exactly?": a definition asked after
         # a sentence about us; the model decides
         return RouteRules("llm", 0.0, "a definition asked after a sentence about us", "no_rule")
-    hypothetical = bool(_HYPOTHESIS.search(query) and _FUTURE_WORDS.search(query))
+    hypothetical = bool(_HYPOTHESIS.search(query) and (_FUTURE_WORDS.search(query) or _IMPACT_QUESTION.search(query)))
     if not hypothetical and any(_LOOKUP.search(part) for part in (lead, last)) and (
             _PERIOD.search(query) or _OURS.search(query) or _RECORDED.search(query)) and not _SUPPLIED_NUMBERS.search(query) and not external:
         # (not when the figures are given: "Our 5 worst days were -3.1, -2.8, -2.5, -2.2. What's the average?")
@@ -683,7 +692,10 @@ def route_with_rules(query: str) -> RouteRules:
     if any(_COMPANY_RECORD.search(part) for part in (lead, question)):
         return RouteRules("rag", 0.85, "asks whether or where a company record exists, or what was decided", "company_record")
     if _WRITING.search(lead) or _WRITING.search(last):
-        if (_WORKPLACE.search(query) and not _DOC_REFERENCE.search(query)) or _NEEDS_OUR_FACTS.search(query):
+        if (_WORKPLACE.search(query) and not _DOC_REFERENCE.search(query)) or _NEEDS_OUR_FACTS.search(query) or (
+                re.match(r"give\s+me\s+(?:the|a|an|our)\b", lead, _I) and (_RISK_QUANTITY.search(query) or _RISK_TERM.search(query))
+                and not re.search(r"\b(?:template|generic|example|sample|checklist|list\s+of|ideas?|questions)\b", query, _I)):
+            # ("give me a stressed VaR for the rates desk": a figure to look up or to compute)
             # "How do I book a meeting room?", "give me the contact for IT support": a how-to or a
             # contact at work may be ours; the model decides
             return RouteRules("llm", 0.0, "a how-to or a contact that may be this company's", "no_rule")
