@@ -1171,3 +1171,29 @@ def test_should_not_be_on_a_share_asks_for_access_to_be_revoked() -> None:
     # The command's own negation stays a negation.
     parsed = rules("vtran should not be removed from the atlas share")
     assert parsed.is_unknown, parsed.reason
+
+
+@pytest.mark.parametrize("text", [
+    # A negation in a clause after the command may be about something else, or about part of it.
+    "add user vtran with password Mekong#41 - don't share it",
+    "add gw.atlas.lan at 10.8.0.1, don't worry about the old one",
+    "give vtran access to the atlas share; don't give him write",
+    "delete user vtran (never logged in anyway)",
+    # Mail words outnumber the command's own.
+    "Delete user vtran, mailbox already archived",
+])
+def test_a_later_negation_or_mail_words_beside_a_command_are_never_a_certain_unknown(text: str) -> None:
+    parsed = rules(text)
+    assert not (parsed.certain and parsed.is_unknown), parsed.reason
+
+
+def test_a_second_verb_outside_the_schema_and_the_kind_of_password_are_never_certain() -> None:
+    parsed = rules("delete user vtran and forward his mail to lpham")
+    assert parsed.is_unknown and not parsed.certain, parsed.reason
+    parsed = rules("reset vtran's email password to Mekong#41")
+    assert parsed.intent.as_dict().get("username") != "email" and not (parsed.certain and not parsed.is_unknown), parsed.reason
+    # The password sent on is no second action; a leading negation still refuses.
+    parsed = rules("reset vtran's password to Mekong#41 and mail it to him")
+    assert parsed.intent.as_dict() == _change("vtran", "Mekong#41") and parsed.certain, parsed.reason
+    parsed = rules("don't add user vtran with password Mekong#41, HR said no")
+    assert parsed.is_unknown and parsed.certain, parsed.reason

@@ -32,6 +32,7 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+from optimizer.intents.keywords import route_domain
 from optimizer.intents.models import UNKNOWN, InvalidIntentError, IntentModel, validate_intent
 from optimizer.intents.text import KEYWORDS, NAME_KEYS, STOPWORDS, Entity, corrected_text, entities, glued_to_shell_syntax
 
@@ -261,6 +262,14 @@ _EXCEPT = re.compile(r"\b(?:but|and)\s+(?:keep|leave|retain)\b|\bexcept\b|\bbut\
 _OWN_THINGS = frozenset(
     "access account accounts login password passwd pw pwd permission permissions rights user new old current own write read rw full"
     " temporary temp initial samba smb share membership".split()
+)
+# A second verb outside the schema joined on ("delete user X and forward his mail to Y", "... and then reboot it"): two
+# actions, one unsupported. Not the password sent on ("... and mail it to him").
+_SECOND_OTHER_VERB = re.compile(
+    r"\b(?:and|then|also)\s+(?:then\s+|also\s+|afterwards\s+)?(?:forward|send|e-?mail(?!\s+address)|mail|notify|inform|tell|archive|move|copy"
+    r"|transfer|back\s*up|lock|unlock|rename|restart|reboot|migrate|wipe|disable|suspend|expire|clone)\b"
+    r"(?!\s+(?:it|them|the\s+(?:new\s+)?(?:one|password|passwd|pw|credentials))\s+(?:over\s+)?to\b)",
+    _FLAGS,
 )
 # Doubt inside a request ("Remove X? Not sure it's still used", "maybe give bob access"): a request or a
 # thought aloud; the rules have no opinion.
@@ -866,7 +875,9 @@ _USER_STOPWORDS = STOPWORDS | frozenset(
     " base team request requests policy list management portal details info information data ticket tickets creation deletion"
     " removal provisioning onboarding offboarding review audit report settings belonging owned used"
     # What a user gets, not who: "X needs membership in G", "X needs rights on ...".
-    " membership memberships rights privileges permission permissions role roles access".split()
+    " membership memberships rights privileges permission permissions role roles access"
+    # The kind of password, not its owner: "reset vtran's email password", "the wifi password".
+    " email e-mail mail mailbox wifi wi-fi vpn ssh sudo portal sso windows linux domain database db bios voicemail".split()
 )
 _NEW_USER = (
     rf"\b(?:useradd|adduser)\b{_USERADD_OPTIONS}\s+{{U}}",
@@ -1293,8 +1304,15 @@ def parse_with_rules(text: str, domain: str) -> RuleParse:
         return _unknown("none", "a command under a condition, or a hypothetical: the model decides")
     negatable = _NO_LONGER_NEEDED.sub(" ", _DENIED_ACCESS.sub(" ", core) if domain == "samba" else core)
     # "... - not now": the wrappers take a trailing "now", so the deferral is read on the text as written.
-    if any(not _IN_A_REASON.search(negatable[: match.start()]) for match in _NEGATION.finditer(negatable)) \
-            or re.search(r"(?<![\w\-/$@.#!&*+=])not\s+(?:now|today|yet)(?![\w\-/$@#!&*+=]|\.\w)", text, _FLAGS):
+    negations = [match for match in _NEGATION.finditer(negatable) if not _IN_A_REASON.search(negatable[: match.start()])]
+    deferred = re.search(r"(?<![\w\-/$@.#!&*+=])not\s+(?:now|today|yet)(?![\w\-/$@#!&*+=]|\.\w)", text, _FLAGS)
+    if negations and not deferred and re.match(r"\s*" + _ACTION_VERB, negatable, _FLAGS) and all(
+        re.search(r"[,;(]|\s[-–—]+\s", negatable[: match.start()]) for match in negations
+    ):
+        # "add user X with password Y - don't share it", "delete X (never logged in)": the command comes first and the
+        # negation, in a clause of its own, may be about something else or about a part of it; the model decides.
+        return _unknown("none", "a negation in a clause after the command: the model decides")
+    if negations or deferred:
         return _unknown("refusal", "a negated command")
     if first in _UNSUPPORTED_VERBS and not re.match(r"\s*[\w'’]+\s*[:,\-–—](?=\s)|\s*[\w'’]+\s+\w+\s*[:\-–—](?=\s)", core):
         # Not a heading or a label before the command ("Help: add user X", "Test env: add ...").
@@ -1305,12 +1323,17 @@ def parse_with_rules(text: str, domain: str) -> RuleParse:
         return _unknown("none", "a possibility, a plan, a request called off or a question whether: the model decides")
     if re.search(r"\?[\W_]*$", written) and not _REQUEST_OPENER.search(text):
         return _unknown("none", "a question mark with no request addressed to the reader: the model decides")
+    if _SECOND_OTHER_VERB.search(core):
+        return _unknown("several", "a second verb outside the schema joined to the command (more than one action)")
     if _CONTINUED.search(core):
         return _unknown("several", "a second sentence adds to the request ('... . Also his record X'): more than one action")
     if len(_CLAUSE_VERB.findall(core)) > 1 or re.search(r"\s(?:&&|\|\|)\s", re.sub(r"(['\"`]).*?\1", "", core)):
         # "delete record x.lan && rm -rf /": a chain of shell commands is more than one action too.
         return _unknown("several", "more than one action (out of scope), or one the rules cannot tell apart")
     if domain not in _BY_DOMAIN:
+        if domain == "mail" and any(score for name, score in route_domain(text).scores.items() if name != "mail"):
+            # "Delete user X, mailbox already archived": mail words outnumber the command's own; the model decides.
+            return _unknown("none", "mail words with another domain's: the model decides")
         return _unknown("refusal" if domain == "mail" else "unplaced", f"no parser for domain {domain!r}")
     parsed = _BY_DOMAIN[domain](core)
     if parsed.is_unknown:
