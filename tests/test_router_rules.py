@@ -602,3 +602,18 @@ def test_round3_ambiguous_are_not_certain_wrong(query: str) -> None:
     assert not (rules.certain and rules.route in ("rag", "llm") and "using" in query)
     assert not (rules.certain and rules.route == "risk" and "reasonable" in query)
     assert not (rules.certain and rules.route == "rag" and "what happens" in query)
+
+
+def test_run_as_a_noun_estimate_with_a_move_and_sufficiency_questions() -> None:
+    # "our last Monte Carlo run" is the noun: not a request for a new run
+    noun = route_with_rules(clean_input("Summarise the output of our last liquidity stress run for the board"))
+    assert not (noun.certain and noun.route == "risk")
+    # a compute word with a quantified move is a computation, whatever the verb in front
+    move = route_with_rules(clean_input("Turn a 15% fall in car prices into a loss estimate for the auto lease book"))
+    assert (move.route, move.kind, move.certain) == ("risk", "risk_computation", True)
+    # whether a number of simulations is enough is a method question
+    enough = route_with_rules(clean_input("Are 5,000 paths sufficient for a 99.5% expected shortfall?"))
+    assert not (enough.certain and enough.route == "risk")
+    # a request to run again is still a request
+    again = route_with_rules(clean_input("Can you run the stress test on the card book again with a 20% unemployment spike?"))
+    assert (again.route, again.certain) == ("risk", True)

@@ -103,7 +103,9 @@ _METHOD = re.compile(
     r"\b(?:steps\s+(?:to|for|in)|best\s+way\s+to|how\s+(?:do|does|would|should|can)\s+(?:banks?|firms?|companies|insurers|"
     r"one|people|(?:a|an)\s+[\w-]+|risk\s+(?:teams?|managers?))\b|how\s+(?:is|are)\s+(?:it|they|this|that|these)\s+"
     r"(?:computed|calculated|estimated|done|run|built)|in\s+general"
-    r"|(?:sensible|reasonable|good|typical|recommended|standard|right)\s+(?:number|amount|size|choice|value|level)\s+of)\b",
+    r"|(?:sensible|reasonable|good|typical|recommended|standard|right)\s+(?:number|amount|size|choice|value|level)\s+of"
+    # "Is 10,000 simulations enough for a 99.9% VaR?"
+    r"|^(?:is|are)\s+[^?]{1,40}?\b(?:enough|sufficient|too\s+(?:many|few))\s+(?:for|to)\b)",
     _I,
 )
 # Numbers supplied in the query to compute on: "from these daily P&Ls: -2, 1, -5, 3", "given the
@@ -192,7 +194,8 @@ _TOOL = re.compile(
 _HOW_TO = re.compile(r"\bhow\s+(?:do|can|would|should|to)\b|\bformulas?\b|\bpivot\b|\bsyntax\b|\bshortcut\b|\bexamples?\b|^[\w ]{2,20}:", _I)
 _COMPUTE = re.compile(
     # ("run-off", "run-rate" are nouns)
-    r"\b(?:run(?!-)|simulate|compute|calculate|(?<!\ba\s)(?<!\ban\s)(?<!the\s)(?<!var\s)(?<!point\s)(?<!our\s)(?<!its\s)estimate|"
+    # ("our last Monte Carlo run", "yesterday's run": the noun)
+    r"\b(?:(?<!last\s)(?<!latest\s)(?<!previous\s)(?<!the\s)(?<!that\s)(?<!our\s)(?<!'s\s)(?<!carlo\s)(?<!stress\s)run(?!-)|simulate|compute|calculate|(?<!\ba\s)(?<!\ban\s)(?<!the\s)(?<!var\s)(?<!point\s)(?<!our\s)(?<!its\s)estimate|"
     r"generate|perform|"
     r"backtest(?!\s+(?:exceptions?|results?|reports?|breaches|outcomes?|findings|history))|shock|quantify|use\s+monte\s+carlo|work\s+out|"
     r"figure\s+out)\b",
@@ -619,7 +622,7 @@ def route_with_rules(query: str) -> RouteRules:
     # is context: the compute words in it are not asked of the router.
     asked = _OUR_PLAN.sub(" ", scope)
     if not not_a_request and (_RISK_REQUEST.search(scope_lead) or ((_COMPUTE.search(asked) or _COMPUTE_LEAD.search(scope_lead)) and (
-            _RISK_TERM.search(asked) or _CONDITION.search(asked) or _IMPACT.search(asked)))):
+            _RISK_TERM.search(asked) or _CONDITION.search(asked) or _IMPACT.search(asked) or _QUANTIFIED_MOVE.search(asked)))):
         return RouteRules("risk", 0.95, "asks for a new risk computation", "risk_computation")
     if (_CONTENT_GIVEN.search(query) or _EDIT_QUOTED.search(lead) or _EDIT_COLON.search(lead)
             or (_QUOTED_PASSAGE.search(query) and _ABOUT_PASSAGE.search(query))):
@@ -642,7 +645,8 @@ def route_with_rules(query: str) -> RouteRules:
             return RouteRules("llm", 0.9, "a general definition or comparison", "definition")
         if _WRITING.search(question) and not re.search(r"\b(?:it|its|this|that|these|those|them)\b", question, _I):
             return RouteRules("llm", 0.0, "writing asked after a document named in the context", "no_rule")
-    open_question = not past and not _DEFINITION.search(lead) and not _GENERIC.search(query)
+    open_question = not past and not _DEFINITION.search(lead) and not _GENERIC.search(query) and not (
+        _METHOD.search(lead) and not _STRICT_OURS.search(query))
     # The probability rules read risk words that name a thing ("the VaR limits") as neutral, want a
     # subject of ours or of business, and do not read a question about a record or the past.
     cue = _NAMED_THING.sub("item", scope)
