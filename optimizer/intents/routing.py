@@ -571,6 +571,15 @@ def route_with_rules(query: str) -> RouteRules:
     or a search-box fragment naming one of our documents (``rag``).
     A greeting or polite wrapper in front is skipped, and a question after a sentence of context is
     read on its own. Nothing matched: no opinion (the model decides).
+
+    Guards (blind round 3) keep a rule from being sure where the cue sits in the wrong clause or
+    frame: a record, status or past question after a context sentence reads the risk rules on the
+    question alone; a clause about our own plans, a general method or practice question, a question
+    about a person or a date, a message asking someone else to run it and a noun ("our last run")
+    are not computation requests; probabilities want a subject of ours or of business; a typical
+    subject, a whole class, a regulation's rule or a public body's document is not ours. Where both
+    readings stay open (a document with a quantified what-if, writing that needs our facts, figures
+    supplied in the query, a definition that names one of our processes) the rules give no opinion.
     """
     if not query:
         return RouteRules("llm", 0.5, "empty query", "empty")
