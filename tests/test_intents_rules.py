@@ -1197,3 +1197,30 @@ def test_a_second_verb_outside_the_schema_and_the_kind_of_password_are_never_cer
     assert parsed.intent.as_dict() == _change("vtran", "Mekong#41") and parsed.certain, parsed.reason
     parsed = rules("don't add user vtran with password Mekong#41, HR said no")
     assert parsed.is_unknown and parsed.certain, parsed.reason
+
+
+@pytest.mark.parametrize("text", [
+    # An explicit action field that names another action, or one outside the schema.
+    "username=vtran group=atlas action=remove",
+    "CR-40 | action: lock account | user: vtran",
+    # An explicit A type with a hostname target (labelling rule 3: the named type wins, and it does not fit).
+    "zone=gw.atlas.lan type=A target=web.atlas.lan",
+    # A share's setting is not its name.
+    "Share the folder /srv/atlas as read-only",
+    # Waiting for someone's word; an alternative left open.
+    "remove user: vtran (after HR confirms)",
+    "pw change: vtran -> Mekong#41 (or whatever he wants)",
+])
+def test_a_field_that_disagrees_or_a_setting_read_as_a_value_is_never_certain(text: str) -> None:
+    parsed = rules(text)
+    assert parsed.is_unknown and not parsed.certain, parsed.reason
+
+
+def test_an_action_field_that_agrees_and_a_negated_wait_are_still_read() -> None:
+    parsed = rules("CR-41 | action: revoke share access | user: vtran | share: atlas-docs")
+    assert parsed.intent.as_dict() == _access("revoke", "vtran", "atlas-docs") and parsed.certain, parsed.reason
+    parsed = rules("username=vtran password=Mekong#41 action=change_password")
+    assert parsed.intent.as_dict() == _change("vtran", "Mekong#41") and parsed.certain, parsed.reason
+    # "Don't ... until HR signs off" is a negated command first: a definite unknown.
+    parsed = rules("Don't remove vtran from the atlas share until HR signs off")
+    assert parsed.is_unknown and parsed.certain, parsed.reason

@@ -188,7 +188,10 @@ _CONDITION = re.compile(
     r"(?<![\w\-/$@.#!&*+=])(?:if|in\s+case|unless|provided\s+that|assuming|as\s+long\s+as)(?![\w\-/$@#!&*+=]|\.\w)"
     r"(?!\s+(?:(?:it's|it\s+is|that's|that\s+is|this\s+is|it\s+were|it\s+would\s+be)\s+(?:not\s+too\s+much\s+(?:trouble|hassle|work)"
     r"|(?:ok|okay|alright|all\s+right|fine|possible|no\s+trouble|not\s+a\s+problem|no\s+problem|easier|convenient)\b)"
-    r"|(?:at\s+all\s+)?possible\b|you\s+(?:can|could|don't\s+mind|do\s+not\s+mind|have|get|would|wouldn't|please)\b|(?:you\s+)?please\b))",
+    r"|(?:at\s+all\s+)?possible\b|you\s+(?:can|could|don't\s+mind|do\s+not\s+mind|have|get|would|wouldn't|please)\b|(?:you\s+)?please\b))"
+    # Waiting for someone's word: "(after HR confirms)", "once the manager approves", "when legal signs off".
+    r"|\b(?:once|after|when|as\s+soon\s+as|until|till)\s+(?:\w+\s+){0,3}?(?:confirms?|approves?|signs?\s+off|gives?\s+(?:the\s+)?(?:go|ok|okay)"
+    r"|says?\s+so|(?:is|has\s+been)\s+approved|agrees?)\b",
     _FLAGS,
 )
 # "We don't use X anymore, remove it": a reason to act, not a negated command.
@@ -273,7 +276,9 @@ _SECOND_OTHER_VERB = re.compile(
 )
 # Doubt inside a request ("Remove X? Not sure it's still used", "maybe give bob access"): a request or a
 # thought aloud; the rules have no opinion.
-_DOUBT = re.compile(r"\b(?:not\s+sure|unsure|maybe|perhaps|i\s+guess|no\s+idea\s+(?:if|whether))\b", _FLAGS)
+_DOUBT = re.compile(
+    r"\b(?:not\s+sure|unsure|maybe|perhaps|i\s+guess|no\s+idea\s+(?:if|whether)|or\s+(?:whatever|something|similar|anything)\b)\b", _FLAGS
+)
 # Not a request for now: a possibility, a plan or a future ("we might add X next month", "planning to remove X",
 # "we'll need user X ...", "eventually X will need access"); the model decides.
 _ACTION_WORD = (r"(?:add|create|delete|remove|drop|grant|give|revoke|reset|change|set\s*up|make|point|map|register|purge|erase"
@@ -674,6 +679,8 @@ def _dns(core: str) -> RuleParse:
     if len(hosts) >= 2:
         if _SAME_ADDRESS.search(core) or not (_TARGET_CUE.search(core) or re.search(r"\s(?:->|=>|→)\s", core)):
             return _unknown("partial", "dns: two hostnames, but nothing says one points at the other")
+        if _EXPLICIT_A.search(core) or _EXPLICIT_AAAA.search(core):
+            return _unknown("partial", "dns: an A or AAAA type named with a hostname target (labelling rule 3: the named type wins)")
         kind = "match" if len(hosts) == 2 and not parents else "typo"
         zone, target = _cname_pair(core, found)
         return _intent({"action": "dns_add", "zone": zone, "record_type": "CNAME", "target": target}, "dns: hostname -> hostname", kind)
@@ -1174,6 +1181,10 @@ _SHARE_NAME = (
 )
 
 
+# A share's setting is not its name ("Share the folder /srv/x as read-only").
+_SHARE_NAME_STOPWORDS = STOPWORDS | frozenset(
+    "read-only readonly read-write rw ro writable writeable hidden public private guest browseable browsable shared".split()
+)
 _CONNECTIVE = r"(?:at|on|in|for|under|with|pointing|located|path|from|to|via|using|and|as|please|thanks)"
 
 
@@ -1214,7 +1225,7 @@ def _samba(core: str) -> RuleParse:
             core, _FLAGS):
         return _unknown("partial", "samba: a statement about a share and a path, not a request")
     if paths:
-        name = _find(_SHARE_NAME, core, "name")
+        name = _find(_SHARE_NAME, core, "name", _SHARE_NAME_STOPWORDS)
         if name is None and _only_function_words(core, found):
             return _unknown("refusal", "create_share: no name at all")
         if name and re.search(rf"(?<![\w.\-]){re.escape(name)}\s+(?!{_CONNECTIVE}\b)(?-i:[A-Z][a-z]+)\b(?!\s*[:=])", core, _FLAGS):
@@ -1259,6 +1270,28 @@ def _samba(core: str) -> RuleParse:
     return _unknown("none", "samba: no pattern matched")
 
 
+_ACTION_FIELD = re.compile(r"\baction\s*[:=]\s*['\"]?(?P<verb>[^|,;'\"\n]+?)['\"]?(?=\s*(?:[|,;]|$|\s[\w\-]+\s*[:=]))", _FLAGS)
+_VERB_FAMILIES = {
+    "remove": r"remove|delete|drop|revoke|purge|erase|deprovision|offboard|deny|block|withdraw|disable|rm|del|dns remove|remove user",
+    "add": r"add|create|grant|give|new|register|provision|onboard|allow|open|share|enable|dns add|add user|add to group|create share|grant access",
+    "change": r"change|reset|update|set|rotate|password|passwd",
+}
+_ACTION_FAMILY = {"dns_remove": "remove", "remove_user": "remove", "revoke_access": "remove", "dns_add": "add", "add_user": "add",
+                  "add_to_group": "add", "create_share": "add", "grant_access": "add", "change_password": "change"}
+
+
+def _ACTION_FIELD_DISAGREES(action: str, text: str) -> bool:
+    """Whether an explicit "action: VERB" field ("username=x group=g action=remove") names a kind of action other than
+    the one read ("remove" is not add_to_group)."""
+    for match in _ACTION_FIELD.finditer(spell_action_names(text)):
+        named = {family for family, verbs in _VERB_FAMILIES.items() if re.search(rf"\b(?:{verbs})\b", match.group("verb"), _FLAGS)}
+        if named and _ACTION_FAMILY[action] not in named:
+            return True
+        if not named:
+            return True  # an action the schema does not name ("action: lock account")
+    return False
+
+
 def _owner_not_value(intent: dict[str, str], text: str) -> str | None:
     """Why a name was taken from the wrong place, if it was: the owner of something else ("give bob's manager access",
     "access to bob's share"), or the first word of a name with a space ("create user Vu Tran with ...")."""
@@ -1300,8 +1333,6 @@ def parse_with_rules(text: str, domain: str) -> RuleParse:
     written = strip_wrappers(spell_action_names(text.replace("’", "'")))
     if (_REPORTED_DONE.search(written) or _THANKED_FOR.search(text)) and not _CLAUSE_VERB.search(core) or _NOTHING_TO_DO.search(text):
         return _unknown("none", "a report of an action done, not a command: the model decides")
-    if _CONDITION.search(text):
-        return _unknown("none", "a command under a condition, or a hypothetical: the model decides")
     negatable = _NO_LONGER_NEEDED.sub(" ", _DENIED_ACCESS.sub(" ", core) if domain == "samba" else core)
     # "... - not now": the wrappers take a trailing "now", so the deferral is read on the text as written.
     negations = [match for match in _NEGATION.finditer(negatable) if not _IN_A_REASON.search(negatable[: match.start()])]
@@ -1314,6 +1345,8 @@ def parse_with_rules(text: str, domain: str) -> RuleParse:
         return _unknown("none", "a negation in a clause after the command: the model decides")
     if negations or deferred:
         return _unknown("refusal", "a negated command")
+    if _CONDITION.search(text):
+        return _unknown("none", "a command under a condition, or a hypothetical: the model decides")
     if first in _UNSUPPORTED_VERBS and not re.match(r"\s*[\w'’]+\s*[:,\-–—](?=\s)|\s*[\w'’]+\s+\w+\s*[:\-–—](?=\s)", core):
         # Not a heading or a label before the command ("Help: add user X", "Test env: add ...").
         return _unknown("refusal", f"unsupported operation {first!r}")
@@ -1353,6 +1386,8 @@ def parse_with_rules(text: str, domain: str) -> RuleParse:
                      or re.fullmatch(r"[*•xX]{3,}|<[^<>]*>|\[[^\[\]]*\]", password)):
         # "password: (sent separately)" cut to "(sent", "********", "<redacted>": no password, or not this one.
         return _unknown("none", f"{parsed.intent.action.value}: the password is a placeholder or cut from an aside")
+    if _ACTION_FIELD_DISAGREES(parsed.intent.action.value, corrected):
+        return _unknown("none", f"{parsed.intent.action.value}: an 'action' field names another action")
     owner = _owner_not_value(parsed.intent.as_dict(), text)
     if owner:
         return _unknown("none", f"{parsed.intent.action.value}: {owner}")
