@@ -1224,3 +1224,24 @@ def test_an_action_field_that_agrees_and_a_negated_wait_are_still_read() -> None
     # "Don't ... until HR signs off" is a negated command first: a definite unknown.
     parsed = rules("Don't remove vtran from the atlas share until HR signs off")
     assert parsed.is_unknown and parsed.certain, parsed.reason
+
+
+@pytest.mark.parametrize("text", [
+    "add user vtran uh no wait lpham with password Mekong#41",
+    "delete user vtran, sorry, I mean lpham",
+    "uh delete user vtran... actually no, keep him",
+    "add vtran to group atlas. actually make that atlas2",
+    "add gw.atlas.lan at 10.8.0.1, no wait, 10.8.0.2",
+])
+def test_a_self_correction_is_never_a_certain_command(text: str) -> None:
+    parsed = rules(text)
+    assert parsed.is_unknown and not parsed.certain, parsed.reason
+
+
+def test_fillers_set_off_by_commas_go_with_their_commas() -> None:
+    parsed = rules("okay so um create a share called, um, atlas at /srv/atlas")
+    assert parsed.intent.as_dict() == {"action": "create_share", "name": "atlas", "path": "/srv/atlas"} and parsed.certain, parsed.reason
+    parsed = rules("right so uh change vtran's password to, uh, Mekong#41")
+    assert parsed.intent.as_dict() == _change("vtran", "Mekong#41") and parsed.certain, parsed.reason
+    parsed = rules("I mean, give vtran access to the atlas share")
+    assert parsed.intent.as_dict() == _access("grant", "vtran", "atlas") and parsed.certain, parsed.reason

@@ -274,6 +274,14 @@ _SECOND_OTHER_VERB = re.compile(
     r"(?!\s+(?:it|them|the\s+(?:new\s+)?(?:one|password|passwd|pw|credentials))\s+(?:over\s+)?to\b)",
     _FLAGS,
 )
+# The speaker corrects himself ("add user X uh no wait Y", "delete X, sorry, I mean Y", "... actually no, keep him",
+# "... . actually make that G"): which value is meant, or whether anything is, the rules cannot tell.
+_SELF_CORRECTION = re.compile(
+    r"(?<=\S)\W*\s+(?:no\s*,?\s*wait|wait\s*,?\s*no|sorry\s*,?\s*(?:i\s+mean|i\s+meant|make\s+(?:that|it))|i\s+mean|i\s+meant"
+    r"|actually\s*,?\s*(?:no|make\s+(?:that|it)|i\s+mean|scratch|forget|don't|keep|leave)|make\s+that|scratch\s+that|correction\s*:"
+    r"|or\s+rather|strike\s+that|my\s+bad|typo\s*:|oops)\b",
+    _FLAGS,
+)
 # Doubt inside a request ("Remove X? Not sure it's still used", "maybe give bob access"): a request or a
 # thought aloud; the rules have no opinion.
 _DOUBT = re.compile(
@@ -427,13 +435,15 @@ def spell_action_names(text: str) -> str:
 
 
 # Spoken hesitations ("uh", "um") between the words of a command are no part of it, and never a value.
-_FILLER = re.compile(r"(?:(?<=\s)|^)(?:u+h+m*|u+m+|e+r+m+|er|h+m+|a+h+|eh)[,.…]*(?:\s+|$)", _FLAGS)
+_FILLER = re.compile(r"(?:(?<=\s)|^)(?:u+h+m*|u+m+|e+r+m+|er|h+m+|m+|a+h+|eh)[,.…]*(?:\s+|$)", _FLAGS)
+# A filler set off by commas ("a share called, um, atlas", "to, like, gw.lan"): the commas go with it.
+_FILLER_ASIDE = re.compile(r",\s*(?:u+h+m*|u+m+|e+r+m+|h+m+|like|you\s+know|i\s+mean|basically)\s*,\s*", _FLAGS)
 
 
 def strip_wrappers(text: str) -> str:
     """Remove polite wrappers and leading context clauses ("Could you please", "As part of X, ")
     and trailing courtesies (", thank you", "when you get a chance", "asap"); spoken fillers ("uh", "um") go too."""
-    text = _FILLER.sub("", text)
+    text = _FILLER.sub("", _FILLER_ASIDE.sub(" ", text))
     previous = None
     while previous != text:
         previous = text
@@ -1352,6 +1362,8 @@ def parse_with_rules(text: str, domain: str) -> RuleParse:
         return _unknown("refusal", f"unsupported operation {first!r}")
     if _DOUBT.search(core):
         return _unknown("partial", "a doubt about the request ('not sure it is still used'): the model decides")
+    if _SELF_CORRECTION.search(core) or _SELF_CORRECTION.search(text):  # text: the wrappers may take a trailing sentence
+        return _unknown("none", "the speaker corrects a value or calls the request off: the model decides")
     if _NOT_NOW.search(core) or _CALLED_OFF.search(core) or _ASKS_WHETHER.search(core) or _EXCEPT.search(core):
         return _unknown("none", "a possibility, a plan, a request called off or a question whether: the model decides")
     if re.search(r"\?[\W_]*$", written) and not _REQUEST_OPENER.search(text):
