@@ -1245,3 +1245,12 @@ def test_fillers_set_off_by_commas_go_with_their_commas() -> None:
     assert parsed.intent.as_dict() == _change("vtran", "Mekong#41") and parsed.certain, parsed.reason
     parsed = rules("I mean, give vtran access to the atlas share")
     assert parsed.intent.as_dict() == _access("grant", "vtran", "atlas") and parsed.certain, parsed.reason
+
+
+def test_a_non_native_is_it_possible_or_is_need_is_a_request_not_a_question() -> None:
+    parsed = rules("Is possible to add vtran to group atlas?")
+    assert parsed.intent.as_dict() == _group("vtran", "atlas") and parsed.certain, parsed.reason
+    parsed = rules("Is possible you add gw.atlas.lan with 10.8.0.1?")
+    assert parsed.intent.as_dict() == _a("gw.atlas.lan", "10.8.0.1") and parsed.certain, parsed.reason
+    parsed = rules("Is need to delete user vtran")
+    assert not (parsed.certain and parsed.is_unknown), parsed.reason

@@ -115,7 +115,8 @@ _WRAPPERS = [
         r"^(?:would|do)\s+you\s+mind\s+",
         r"^mind\s+",
         r"^(?:would|will)\s+it\s+be\s+possible\s+to\s+",
-        r"^(?:is\s+it\s+possible|is\s+there\s+any\s+way|any\s+chance)\s+(?:for\s+you\s+)?(?:to|you\s+could|you\s+can)\s+",
+        # "Is possible you add ...": the same without "it".
+        r"^(?:is\s+(?:it\s+)?possible|is\s+there\s+any\s+way|any\s+chance)\s+(?:for\s+you\s+)?(?:to|you\s+could|you\s+can|you)\s+",
         r"^(?:it\s+)?would\s+be\s+(?:great|nice|awesome|good|helpful|lovely)\s+if\s+(?:you|someone)\s+(?:could|can)\s+",
         r"^(?:could|can|would|will)\s+(?:you|ya|ye|someone|somebody|anyone|anybody)\s+(?:please\s+|kindly\s+)?",
         # A request in the first person plural: "Can we add ...?" ("Can I delete ...?" may ask for permission: a question).
@@ -252,7 +253,9 @@ _REQUEST_AS_QUESTION = re.compile(
     r"|(?:does|do|is|are|can|could|would|will|who)\s+(?:anyone|someone|somebody|anybody|any\s+of\s+you|one\s+of\s+you|can|could)\b"
     # Not "Will the record be added today?": a question about what will happen.
     r"|(?:can|could|would)\s+(?:\S+\s+){1,4}?(?:be|get)\s+\w+(?:ed|en)\b"
-    r"|would\s+it\s+be\s+(?:too\s+much|possible|ok|okay|alright|fine)\b",
+    r"|would\s+it\s+be\s+(?:too\s+much|possible|ok|okay|alright|fine)\b"
+    # "Is need to delete X", "Is necessary to add X": a need, said as a non-native speaker may.
+    r"|is\s+(?:it\s+)?(?:need|needed|necessary|required|possible)\b",
     _FLAGS,
 )
 # A question, then a request after it ("Is it ok to delete X? If so, please do it", "Where do I ask? Anyway: delete X").
