@@ -1254,3 +1254,13 @@ def test_a_non_native_is_it_possible_or_is_need_is_a_request_not_a_question() ->
     assert parsed.intent.as_dict() == _a("gw.atlas.lan", "10.8.0.1") and parsed.certain, parsed.reason
     parsed = rules("Is need to delete user vtran")
     assert not (parsed.certain and parsed.is_unknown), parsed.reason
+
+
+@pytest.mark.parametrize("text", [
+    "RE: Request to add gw.atlas.lan at 10.8.0.1 - done, closing ticket",
+    "add user vtran with password Mekong#41 (resolved)",
+    "delete user vtran: ticket closed",
+])
+def test_a_trailing_status_that_closes_the_request_is_never_a_certain_command(text: str) -> None:
+    parsed = rules(text)
+    assert parsed.is_unknown and not parsed.certain, parsed.reason

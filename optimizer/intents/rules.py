@@ -175,6 +175,9 @@ _NOTHING_TO_DO = re.compile(
     r"|\bapprov(?:ed|al)\s*[:=]\s*(?:no|false|denied|rejected|pending)\b|\b(?:pending|awaiting|waiting\s+for)\s+approval\b"
     r"|\bnot\s+(?:yet\s+)?approved\b|\brequest\s+(?:denied|rejected|declined)\b"
     r"|(?:^|\s)[-*]?\s*\[[xX✓✔]\]\s+(?!.*\[\s\])|~~[^~]+~~"
+    # A trailing status: "... - done, closing ticket", "... (resolved)", "ticket closed".
+    r"|(?:\s[-–—:]\s*|[(\[]\s*|,\s*)(?:done|completed|resolved|closed|fixed)\s*[)\]]?\s*(?:[,.;!]|$)"
+    r"|\bclosing\s+(?:the\s+|this\s+)?(?:ticket|request|case)\b|\b(?:ticket|request|case)\s+(?:is\s+)?(?:closed|resolved|completed)\b"
     r"|\b(?:already\s+(?:done|completed|taken\s+care\s+of|sorted|handled)|(?:done|completed|sorted|handled)\s+already)\b",
     _FLAGS,
 )
