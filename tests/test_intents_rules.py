@@ -1264,3 +1264,23 @@ def test_a_non_native_is_it_possible_or_is_need_is_a_request_not_a_question() ->
 def test_a_trailing_status_that_closes_the_request_is_never_a_certain_command(text: str) -> None:
     parsed = rules(text)
     assert parsed.is_unknown and not parsed.certain, parsed.reason
+
+
+@pytest.mark.parametrize("text", [
+    "web.atlas.lan should also be reachable as www.atlas.lan",
+    "web.atlas.lan needs an alias www.atlas.lan",
+    "give web.atlas.lan the alias www.atlas.lan",
+    "create an alias for web.atlas.lan: www.atlas.lan",
+    "add a CNAME so that users reach web.atlas.lan via www.atlas.lan",
+])
+def test_the_alias_named_after_its_target_is_the_record(text: str) -> None:
+    parsed = rules(text)
+    assert parsed.intent.as_dict() == _cname("www.atlas.lan", "web.atlas.lan") and parsed.certain, parsed.reason
+
+
+def test_an_alias_verb_with_as_leaves_the_direction_open_and_plain_orders_stay() -> None:
+    parsed = rules("alias web.atlas.lan as www.atlas.lan")
+    assert parsed.is_unknown and not parsed.certain, parsed.reason
+    for text in ("point www.atlas.lan to web.atlas.lan", "add cname www.atlas.lan for web.atlas.lan", "www.atlas.lan should be an alias of web.atlas.lan"):
+        parsed = rules(text)
+        assert parsed.intent.as_dict() == _cname("www.atlas.lan", "web.atlas.lan") and parsed.certain, (text, parsed.reason)

@@ -628,14 +628,27 @@ def _only_function_words(core: str, found: Sequence[Entity]) -> bool:
     return all(not word or word in _NOT_A_VALUE for word in bare)
 
 
-def _cname_pair(core: str, found: Sequence[Entity]) -> tuple[str, str]:
+def _cname_pair(core: str, found: Sequence[Entity]) -> tuple[str | None, str | None]:
     """(name, target) of the first two hostnames: in order, unless what precedes them says the
     first is the target and the second the name ("target=web.lan alias=www.lan", "to web.lan named www.lan")."""
     first, second = [entity for entity in found if entity.kind == "host"][:2]
     before_first, before_second = core[: first.start], core[: second.start]
     if _TARGET_ROLE.search(before_first) and not _NAMED.search(before_first) and _NAMED.search(before_second):
         return second.value, first.value
+    # The second name is the new one: "X needs an alias Y", "give X the alias Y", "X should be reachable as Y",
+    # "reach X via Y", "an alias for X: Y".
+    if not _NAMED.search(before_first) and (_NAMED.search(before_second) or _ALIAS_BEFORE.search(before_second)):
+        return second.value, first.value
+    if _NAMED.search(before_first) and re.search(r"\bas\s+['\"`]?$", before_second, _FLAGS):
+        return None, None  # "alias X as Y": which one is the new name? (a partial match, no opinion)
     return first.value, second.value
+
+
+_ALIAS_BEFORE = re.compile(
+    r"(?:\b(?:reachable|known|available|accessible|visible|resolvable)\s+(?:also\s+)?as|\banswer(?:s|ing)?\s+to|\brespond(?:s|ing)?\s+to"
+    r"|\bvia|\balias\s+for\s+\S+\s*:)\s+['\"`]?$",
+    _FLAGS,
+)
 
 
 def _dns(core: str) -> RuleParse:
