@@ -1284,3 +1284,30 @@ def test_an_alias_verb_with_as_leaves_the_direction_open_and_plain_orders_stay()
     for text in ("point www.atlas.lan to web.atlas.lan", "add cname www.atlas.lan for web.atlas.lan", "www.atlas.lan should be an alias of web.atlas.lan"):
         parsed = rules(text)
         assert parsed.intent.as_dict() == _cname("www.atlas.lan", "web.atlas.lan") and parsed.certain, (text, parsed.reason)
+
+
+@pytest.mark.parametrize("text", [
+    # A name cut from a longer token.
+    "create account vtran@atlas.lan with password Mekong#41",
+    "add vtran to group atlas:admins",
+    "add vtran to group cn=atlas,ou=groups",
+    "give vtran access to share atlas/docs",
+    # A password that may hold a space, or two passwords.
+    "add user vtran with password Mekong #41",
+    "add user vtran with password Mekong#41 Mekong#42",
+])
+def test_a_value_cut_from_what_was_written_is_never_certain(text: str) -> None:
+    parsed = rules(text)
+    assert parsed.is_unknown and not parsed.certain, parsed.reason
+
+
+def test_name_colon_password_and_a_quoted_password_with_a_space_are_still_read() -> None:
+    parsed = rules("add user vtran:Mekong#41")
+    assert parsed.intent.as_dict() == _add("vtran", "Mekong#41") and parsed.certain, parsed.reason
+    parsed = rules('add user vtran with password "Mekong #41"')
+    assert parsed.intent.as_dict() == _add("vtran", "Mekong #41") and parsed.certain, parsed.reason
+
+
+def test_a_zone_file_order_name_cname_target_is_not_swapped() -> None:
+    parsed = rules("add www.atlas.lan CNAME web.atlas.lan")
+    assert parsed.intent.as_dict() == _cname("www.atlas.lan", "web.atlas.lan") and parsed.certain, parsed.reason

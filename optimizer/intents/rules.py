@@ -637,7 +637,10 @@ def _cname_pair(core: str, found: Sequence[Entity]) -> tuple[str | None, str | N
         return second.value, first.value
     # The second name is the new one: "X needs an alias Y", "give X the alias Y", "X should be reachable as Y",
     # "reach X via Y", "an alias for X: Y".
-    if not _NAMED.search(before_first) and (_NAMED.search(before_second) or _ALIAS_BEFORE.search(before_second)):
+    # Not "X CNAME Y" (a zone file's order: the name first).
+    if not _NAMED.search(before_first) and (
+        re.search(r"\b(?:alias|named|called)\s+['\"`]?$", before_second, _FLAGS) or _ALIAS_BEFORE.search(before_second)
+    ):
         return second.value, first.value
     if _NAMED.search(before_first) and re.search(r"\bas\s+['\"`]?$", before_second, _FLAGS):
         return None, None  # "alias X as Y": which one is the new name? (a partial match, no opinion)
@@ -1321,6 +1324,29 @@ def _ACTION_FIELD_DISAGREES(action: str, text: str) -> bool:
     return False
 
 
+def _cut_from_a_longer_token(intent: dict[str, str], text: str) -> str | None:
+    """Why a value is only part of what was written, if it is: a name glued to more of the same token ("vtran@corp.lan",
+    "ops/admins", "atlas:admins", "cn=ops,ou=groups", "gw.lan:8080"), or a password followed by more password-like text
+    ("Mekong #41": the password may hold a space)."""
+    for key, value in intent.items():
+        if key in ("action", "record_type", "path", "password") or not value:
+            continue
+        spots = list(re.finditer(re.escape(value), text, _FLAGS))
+        # Not "name:password" ("create account rosa.v:Pl@ya#44"), a form of its own.
+        glued = [spot for spot in spots if (spot.start() > 0 and text[spot.start() - 1] in "@/\\")
+                 or (re.match(r"[@/\\=]|:(?=\S)", text[spot.end():])
+                     and not (intent.get("password") and text[spot.end() + 1:].startswith(intent["password"])))]
+        if spots and len(glued) == len(spots):
+            return f"{value!r} is cut from a longer token ({text[glued[0].start():glued[0].end() + 12].split()[0]!r})"
+    password = intent.get("password")
+    if password:
+        after = [re.match(r" +(?P<next>\S+)", text[spot.end():]) for spot in re.finditer(re.escape(password), text)]
+        if after and all(match and re.search(r"[\d#$%&*@^+=~]", match.group("next").rstrip(".,;:!?)")) and not re.match(r"[(\[\-–—|]", match.group("next"))
+                         and not re.match(r"[A-Za-z_\-]+\s*[:=]", match.group("next")) for match in after):
+            return "the password may run on past a space"
+    return None
+
+
 def _owner_not_value(intent: dict[str, str], text: str) -> str | None:
     """Why a name was taken from the wrong place, if it was: the owner of something else ("give bob's manager access",
     "access to bob's share"), or the first word of a name with a space ("create user Vu Tran with ...")."""
@@ -1419,6 +1445,9 @@ def parse_with_rules(text: str, domain: str) -> RuleParse:
         return _unknown("none", f"{parsed.intent.action.value}: the password is a placeholder or cut from an aside")
     if _ACTION_FIELD_DISAGREES(parsed.intent.action.value, corrected):
         return _unknown("none", f"{parsed.intent.action.value}: an 'action' field names another action")
+    cut = _cut_from_a_longer_token(parsed.intent.as_dict(), text)
+    if cut:
+        return _unknown("none", f"{parsed.intent.action.value}: {cut}")
     owner = _owner_not_value(parsed.intent.as_dict(), text)
     if owner:
         return _unknown("none", f"{parsed.intent.action.value}: {owner}")
