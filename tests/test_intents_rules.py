@@ -1311,3 +1311,16 @@ def test_name_colon_password_and_a_quoted_password_with_a_space_are_still_read()
 def test_a_zone_file_order_name_cname_target_is_not_swapped() -> None:
     parsed = rules("add www.atlas.lan CNAME web.atlas.lan")
     assert parsed.intent.as_dict() == _cname("www.atlas.lan", "web.atlas.lan") and parsed.certain, parsed.reason
+
+
+def test_a_refusal_is_only_for_what_the_command_itself_asks() -> None:
+    # An unsupported record type named in context, a removal from a group reported: no certain unknown.
+    for text in ("We already have an MX record for atlas.lan; please add gw.atlas.lan at 10.8.0.1",
+                 "add gw.atlas.lan at 10.8.0.1 (the mail server, not an MX)",
+                 "Hi, vtran was accidentally removed from the atlas group yesterday, please add him back"):
+        parsed = rules(text)
+        assert not (parsed.certain and parsed.is_unknown), (text, parsed.reason)
+    # Asked for in the command's own clause: still a definite unknown.
+    for text in ("add an MX record for atlas.lan pointing to mx1.atlas.lan", "vtran should be removed from group atlas"):
+        parsed = rules(text)
+        assert parsed.is_unknown and parsed.certain, (text, parsed.reason)

@@ -656,7 +656,12 @@ _ALIAS_BEFORE = re.compile(
 
 def _dns(core: str) -> RuleParse:
     if _DNS_UNSUPPORTED_TYPE.search(core):
-        return _unknown("refusal", "dns: unsupported record type")
+        # Only when the type is asked for in the clause of the command ("add an MX record for X"), not named in context
+        # ("We already have an MX record; please add X at ...", "(the mail server, not an MX)").
+        clauses = re.split(r"[.;!?](?:\s+|$)|[()]", core)
+        if any(_DNS_UNSUPPORTED_TYPE.search(clause) and (_DNS_ADD_WORD.search(clause) or _DNS_REMOVE.search(clause)) for clause in clauses):
+            return _unknown("refusal", "dns: unsupported record type")
+        return _unknown("partial", "dns: an unsupported record type named beside the command")
     if re.match(r"samba-tool\s+dns\b", core, _FLAGS):
         # "samba-tool dns add SERVER ZONE NAME TYPE DATA": the record's full name is not written out.
         return _unknown("partial", "dns: samba-tool names the record apart from its zone")
@@ -1019,6 +1024,10 @@ def _ends_in_question_mark(password: str | None, core: str) -> bool:
 
 def _user(core: str) -> RuleParse:
     if _FROM_GROUP.search(core):
+        if re.search(rf"\b(?:was|were|got|has\s+been|have\s+been|had\s+been)\s+(?:\w+ly\s+)?(?:{_REMOVE_VERBS}(?:e?d)?|taken|kicked|thrown)\b",
+                     core, _FLAGS):
+            # "X was accidentally removed from group G, please add him back": what happened, then a request.
+            return _unknown("none", "user: a removal from a group is reported, not asked for")
         return _unknown("refusal", "user: removing from a group is not supported")
     if _MAY_NEED.search(core):
         return _unknown("none", "user: a possible need later, not a request now")
