@@ -1324,3 +1324,15 @@ def test_a_refusal_is_only_for_what_the_command_itself_asks() -> None:
     for text in ("add an MX record for atlas.lan pointing to mx1.atlas.lan", "vtran should be removed from group atlas"):
         parsed = rules(text)
         assert parsed.is_unknown and parsed.certain, (text, parsed.reason)
+
+
+def test_a_negation_in_context_before_a_separate_command_is_no_opinion() -> None:
+    for text in ("I never got an account. Please create user vtran with password Mekong#41",
+                 "vtran won't be able to work without it: please give him access to the atlas share",
+                 "Don't know if it matters, but please add gw.atlas.lan at 10.8.0.1"):
+        parsed = rules(text)
+        assert not (parsed.certain and parsed.is_unknown), (text, parsed.reason)
+    # A negation that governs the command's own verb still refuses it.
+    for text in ("Don't delete user vtran yet, we still need him", "please never give vtran access to the atlas share"):
+        parsed = rules(text)
+        assert parsed.is_unknown and parsed.certain, (text, parsed.reason)

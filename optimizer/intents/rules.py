@@ -246,6 +246,8 @@ _CLAUSE_VERB = re.compile(
     r"(?:(?:please|also|then|and)\s+)*" + _ACTION_VERB,
     _FLAGS,
 )
+# A command in a clause of its own after context: "...: please give X access", "... . Delete the record X", "..., but please add X".
+_COMMAND_AFTER = re.compile(r"(?:[.;:!?,]|\s[-–—]+|\bbut|\bso)\s+(?:(?:please|kindly|pls|plz|just|then|now)\s+)*" + _ACTION_VERB, _FLAGS)
 # A reason clause the negation stands in ("delete X as she no longer works here and won't return").
 _IN_A_REASON = re.compile(r"\b(?:as|because|since|'cause|cause)\s+(?:he|she|they|it|we|the\s+\w+|[\w.\-]+)\s[^.;!?]*$", _FLAGS)
 # Other requests in a question's form: a suggestion ("How about adding X?", "Why not add X"), a request to whoever can
@@ -659,7 +661,8 @@ def _dns(core: str) -> RuleParse:
         # Only when the type is asked for in the clause of the command ("add an MX record for X"), not named in context
         # ("We already have an MX record; please add X at ...", "(the mail server, not an MX)").
         clauses = re.split(r"[.;!?](?:\s+|$)|[()]", core)
-        if any(_DNS_UNSUPPORTED_TYPE.search(clause) and (_DNS_ADD_WORD.search(clause) or _DNS_REMOVE.search(clause)) for clause in clauses):
+        if any(_DNS_UNSUPPORTED_TYPE.search(clause) and (_DNS_ADD_WORD.search(clause) or _DNS_REMOVE.search(clause) or re.search(r"\btype\s*[:=]", clause, _FLAGS))
+               for clause in clauses):
             return _unknown("refusal", "dns: unsupported record type")
         return _unknown("partial", "dns: an unsupported record type named beside the command")
     if re.match(r"samba-tool\s+dns\b", core, _FLAGS):
@@ -1407,6 +1410,15 @@ def parse_with_rules(text: str, domain: str) -> RuleParse:
         # "add user X with password Y - don't share it", "delete X (never logged in)": the command comes first and the
         # negation, in a clause of its own, may be about something else or about a part of it; the model decides.
         return _unknown("none", "a negation in a clause after the command: the model decides")
+    if negations and not deferred and all(
+        not re.match(r"\s+(?:(?:to|ever|even|yet|just|please|you|we|i)\s+)*" + _ACTION_VERB, negatable[match.end():], _FLAGS)
+        and re.match(r"(?:hold|on\s+hold|postpone|cancel|wait|no\s+need|not\s)", match.group(), _FLAGS) is None
+        and _COMMAND_AFTER.search(negatable[match.end():])
+        for match in negations
+    ):
+        # "I never got an account. Please create user X ...", "X won't be able to work: please give him access ...": the
+        # negation is about something else, and a command follows in a clause of its own; the model decides.
+        return _unknown("none", "a negation in context before the command: the model decides")
     if negations or deferred:
         return _unknown("refusal", "a negated command")
     if _CONDITION.search(text):
