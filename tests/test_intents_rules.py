@@ -1336,3 +1336,17 @@ def test_a_negation_in_context_before_a_separate_command_is_no_opinion() -> None
     for text in ("Don't delete user vtran yet, we still need him", "please never give vtran access to the atlas share"):
         parsed = rules(text)
         assert parsed.is_unknown and parsed.certain, (text, parsed.reason)
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("Can we get vtran membership in the atlas group? He joins the team next week.", _group("vtran", "atlas")),
+    ("Access to the atlas share is no longer needed for vtran, please take it away", _access("revoke", "vtran", "atlas")),
+])
+def test_rules_read_request_families_round_3(text: str, expected: dict[str, str]) -> None:
+    parsed = rules(text)
+    assert parsed.intent.as_dict() == expected and parsed.certain, parsed.reason
+
+
+def test_a_yes_or_no_question_is_not_a_certain_request() -> None:
+    parsed = rules("Can we get vtran membership in the atlas group or not?")
+    assert parsed.is_unknown and not parsed.certain, parsed.reason

@@ -123,6 +123,8 @@ _WRAPPERS = [
         r"^(?:can|could)\s+we\s+(?:please\s+)?(?=(?:add|create|remove|delete|drop|grant|give|revoke|set\s*up|make|point|map)\b)",
         # "Could we get an alias X for Y?", "Can we have a share ...": a request for something made.
         r"^(?:can|could)\s+we\s+(?:please\s+)?(?:get|have)\s+(?=(?:a|an|the)\s+(?:new\s+)?(?:\w+\s+)?(?:record|alias|cname|entry|share|account|login)\b)",
+        # "Can we get X membership in the G group?", "Could we get X access to the Y share?".
+        r"^(?:can|could)\s+we\s+(?:please\s+)?get\s+(?=[\w.\-]+\s+(?:a\s+)?(?:membership|access)\s+(?:in|of|to|on)\b)",
         r"^(?:please\s+)?help\s+(?:me|us)\s+(?:to\s+)?(?=(?:add|create|remove|delete|drop|grant|give|revoke|set\s*up|make|point|map)\b)",
         r"^i'd\s+appreciate\s+it\s+if\s+you\s+could\s+",
         r"^(?:i\s+think\s+)?(?:we|i|you)\s+(?:need|want|would\s+like|have|must|should|got)\s+to\s+",
@@ -293,7 +295,7 @@ _SELF_CORRECTION = re.compile(
 # Doubt inside a request ("Remove X? Not sure it's still used", "maybe give bob access"): a request or a
 # thought aloud; the rules have no opinion.
 _DOUBT = re.compile(
-    r"\b(?:not\s+sure|unsure|maybe|perhaps|i\s+guess|no\s+idea\s+(?:if|whether)|or\s+(?:whatever|something|similar|anything)\b)\b", _FLAGS
+    r"\b(?:not\s+sure|unsure|maybe|perhaps|i\s+guess|no\s+idea\s+(?:if|whether)|or\s+(?:whatever|something|similar|anything|not)\b)\b", _FLAGS
 )
 # Not a request for now: a possibility, a plan or a future ("we might add X next month", "planning to remove X",
 # "we'll need user X ...", "eventually X will need access"); the model decides.
@@ -862,6 +864,8 @@ _GROUP_USER = (
     r"^(?:please\s+)?(?:add|put)\s+(?:to|in|into)\s+(?:the\s+)?(?:group\s+[\w.\-]+|[\w.\-]+\s+group)\s*:\s*{U}\s*$",
     r"\b(?:grant|give)\s+(?:user\s+)?{U}\s+(?:a\s+)?membership\b",
     r"\bmembership\s+for\s+(?:the\s+)?(?:user\s+)?{U}\s+(?:in|of|to)\b",
+    # What is left of "Can we get X membership in the G group?" once the wrapper is off.
+    r"^{U}\s+(?:a\s+)?membership\s+(?:in|of|to)\b",
     # "grant membership in group G to user U".
     r"\b(?:grant|give)\s+(?:a\s+)?membership\s+(?:in|of|to)\s+(?:the\s+)?(?:group\s+\S+|\S+\s+group|\S+)\s+(?:to|for)\s+(?:the\s+)?(?:user\s+)?{U}",
     # Needs: "We need U in the group G", "U should be in the G group", "Group G needs U as a member"; not asked ("...?").
@@ -1173,6 +1177,9 @@ _ACCESS_PATTERNS = (
     r"(?:\s+access)?)\s+(?:to|on|from|into)\s+(?:the\s+)?(?:share\s+)?{S}(?:\s+share)?",
     _SUBJECT + r"{U}\s+(?:should|must|may)(?:\s+no\s+longer|n['’]t|\s+not)\s+(?:have\s+|get\s+|keep\s+)?(?:any\s+)?(?:more\s+)?"
     r"(?:access|(?:be\s+able\s+to\s+)?(?:access|use|reach|see)|be\s+(?:allowed\s+)?(?:on|in|into))\s+(?:to\s+|on\s+)?(?:the\s+)?(?:share\s+)?{S}",
+    # "Access to the X share is no longer needed for Y".
+    r"\baccess\s+(?:to|on)\s+(?:the\s+)?(?:share\s+)?{S}(?:\s+share)?\s+(?:is\s+)?(?:no\s+longer\s+(?:needed|required)|not\s+needed\s+any\s*(?:more|longer))"
+    r"\s+(?:for|by)\s+(?:the\s+)?(?:user\s+)?{U}",
     # "take bob off the tools share", "bob should lose access to hr".
     r"\btake\s+(?:the\s+)?(?:user\s+)?(?!away\b|over\b){U}\s+(?:off|out\s+of)\s+(?:the\s+)?(?:share\s+)?{S}",
     _SUBJECT + r"{U}\s+(?:should|must|will|needs\s+to|has\s+to|is\s+to)\s+lose\s+(?:[\w/\-]+\s+)?access\s+(?:to|on)\s+(?:the\s+)?(?:share\s+)?{S}",
