@@ -1350,3 +1350,12 @@ def test_rules_read_request_families_round_3(text: str, expected: dict[str, str]
 def test_a_yes_or_no_question_is_not_a_certain_request() -> None:
     parsed = rules("Can we get vtran membership in the atlas group or not?")
     assert parsed.is_unknown and not parsed.certain, parsed.reason
+
+
+def test_a_negation_in_a_forms_reason_field_does_not_refuse_the_action_field() -> None:
+    parsed = rules("CR-50 | action: revoke share access | user: vtran | share: atlas | reason: never used it")
+    assert parsed.intent.as_dict() == _access("revoke", "vtran", "atlas") and parsed.certain, parsed.reason
+    # A negation that governs an action verb still refuses, in a reason or a note.
+    for text in ("delete user vtran | reason: do not delete before friday", "delete user vtran | note: do not delete before friday"):
+        parsed = rules(text)
+        assert parsed.is_unknown and parsed.certain, (text, parsed.reason)

@@ -1409,7 +1409,14 @@ def parse_with_rules(text: str, domain: str) -> RuleParse:
         return _unknown("none", "a report of an action done, not a command: the model decides")
     negatable = _NO_LONGER_NEEDED.sub(" ", _DENIED_ACCESS.sub(" ", core) if domain == "samba" else core)
     # "... - not now": the wrappers take a trailing "now", so the deferral is read on the text as written.
-    negations = [match for match in _NEGATION.finditer(negatable) if not _IN_A_REASON.search(negatable[: match.start()])]
+    # A form's reason field is context: "| reason: never used it" does not negate the action field; "| note: do not
+    # delete before friday" (the negation governs an action verb) still does.
+    reason_fields = [field.span() for field in re.finditer(r"\|\s*(?:reason|why|justification|context)\s*[:=][^|]*", negatable, _FLAGS)]
+    negations = [
+        match for match in _NEGATION.finditer(negatable) if not _IN_A_REASON.search(negatable[: match.start()])
+        and not (any(start <= match.start() < end for start, end in reason_fields)
+                 and not re.match(r"\s+(?:(?:to|ever|even|yet|just)\s+)*" + _ACTION_VERB, negatable[match.end():], _FLAGS))
+    ]
     deferred = re.search(r"(?<![\w\-/$@.#!&*+=])not\s+(?:now|today|yet)(?![\w\-/$@#!&*+=]|\.\w)", text, _FLAGS)
     if negations and not deferred and re.match(r"\s*" + _ACTION_VERB, negatable, _FLAGS) and all(
         re.search(r"[,;(]|\s[-–—]+\s", negatable[: match.start()]) for match in negations
