@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import math
+from pathlib import Path
 
 import pytest
 from fake_openai import FakeLLM
@@ -287,3 +288,26 @@ def test_pipeline_runs_never_share_cached_answers_across_settings_or_calibration
     assert first == key(ParserConfig(mode="auto", calibration_path=str(calibration)))
     Calibration(rules={"match": 0.5}).save(calibration)
     assert first != key(ParserConfig(mode="auto", calibration_path=str(calibration)))
+
+
+def test_pipeline_runs_never_reuse_answers_cached_before_the_rules_changed(tmp_path, monkeypatch) -> None:
+    # A rules-only evaluation is cached like any run; when the key ignored the code, re-evaluating
+    # in the same store after a rule change returned the old scores (a regression went unseen).
+    from optimizer.intents import runs
+    from optimizer.prompts.templates import render_messages
+
+    package = tmp_path / "intents"
+    package.mkdir()
+    (package / "rules.py").write_text("PATTERN = 'add'\n")
+    before = runs.source_digest(package)
+    (package / "rules.py").write_text("PATTERN = 'add|create'\n")
+    assert runs.source_digest(package) != before
+    assert runs.source_digest() == runs.source_digest(Path(runs.__file__).parent)
+
+    def carrier() -> str:
+        return str(render_messages(runs.pipeline_candidate("parser", ParserConfig()).template, {"input": "Delete user bob"}))
+
+    first = carrier()
+    assert carrier() == first
+    monkeypatch.setattr(runs, "PACKAGE", package)  # the same settings, other code
+    assert carrier() != first

@@ -19,6 +19,7 @@ import hashlib
 import json
 from dataclasses import fields
 from functools import lru_cache
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
@@ -38,6 +39,7 @@ from optimizer.serving.client import Completion, ServerInfo
 from optimizer.tasks.dataset import Example
 from optimizer.tasks.spec import load_task
 
+PACKAGE = Path(__file__).parent
 PIPELINE_KEY = "pipeline"
 ROW_PREFIX = "Pipeline: "
 TASKS = {"parser": "intent_parsing", "router": "query_routing"}
@@ -59,8 +61,9 @@ def pipeline_candidate(kind: str, config: ParserConfig | RouterConfig) -> Candid
     settings = {item.name: getattr(config, item.name) for item in fields(config)}
     template = template.model_copy(update={
         # The engine caches by rendered messages and sampling parameters; the pipeline's own
-        # settings, calibration file and golden file (its retrieval pool) are neither, so their
-        # fingerprint goes into the carrier prompt: a changed mode or calibration is a new key.
+        # settings, calibration file, golden file (its retrieval pool) and code (the rules) are
+        # neither, so their fingerprint goes into the carrier prompt: a changed mode, calibration
+        # or rule is a new key, never a stale answer from the store.
         "system": f"{template.system.rstrip()}\n\n(pipeline configuration {_fingerprint(kind, settings)})",
         "id": f"{template.id}_{kind}_pipeline",
         "model_defaults": {**template.model_defaults, PIPELINE_KEY: {"kind": kind, **settings}},
@@ -70,9 +73,18 @@ def pipeline_candidate(kind: str, config: ParserConfig | RouterConfig) -> Candid
     return Candidate(template, {"pipeline": f"{kind} mode={config.mode}"}, origin="pipeline")
 
 
+def source_digest(package: Path | None = None) -> str:
+    """SHA-256 of the pipeline's code: every ``.py`` file of the intents package, by name and content."""
+    digest = hashlib.sha256()
+    for path in sorted((package or PACKAGE).glob("*.py")):
+        digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
+    return digest.hexdigest()
+
+
 def _fingerprint(kind: str, settings: dict[str, Any]) -> str:
-    """SHA-256 (12 hex) of the settings and of the calibration and golden files the pipeline reads."""
+    """SHA-256 (12 hex) of the settings, the pipeline's code, and the calibration and golden files it reads."""
     digest = hashlib.sha256(json.dumps([kind, settings], sort_keys=True, default=str).encode())
+    digest.update(source_digest().encode())
     calibration = settings.get("calibration_path")
     for path in [repo_root() / calibration] if calibration else []:
         digest.update(path.read_bytes() if path.is_file() else b"no calibration file")
