@@ -1359,3 +1359,21 @@ def test_a_negation_in_a_forms_reason_field_does_not_refuse_the_action_field() -
     for text in ("delete user vtran | reason: do not delete before friday", "delete user vtran | note: do not delete before friday"):
         parsed = rules(text)
         assert parsed.is_unknown and parsed.certain, (text, parsed.reason)
+
+
+@pytest.mark.parametrize("text, name", [
+    ("create share public at /srv/samba/pub", "public"),
+    ("NEW SHARE PRIVATE AT /DATA/PRIV", "PRIVATE"),
+    ("add a share named guest on /srv/guest-drop", "guest"),
+    ("make a share called shared at /mnt/common", "shared"),
+])
+def test_a_setting_word_that_is_the_shares_own_name_is_its_name(text: str, name: str) -> None:
+    # Round 3 made every setting word a stopword for a share's name, so a share called "public" lost its name.
+    parsed = rules(text)
+    assert parsed.intent.as_dict().get("name") == name and parsed.certain, parsed.reason
+
+
+@pytest.mark.parametrize("text", ["Share the folder /srv/atlas as hidden", "share /srv/atlas as a public share"])
+def test_a_setting_word_after_as_is_not_a_certain_share_name(text: str) -> None:
+    parsed = rules(text)
+    assert parsed.is_unknown and not parsed.certain, parsed.reason

@@ -1232,10 +1232,14 @@ _SHARE_NAME = (
 )
 
 
-# A share's setting is not its name ("Share the folder /srv/x as read-only").
+# A share's setting is not its name ("Share the folder /srv/x as read-only"). Only the words that are settings and
+# nothing else: "public", "private", "guest", "hidden" and "shared" are also ordinary share names
+# ("create share public at /srv/samba/pub"); a setting word used as an adjective ("a hidden share X") is read by
+# the patterns, which take the word after "share".
 _SHARE_NAME_STOPWORDS = STOPWORDS | frozenset(
-    "read-only readonly read-write rw ro writable writeable hidden public private guest browseable browsable shared".split()
+    "read-only readonly read-write rw ro writable writeable browseable browsable".split()
 )
+_SETTING_OR_NAME = frozenset("hidden public private guest shared".split())
 _CONNECTIVE = r"(?:at|on|in|for|under|with|pointing|located|path|from|to|via|using|and|as|please|thanks)"
 
 
@@ -1279,6 +1283,9 @@ def _samba(core: str) -> RuleParse:
         name = _find(_SHARE_NAME, core, "name", _SHARE_NAME_STOPWORDS)
         if name is None and _only_function_words(core, found):
             return _unknown("refusal", "create_share: no name at all")
+        if name and name.lower() in _SETTING_OR_NAME and re.search(rf"\bas\s+(?:an?\s+)?{re.escape(name)}\b", core, _FLAGS):
+            # "Share the folder /srv/x as hidden": a setting, or the name? The model decides.
+            return _unknown("partial", f"samba: {name!r} after 'as' may be a setting, not the share's name")
         if name and re.search(rf"(?<![\w.\-]){re.escape(name)}\s+(?!{_CONNECTIVE}\b)(?-i:[A-Z][a-z]+)\b(?!\s*[:=])", core, _FLAGS):
             return _unknown("partial", f"samba: the share name may run on past {name!r} (a name with a space)")
         if _ACCESS_WORDS.search(core):
