@@ -1377,3 +1377,15 @@ def test_a_setting_word_that_is_the_shares_own_name_is_its_name(text: str, name:
 def test_a_setting_word_after_as_is_not_a_certain_share_name(text: str) -> None:
     parsed = rules(text)
     assert parsed.is_unknown and not parsed.certain, parsed.reason
+
+
+@pytest.mark.parametrize("text", ["kick out vtran from the atlas share", "ok so kick out vtran from uh the atlas share, he left"])
+def test_kick_out_reads_the_user_after_the_particle(text: str) -> None:
+    # "out" was read as the username (a certain, wrong answer).
+    parsed = rules(text)
+    assert parsed.intent.as_dict() == _access("revoke", "vtran", "atlas") and parsed.certain, parsed.reason
+
+
+def test_a_verb_particle_is_never_a_username() -> None:
+    parsed = rules("block out from the atlas share")
+    assert parsed.intent.as_dict().get("username") != "out" and not (parsed.certain and not parsed.is_unknown), parsed.reason

@@ -920,6 +920,8 @@ _SECOND_GROUP = re.compile(
 _USER_STOPWORDS = STOPWORDS | frozenset(
     "contractor intern employee consultant colleague hire starter vendor analyst developer engineer auditor freelancer trainee"
     " apprentice update rotate modify"
+    # A verb's particle, not a name: "kick out bob from ...", "cut off bob ...", "take away ...".
+    " out off away up"
     # A quantifier or a description, not a name: "delete every account that ...", "remove the old accounts".
     " every all each any old inactive unused stale disabled expired those these both yet one too again here there first"
     # Nouns after "user"/"account" in context ("Our user base is growing.", "The account team asked:", "User request from X:").
@@ -1208,8 +1210,8 @@ _ACCESS_PATTERNS = (
             (r"(?:on|for|to|from|in|regarding)\s+", r"\s*(?:[,:;\-]|->|=>|→)?\s*"), ("", r"\s*(?:[,:;\-]|->|=>|→)\s*")
         )
     ),
-    r"\b(?:give|grant|let|allow|provide|authori[sz]e|permit|deny|block|kick|remove|stop|add|enable|disable|revoke|ban|prevent|cut\s+off)"
-    r"\s+(?:the\s+)?(?:user\s+)?{U}(?!\s+(?:share|group)\b)\s+(?:\S+\s+){{0,3}}?(?:to|on|into|from|of|off|reach|for|use|access|see|read|view|browse)\s+"
+    r"\b(?:give|grant|let|allow|provide|authori[sz]e|permit|deny|block|kick(?:\s+out)?|remove|stop|add|enable|disable|revoke|ban|prevent"
+    r"|cut\s+off)\s+(?:the\s+)?(?:user\s+)?{U}(?!\s+(?:share|group)\b)\s+(?:\S+\s+){{0,3}}?(?:to|on|into|from|of|off|reach|for|use|access|see|read|view|browse)\s+"
     r"(?:(?:access(?:ing)?|use|using|reach)\s+)?(?:the\s+)?(?:share\s+)?{S}",
 )
 _SHARE_NAME = (
