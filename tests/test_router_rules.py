@@ -617,3 +617,54 @@ def test_run_as_a_noun_estimate_with_a_move_and_sufficiency_questions() -> None:
     # a request to run again is still a request
     again = route_with_rules(clean_input("Can you run the stress test on the card book again with a 20% unemployment spike?"))
     assert (again.route, again.certain) == ("risk", True)
+
+
+@pytest.mark.parametrize(
+    ("query", "route", "kind"),
+    [
+        # a greeting or sign-off in another language, or an open call for help, is read past
+        ("Hola, what does 'VaR at 99%' mean exactly? Gracias", "llm", "definition"),
+        ("Guten Morgen, kurze Frage: what does a 95% expected shortfall mean?", "llm", "definition"),
+        ("Bonjour, what was our headcount in the Lyon office last year? Merci", "rag", "company_fact"),
+        ("could somebody explain what a tail hedge is? it's for the onboarding pack", "llm", "definition"),
+        # a question asked of someone else, indirectly, about what was done
+        ("- Marco to confirm which haircut sizes were applied in the 2024 liquidity stress exercise", "rag", "company_record"),
+        ("action: Jana to check what correlation was assumed in the last ICAAP run", "rag", "company_record"),
+        # the simulation's settings stated in the question: a run to be done
+        ("What spread of next year's claims costs do we see with 20,000 paths and a volatility of 9%?", "risk", "risk_question"),
+        # a loss under a stated assumption, typed without an apostrophe
+        ("whats our loss on the Acme loan if it defaults next week, assuming 35% recovery?", "risk", "what_if"),
+    ],
+)
+def test_round4_guards_and_families(query: str, route: str, kind: str) -> None:
+    rules = route_with_rules(clean_input(query))
+    assert (rules.route, rules.kind, rules.certain) == (route, kind, True)
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        # the inputs or assumptions of a past simulation are a record, not a request to run one
+        "can I get the stress test parameters the treasury team approved in May",
+        "I need the Monte Carlo inputs we used for the ICAAP",
+        "get me the scenario analysis we presented to the board last quarter",
+        # an indirect question about a counterfactual is not a record lookup
+        "Tom to confirm what the VaR would have been had we hedged the euro exposure",
+    ],
+)
+def test_round4_not_a_new_computation_nor_a_record(query: str) -> None:
+    rules = route_with_rules(clean_input(query))
+    if "would have been" in query:
+        assert not (rules.certain and rules.route == "rag")
+    else:
+        assert not (rules.certain and rules.route == "risk")
+
+
+def test_round4_wrappers_stay_narrow() -> None:
+    # "all" or "team" opening a sentence is not a greeting unless a comma or colon follows
+    assert route_with_rules(clean_input("All desks: run a 200bp parallel shift on the banking book")).route == "risk"
+    rules = route_with_rules(clean_input("Team, simulate a 30% drop in copper prices on our mining loans"))
+    assert (rules.route, rules.certain) == ("risk", True)
+    # a request for a new run by name still holds when nothing past follows it
+    fresh = route_with_rules(clean_input("can I get a Monte Carlo run on the pension fund's funding ratio for next year"))
+    assert (fresh.route, fresh.certain) == ("risk", True)

@@ -46,8 +46,14 @@ _I = re.IGNORECASE
 # A greeting or a polite wrapper says nothing about the route ("Hi, sorry to bother you! Could you
 # please work out ...", "hey what was ...", "Help me write ..."): the anchored rules read what follows.
 _OPENING = re.compile(
-    r"^(?:(?:hi|hey|hello|ok(?:ay)?|so|quick\s+(?:one|question)|sorry(?:\s+to\s+bother\s+you(?:\s+again)?)?|thanks|"
-    r"please|pls|kindly)\b[\s,!.:;-]*)*"
+    r"^(?:(?:hi|hey|hello|ok(?:ay)?|so|quick\s+(?:one|question|q)|sorry(?:\s+to\s+bother\s+you(?:\s+again)?)?|thanks|"
+    r"please|pls|kindly|"
+    # a greeting or a "quick question" label in another language, and who it is addressed to: "Hallo zusammen, kurze
+    # Frage: ...", "Buenos días, ...", "Salut, ...", "hi all, ..."
+    r"hallo|hola|salut|bonjour|ciao|buongiorno|buenos\s+d[i\u00ed]as|buenas(?:\s+tardes)?|guten\s+(?:morgen|tag)|moin|"
+    r"kurze\s+frage|petite\s+question|una\s+pregunta|(?:(?:good\s+)?morning|zusammen|all|team|everyone|folks|guys)(?=\s*[,!:]))\b[\s,!.:;-]*)*"
+    # an open call for help: "can someone explain ...", "anyone know what ..."
+    r"(?:(?:can|could)\s+(?:some|any)(?:one|body)\s+(?:please\s+)?|(?:does\s+)?(?:any|some)(?:one|body)\s+(?:know|remember)\s+)?"
     # a role in front: "As the CFO I need ...", "As the new head of market risk I'd like to know which ..."
     r"(?:as\s+(?:the|a|an|our)\s+(?:[\w&'-]+\s+){1,6}?(?=i\b|i'))?"
     r"(?:i(?:'d|\s+would)\s+like\s+to\s+know\s+|i\s+(?:need|want)\s+to\s+know\s+)?"
@@ -207,7 +213,11 @@ _RISK_REQUEST = re.compile(
     r"^(?:i\s+need|i\s+want|i'd\s+like|we\s+need|need|can\s+i\s+get|get\s+me)\s+(?:a|an|the|some)\s+(?:[\w-]+\s+){0,2}?"
     r"(?:(?:reverse\s+)?stress[- ]test|monte\s+carlo(?:\s+run)?|(?:loss|liquidity|capital|cash|credit|market|portfolio)\s+simulation|"
     r"scenario\s+analysis|sensitivity\s+analysis)\b"
-    r"(?!\s+(?:reports?|results?|packs?|decks?|documents?|minutes|findings|summary|template|slides?))",
+    r"(?!\s+(?:reports?|results?|packs?|decks?|documents?|minutes|findings|summary|template|slides?|assumptions?|inputs?|parameters?|"
+    r"outputs?|methodology|documentation|set-?up|calibration|specs?|specification)\b)"
+    # (nor one that was already done: "the Monte Carlo run we did for the budget", "the stress test they presented")
+    r"(?![^.?!]*\b(?:we|they|you|finance|risk|treasury)\s+(?:already\s+)?(?:documented|did|ran|used|recorded|presented|published|"
+    r"approved|agreed|submitted|shared|sent|prepared)\b)",
     _I,
 )
 _COMPUTE_LEAD = re.compile(
@@ -342,6 +352,13 @@ _FREQUENCY_OR_NEED = re.compile(
     r"ride\s+out|cope)\b",
     _I,
 )
+# The settings of a simulation stated in the question: "with 10,000 draws and revenue volatility of 12%", "5k paths",
+# "over 1,000 iterations" (a run to be done; a past one is a question about a record and is not read here).
+_SIM_SETUP = re.compile(
+    r"\b\d[\d,.]*\s*k?\s+(?:draws|paths|simulations|sims|iterations|trials|monte\s+carlo\s+(?:runs|paths|draws))\b"
+    r"|\b(?:volatility|vol|correlation|drift)\s+(?:of|at)\s+\d+(?:\.\d+)?\s*%",
+    _I,
+)
 # A question that opens on the probability itself: "How likely is it that the project overruns its
 # budget?" (a document it names is the subject, not the source).
 _PROBABILITY_LEAD = re.compile(
@@ -389,11 +406,20 @@ _HYPOTHESIS = re.compile(r"\b(?:if|assuming|suppose|supposing|in\s+the\s+event)\
 _IMPACT_QUESTION = re.compile(
     r"\bwhat\s+(?:happens|would\s+happen|will\s+happen)\s+to\b|\b(?:by\s+)?how\s+much\b|\bhow\s+(?:bad(?:ly)?|far|big)\b|"
     r"\bwhere\s+(?:does|would|will)\b|\bwould\b[^.?!]*\bstill\b|\bknock\s+off\b|\b(?:hit|impact|effect)\s+(?:to|on)\b"
-    r"|\bwhat(?:'s|\s+is|\s+would\s+be)\s+(?:our|the)\s+(?:exposure|loss|hit|impact|cost|downside)\b"
+    r"|\b(?:what(?:'s|\s+is|\s+would\s+be)|wh?ats)\s+(?:our|the)\s+(?:exposure|loss|hit|impact|cost|downside)\b"
     r"|\bhow\s+(?:would|will|could)\s+(?:[\w-]+\s+){1,3}?(?:look|change|move|react|hold\s+up|fare|cope)\b",
     _I,
 )
 _CONDITION = re.compile(r"\b(?:if|assuming|under|given)\b", _I)
+# A question asked of someone else, indirectly: "- Priya to confirm what shock sizes were used in ...", "can you
+# check which scenarios we ran last year", "find out how many breaches there were" (the clause after the verb is the
+# question; a past one is about a record, not a request to compute).
+_EMBEDDED_QUESTION = re.compile(
+    r"\b(?:confirm|check|find\s+out|look\s+into|tell\s+(?:me|us)|let\s+(?:me|us)\s+know|remind\s+(?:me|us)|clarify|verify|"
+    r"double-?check|ask\s+[\w-]+|recall|remember)\s+((?:what|which|who|when|where|whether|how\s+(?:many|much|big|large))\b[^?!]*)",
+    _I,
+)
+_COUNTERFACTUAL = re.compile(r"\b(?:would|could|might|should|will)\b|\bhad\s+(?:we|they|it|the)\b|\bif\b", _I)
 # The question itself is about the past ("What was ...", "What P90 did the business case record?"),
 # or quotes a figure someone reported. A past verb inside a condition ("as volatile as they were")
 # and "our reported revenue" (an adjective) are not.
@@ -615,7 +641,10 @@ def route_with_rules(query: str) -> RouteRules:
         _GENERIC.search(scope) or _METHOD.search(scope) or (_GENERAL.search(scope_lead) and not _DOC_REFERENCE.search(scope)
                                                               and not _PERIOD.search(scope)))
     # (nor in a question about a person or a date: "Who will run the stress test next year?")
+    embedded = _EMBEDDED_QUESTION.search(question)
+    indirect_past = bool(embedded and _PAST_QUESTION.search(embedded.group(1)) and not _COUNTERFACTUAL.search(embedded.group(1)))
     not_a_request = bool(_PAST_QUESTION.search(question) or _COMPANY_RECORD.search(question) or general or _ASKS_SOMEONE.search(lead)
+                         or indirect_past
                          or re.match(r"who\b|when\s+(?:is|are|was|were|did|does|do|should|will\s+the)\b", question, _I)
                          or _PRACTICE_QUESTION.search(question))
     if _SUPPLIED_NUMBERS.search(query) and _COMPUTE.search(lead) and _RISK_TERM.search(query) and not _OURS.search(query):
@@ -667,7 +696,7 @@ def route_with_rules(query: str) -> RouteRules:
     generic_subject = bool(_GENERAL_SUBJECT.search(scope) and not _STRICT_OURS.search(scope))
     risk_question = open_question and not generic_subject and bool(
         _FORWARD_QUANTITY.search(scope) or _RISK_FIGURE.search(scope) or probability
-        or _TERSE_TAIL.search(scope) or _UNCERTAINTY_BAND.search(scope) or _FREQUENCY_OR_NEED.search(scope))
+        or _TERSE_TAIL.search(scope) or _UNCERTAINTY_BAND.search(scope) or _FREQUENCY_OR_NEED.search(scope) or _SIM_SETUP.search(scope))
     if risk_question and re.match(r"(?:write|draft|compose|rewrite|create|explain|brainstorm|outline|prepare)\b", lead, _I) and not (
             _STRICT_OURS.search(query)):
         # "Write a paragraph explaining why VaR 99 10d is used": the risk words are the topic
@@ -702,7 +731,7 @@ def route_with_rules(query: str) -> RouteRules:
             _PERIOD.search(query) or _OURS.search(query) or _RECORDED.search(query)) and not _SUPPLIED_NUMBERS.search(query) and not external:
         # (not when the figures are given: "Our 5 worst days were -3.1, -2.8, -2.5, -2.2. What's the average?")
         return RouteRules("rag", 0.85, "asks for a company fact", "company_fact")
-    if any(_COMPANY_RECORD.search(part) for part in (lead, question)):
+    if any(_COMPANY_RECORD.search(part) for part in (lead, question)) or (indirect_past and not external):
         return RouteRules("rag", 0.85, "asks whether or where a company record exists, or what was decided", "company_record")
     if _WRITING.search(lead) or _WRITING.search(last):
         if (_WORKPLACE.search(query) and not _DOC_REFERENCE.search(query)) or _NEEDS_OUR_FACTS.search(query) or (
