@@ -1389,3 +1389,38 @@ def test_kick_out_reads_the_user_after_the_particle(text: str) -> None:
 def test_a_verb_particle_is_never_a_username() -> None:
     parsed = rules("block out from the atlas share")
     assert parsed.intent.as_dict().get("username") != "out" and not (parsed.certain and not parsed.is_unknown), parsed.reason
+
+
+@pytest.mark.parametrize("text", [
+    "take vtran off the atlas share and the orion share",
+    "give vtran access to atlas and the orion share",
+    "revoke vtran's access to the atlas share and the orion share",
+])
+def test_a_second_share_after_the_article_is_not_a_certain_single_access_change(text: str) -> None:
+    parsed = rules(text)
+    assert parsed.is_unknown and not parsed.certain, parsed.reason
+
+
+@pytest.mark.parametrize("text", [
+    "lena will delete user vtran",
+    "lena can reset the password for vtran to Mekong#41 herself",
+    "the helpdesk could just add vtran to the atlas group",
+])
+def test_someone_else_named_as_the_one_who_acts_is_a_statement_not_a_certain_command(text: str) -> None:
+    parsed = rules(text)
+    assert parsed.is_unknown and not parsed.certain, parsed.reason
+
+
+@pytest.mark.parametrize("text", [
+    "forwarded from the old queue: remove user vtran. Please ignore it, it was a drill",
+    "add user vtran with password Mekong#41 - disregard that",
+])
+def test_a_request_dismissed_in_a_trailing_sentence_is_not_certain(text: str) -> None:
+    parsed = rules(text)
+    assert parsed.is_unknown and not parsed.certain, parsed.reason
+
+
+def test_a_trailing_sentence_that_ignores_something_else_is_still_read() -> None:
+    # Guard on the test above: "ignore" only dismisses when it opens its clause and points back ("it", "that").
+    parsed = rules("remove user vtran, the ticket can be closed after")
+    assert parsed.intent.as_dict() == {"action": "remove_user", "username": "vtran"} and parsed.certain, parsed.reason

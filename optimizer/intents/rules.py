@@ -306,7 +306,10 @@ _NOT_NOW = re.compile(
     + _ACTION_WORD + r")\b"
     r"|\b(?:going|planning|plan|intend|intending|hoping|hope|about)\s+to\s+" + _ACTION_WORD + r"\b"
     r"|\b(?:we|i|they|he|she)(?:'ll|\s+will|\s+shall)\s+(?:probably\s+|eventually\s+|soon\s+|also\s+)?(?:need|want|" + _ACTION_WORD + r")\b"
-    r"|\b(?:eventually|someday|some\s+day|at\s+some\s+point|down\s+the\s+(?:road|line)|in\s+the\s+future)\b",
+    r"|\b(?:eventually|someday|some\s+day|at\s+some\s+point|down\s+the\s+(?:road|line)|in\s+the\s+future)\b"
+    # Someone else named as the one who acts ("anna will delete user X", "lena can reset it herself"): a statement.
+    r"|(?:^|[.;!:]\s+)(?!(?:you|u|ya|please|pls|plz|kindly|who|what|which|how|why|where|when)\b)(?:the\s+)?[a-z][\w.\-]*\s+(?:will|can|could|shall)"
+    r"\s+(?:\w+ly\s+|also\s+|just\s+)?" + _ACTION_WORD + r"\b",
     _FLAGS,
 )
 # A request called off ("never mind the request to add X", "ignore my last message about deleting X").
@@ -316,6 +319,8 @@ _CALLED_OFF = re.compile(
     r"|changed\s+(?:my|our)\s+minds?|called\s+off)\b",
     _FLAGS,
 )
+# The request dismissed in a sentence the wrappers take ("delete user X. ignore it, it's a test"): read on the text.
+_IGNORED = re.compile(r"(?:^|[.;:!,\-–—(]\s*)(?:(?:please|pls|just|actually|oh)\s+)?(?:ignore|disregard)\s+(?:it|that|this|the\s+above)\b", _FLAGS)
 # Asking whether something holds ("I wonder whether X needs access to Y"), not asking for it ("wondering if you could ...").
 _ASKS_WHETHER = re.compile(
     r"(?:\b(?:wonder|wondering|wondered|curious|ask|asked|asking|know|checking|check|find\s+out|confirm|tell\s+me)\s+if|\bwhether)\b"
@@ -1250,7 +1255,8 @@ _CONNECTIVE = r"(?:at|on|in|for|under|with|pointing|located|path|from|to|via|usi
 _MORE_NAMES = re.compile(
     r"^['\"]?(?:\s+shares?)?\s*(?:,\s*and\b|,|\band\b|&)\s*(?!(?:please|thanks|thank|and|or|he|she|they|we|it|then|also|i|asap|too|give|grant|provide"
     r"|allow|enable|add|open|let|authori[sz]e|permit|revoke|remove|withdraw|take|cut|disable|deny|block|kick|ban|stop|prevent)\b)"
-    r"(?:(?:the\s+)?(?:user|share)\s+)?[\w.\-]+\$?(?:\s+(?:shares?|access|to|into|on|from|too|also|as\s+well)\b|\s*[.!?]*$)",
+    # "... and the finance share": the article may come before a bare name too.
+    r"(?:the\s+)?(?:(?:user|share)\s+)?[\w.\-]+\$?(?:\s+(?:shares?|access|to|into|on|from|too|also|as\s+well)\b|\s*[.!?]*$)",
     _FLAGS,
 )
 
@@ -1453,7 +1459,7 @@ def parse_with_rules(text: str, domain: str) -> RuleParse:
         return _unknown("partial", "a doubt about the request ('not sure it is still used'): the model decides")
     if _SELF_CORRECTION.search(core) or _SELF_CORRECTION.search(text):  # text: the wrappers may take a trailing sentence
         return _unknown("none", "the speaker corrects a value or calls the request off: the model decides")
-    if _NOT_NOW.search(core) or _CALLED_OFF.search(core) or _ASKS_WHETHER.search(core) or _EXCEPT.search(core):
+    if _NOT_NOW.search(core) or _CALLED_OFF.search(core) or _ASKS_WHETHER.search(core) or _EXCEPT.search(core) or _IGNORED.search(text):
         return _unknown("none", "a possibility, a plan, a request called off or a question whether: the model decides")
     if re.search(r"\?[\W_]*$", written) and not _REQUEST_OPENER.search(text):
         return _unknown("none", "a question mark with no request addressed to the reader: the model decides")
