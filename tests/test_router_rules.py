@@ -668,3 +668,40 @@ def test_round4_wrappers_stay_narrow() -> None:
     # a request for a new run by name still holds when nothing past follows it
     fresh = route_with_rules(clean_input("can I get a Monte Carlo run on the pension fund's funding ratio for next year"))
     assert (fresh.route, fresh.certain) == ("risk", True)
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        # a risk figure that names a thing ("the 99% VaR limit") is not a tail measure to compute
+        "what's the 97.5% expected shortfall limit on the credit desk",
+        # a definition frame, a method or a comparison of two measures in general
+        "Is a 10-day VaR at 99% equivalent to ES at 97.5%?",
+        "What's the point of using 50,000 paths rather than 5,000?",
+        "help me understand what a 1-in-100 year drawdown means",
+        "How do you estimate a 99% VaR from a handful of simulated P&Ls?",
+        # code asked for by its noun first
+        "function to backtest a 99% VaR model, with docstrings",
+        # a textbook exercise or figures given in the question
+        "Given a volatility of 20% and a 10-day horizon, what's the 99% VaR on 5m?",
+        "An option portfolio worth 2m with a delta of 0.6 and a 10% drop in the underlying loses how much?",
+        "Weekly returns: 1.1%, -0.8%, -3.2%, 0.5%, 2.0%. What is the 90% VaR?",
+        # a company cue only in the context sentence, a question about nothing in it
+        "Our head of treasury retires next month. What's a nice farewell gift?",
+    ],
+)
+def test_round4_risk_words_and_context_are_not_certain_wrong(query: str) -> None:
+    rules = route_with_rules(clean_input(query))
+    assert not (rules.certain and rules.route != ("rag" if "limit" in query else "llm")), rules
+
+
+def test_round4_a_named_scenario_is_a_hypothetical() -> None:
+    # "in a 2008-type crash" is a hypothetical like an "if": not a company fact
+    rules = route_with_rules(clean_input("What's our loss on the leveraged loan book in a 2008-type crash?"))
+    assert (rules.route, rules.kind, rules.certain) == ("risk", "what_if", True)
+    # the past event with a definite article stays a question about a record
+    past = route_with_rules(clean_input("What was our loss on the leveraged loan book in the 2020 crash?"))
+    assert (past.route, past.certain) == ("rag", True)
+    # a textbook exercise is not a fact of ours
+    book = route_with_rules(clean_input("A loan portfolio with 2% PD and 45% LGD has what expected loss on 100m?"))
+    assert not (book.certain and book.route in ("rag", "risk"))

@@ -87,7 +87,9 @@ _CODE = re.compile(
 _CODE_NOUN = re.compile(
     r"^(?:(?:i|we)\s+(?:need|want)|need|looking\s+for)\s+(?:a|an|some)\s+(?:[\w-]+\s+){0,3}?"
     r"(?:function|script|snippet|macro|notebook|program|code)\b"
-    r"|^(?:python|sql|vba|javascript|typescript|bash|powershell|pandas|numpy)\s+(?:function|script|snippet|code|macro|query|program)\b",
+    r"|^(?:python|sql|vba|javascript|typescript|bash|powershell|pandas|numpy)\s+(?:function|script|snippet|code|macro|query|program)\b"
+    # the noun first, then what it should do: "function to run a VaR backtest", "code that simulates 1,000 paths"
+    r"|^(?:a\s+|some\s+)?(?:function|script|snippet|macro|class|regex|program|code|udf|notebook)\s+(?:to|that|which|for)\s+\w",
     _I,
 )
 # Questions that are not a request for a computation, whatever compute word they carry:
@@ -107,9 +109,11 @@ _PAST_QUESTION = re.compile(
 # run reverse stress tests?", "the best way to simulate correlated defaults", "how is it computed");
 _METHOD = re.compile(
     r"\b(?:steps\s+(?:to|for|in)|best\s+way\s+to|how\s+(?:do|does|would|should|can)\s+(?:banks?|firms?|companies|insurers|"
-    r"one|people|(?:a|an)\s+[\w-]+|risk\s+(?:teams?|managers?))\b|how\s+(?:is|are)\s+(?:it|they|this|that|these)\s+"
+    r"one|you|people|(?:a|an)\s+[\w-]+|risk\s+(?:teams?|managers?))\b|how\s+(?:is|are)\s+(?:it|they|this|that|these)\s+"
     r"(?:computed|calculated|estimated|done|run|built)|in\s+general"
     r"|(?:sensible|reasonable|good|typical|recommended|standard|right)\s+(?:number|amount|size|choice|value|level)\s+of"
+    # "What's the point of running 10,000 simulations instead of 1,000?"
+    r"|\bwhat(?:'s|\s+is)\s+the\s+(?:point|benefit|advantage|purpose)\s+of\b|\b(?:instead\s+of|rather\s+than)\s+\d"
     # "Is 10,000 simulations enough for a 99.9% VaR?"
     r"|^(?:is|are)\s+[^?]{1,40}?\b(?:enough|sufficient|too\s+(?:many|few))\s+(?:for|to)\b)",
     _I,
@@ -120,6 +124,17 @@ _SUPPLIED_NUMBERS = re.compile(
     r"\b(?:these|the\s+following|this|below)\s+(?:[\w&-]+\s+){0,3}?(?:numbers|figures|values|returns|p&ls?|pnls?|prices|"
     r"observations|data(?:\s+points)?|losses|positions)\s*:"
     r"|[-+\u2212]?\d[\d.,]*%?\s*[,;]\s*[-+\u2212]?\d[\d.,]*%?\s*[,;]\s*[-+\u2212]?\d[\d.,]*%?\s*[,;]\s*[-+\u2212]?\d",
+    _I,
+)
+# A textbook exercise: the inputs of a formula given for a made-up subject ("Given a mean of 2% and a standard deviation of
+# 5%, what's the 95% parametric VaR?", "A bond with duration 6 and a 50bp rise in yields loses how much?").
+_TEXTBOOK = re.compile(
+    r"^(?:given|assume|assuming|suppose|say|if|for)\s+(?:a|an)\s+(?:[\w-]+\s+){0,3}?(?:mean|average|standard\s+deviation|std|"
+    r"vol(?:atility)?|sigma|duration|convexity|portfolio|position|bond|stock|loan|asset|option|fund)\b"
+    r"|^(?:a|an)\s+(?:[\w-]+\s+){0,3}?(?:bond|portfolio|position|loan|stock|option|asset|fund|investment)\s+"
+    r"(?:with|worth|of|has|that)\b[^?.]{0,80}?\d"
+    r"|\b(?:given|with)\s+(?:a\s+)?(?:mean|average|standard\s+deviation|std|vol(?:atility)?|sigma|duration)\s+(?:of\s+|=\s*|is\s+)?"
+    r"[-+]?\d",
     _I,
 )
 # A general definition that names one of our own processes is a company fact, phrased generally:
@@ -229,7 +244,7 @@ _COMPUTE_LEAD = re.compile(
 # A risk word naming a thing rather than a quantity: "the new VaR limits", "sensitivity training", "the
 # stress test team" (read as a neutral word by the probability rules).
 _NAMED_THING = re.compile(
-    r"\b(?:var|value[\s-]+at[\s-]+risk|sensitivity|probability|likelihood|stress(?:[- ]test(?:ing)?)?|scenario|monte\s+carlo|"
+    r"\b(?:var|value[\s-]+at[\s-]+risk|expected\s+shortfall|cvar|(?-i:ES)|sensitivity|probability|likelihood|stress(?:[- ]test(?:ing)?)?|scenario|monte\s+carlo|"
     r"worst[- ]case|tail\s+risk)\s+(?:limits?|thresholds?|appetite|models?|methodology|polic(?:y|ies)|teams?|reports?|committees?|"
     r"framework|training|documentation|systems?|owners?|process|scale|scoring|matrix|workshop|course|template)\b",
     _I,
@@ -396,8 +411,15 @@ _QUANTIFIED_MOVE = re.compile(
     rf"|\b{_MOVE_WORDS}\s+(?:(?:of|by|another|a\s+further|an\s+extra|a|an|around|about|roughly|some|up\s+to|over)\s+)*{_AMOUNT}"
     rf"|\b(?:if|assuming|when)\b[^.?]*\b(?:doubles?|halves?|triples?)\b"
     # A named scenario with a conditional: "What loss would a 2008-style crash cause?"
-    r"|\b(?:\d{4}-style|crash|crisis|recession|downturn|sell-?off|pandemic)\b[^.?]*\b(?:would|could)\b"
-    r"|\b(?:would|could)\b[^.?]*\b(?:\d{4}-style|crash|crisis|recession|downturn|sell-?off|pandemic)\b", _I,
+    r"|\b(?:\d{4}-(?:style|type|like)|crash|crisis|recession|downturn|sell-?off|pandemic)\b[^.?]*\b(?:would|could)\b"
+    r"|\b(?:would|could)\b[^.?]*\b(?:\d{4}-(?:style|type|like)|crash|crisis|recession|downturn|sell-?off|pandemic)\b", _I,
+)
+# A hypothetical named as a scenario rather than an "if": "our downside on the equity book in a 2020-type crash", "the hit
+# to fees under a severe recession" (an indefinite one: "in the 2020 crash" is a past event).
+_SCENARIO_FRAME = re.compile(
+    r"\b(?:in|under|through|during)\s+(?:a|an|another)\s+(?:[\w-]+\s+){0,3}?(?:crash|crisis|recession|downturn|sell-?off|pandemic|"
+    r"depression|stress\s+scenario|shock|replay|repeat)\b",
+    _I,
 )
 # "What would happen to our margin if the oil price hits $120?": a question about how much one of our
 # figures moves under a stated, quantified hypothetical (a personal one, "if I leave after 2 years", is
@@ -446,6 +468,11 @@ _GENERAL = re.compile(
     r"|\bstand\s+for\b|\bmeaning\s*\??$|\bin\s+a\s+nutshell\b|\bin\s+(?:an?\s+|the\s+)?[\w&-]+\s+context\b"
     r"|^what\s+(?:is|are|'s)\s+(?:a|an)\s+[\w%.'-]+(?:\s+[\w%.'-]+){0,3}\s*(?:,|\?|$|\s+and\s+(?:how|why|what|when|where)\b)"
     r"|\bwhy\s+or\s+why\s+not\b"
+    # "help me understand what a 1-in-200 year loss means"
+    r"|^(?:understand|get\s+my\s+head\s+around|make\s+sense\s+of)\s+what\b[^?]{1,60}?\b(?:means|stands\s+for)\b"
+    # "Is expected shortfall at 97.5% roughly the same as VaR at 99%?" (not "Is the desk's VaR the same as its limit?")
+    r"|^(?:is|are)\s+(?!(?:the|our|its|their|this|that|these|those|your|my)\b)[^?]{1,60}?\b(?:the\s+same\s+as|equivalent\s+to|"
+    r"similar\s+to|comparable\s+to|interchangeable\s+with)\b"
     # a comparison of two measures in general: "Is a 99% VaR more conservative than a 95% ES?"
     r"|^(?:is|are)\s+(?:a|an)\s+[^?]{1,40}?\b(?:more|less|better|worse|riskier|safer|higher|lower)\b[^?]*\bthan\s+(?:a|an)\b"
     r"|^why\s+(?:do|does|is|are|would|should)\s+(?!(?:we|our|the|you|i|it|they|this|that|these|those)\b)",
@@ -647,7 +674,11 @@ def route_with_rules(query: str) -> RouteRules:
                          or indirect_past
                          or re.match(r"who\b|when\s+(?:is|are|was|were|did|does|do|should|will\s+the)\b", question, _I)
                          or _PRACTICE_QUESTION.search(question))
-    if _SUPPLIED_NUMBERS.search(query) and _COMPUTE.search(lead) and _RISK_TERM.search(query) and not _OURS.search(query):
+    if not _OURS.search(query) and ((_SUPPLIED_NUMBERS.search(query) and _COMPUTE.search(lead) and _RISK_TERM.search(query)) or (
+            (_SUPPLIED_NUMBERS.search(query) or _TEXTBOOK.search(lead)) and not _WRITING.search(lead) and not _CONTENT_GIVEN.search(query)
+            and (_RISK_TERM.search(query) or _RISK_QUANTITY.search(query) or _QUANTIFIED_MOVE.search(query)))):
+        # (or a textbook exercise, or a question on figures listed in it: "Daily returns were -1.2%, 0.4%, -2.1%, 0.9%.
+        # What's the 80% historical VaR?")
         # a risk measure computed on figures the user supplies: a writing model can do it, the risk
         # engine could too; the model decides
         return RouteRules("llm", 0.0, "a computation on figures given in the query", "no_rule")
@@ -695,7 +726,7 @@ def route_with_rules(query: str) -> RouteRules:
     # about a typical or a whole class of subject, not ours ("How bad could a recession get for banks?")
     generic_subject = bool(_GENERAL_SUBJECT.search(scope) and not _STRICT_OURS.search(scope))
     risk_question = open_question and not generic_subject and bool(
-        _FORWARD_QUANTITY.search(scope) or _RISK_FIGURE.search(scope) or probability
+        _FORWARD_QUANTITY.search(scope) or _RISK_FIGURE.search(cue) or probability
         or _TERSE_TAIL.search(scope) or _UNCERTAINTY_BAND.search(scope) or _FREQUENCY_OR_NEED.search(scope) or _SIM_SETUP.search(scope))
     if risk_question and re.match(r"(?:write|draft|compose|rewrite|create|explain|brainstorm|outline|prepare)\b", lead, _I) and not (
             _STRICT_OURS.search(query)):
@@ -709,7 +740,8 @@ def route_with_rules(query: str) -> RouteRules:
     what_if = open_question and not generic_subject and not _WRITING.search(lead) and not re.search(
         r",\s*(?:please\s+|pls\s+)?(?:write|draft|compose|create|send)\b", query, _I) and bool(
             _QUANTIFIED_MOVE.search(query) or (_SIGNED_SHOCK.search(query) and _IMPACT_WORD.search(query))
-            or (_OURS.search(query) and _HYPOTHESIS.search(query) and _IMPACT_QUESTION.search(query) and re.search(r"\d", query)))
+            or (_OURS.search(query) and _HYPOTHESIS.search(query) and _IMPACT_QUESTION.search(query) and re.search(r"\d", query))
+            or (_OURS.search(query) and _SCENARIO_FRAME.search(query) and (_IMPACT_QUESTION.search(query) or _IMPACT_WORD.search(query))))
     if document and what_if and (_HYPOTHESIS.search(query) or _FUTURE_WORDS.search(query)):
         # "Using the assumptions in our ICAAP, what would a 40% crash do to capital?": the document may
         # hold the answer or be the input of a new computation; the model decides
@@ -726,10 +758,16 @@ def route_with_rules(query: str) -> RouteRules:
         # "Our regulator expects reverse stress testing. What is it exactly?": a definition asked after
         # a sentence about us; the model decides
         return RouteRules("llm", 0.0, "a definition asked after a sentence about us", "no_rule")
-    hypothetical = bool(_HYPOTHESIS.search(query) and (_FUTURE_WORDS.search(query) or _IMPACT_QUESTION.search(query)))
+    hypothetical = bool(_HYPOTHESIS.search(query) and (_FUTURE_WORDS.search(query) or _IMPACT_QUESTION.search(query))) or bool(
+        _SCENARIO_FRAME.search(query) and not past)
     if not hypothetical and any(_LOOKUP.search(part) for part in (lead, last)) and (
             _PERIOD.search(query) or _OURS.search(query) or _RECORDED.search(query)) and not _SUPPLIED_NUMBERS.search(query) and not external:
         # (not when the figures are given: "Our 5 worst days were -3.1, -2.8, -2.5, -2.2. What's the average?")
+        if question is not lead and not (_PERIOD.search(question) or _OURS.search(question) or _RECORDED.search(question) or re.search(
+                r"\b(?:the|its|their|it|they|them|that|this|those|these)\b", question, _I)):
+            # "Our CRO loves Monte Carlo. What's a good gift for him?": the only sign of a fact of ours is in the
+            # sentence of context, and the question asks about nothing in it; the model decides
+            return RouteRules("llm", 0.0, "a question whose only company cue is in the context sentence", "no_rule")
         return RouteRules("rag", 0.85, "asks for a company fact", "company_fact")
     if any(_COMPANY_RECORD.search(part) for part in (lead, question)) or (indirect_past and not external):
         return RouteRules("rag", 0.85, "asks whether or where a company record exists, or what was decided", "company_record")
