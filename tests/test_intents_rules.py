@@ -1424,3 +1424,40 @@ def test_a_trailing_sentence_that_ignores_something_else_is_still_read() -> None
     # Guard on the test above: "ignore" only dismisses when it opens its clause and points back ("it", "that").
     parsed = rules("remove user vtran, the ticket can be closed after")
     assert parsed.intent.as_dict() == {"action": "remove_user", "username": "vtran"} and parsed.certain, parsed.reason
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("/user add vtran Mekong#41", {"action": "add_user", "username": "vtran", "password": "Mekong#41"}),
+    ("/share revoke vtran atlas", _access("revoke", "vtran", "atlas")),
+    ("/dns rm gw.atlas.lan", {"action": "dns_remove", "zone": "gw.atlas.lan"}),
+    ("useradd name=vtran pass=Mekong#41", {"action": "add_user", "username": "vtran", "password": "Mekong#41"}),
+    ("can I get an alias docs.atlas.lan -> web.atlas.lan please", {"action": "dns_add", "zone": "docs.atlas.lan", "record_type": "CNAME",
+                                                                    "target": "web.atlas.lan"}),
+    ("Bitte delete user vtran, danke", {"action": "remove_user", "username": "vtran"}),
+    ("reset the password for vtran to Mekong#41 por favor", {"action": "change_password", "username": "vtran", "password": "Mekong#41"}),
+])
+def test_rules_read_request_families_round_4(text: str, expected: dict[str, str]) -> None:
+    parsed = rules(text)
+    assert parsed.intent.as_dict() == expected and parsed.certain, parsed.reason
+
+
+@pytest.mark.parametrize("text", [
+    "/user add vtran",  # no password
+    "/user add vtran Mekong#41 lena",  # a leftover argument
+    "/share grant vtran",  # no share
+    "/share grant vtran atlas orion",  # two shares, or a leftover
+    "useradd name=vtran",  # no password
+    "can I get an alias docs.atlas.lan -> web.atlas.lan?",  # may ask whether it is allowed
+    "can I delete user vtran",  # asks for permission
+])
+def test_chat_ops_and_can_i_get_near_misses_are_not_certain_commands(text: str) -> None:
+    parsed = rules(text)
+    assert not parsed.certain or parsed.is_unknown, parsed.reason
+    assert parsed.is_unknown, parsed.intent.as_dict()
+
+
+def test_a_slash_command_names_its_domain() -> None:
+    assert route_domain(clean_input("/dns rm gw.atlas.lan")).domain == "dns"
+    assert route_domain(clean_input("/user add vtran Mekong#41")).domain == "user"
+    assert route_domain(clean_input("/share grant vtran atlas")).domain == "samba"
+    assert route_domain(clean_input("/srv/atlas should be shared as atlas")).domain == "samba"  # a path is not a slash command

@@ -31,6 +31,10 @@ _PLAIN = {
     "mail": {"mailing", "newsletter"},
 }
 _TIE_ORDER = ("samba", "user", "dns", "mail")
+# A chat-ops command names its domain first: "/dns rm HOST", "/user add NAME PASS", "/share grant USER SHARE".
+_SLASH_COMMAND = re.compile(r"^\s*/(dns|users?|groups?|shares?|samba|smb)\s+\S", re.IGNORECASE)
+_SLASH_DOMAIN = {"dns": "dns", "user": "user", "users": "user", "group": "user", "groups": "user", "share": "samba", "shares": "samba",
+                 "samba": "samba", "smb": "samba"}
 _KNOWN_TLDS = {"local", "lan", "com", "net", "org", "io", "internal", "arpa", "test", "intra", "corp", "dev", "home", "example"}
 _LET_INTO = re.compile(r"\b(?:let|allow)\s+\S+\s+into\b", re.IGNORECASE)
 # The message itself, not a mail request: "Following up on my email:", "Re: your mail -", "as per the e-mail below".
@@ -50,6 +54,9 @@ class DomainRoute:
 def route_domain(text: str) -> DomainRoute:
     """Pick ``dns``, ``user``, ``samba``, ``mail`` or ``unknown`` for a cleaned command text."""
     scores = dict.fromkeys(_TIE_ORDER, 0)
+    slash = _SLASH_COMMAND.match(text)
+    if slash:
+        return DomainRoute(_SLASH_DOMAIN[slash.group(1).lower()], scores)
     text = _THE_MESSAGE.sub(lambda match: " " * len(match.group()), text)
     for word in words(text):
         for domain in _TIE_ORDER:

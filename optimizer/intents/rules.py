@@ -106,7 +106,9 @@ _WRAPPERS = [
         (r"^(?:as\s+part\s+of|as\s+(?:per|discussed|requested|agreed|mentioned|promised|the|a|an|our|my|of)|since|because|when|after|before"
          r"|once|if|following|due\s+to|per|given|now\s+that|in\s+preparation\s+for|ahead\s+of|effective|starting|upon|while|although"
          r"|though)\b[^,]{0,80},\s*"),
-        r"^(?:please|kindly)\b(?![.\-@_]\w)[\s,]*",
+        r"^(?:please|kindly|bitte|por\s+favor|per\s+favore|s'il\s+vous\s+pla[iî]t|svp)\b(?![.\-@_]\w)[\s,]*",
+        # A chat-ops command: "/user add NAME PASS", "/dns rm HOST", "/share grant USER SHARE" (the slash only).
+        r"^/(?=(?:dns|users?|shares?|samba|smb|groups?)\s)",
         # Spoken openers: "yeah so delete ...", "like, change ...", "right, add ..." (not a hostname's label: "well.lan").
         r"^(?:yeah|yep|yup|well|right|alright|anyway|basically|actually|like)\b(?![.\-@_]\w)[\s,]*",
         # A deadline or a manner before the command: "before friday please: ...", "temporarily open ...".
@@ -122,9 +124,9 @@ _WRAPPERS = [
         # A request in the first person plural: "Can we add ...?" ("Can I delete ...?" may ask for permission: a question).
         r"^(?:can|could)\s+we\s+(?:please\s+)?(?=(?:add|create|remove|delete|drop|grant|give|revoke|set\s*up|make|point|map)\b)",
         # "Could we get an alias X for Y?", "Can we have a share ...": a request for something made.
-        r"^(?:can|could)\s+we\s+(?:please\s+)?(?:get|have)\s+(?=(?:a|an|the)\s+(?:new\s+)?(?:\w+\s+)?(?:record|alias|cname|entry|share|account|login)\b)",
+        r"^(?:can|could)\s+(?:we|i)\s+(?:please\s+)?(?:get|have)\s+(?=(?:a|an|the)\s+(?:new\s+)?(?:\w+\s+)?(?:record|alias|cname|entry|share|account|login)\b)",
         # "Can we get X membership in the G group?", "Could we get X access to the Y share?".
-        r"^(?:can|could)\s+we\s+(?:please\s+)?get\s+(?=[\w.\-]+\s+(?:a\s+)?(?:membership|access)\s+(?:in|of|to|on)\b)",
+        r"^(?:can|could)\s+(?:we|i)\s+(?:please\s+)?get\s+(?=[\w.\-]+\s+(?:a\s+)?(?:membership|access)\s+(?:in|of|to|on)\b)",
         r"^(?:please\s+)?help\s+(?:me|us)\s+(?:to\s+)?(?=(?:add|create|remove|delete|drop|grant|give|revoke|set\s*up|make|point|map)\b)",
         r"^i'd\s+appreciate\s+it\s+if\s+you\s+could\s+",
         r"^(?:i\s+think\s+)?(?:we|i|you)\s+(?:need|want|would\s+like|have|must|should|got)\s+to\s+",
@@ -366,6 +368,8 @@ class RuleParse:
 _TRAILING_WRAPPERS = re.compile(
     r"(?:(?:[\s,;]+|\s+[-–—]+\s*|[!?]\s*)(?:please|pls|thanks|thank\s+you(?:\s+(?:very\s+much|so\s+much|in\s+advance))?|thx"
     r"|cheers(?:\s+(?:mate|all|team|guys|folks))?|(?:so\s+)?yeah|yep|ok|okay"
+    # The same courtesy in another language: "..., danke", "... por favor", "merci".
+    r"|danke(?:\s+sch[öo]n)?|bitte|gracias|merci(?:\s+beaucoup)?|grazie|obrigad[oa]|por\s+favor|per\s+favore|s'il\s+vous\s+pla[iî]t|svp"
     r"|if\s+possible|asap|as\s+soon\s+as\s+(?:possible|you\s+can)"
     r"|when\s+you(?:'ve|\s+have)?\s+(?:get|got|have)\s+(?:a|the)\s+(?:chance|moment|minute|sec(?:ond)?)"
     r"|if\s+you\s+(?:can|could|don't\s+mind|do\s+not\s+mind|have\s+(?:a\s+)?(?:time|moment|minute))"
@@ -939,6 +943,10 @@ _USER_STOPWORDS = STOPWORDS | frozenset(
 )
 _NEW_USER = (
     rf"\b(?:useradd|adduser)\b{_USERADD_OPTIONS}\s+{{U}}",
+    # "useradd name=NAME pass=PASS": the keyed name of the account the command makes.
+    r"^(?:useradd|adduser)\s+(?:[\w\-]+\s*[:=]\s*\S+\s+)*?name\s*[:=]\s*{U}",
+    # A chat-ops command with its two arguments and nothing else: "user add NAME PASS".
+    r"^(?:user|account)\s+(?:add|create)\s+{U}(?=\s+\S+\s*$)",
     # A keyed name first ("need an account asap -> username: NAME / pwd: PASS").
     r"\b(?:user(?:name)?|account|login)[\"']?\s*[:=]\s*{U}",
     # The name right after the create verb's noun, before a "user WORD" in context ("Our user base ... create user NAME").
@@ -964,6 +972,7 @@ _NEW_PASSWORD = (
     r"\bpassword(?:[\"']\s*(?=[:=]))?\s*(?:is\s+|=(?!>)\s*|:\s*|of\s+|(?:->|=>|→)\s*)?{PW}",
     r"\b(?:user(?:name)?|account|login)" + _KEYED + r"(?:called\s+|named\s+)?[\w.\-]+(?:\s*(?:/|->|=>|→)\s*|:(?=\S)){PW}",
     r"\b(?:useradd|adduser)\b.*\s(?:-p|--password)(?:\s+|=){PW}",
+    r"^(?:user|account)\s+(?:add|create)\s+[\w.\-]+\s+{PW}\s*$",
 )
 _OLD_USER = (
     rf"\buserdel\b{_NO_ARG_OPTIONS}\s+{{U}}",
@@ -1138,6 +1147,7 @@ _GROUP_OF_PEOPLE = r"(?:team|group|department|dept|staff|people|users|folks|memb
 _CREATE_CUE = _cue(r"create|set\s*up|make|new|add|export|publish|need")
 _ACCESS_PATTERNS = (
     r"\bsmb\s+(?:grant|revoke)\s+{U}\s+{S}",
+    r"^(?:samba|share)\s+(?:grant|revoke)\s+{U}\s+{S}\s*$",  # a chat-ops command: "share grant USER SHARE"
     # Keyed, JSON included: 'username=bob share=hr', '"username": "bob", "share": "hr"'.
     # A change-request form's fields: "| user: bob | share: hr |".
     r"\buser(?:name)?[\"']?\s*[:=]\s*{U}[\s,;|]+[\"']?share(?:name)?[\"']?\s*[:=]\s*{S}",
