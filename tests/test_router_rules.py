@@ -705,3 +705,33 @@ def test_round4_a_named_scenario_is_a_hypothetical() -> None:
     # a textbook exercise is not a fact of ours
     book = route_with_rules(clean_input("A loan portfolio with 2% PD and 45% LGD has what expected loss on 100m?"))
     assert not (book.certain and book.route in ("rag", "risk"))
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        # a compute verb whose object is no quantity
+        "Generate a few title ideas for our scenario analysis workshop",
+        "work out an agenda for the stress testing offsite",
+        "simulate a difficult conversation with a regulator about our VaR model, you play the supervisor",
+        "Can you run us through the main steps of a reverse stress test?",
+    ],
+)
+def test_round4_a_compute_verb_on_no_quantity_is_not_a_computation(query: str) -> None:
+    rules = route_with_rules(clean_input(query))
+    assert not (rules.certain and rules.route == "risk"), rules
+
+
+def test_round4_probability_documents_and_writing_with_our_figures() -> None:
+    # "what's the probability we ..." opens on the probability: the budget it names is the subject
+    rules = route_with_rules(clean_input("What's the probability we overspend the IT budget before year-end?"))
+    assert (rules.route, rules.kind, rules.certain) == ("risk", "risk_question", True)
+    # a document of a past period named by its period ("last month's ... reports") is ours
+    digest = route_with_rules(clean_input("Write a one-page digest of last week's complaints reports"))
+    assert (digest.route, digest.kind, digest.certain) == ("rag", "document", True)
+    # writing that carries our figures is not certain general writing
+    email = route_with_rules(clean_input("Draft a note to the sales team including our H1 revenue figures"))
+    assert not (email.certain and email.route == "llm")
+    # "what does that do to our ..." after a condition is an impact question, not a document lookup
+    hit = route_with_rules(clean_input("if the lease with Parkside is not renewed, what does that do to our 2028 costs?"))
+    assert not (hit.certain and hit.route == "rag")

@@ -150,6 +150,8 @@ _OUR_PROCESS = re.compile(
 # Writing whose content needs facts of ours: "a list of our top clients", "which of our suppliers", "our
 # current LCR", "the rules we follow", "the key points from yesterday's ALCO", "with the new thresholds".
 _NEEDS_OUR_FACTS = re.compile(
+    r"\b(?:with|including|containing|showing)\s+our\s+(?:[\w&-]+\s+){0,3}?(?:numbers|figures|results|kpis?|metrics|sales|revenues?|"
+    r"stats|data|targets|forecasts?|headcount|costs)\b|"
     r"\b(?:list|breakdown|table|overview|rundown|count|split|summary)\s+of\s+our\b|\b(?:which|who|what|how\s+many)\s+of\s+our\b"
     r"|\bour\s+(?:current|latest|actual|existing|official)\b|\bwe\s+(?:follow|use|apply|have\s+in\s+place)\b"
     r"|\bfrom\s+(?:yesterday's|today's|this\s+morning's|last\s+week's|last\s+month's)\b"
@@ -220,6 +222,16 @@ _COMPUTE = re.compile(
     r"generate|perform|"
     r"backtest(?!\s+(?:exceptions?|results?|reports?|breaches|outcomes?|findings|history))|shock|quantify|use\s+monte\s+carlo|work\s+out|"
     r"figure\s+out)\b",
+    _I,
+)
+# A compute verb whose object is no quantity: "Generate a catchy name for ...", "Work out a good structure for a
+# presentation on scenario analysis", "simulate a job interview", "Run me through the basics of Monte Carlo".
+_NON_QUANTITY_OBJECT = re.compile(
+    r"\b(?:run|walk|take|talk)\s+(?:me|us|them|him|her)\s+through\b"
+    r"|\b(?:generate|work\s+out|figure\s+out|simulate|perform|run|compute|calculate)\s+(?:me\s+|us\s+)?(?:a|an|some|the|my|our)?\s*"
+    r"(?:[\w-]+\s+){0,2}?(?:names?|titles?|structure|outline|agenda|ideas?|slogans?|taglines?|interview|conversation|role-?play|"
+    r"dialogue|emails?|story|stories|quiz|headlines?|poems?|jokes?|list\s+of\s+(?:ideas|questions|names|topics)|"
+    r"questions\s+(?:for|to\s+ask))\b",
     _I,
 )
 # Asking for a new stress test or simulation by name: "I need a reverse stress test of the funding plan"
@@ -377,7 +389,7 @@ _SIM_SETUP = re.compile(
 # A question that opens on the probability itself: "How likely is it that the project overruns its
 # budget?" (a document it names is the subject, not the source).
 _PROBABILITY_LEAD = re.compile(
-    r"^(?:how\s+likely\s+(?:is|are|would|will)(?!\s+(?:you|u|i)\b)|(?:what\s+(?:are|is|'s)\s+)?(?:the\s+)?(?:odds|chances?|probability|likelihood)\s+"
+    r"^(?:how\s+likely\s+(?:is|are|would|will)(?!\s+(?:you|u|i)\b)|(?:what(?:\s+(?:are|is)|'s|s)\s+)?(?:the\s+)?(?:odds|chances?|probability|likelihood)\s+"
     r"(?:that|we|we'd|our|the))\b",
     _I,
 )
@@ -427,6 +439,7 @@ _SCENARIO_FRAME = re.compile(
 _HYPOTHESIS = re.compile(r"\b(?:if|assuming|suppose|supposing|in\s+the\s+event)\b(?![^.?!]*\b(?:i|my|me)\b)", _I)
 _IMPACT_QUESTION = re.compile(
     r"\bwhat\s+(?:happens|would\s+happen|will\s+happen)\s+to\b|\b(?:by\s+)?how\s+much\b|\bhow\s+(?:bad(?:ly)?|far|big)\b|"
+    r"\bwhat\s+(?:does|would|will|could|might)\s+(?:that|this|it)\s+do\s+to\b|"
     r"\bwhere\s+(?:does|would|will)\b|\bwould\b[^.?!]*\bstill\b|\bknock\s+off\b|\b(?:hit|impact|effect)\s+(?:to|on)\b"
     r"|\b(?:what(?:'s|\s+is|\s+would\s+be)|wh?ats)\s+(?:our|the)\s+(?:exposure|loss|hit|impact|cost|downside)\b"
     r"|\bhow\s+(?:would|will|could)\s+(?:[\w-]+\s+){1,3}?(?:look|change|move|react|hold\s+up|fare|cope)\b",
@@ -513,7 +526,7 @@ _DOC_NOUNS = (
 _DOC_REFERENCE = re.compile(
     # up to four words between the determiner and the noun, none of them a subject ("the probability
     # we miss the budget" is not a reference to a budget document)
-    rf"\b(?:our|the|latest|internal|company(?:'s)?|last\s+year's|this\s+year's|\d{{4}})\b"
+    rf"\b(?:our|the|latest|internal|company(?:'s)?|(?:last|this)\s+(?:year|quarter|month|week)'s|yesterday's|\d{{4}})\b"
     rf"(?:\s+(?!(?:we|i|you|they)\b)[\w&/'-]+){{0,4}}?\s+(?:{_DOC_NOUNS})\b",
     _I,
 )
@@ -689,7 +702,7 @@ def route_with_rules(query: str) -> RouteRules:
         return RouteRules("llm", 0.9, "the content to work on is in the query", "content_given")
     # A clause about our own plans ("we'll run scenarios on it later", "Before we run the stress test,")
     # is context: the compute words in it are not asked of the router.
-    asked = _OUR_PLAN.sub(" ", scope)
+    asked = _NON_QUANTITY_OBJECT.sub(" ", _OUR_PLAN.sub(" ", scope))
     if not not_a_request and (_RISK_REQUEST.search(scope_lead) or ((_COMPUTE.search(asked) or _COMPUTE_LEAD.search(scope_lead)) and (
             _RISK_TERM.search(asked) or _CONDITION.search(asked) or _IMPACT.search(asked) or _QUANTIFIED_MOVE.search(asked)))):
         return RouteRules("risk", 0.95, "asks for a new risk computation", "risk_computation")
