@@ -1461,3 +1461,23 @@ def test_a_slash_command_names_its_domain() -> None:
     assert route_domain(clean_input("/user add vtran Mekong#41")).domain == "user"
     assert route_domain(clean_input("/share grant vtran atlas")).domain == "samba"
     assert route_domain(clean_input("/srv/atlas should be shared as atlas")).domain == "samba"  # a path is not a slash command
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("Access to the share atlas should be taken away from vtran, he moved to sales", _access("revoke", "vtran", "atlas")),
+    ("For user vtran: add membership in the atlas group", _group("vtran", "atlas")),
+    ("To vtran's account, add membership in group atlas", _group("vtran", "atlas")),
+])
+def test_rules_read_passive_revoke_and_user_first_membership(text: str, expected: dict[str, str]) -> None:
+    parsed = rules(text)
+    assert parsed.intent.as_dict() == expected and parsed.certain, parsed.reason
+
+
+@pytest.mark.parametrize("text", [
+    "Access to the atlas share was taken away from vtran last week",  # a report
+    "Access to the atlas share should not be taken away from vtran",  # negated
+    "To vtran's account, add membership in group atlas and group orion",  # two groups
+])
+def test_passive_revoke_and_membership_near_misses_are_not_certain_commands(text: str) -> None:
+    parsed = rules(text)
+    assert parsed.is_unknown, (parsed.intent.as_dict(), parsed.reason)  # a certain unknown or no opinion, never the revoke/membership

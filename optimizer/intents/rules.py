@@ -875,6 +875,9 @@ _GROUP_USER = (
     r"\bmembership\s+for\s+(?:the\s+)?(?:user\s+)?{U}\s+(?:in|of|to)\b",
     # What is left of "Can we get X membership in the G group?" once the wrapper is off.
     r"^{U}\s+(?:a\s+)?membership\s+(?:in|of|to)\b",
+    # The user first, then the membership: "To U's account, add membership in group G", "For user U: add membership in G".
+    r"^(?:to|for|on)\s+(?:the\s+)?(?:user\s+|account\s+)?{U}(?:'s\s+(?:account|user|login))?\s*[,:]\s*(?:please\s+)?(?:add|grant|give)\s+"
+    r"(?:a\s+)?membership\s+(?:in|of|to)\b",
     # "grant membership in group G to user U".
     r"\b(?:grant|give)\s+(?:a\s+)?membership\s+(?:in|of|to)\s+(?:the\s+)?(?:group\s+\S+|\S+\s+group|\S+)\s+(?:to|for)\s+(?:the\s+)?(?:user\s+)?{U}",
     # Needs: "We need U in the group G", "U should be in the G group", "Group G needs U as a member"; not asked ("...?").
@@ -1099,6 +1102,8 @@ def _user(core: str) -> RuleParse:
 _REVOKE_CUE = _cue(
     r"revoke|remove|delete|drop|destroy|deny|block|kick|take\s+away|cut\s+off|withdraw|disable|stop|no\s+longer|prevent|ban|rescind"
     r"|take\s+\S+\s+(?:off|out\s+of)|lose\s+(?:[\w/\-]+\s+)?access|no\s+more\s+access"
+    # Passive: "access to X should be taken away from Y", "... is to be withdrawn".
+    r"|be\s+(?:taken\s+away|revoked|withdrawn|removed|pulled)"
 )
 _GRANT_CUE = _cue(
     r"give|grant|let|allow|open|provide|enable|authori[sz]e|add|permit|granted|given\s+access"
