@@ -1481,3 +1481,19 @@ def test_rules_read_passive_revoke_and_user_first_membership(text: str, expected
 def test_passive_revoke_and_membership_near_misses_are_not_certain_commands(text: str) -> None:
     parsed = rules(text)
     assert parsed.is_unknown, (parsed.intent.as_dict(), parsed.reason)  # a certain unknown or no opinion, never the revoke/membership
+
+
+@pytest.mark.parametrize("text", [
+    "remove user vtran, or was it vtran2? not sure",  # the doubt is in a sentence the wrappers take
+    "remove user vtran when he leaves",  # waits for a future event
+    "give lena access to the atlas share once she's back",
+    "user vtran password reset to Mekong#41 done",  # a status word closing the line: a report
+])
+def test_a_trailing_doubt_a_future_event_or_a_done_status_is_not_a_certain_command(text: str) -> None:
+    parsed = rules(text)
+    assert parsed.is_unknown and not parsed.certain, parsed.reason
+
+
+def test_done_inside_the_request_is_not_a_status() -> None:
+    parsed = rules("set up a share scratch at /srv/scratch until the migration is done")
+    assert parsed.intent.as_dict() == {"action": "create_share", "name": "scratch", "path": "/srv/scratch"} and parsed.certain, parsed.reason

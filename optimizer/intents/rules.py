@@ -181,6 +181,8 @@ _NOTHING_TO_DO = re.compile(
     r"|(?:^|\s)[-*]?\s*\[[xX✓✔]\]\s+(?!.*\[\s\])|~~[^~]+~~"
     # A trailing status: "... - done, closing ticket", "... (resolved)", "ticket closed".
     r"|(?:\s[-–—:]\s*|[(\[]\s*|,\s*)(?:done|completed|resolved|closed|fixed)\s*[)\]]?\s*(?:[,.;!]|$)"
+    # A bare status word closing the line: "user X password reset to P done".
+    r"|(?<!\bwhen)(?<!\bonce)(?<!\bif)(?<!\bget)(?<!\bgets)(?<!\bis)(?<!\bbe)(?<!\bare)(?<!\bbeen)(?<!'s)\s(?:done|completed)\s*[.!]*$"
     r"|\bclosing\s+(?:the\s+|this\s+)?(?:ticket|request|case)\b|\b(?:ticket|request|case)\s+(?:is\s+)?(?:closed|resolved|completed)\b"
     r"|\b(?:already\s+(?:done|completed|taken\s+care\s+of|sorted|handled)|(?:done|completed|sorted|handled)\s+already)\b",
     _FLAGS,
@@ -199,7 +201,11 @@ _CONDITION = re.compile(
     r"|(?:at\s+all\s+)?possible\b|you\s+(?:can|could|don't\s+mind|do\s+not\s+mind|have|get|would|wouldn't|please)\b|(?:you\s+)?please\b))"
     # Waiting for someone's word: "(after HR confirms)", "once the manager approves", "when legal signs off".
     r"|\b(?:once|after|when|as\s+soon\s+as|until|till)\s+(?:\w+\s+){0,3}?(?:confirms?|approves?|signs?\s+off|gives?\s+(?:the\s+)?(?:go|ok|okay)"
-    r"|says?\s+so|(?:is|has\s+been)\s+approved|agrees?)\b",
+    r"|says?\s+so|(?:is|has\s+been)\s+approved|agrees?)\b"
+    # A future event the command waits for: "delete user X when he leaves", "... once she's back", "after they join".
+    r"|\b(?:when|once|after|as\s+soon\s+as)\s+(?:he|she|they|he's|she's|they're|the\s+\w+|his\s+\w+|her\s+\w+|their\s+\w+)\s+"
+    r"(?:(?:has|have|is|are|actually|finally|officially)\s+)?"
+    r"(?:leaves?|left|joins?|joined|starts?|started|returns?|returned|is\s+back|are\s+back|comes?\s+back|back|arrives?|finish(?:es)?|ends?)\b",
     _FLAGS,
 )
 # "We don't use X anymore, remove it": a reason to act, not a negated command.
@@ -1470,7 +1476,7 @@ def parse_with_rules(text: str, domain: str) -> RuleParse:
     if first in _UNSUPPORTED_VERBS and not re.match(r"\s*[\w'’]+\s*[:,\-–—](?=\s)|\s*[\w'’]+\s+\w+\s*[:\-–—](?=\s)", core):
         # Not a heading or a label before the command ("Help: add user X", "Test env: add ...").
         return _unknown("refusal", f"unsupported operation {first!r}")
-    if _DOUBT.search(core):
+    if _DOUBT.search(core) or _DOUBT.search(text):  # text: the wrappers may take the sentence with the doubt
         return _unknown("partial", "a doubt about the request ('not sure it is still used'): the model decides")
     if _SELF_CORRECTION.search(core) or _SELF_CORRECTION.search(text):  # text: the wrappers may take a trailing sentence
         return _unknown("none", "the speaker corrects a value or calls the request off: the model decides")
