@@ -735,3 +735,37 @@ def test_round4_probability_documents_and_writing_with_our_figures() -> None:
     # "what does that do to our ..." after a condition is an impact question, not a document lookup
     hit = route_with_rules(clean_input("if the lease with Parkside is not renewed, what does that do to our 2028 costs?"))
     assert not (hit.certain and hit.route == "rag")
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        # a setting of ours (an authority or escalation threshold) in a definition or "give me" frame
+        "What are mandate limits for the EM fund?",
+        "Explain the delegated authority limits for loan approvals",
+        "give me the dealing authority levels for junior traders",
+        # "explain how ... this year": a period makes it ours
+        "Explain how the retention bonus is allocated this year",
+    ],
+)
+def test_round4_our_settings_in_general_words_are_not_certain_writing(query: str) -> None:
+    rules = route_with_rules(clean_input(query))
+    assert not (rules.certain and rules.route == "llm"), rules
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        # a compute word in a sentence of context that is a maybe or a noun, not the request
+        "We may simulate a rates shock next month. Right now, what's the duration of the banking book?",
+        "btw the latest VaR backtest broke again. Anyway, can you fix the grammar in my bio?",
+    ],
+)
+def test_round4_context_compute_words_are_not_the_request(query: str) -> None:
+    rules = route_with_rules(clean_input(query))
+    assert not (rules.certain and rules.route == "risk"), rules
+
+
+def test_round4_rerun_is_a_request() -> None:
+    rules = route_with_rules(clean_input("Rerun the FX VaR backtest over the last 500 days"))
+    assert (rules.route, rules.kind, rules.certain) == ("risk", "risk_computation", True)

@@ -47,7 +47,7 @@ _I = re.IGNORECASE
 # please work out ...", "hey what was ...", "Help me write ..."): the anchored rules read what follows.
 _OPENING = re.compile(
     r"^(?:(?:hi|hey|hello|ok(?:ay)?|so|quick\s+(?:one|question|q)|sorry(?:\s+to\s+bother\s+you(?:\s+again)?)?|thanks|"
-    r"please|pls|kindly|"
+    r"please|pls|kindly|anyway|also|btw|by\s+the\s+way|separately|unrelated(?:ly)?|for\s+now|just|"
     # a greeting or a "quick question" label in another language, and who it is addressed to: "Hallo zusammen, kurze
     # Frage: ...", "Buenos días, ...", "Salut, ...", "hi all, ..."
     r"hallo|hola|salut|bonjour|ciao|buongiorno|buenos\s+d[i\u00ed]as|buenas(?:\s+tardes)?|guten\s+(?:morgen|tag)|moin|"
@@ -144,7 +144,10 @@ _OUR_PROCESS = re.compile(
     r"reimbursement|onboarding|rota|on-?call|(?:approval|expense|hiring|onboarding|escalation|sign-?off)\s+process)\b"
     # or a workplace rule in general words: "What are expense limits for client dinners?"
     r"|\b(?:expense|expenses|travel|leave|spending|gift|hospitality|overtime|bonus|per\s+diem)\s+(?:limits?|rules?|caps?|allowances?|"
-    r"thresholds?|entitlements?)\b",
+    r"thresholds?|entitlements?)\b"
+    # a setting of ours in general words: "What are escalation thresholds for trading losses?", "the delegated authority limits"
+    r"|\b(?:escalation|approval|authority|authori[sz]ation|delegat(?:ed|ion)|sign-?off|dealing|mandate|capex|spend)\s+"
+    r"(?:limits?|thresholds?|levels?|matrix|authorit(?:y|ies))\b",
     _I,
 )
 # Writing whose content needs facts of ours: "a list of our top clients", "which of our suppliers", "our
@@ -176,7 +179,7 @@ _CODE_FIX = re.compile(
 # "Before we run the stress test,", "we're planning to stress the book next month".
 _OUR_PLAN = re.compile(
     r"\b(?:we(?:'ll|\s+will|'re\s+going\s+to|\s+are\s+going\s+to|\s+plan(?:ned)?\s+to|'re\s+planning\s+to|\s+are\s+planning\s+to|"
-    r"'re|\s+are)|(?:before|after|once|until|while)\s+we)\s+(?:[\w-]+\s+){0,1}?"
+    r"'re|\s+are|\s+might|\s+may|\s+could)|(?:before|after|once|until|while)\s+we)\s+(?:[\w-]+\s+){0,1}?"
     r"(?:run(?:ning)?|simulat(?:e|ing)|stress(?:ing)?|shock(?:ing)?|comput(?:e|ing)|calculat(?:e|ing)|estimat(?:e|ing)|"
     r"backtest(?:ing)?|model(?:l?ing)?)\b[^,;.?!]*",
     _I,
@@ -219,8 +222,8 @@ _COMPUTE = re.compile(
     # ("run-off", "run-rate" are nouns)
     # ("our last Monte Carlo run", "yesterday's run": the noun)
     r"\b(?:(?<!last\s)(?<!latest\s)(?<!previous\s)(?<!the\s)(?<!that\s)(?<!our\s)(?<!'s\s)(?<!carlo\s)(?<!stress\s)run(?!-)|simulate|compute|calculate|(?<!\ba\s)(?<!\ban\s)(?<!the\s)(?<!var\s)(?<!point\s)(?<!our\s)(?<!its\s)estimate|"
-    r"generate|perform|"
-    r"backtest(?!\s+(?:exceptions?|results?|reports?|breaches|outcomes?|findings|history))|shock|quantify|use\s+monte\s+carlo|work\s+out|"
+    r"generate|perform|(?<!the\s)(?<!a\s)re-?run|"
+    r"(?<!var\s)(?<!the\s)(?<!our\s)(?<!last\s)(?<!latest\s)backtest(?!\s+(?:exceptions?|results?|reports?|breaches|outcomes?|findings|history))|shock|quantify|use\s+monte\s+carlo|work\s+out|"
     r"figure\s+out)\b",
     _I,
 )
@@ -786,6 +789,9 @@ def route_with_rules(query: str) -> RouteRules:
         return RouteRules("rag", 0.85, "asks whether or where a company record exists, or what was decided", "company_record")
     if _WRITING.search(lead) or _WRITING.search(last):
         if (_WORKPLACE.search(query) and not _DOC_REFERENCE.search(query)) or _NEEDS_OUR_FACTS.search(query) or (
+                # "Give me the approval thresholds for capex requests", "Explain how the bonus pool is calculated this year"
+                re.match(r"(?:give\s+me|tell\s+me|explain|describe|outline)\b", lead, _I) and (
+                    _OUR_PROCESS.search(query) or (_PERIOD.search(query) and re.search(r"\bthe\b", query, _I)))) or (
                 re.match(r"give\s+me\s+(?:the|a|an|our)\b", lead, _I) and (_RISK_QUANTITY.search(query) or _RISK_TERM.search(query))
                 and not re.search(r"\b(?:template|generic|example|sample|checklist|list\s+of|ideas?|questions)\b", query, _I)):
             # ("give me a stressed VaR for the rates desk": a figure to look up or to compute)
