@@ -1497,3 +1497,26 @@ def test_a_trailing_doubt_a_future_event_or_a_done_status_is_not_a_certain_comma
 def test_done_inside_the_request_is_not_a_status() -> None:
     parsed = rules("set up a share scratch at /srv/scratch until the migration is done")
     assert parsed.intent.as_dict() == {"action": "create_share", "name": "scratch", "path": "/srv/scratch"} and parsed.certain, parsed.reason
+
+
+@pytest.mark.parametrize("text", [
+    "action=revoke_access username=vtran share=atlas share=orion",  # a field twice: two actions, or which one?
+    "user: vtran | user: lena | action: delete user",
+    "remove user vtran (dry run)",
+    "action=remove_user username=vtran dry_run=true",
+    "simulate deleting user vtran",
+    "e.g. delete user vtran",
+    "Example: add user vtran with password Mekong#41",
+])
+def test_a_repeated_field_a_dry_run_or_an_example_is_not_a_certain_command(text: str) -> None:
+    parsed = rules(text)
+    assert parsed.is_unknown and not parsed.certain, parsed.reason
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("action=remove_user username=vtran dry_run=false", {"action": "remove_user", "username": "vtran"}),
+    ("user: vtran | action: delete user | note: user: vtran confirmed", {"action": "remove_user", "username": "vtran"}),
+])
+def test_a_real_run_or_the_same_value_twice_is_still_read(text: str, expected: dict[str, str]) -> None:
+    parsed = rules(text)
+    assert parsed.intent.as_dict() == expected and parsed.certain, parsed.reason

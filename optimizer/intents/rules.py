@@ -208,6 +208,12 @@ _CONDITION = re.compile(
     r"(?:leaves?|left|joins?|joined|starts?|started|returns?|returned|is\s+back|are\s+back|comes?\s+back|back|arrives?|finish(?:es)?|ends?)\b",
     _FLAGS,
 )
+# Not for real: a dry run, a simulation, "what if", an example ("e.g. delete user X", "remove user X (dry run)").
+_NOT_FOR_REAL = re.compile(
+    r"\bdry[\s\-_]?run\b(?!\s*[:=]\s*(?:false|no|0|off)\b)|\bsimulat(?:e|ed|es|ion|ing)\b|\bwhat[\s\-]if\b"
+    r"|^\W*(?:example|e\.g\.|for\s+(?:example|instance)|sample)(?:\s*[:,.\-–—]|\s)",
+    _FLAGS,
+)
 # "We don't use X anymore, remove it": a reason to act, not a negated command.
 _NO_LONGER_NEEDED = re.compile(
     r"\b(?:we|i|he|she|they|nobody|no\s+one)\s+(?:don't|doesn't|do\s+not|does\s+not|won't|will\s+not)\s+(?:need|use|want)\b(?!\s+to\b)"
@@ -1367,6 +1373,23 @@ _ACTION_FAMILY = {"dns_remove": "remove", "remove_user": "remove", "revoke_acces
                   "add_to_group": "add", "create_share": "add", "grant_access": "add", "change_password": "change"}
 
 
+_KEYED_FIELD = re.compile(
+    r"(?<![\w\-])(?P<key>user(?:name)?|login|share|group|zone|host(?:name)?|name|path|password|passwd|pass|pw|ip|target)[\"']?\s*[:=]\s*"
+    r"[\"'`]?(?P<value>[^\s,;|\"'`]+)",
+    _FLAGS,
+)
+_SAME_KEY = {"username": "user", "login": "user", "hostname": "host", "passwd": "password", "pass": "password", "pw": "password"}
+
+
+def _REPEATED_KEY(text: str) -> bool:
+    """Whether a keyed field is given twice with two values ("share=finance share=hr"): two actions, or which one?"""
+    seen: dict[str, set[str]] = {}
+    for match in _KEYED_FIELD.finditer(text):
+        key = match.group("key").lower()
+        seen.setdefault(_SAME_KEY.get(key, key), set()).add(match.group("value").lower())
+    return any(len(values) > 1 for values in seen.values())
+
+
 def _ACTION_FIELD_DISAGREES(action: str, text: str) -> bool:
     """Whether an explicit "action: VERB" field ("username=x group=g action=remove") names a kind of action other than
     the one read ("remove" is not add_to_group)."""
@@ -1471,7 +1494,7 @@ def parse_with_rules(text: str, domain: str) -> RuleParse:
         return _unknown("none", "a negation in context before the command: the model decides")
     if negations or deferred:
         return _unknown("refusal", "a negated command")
-    if _CONDITION.search(text):
+    if _CONDITION.search(text) or _NOT_FOR_REAL.search(text):
         return _unknown("none", "a command under a condition, or a hypothetical: the model decides")
     if first in _UNSUPPORTED_VERBS and not re.match(r"\s*[\w'’]+\s*[:,\-–—](?=\s)|\s*[\w'’]+\s+\w+\s*[:\-–—](?=\s)", core):
         # Not a heading or a label before the command ("Help: add user X", "Test env: add ...").
@@ -1516,6 +1539,8 @@ def parse_with_rules(text: str, domain: str) -> RuleParse:
         return _unknown("none", f"{parsed.intent.action.value}: the password is a placeholder or cut from an aside")
     if _ACTION_FIELD_DISAGREES(parsed.intent.action.value, corrected):
         return _unknown("none", f"{parsed.intent.action.value}: an 'action' field names another action")
+    if _REPEATED_KEY(text):
+        return _unknown("several", f"{parsed.intent.action.value}: a field given twice with two values (two actions, or which one?)")
     cut = _cut_from_a_longer_token(parsed.intent.as_dict(), text)
     if cut:
         return _unknown("none", f"{parsed.intent.action.value}: {cut}")
