@@ -769,3 +769,37 @@ def test_round4_context_compute_words_are_not_the_request(query: str) -> None:
 def test_round4_rerun_is_a_request() -> None:
     rules = route_with_rules(clean_input("Rerun the FX VaR backtest over the last 500 days"))
     assert (rules.route, rules.kind, rules.certain) == ("risk", "risk_computation", True)
+
+
+@pytest.mark.parametrize(
+    ("query", "route", "kind"),
+    [
+        # how long we keep a record of ours is a company rule
+        ("How long do we have to keep signed loan agreements?", "rag", "company_record"),
+        # a place of ours where it could not be found names the source
+        ("does anyone know the cut-off for same-day SEPA payments? couldn't find it on sharepoint", "rag", "company_source"),
+        # a question after a colon is what is asked
+        ("Hola, the new auditor asked about our provisioning rule: what share of receivables over 90 days do we provision?",
+         "rag", "company_fact"),
+        # an FX move in dealer's units, or a rally, is a quantified move
+        ("how much does the CHF hedge book lose if the franc rallies 4 big figures?", "risk", "what_if"),
+    ],
+)
+def test_round4_coverage_families(query: str, route: str, kind: str) -> None:
+    rules = route_with_rules(clean_input(query))
+    assert (rules.route, rules.kind, rules.certain) == (route, kind, True)
+
+
+def test_round4_coverage_families_stay_narrow() -> None:
+    # a retention question about others in general is not ours
+    general = route_with_rules(clean_input("How long do banks usually keep recorded calls?"))
+    assert not (general.certain and general.route == "rag")
+    # a public site where nothing was found is not a company source
+    public = route_with_rules(clean_input("I can't find anything on Wikipedia about copulas, can you explain them?"))
+    assert not (public.certain and public.route == "rag")
+    # a past rally is a record, not a what-if
+    past = route_with_rules(clean_input("How much did the book lose when the yen rallied 10 big figures last March?"))
+    assert not (past.certain and past.route == "risk")
+    # a definition after a colon is still a definition
+    glossary = route_with_rules(clean_input("For the glossary: what is a basis point?"))
+    assert not (glossary.certain and glossary.route != "llm")

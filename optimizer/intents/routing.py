@@ -410,10 +410,12 @@ _MOVE_WORDS = (
     r"mov(?:e|es|ing)|shock|declin(?:e|es|ing)|hik(?:e|es|ing)|cut(?:s|ting)?|jump(?:s|ing)?|spik(?:e|es|ing)|"
     r"widen(?:s|ing)?|climb(?:s|ing)?|tighten(?:s|ing)?|sell-?off|crash(?:es)?|slump(?:s)?|plunge(?:s)?|"
     r"go(?:es)?\s+up|go(?:es)?\s+down|weaken(?:s|ing)?|strengthen(?:s|ing)?|depreciat(?:e|es|ing)|appreciat(?:e|es|ing)|"
-    r"doubles?|halves?)"
+    r"doubles?|halves?|rall(?:y|ies|ying)|sink(?:s|ing)?|soar(?:s|ing)?|tumbl(?:e|es|ing)|surg(?:e|es|ing))"
 )
 _AMOUNT = (
-    r"(?:\d+(?:\.\d+)?\s*(?:%|bps?\b|basis[\s-]+points?\b|percentage[\s-]+points?\b|pp\b|ppts?\b|pts\b|per\s*cent\b|percent\b)"
+    r"(?:\d+(?:\.\d+)?\s*(?:%|bps?\b|basis[\s-]+points?\b|percentage[\s-]+points?\b|pp\b|ppts?\b|pts\b|per\s*cent\b|percent\b|"
+    # an FX move in dealer's units: "10 big figures"
+    r"big\s+figures?\b)"
     # a move in words: "two percentage points", "half a per cent"
     r"|(?:one|two|three|four|five|six|seven|eight|nine|ten|fifty|a\s+hundred|half\s+a)\s+"
     r"(?:basis[\s-]+points?|percentage[\s-]+points?|per\s*cent|percent)\b)"
@@ -562,6 +564,9 @@ _COMPANY_RECORD = re.compile(
     r"|^what(?:'s|\s+is|\s+are)\s+the\s+(?:rules?|polic(?:y|ies)|process|procedure|approach|norm)\s+here\b"
     r"|^how\s+(?:do|can|should)\s+(?:i|we)\b[^?]*\bhere\s*\??$|\bwhere\s+(?:is|are)\s+(?:it|they|that|this)\s+(?:kept|stored|saved|filed)\b"
     r"|^where\s+(?:is|are)\s+(?:the|our)\b[^?]*\b(?:kept|stored|saved|filed)\b"
+    # how long we keep a record: "How long do we keep signed contracts before archiving?"
+    r"|^how\s+long\s+(?:do|does|should|must|can)\s+(?:we|the\s+company|our\s+[\w-]+(?:\s+[\w-]+)?)\s+(?:(?:have\s+to|need\s+to)\s+)?"
+    r"(?:keep|retain|store|hold\s+on\s+to|archive)\b"
     r"|^(?:has|have)\s+(?:anyone|anybody|someone|somebody|we|the\s+[\w-]+(?:\s+[\w-]+)?\s+team)\s+(?:already\s+|ever\s+)?"
     r"(?:written\s+up|documented|put\s+together|logged|recorded|published|circulated|filed|signed\s+off)\b"
     r"|^did\s+(?:the|our)\b[^?]*\b(?:approve|sign\s+off|agree|decide|reject|accept|ratify|endorse|renew|extend|waive)\b"
@@ -585,6 +590,9 @@ _SOURCE = re.compile(
     rf"(?:[\w&/'-]+\s+){{0,4}}?{_SOURCE_NOUNS}\b"
     r"|\bour\s+(?:reported|published|disclosed)\b"
     rf"|\b(?:in|from|on)\s+(?:the|our)\s+(?:[\w&-]+\s+){{0,2}}(?:system|database|crm|ledger|intranet|sharepoint|portal|data\s+warehouse)\b"
+    # a place of ours where it could not be found: "can't find it on confluence", "couldn't find it in the shared drive"
+    r"|\b(?:can'?t|cannot|couldn'?t|can\s+not)\s+find\s+(?:it|this|that|them|the\s+[\w-]+|anything)\s+(?:on|in)\s+(?:the\s+)?(?:confluence|sharepoint|"
+    r"intranet|wiki|jira|shared\s+drive|team\s+drive|drive|teams|portal)\b"
     # a limit or a rule set by one of our bodies or documents: "exposure limit set by the board"
     r"|\b(?:set|agreed|approved|defined|prescribed|laid\s+down)\s+(?:by|in)\s+(?:the|our)\s+(?:[\w&-]+\s+){0,2}"
     r"(?:board|committee|alco|policy|policies|framework|statement|mandate)\b",
@@ -663,6 +671,10 @@ def route_with_rules(query: str) -> RouteRules:
     if len(sentences) > 1:
         asked = [part for part in sentences if "?" in part]
         question = _lead(_LABEL.sub("", asked[-1] if asked else sentences[-1]))
+    # a question after a colon: "the auditors want our write-down rule: what percentage do we write off ...?"
+    after_colon = re.search(r":\s+((?:what|which|how|who|when|where)\b[^:]*\?)\s*$", question, _I)
+    if after_colon:
+        question = after_colon.group(1)
     past = bool(_PAST.search(question) or (_LAST_PERIOD.search(question) and not _FUTURE.search(question)))
     # A question about a record, a status or the past after a sentence of context: the risk words of
     # the context (a stress test planned next month) are not what is asked, so the risk rules read
@@ -776,7 +788,7 @@ def route_with_rules(query: str) -> RouteRules:
         return RouteRules("llm", 0.0, "a definition asked after a sentence about us", "no_rule")
     hypothetical = bool(_HYPOTHESIS.search(query) and (_FUTURE_WORDS.search(query) or _IMPACT_QUESTION.search(query))) or bool(
         _SCENARIO_FRAME.search(query) and not past)
-    if not hypothetical and any(_LOOKUP.search(part) for part in (lead, last)) and (
+    if not hypothetical and any(_LOOKUP.search(part) for part in (lead, last, question)) and (
             _PERIOD.search(query) or _OURS.search(query) or _RECORDED.search(query)) and not _SUPPLIED_NUMBERS.search(query) and not external:
         # (not when the figures are given: "Our 5 worst days were -3.1, -2.8, -2.5, -2.2. What's the average?")
         if question is not lead and not (_PERIOD.search(question) or _OURS.search(question) or _RECORDED.search(question) or re.search(
