@@ -803,3 +803,28 @@ def test_round4_coverage_families_stay_narrow() -> None:
     # a definition after a colon is still a definition
     glossary = route_with_rules(clean_input("For the glossary: what is a basis point?"))
     assert not (glossary.certain and glossary.route != "llm")
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        # a terse tail figure of a day gone by is a record, not a new computation
+        "VaR 99 credit desk as of last close",
+        "ES 97.5 equities 2 days ago",
+        # what others do when they run one is general knowledge
+        "What are the usual pitfalls when banks backtest VaR models?",
+        "common mistakes when analysts simulate correlated defaults",
+        # a counterfactual about history in general
+        "Would regular stress tests have avoided the 2008 crisis?",
+    ],
+)
+def test_round4_past_figures_practice_and_history_are_not_certain_risk(query: str) -> None:
+    rules = route_with_rules(clean_input(query))
+    assert not (rules.certain and rules.route == "risk"), rules
+
+
+def test_round4_forward_terse_figure_and_our_counterfactual_stay_risk() -> None:
+    ahead = route_with_rules(clean_input("VaR 99 credit desk next 10d"))
+    assert (ahead.route, ahead.certain) == ("risk", True)
+    ours = route_with_rules(clean_input("what would our loss have been if rates had jumped 200bp last year?"))
+    assert not (ours.certain and ours.route != "risk")

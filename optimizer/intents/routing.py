@@ -112,6 +112,9 @@ _METHOD = re.compile(
     r"one|you|people|(?:a|an)\s+[\w-]+|risk\s+(?:teams?|managers?))\b|how\s+(?:is|are)\s+(?:it|they|this|that|these)\s+"
     r"(?:computed|calculated|estimated|done|run|built)|in\s+general"
     r"|(?:sensible|reasonable|good|typical|recommended|standard|right)\s+(?:number|amount|size|choice|value|level)\s+of"
+    # what others do when they run one: "common mistakes when people run stress tests", "why banks simulate ..."
+    r"|\b(?:when|where|why|how|if)\s+(?:people|banks|firms|companies|analysts|insurers|teams|regulators|one|you)\s+(?:[\w-]+\s+)?"
+    r"(?:run|simulate|calculate|compute|estimate|stress|model|backtest|perform)\b|\bcommon\s+(?:mistakes|pitfalls|errors)\b"
     # "What's the point of running 10,000 simulations instead of 1,000?"
     r"|\bwhat(?:'s|\s+is)\s+the\s+(?:point|benefit|advantage|purpose)\s+of\b|\b(?:instead\s+of|rather\s+than)\s+\d"
     # "Is 10,000 simulations enough for a 99.9% VaR?"
@@ -194,7 +197,8 @@ _PRACTICE_QUESTION = re.compile(
     r"|^how\s+often\s+(?:should|must|do|does)\b|\bis\s+it\s+(?:mandatory|required|compulsory)\s+to\b",
     _I,
 )
-_QUESTION_FORM = re.compile(r"^(?:what|which|how|why|when|is|are|do|does|should|can|explain)\b", _I)
+_QUESTION_FORM = re.compile(
+    r"^(?:what|which|how|why|when|is|are|do|does|should|can|explain|(?:common|typical|usual)\s+(?:mistakes|pitfalls|errors|problems))\b", _I)
 # and a message asking someone else to run it ("Draft an email asking the desk heads to run ...").
 _ASKS_SOMEONE = re.compile(
     r"^(?:write|draft|compose|send|create|prepare|design|make|put\s+together|plan|outline)\b[^.?!]*"
@@ -468,7 +472,12 @@ _PAST = re.compile(
     r"|(?<!our\s)(?<!the\s)(?<!its\s)\b(?:reported|documented|published|recorded|disclosed)\b",
     _I,
 )
-_LAST_PERIOD = re.compile(r"\blast\s+(?:quarter|year|month)\b", _I)
+_LAST_PERIOD = re.compile(
+    r"\blast\s+(?:quarter|year|month|week|night|monday|tuesday|wednesday|thursday|friday)\b"
+    # a figure of a day gone by, search-box style: "ES 97.5 rates desk yesterday", "VaR as of last close"
+    r"|\byesterday(?:'s)?\b|\b\d+\s+(?:days?|weeks?|months?)\s+ago\b|\bas\s+(?:of|at)\s+(?:yesterday|last|close|cob|(?:month|quarter|year)[- ]end)\b",
+    _I,
+)
 _FUTURE_WORDS = re.compile(r"\b(?:next|coming|upcoming|will|would|could|might|going\s+forward)\b", _I)
 _FUTURE = re.compile(rf"{_FUTURE_WORDS.pattern}|\bif\b", _I)
 _DEFINITION = re.compile(r"^(?:what\s+(?:is|are|does)\s+(?:a\s+|an\s+|the\s+)?[\w\s-]{0,30}\??$|explain|define|how\s+do(?:es)?\s+)", _I)
@@ -765,7 +774,9 @@ def route_with_rules(query: str) -> RouteRules:
     if risk_question and (not document or _FUTURE.search(query) or _PROBABILITY_LEAD.search(lead) or _HYPOTHESIS.search(query)):
         return RouteRules("risk", 0.85, "asks a risk question about what may happen", "risk_question")
     # ("If sales rise 10%, write a note to the team" is writing)
-    what_if = open_question and not generic_subject and not _WRITING.search(lead) and not re.search(
+    # ("Could stress testing have prevented the 2008 crisis?": a counterfactual about history in general)
+    what_if = open_question and not generic_subject and not _WRITING.search(lead) and not (
+        re.search(r"\b(?:could|would|might)\s+(?:[\w-]+\s+){0,4}?have\s+\w+", query, _I) and not _OURS.search(query)) and not re.search(
         r",\s*(?:please\s+|pls\s+)?(?:write|draft|compose|create|send)\b", query, _I) and bool(
             _QUANTIFIED_MOVE.search(query) or (_SIGNED_SHOCK.search(query) and _IMPACT_WORD.search(query))
             or (_OURS.search(query) and _HYPOTHESIS.search(query) and _IMPACT_QUESTION.search(query) and re.search(r"\d", query))
