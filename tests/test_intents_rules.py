@@ -1520,3 +1520,25 @@ def test_a_repeated_field_a_dry_run_or_an_example_is_not_a_certain_command(text:
 def test_a_real_run_or_the_same_value_twice_is_still_read(text: str, expected: dict[str, str]) -> None:
     parsed = rules(text)
     assert parsed.intent.as_dict() == expected and parsed.certain, parsed.reason
+
+
+@pytest.mark.parametrize("text", [
+    "can I get user vtran added with password Mekong#41 please",
+    "we need user vtran created with password Mekong#41",
+])
+def test_a_causative_request_for_a_new_account_is_read(text: str) -> None:
+    parsed = rules(text)
+    assert parsed.intent.as_dict() == {"action": "add_user", "username": "vtran", "password": "Mekong#41"} and parsed.certain, parsed.reason
+
+
+@pytest.mark.parametrize("text", [
+    "we got user vtran created with password Mekong#41",  # a report
+    "I get user vtran created with password Mekong#41 every time",  # a habit, not a request
+    "can I get user vtran added?",  # no password, a question
+    "get user vtran added with password Mekong#41 and lena too",  # a second account
+    "delete user vtran, and lena as well",
+    "remove user vtran and also lena",
+])
+def test_causative_near_misses_and_a_second_account_at_the_end_are_not_certain(text: str) -> None:
+    parsed = rules(text)
+    assert parsed.is_unknown and not parsed.certain, parsed.reason

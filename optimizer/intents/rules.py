@@ -127,6 +127,8 @@ _WRAPPERS = [
         r"^(?:can|could)\s+(?:we|i)\s+(?:please\s+)?(?:get|have)\s+(?=(?:a|an|the)\s+(?:new\s+)?(?:\w+\s+)?(?:record|alias|cname|entry|share|account|login)\b)",
         # "Can we get X membership in the G group?", "Could we get X access to the Y share?".
         r"^(?:can|could)\s+(?:we|i)\s+(?:please\s+)?get\s+(?=[\w.\-]+\s+(?:a\s+)?(?:membership|access)\s+(?:in|of|to|on)\b)",
+        # "Can I get user X added with password P": the causative "get" stays for the patterns.
+        r"^(?:can|could)\s+(?:we|i)\s+(?:please\s+)?(?=get\s+(?:the\s+)?(?:new\s+)?(?:user|account|login)\s+[\w.\-]+\s+(?:added|created|set\s+up)\b)",
         r"^(?:please\s+)?help\s+(?:me|us)\s+(?:to\s+)?(?=(?:add|create|remove|delete|drop|grant|give|revoke|set\s*up|make|point|map)\b)",
         r"^i'd\s+appreciate\s+it\s+if\s+you\s+could\s+",
         r"^(?:i\s+think\s+)?(?:we|i|you)\s+(?:need|want|would\s+like|have|must|should|got)\s+to\s+",
@@ -794,6 +796,8 @@ _THEN_PASSWORD = r"(?:\s+with\s+|\s*,\s*(?:with\s+)?|\s*\(\s*)" + _GIVEN_PASSWOR
 _ADD_USER_CUE = re.compile(
     r"\b(?:create|add|register|make|set\s*up|new|provision|onboard|useradd)\b.*\b(?:user|account|login)\b|\b(?:useradd|adduser)\b"
     r"|\b(?:user(?:name)?|account|login)\b.*\b(?:create|add|register|new|provision|onboard)\b"
+    # A causative: "get user X added with password P", "need user X created ...".
+    r"|\b(?:get|need|needs|want|wants)\s+(?:the\s+)?(?:new\s+)?(?:user|account|login)\s+[\w.\-]+\s+(?:added|created|set\s+up)\b"
     # "We need an account ...", but not a hypothetical "we might need an account".
     r"|\bonboard\b|(?<!might\s)(?<!may\s)(?<!could\s)(?<!would\s)\b(?:need|needs|want|wants)\s+(?:a\s+|an\s+)?(?:new\s+)?"
     r"(?:user|account|login)\b"
@@ -810,6 +814,9 @@ _REMOVE_USER_CUE = re.compile(rf"\b{_REMOVE_VERBS}\b", _FLAGS)
 # The same action for a second account: "delete user bob and alice", "... and user alice with password Z",
 # "set bob's password to X and alice's to Y", "... to X and for alice to Y".
 _SECOND_TARGET = re.compile(
+    # "... and anna too", "..., and anna as well", "... and also anna": a second account named on its own at the end.
+    r"\b(?:and|plus)\s+(?:also\s+)?(?!(?:he|she|they|it|we|i|you|me|him|her|them|this|that|the|his|their|please|thanks|then|do|so)\b)"
+    r"[\w.\-]+\s+(?:too|as\s+well|also)\s*[.!]*$|\band\s+also\s+(?!(?:do|that|this|it|please)\b)[\w.\-]+\s*[.!]*$|"
     r"\b(?:and|plus|as\s+well\s+as)\s+(?:also\s+)?(?:the\s+)?(?:user|account|login)s?\s+(?!(?:is|was|has|will|should|needs?|gets?)\b)[\w.\-]+"
     r"|\b(?:user|account|login)s?(?:\s*[:=]\s*|\s+)[\w.\-]+(?:\s*,\s*[\w.\-]+)*\s*(?:,|\band\b|&)\s*"
     r"(?!(?:with|password|passwd|pw|set|the|his|her|their|make|he|she|they|it|we|please|thanks|thank|cheers|asap|now|today)\b)"
@@ -1556,7 +1563,10 @@ def parse_with_rules(text: str, domain: str) -> RuleParse:
         return _unknown("refusal", f"{parsed.intent.action.value}: {glued[0]} runs into shell syntax in the command")
     participles = [word for word, verb in (correction.split("->") for correction in corrections)
                    if word.lower() in (verb + "d", verb + "ed") and re.search(rf"\b{re.escape(word)}\b", written)
-                   and not re.search(rf"\bbe\s+(?:\w+ly\s+)?{re.escape(word)}\b", written, _FLAGS)]
+                   and not re.search(rf"\bbe\s+(?:\w+ly\s+)?{re.escape(word)}\b", written, _FLAGS)
+                   # A causative asks for it too: "get user X added with password P", "we need user X created ...".
+                   and not re.search(rf"\b(?:(?<!\bi\s)(?<!\bwe\s)(?<!\bthey\s)get|need|needs|want|wants)\s+(?:the\s+)?(?:new\s+)?"
+                                     rf"(?:user|account|login)\s+[\w.\-]+\s+{re.escape(word)}\b", written, _FLAGS)]
     if participles:
         # "removed user X yesterday" read as "remove user X": a past participle is a command only in a passive
         # ("X should be removed", "X is to be deleted"); otherwise it reports what was done.
