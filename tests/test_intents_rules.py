@@ -1542,3 +1542,22 @@ def test_a_causative_request_for_a_new_account_is_read(text: str) -> None:
 def test_causative_near_misses_and_a_second_account_at_the_end_are_not_certain(text: str) -> None:
     parsed = rules(text)
     assert parsed.is_unknown and not parsed.certain, parsed.reason
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("Lena from HR asked that vtran be cut off from the atlas share", _access("revoke", "vtran", "atlas")),
+    ("the team lead requests that vtran be given access to the atlas share", _access("grant", "vtran", "atlas")),
+])
+def test_a_request_relayed_in_the_subjunctive_is_read(text: str, expected: dict[str, str]) -> None:
+    parsed = rules(text)
+    assert parsed.intent.as_dict() == expected and parsed.certain, parsed.reason
+
+
+@pytest.mark.parametrize("text", [
+    "Lena asked that vtran be cut off from the atlas share, which we did on monday",  # done already
+    "remove user vtran, we did it yesterday",
+    "Did Lena ask that vtran be cut off from the atlas share?",
+])
+def test_a_relayed_request_already_done_or_asked_about_is_not_a_certain_command(text: str) -> None:
+    parsed = rules(text)
+    assert parsed.is_unknown, (parsed.intent.as_dict(), parsed.reason)

@@ -186,7 +186,10 @@ _NOTHING_TO_DO = re.compile(
     # A bare status word closing the line: "user X password reset to P done".
     r"|(?<!\bwhen)(?<!\bonce)(?<!\bif)(?<!\bget)(?<!\bgets)(?<!\bis)(?<!\bbe)(?<!\bare)(?<!\bbeen)(?<!'s)\s(?:done|completed)\s*[.!]*$"
     r"|\bclosing\s+(?:the\s+|this\s+)?(?:ticket|request|case)\b|\b(?:ticket|request|case)\s+(?:is\s+)?(?:closed|resolved|completed)\b"
-    r"|\b(?:already\s+(?:done|completed|taken\s+care\s+of|sorted|handled)|(?:done|completed|sorted|handled)\s+already)\b",
+    r"|\b(?:already\s+(?:done|completed|taken\s+care\s+of|sorted|handled)|(?:done|completed|sorted|handled)\s+already)\b"
+    # "..., which we did on monday", "we did that", "which has been done": a report of it done.
+    r"|\b(?:which|and)\s+(?:we|i|they|he|she|ops|it|someone)\s+(?:already\s+)?did\b(?!\s*(?:not\b|n't))"
+    r"|\b(?:we|i|they)\s+(?:already\s+)?did\s+(?:it|that|this)\b|\bwhich\s+(?:was|has\s+been|had\s+been)\s+(?:already\s+)?done\b",
     _FLAGS,
 )
 # Thanks for something done ("Thanks for deleting user X!"), not "thanks in advance".
@@ -1212,6 +1215,10 @@ _ACCESS_PATTERNS = (
     r"\baccess\s+(?:to|on|for)\s+(?:the\s+)?(?:share\s+)?{S}(?:\s+share)?\s+(?:should|must|shall|is\s+to|needs\s+to|has\s+to|will|can)"
     r"\s+be\s+(?:granted|given|provided|opened|enabled|revoked?|removed?|withdrawn|taken\s+away|disabled|blocked|cut\s+off)"
     r"\s+(?:to|for|from)\s+(?:the\s+)?(?:user\s+)?{U}",
+    # A request relayed in the subjunctive: "Tom asked that X be cut off from the Y share", "HR requests that X be given access to Y".
+    r"\b(?:asked|asks|ask|requested|requests|request|demanded|demands|wants|want)\s+that\s+(?:the\s+)?(?:user\s+)?{U}\s+(?:should\s+)?be\s+"
+    r"(?:(?:granted|given|allowed|provided)\s+access|(?:removed|revoked|blocked|cut\s+off|kicked\s+out|taken\s+off|denied)(?:\s+access)?)"
+    r"\s+(?:to|on|from|into)\s+(?:the\s+)?(?:share\s+)?{S}(?:\s+share)?",
     # Passive: "X is to be removed from share Y", "X should be granted access to the Y share".
     _SUBJECT + r"{U}\s+(?:is\s+to|should|must|shall|needs\s+to|has\s+to|will)\s+be\s+"
     r"(?:(?:granted|given|allowed|provided)\s+access|(?:remove|removed|revoked?|blocked|cut\s+off|kicked\s+out|taken\s+off|denied)"
