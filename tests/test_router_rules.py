@@ -828,3 +828,38 @@ def test_round4_forward_terse_figure_and_our_counterfactual_stay_risk() -> None:
     assert (ahead.route, ahead.certain) == ("risk", True)
     ours = route_with_rules(clean_input("what would our loss have been if rates had jumped 200bp last year?"))
     assert not (ours.certain and ours.route != "risk")
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        # a document still to be written or designed is not a source
+        "Draft an outline for our first-ever climate risk policy",
+        "What should our new liquidity contingency playbook contain?",
+        "What's a good structure for the minutes of a credit committee?",
+    ],
+)
+def test_round4_a_document_to_be_written_is_not_a_source(query: str) -> None:
+    rules = route_with_rules(clean_input(query))
+    assert not (rules.certain and rules.route == "rag"), rules
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        # writing whose content is a decision, a record or a process of ours is not certain general writing
+        "Write a short recap of what the ALCO agreed about deposit pricing",
+        "Draft a reply to the regulator using our agreed hedging rationale",
+        "Outline the stages of our vendor onboarding workflow",
+        "Give me the members of the model risk committee",
+        "explain why margins dropped in H1",
+    ],
+)
+def test_round4_writing_on_our_facts_is_not_certain_llm(query: str) -> None:
+    rules = route_with_rules(clean_input(query))
+    assert not (rules.certain and rules.route == "llm"), rules
+
+
+def test_round4_a_frame_before_the_imperative() -> None:
+    rules = route_with_rules(clean_input("Based on this year's plan, forecast cash burn for the next 6 quarters under a downside scenario"))
+    assert (rules.route, rules.kind, rules.certain) == ("risk", "risk_computation", True)

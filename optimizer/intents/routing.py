@@ -143,7 +143,7 @@ _TEXTBOOK = re.compile(
 # A general definition that names one of our own processes is a company fact, phrased generally:
 # "How does the bonus scheme work?", "Explain the approval workflow for new vendors".
 _OUR_PROCESS = re.compile(
-    r"\bthe\s+(?:[\w-]+\s+){0,2}?(?:scheme|workflow|approvals?|escalation|allowances?|entitlements?|sign-?off|"
+    r"\b(?:the|our)\s+(?:[\w-]+\s+){0,2}?(?:scheme|workflow|approvals?|escalation|allowances?|entitlements?|sign-?off|"
     r"reimbursement|onboarding|rota|on-?call|(?:approval|expense|hiring|onboarding|escalation|sign-?off)\s+process)\b"
     # or a workplace rule in general words: "What are expense limits for client dinners?"
     r"|\b(?:expense|expenses|travel|leave|spending|gift|hospitality|overtime|bonus|per\s+diem)\s+(?:limits?|rules?|caps?|allowances?|"
@@ -159,7 +159,7 @@ _NEEDS_OUR_FACTS = re.compile(
     r"\b(?:with|including|containing|showing)\s+our\s+(?:[\w&-]+\s+){0,3}?(?:numbers|figures|results|kpis?|metrics|sales|revenues?|"
     r"stats|data|targets|forecasts?|headcount|costs)\b|"
     r"\b(?:list|breakdown|table|overview|rundown|count|split|summary)\s+of\s+our\b|\b(?:which|who|what|how\s+many)\s+of\s+our\b"
-    r"|\bour\s+(?:current|latest|actual|existing|official)\b|\bwe\s+(?:follow|use|apply|have\s+in\s+place)\b"
+    r"|\bour\s+(?:current|latest|actual|existing|official|documented|agreed|approved|internal|standard|usual)\b|\bwe\s+(?:follow|use|apply|have\s+in\s+place)\b"
     r"|\bfrom\s+(?:yesterday's|today's|this\s+morning's|last\s+week's|last\s+month's)\b"
     r"|\bwith\s+the\s+(?:new|current|latest|updated|revised)\s+(?:[\w-]+\s+){0,2}?(?:thresholds?|limits?|rules?|rates?|figures|numbers|"
     r"policy|process|dates?|deadlines?)\b",
@@ -544,6 +544,13 @@ _DOC_REFERENCE = re.compile(
     rf"(?:\s+(?!(?:we|i|you|they)\b)[\w&/'-]+){{0,4}}?\s+(?:{_DOC_NOUNS})\b",
     _I,
 )
+_NEW_DOCUMENT = re.compile(
+    rf"\b(?:new|first(?:[- ]ever)?|draft|proposed|future|upcoming|planned)\s+(?:[\w&-]+\s+){{0,3}}?(?:{_DOC_NOUNS})\b", _I)
+_DESIGN = re.compile(
+    r"\b(?:reasonable|good|standard|typical|best|sensible|clear)\s+(?:format|structure|template|layout|outline)\b|\bwhat\s+sections\b"
+    r"|\bshould\s+(?:[\w&'-]+\s+){0,6}?(?:have|contain|include|cover|look\s+like)\b|\b(?:outline|template|structure|skeleton)\s+for\b",
+    _I,
+)
 _PERIOD = re.compile(
     r"\b(?:Q[1-4]|H[12]|FY\d{2,4}|(?:last|this|previous|past)\s+(?:\w+\s+)?(?:quarters?|months?|years?|weeks?|autumn|fall|spring|"
     r"summer|winter)|year[- ]end|january|february|march|april|may|june|july|august|september|october|november|december|"
@@ -727,7 +734,10 @@ def route_with_rules(query: str) -> RouteRules:
     # A clause about our own plans ("we'll run scenarios on it later", "Before we run the stress test,")
     # is context: the compute words in it are not asked of the router.
     asked = _NON_QUANTITY_OBJECT.sub(" ", _OUR_PLAN.sub(" ", scope))
-    if not not_a_request and (_RISK_REQUEST.search(scope_lead) or ((_COMPUTE.search(asked) or _COMPUTE_LEAD.search(scope_lead)) and (
+    framed = re.sub(r"^(?:using|based\s+on|starting\s+(?:from|with)|taking|on\s+the\s+basis\s+of|with)\b[^,]{1,80},\s+", "", scope_lead,
+                    flags=_I)
+    if not not_a_request and (_RISK_REQUEST.search(scope_lead) or ((_COMPUTE.search(asked) or _COMPUTE_LEAD.search(scope_lead)
+                                                                    or _COMPUTE_LEAD.search(framed)) and (
             _RISK_TERM.search(asked) or _CONDITION.search(asked) or _IMPACT.search(asked) or _QUANTIFIED_MOVE.search(asked)))):
         return RouteRules("risk", 0.95, "asks for a new risk computation", "risk_computation")
     if (_CONTENT_GIVEN.search(query) or _EDIT_QUOTED.search(lead) or _EDIT_COLON.search(lead)
@@ -786,6 +796,13 @@ def route_with_rules(query: str) -> RouteRules:
         # hold the answer or be the input of a new computation; the model decides
         return RouteRules("llm", 0.0, "a document and a quantified what-if", "no_rule")
     external = bool(_EXTERNAL.search(query) and not _STRICT_OURS.search(query))
+    if document and _NEW_DOCUMENT.search(query) and (_WRITING.search(lead) or _DESIGN.search(query)):
+        # "Give me an outline for our first ever stress testing policy", "What sections should our new model risk
+        # policy have?": the document is still to be written; the model decides
+        return RouteRules("llm", 0.0, "a document still to be written or designed", "no_rule")
+    if document and _DESIGN.search(query) and re.search(rf"\b(?:{_DOC_NOUNS})\s+(?:of|for)\s+(?:a|an)\b", query, _I):
+        # "What's a reasonable format for the minutes of a risk committee?": a document of any committee
+        return RouteRules("llm", 0.0, "the design of a kind of document", "no_rule")
     if document and not external:
         return RouteRules("rag", 0.9, "refers to a company document or result", "document")
     if risk_question:
@@ -814,7 +831,11 @@ def route_with_rules(query: str) -> RouteRules:
         if (_WORKPLACE.search(query) and not _DOC_REFERENCE.search(query)) or _NEEDS_OUR_FACTS.search(query) or (
                 # "Give me the approval thresholds for capex requests", "Explain how the bonus pool is calculated this year"
                 re.match(r"(?:give\s+me|tell\s+me|explain|describe|outline)\b", lead, _I) and (
-                    _OUR_PROCESS.search(query) or (_PERIOD.search(query) and re.search(r"\bthe\b", query, _I)))) or (
+                    _OUR_PROCESS.search(query) or _PERIOD.search(query)
+                    or re.search(r"\bthe\s+(?:[\w&-]+\s+){0,2}?(?:committee|board|team|department|desk|unit|alco)\b", query, _I))) or (
+                # "Write me a summary of what the board decided about the dividend": the content is a decision of ours
+                re.search(r"\bwhat\s+(?:the|our)\s+(?:[\w&-]+\s+){0,2}?(?:board|committee|alco|management|team|auditors?|regulator|ceo|cfo|cro)\s+"
+                          r"(?:decided|agreed|approved|said|concluded|found|flagged|asked\s+for|requested)\b", query, _I)) or (
                 re.match(r"give\s+me\s+(?:the|a|an|our)\b", lead, _I) and (_RISK_QUANTITY.search(query) or _RISK_TERM.search(query))
                 and not re.search(r"\b(?:template|generic|example|sample|checklist|list\s+of|ideas?|questions)\b", query, _I)):
             # ("give me a stressed VaR for the rates desk": a figure to look up or to compute)
