@@ -1561,3 +1561,20 @@ def test_a_request_relayed_in_the_subjunctive_is_read(text: str, expected: dict[
 def test_a_relayed_request_already_done_or_asked_about_is_not_a_certain_command(text: str) -> None:
     parsed = rules(text)
     assert parsed.is_unknown, (parsed.intent.as_dict(), parsed.reason)
+
+
+@pytest.mark.parametrize("text", [
+    "delete user vtran. Lena needs access to atlas too.",  # was read as a revoke for lena
+    "add user vtran with password Mekong#41 - he'll need the atlas share too",
+    "Hi, please delete user vtran. Also could you look at the printer?",  # the added sentence the wrappers take
+    "delete user vtran and check the logs",
+    "point gw.atlas.lan to 10.9.8.7 then flush the cache",
+])
+def test_a_later_need_an_added_sentence_or_a_second_verb_is_not_a_certain_single_command(text: str) -> None:
+    parsed = rules(text)
+    assert parsed.is_unknown and not parsed.certain, parsed.reason
+
+
+def test_a_reason_after_the_command_that_asks_for_nothing_more_is_still_read() -> None:
+    parsed = rules("give vtran access to the atlas share. He needs it for the audit.")
+    assert parsed.intent.as_dict() == _access("grant", "vtran", "atlas") and parsed.certain, parsed.reason

@@ -288,6 +288,13 @@ _REQUEST_AS_QUESTION = re.compile(
 _AFTER_THE_QUESTION = re.compile(r"\?\s*\S.*\b(?:please|pls|need|needed|anyway|do\s+it|go\s+ahead|" + _ACTION_VERB + r")", _FLAGS)
 # A sentence that adds to the one before ("Delete user X. Also his dns record Y."): a second action without its verb.
 _CONTINUED = re.compile(r"[.;!]\s+(?:also|plus|and|as\s+well\s+as)\b", _FLAGS)
+# A later sentence with a need of its own ("delete user X. Anna needs access to Y too.", "add user X ... - he'll need the
+# Y share too"): a second action, or the command read from the wrong sentence.
+_LATER_NEED = re.compile(
+    r"(?:[.;!?]\s+|\s[-–—]+\s+|\bp\.?\s?s\.?\s+)[^.;!?]*?\b(?:needs?|will\s+need|'ll\s+need|should\s+(?:get|have)|wants?|requires?)"
+    r"\s+(?:\w+\s+){0,3}?(?:access|share|membership|account|login|group)\b",
+    _FLAGS,
+)
 # A part of the action kept back ("revoke X's write access but keep read", "... except the hr share"): no schema action says that.
 _EXCEPT = re.compile(r"\b(?:but|and)\s+(?:keep|leave|retain)\b|\bexcept\b|\bbut\s+not\b", _FLAGS)
 # What may follow a user's possessive "'s" when the user is the one meant ("bob's access", "bob's password", "bob's account").
@@ -299,7 +306,8 @@ _OWN_THINGS = frozenset(
 # actions, one unsupported. Not the password sent on ("... and mail it to him").
 _SECOND_OTHER_VERB = re.compile(
     r"\b(?:and|then|also)\s+(?:then\s+|also\s+|afterwards\s+)?(?:forward|send|e-?mail(?!\s+address)|mail|notify|inform|tell|archive|move|copy"
-    r"|transfer|back\s*up|lock|unlock|rename|restart|reboot|migrate|wipe|disable|suspend|expire|clone)\b"
+    r"|transfer|back\s*up|lock|unlock|rename|restart|reboot|migrate|wipe|disable|suspend|expire|clone"
+    r"|check|verify|flush|clear|review|investigate|restore|install|reinstall|upgrade|export|audit)\b"
     r"(?!\s+(?:it|them|the\s+(?:new\s+)?(?:one|password|passwd|pw|credentials))\s+(?:over\s+)?to\b)",
     _FLAGS,
 )
@@ -1523,8 +1531,10 @@ def parse_with_rules(text: str, domain: str) -> RuleParse:
         return _unknown("none", "a question mark with no request addressed to the reader: the model decides")
     if _SECOND_OTHER_VERB.search(core):
         return _unknown("several", "a second verb outside the schema joined to the command (more than one action)")
-    if _CONTINUED.search(core):
+    if _CONTINUED.search(core) or _CONTINUED.search(text):  # text: the wrappers may take the added sentence
         return _unknown("several", "a second sentence adds to the request ('... . Also his record X'): more than one action")
+    if _LATER_NEED.search(text):
+        return _unknown("several", "a later sentence asks for something more ('. He needs access to X too'): more than one action")
     if len(_CLAUSE_VERB.findall(core)) > 1 or re.search(r"\s(?:&&|\|\|)\s", re.sub(r"(['\"`]).*?\1", "", core)):
         # "delete record x.lan && rm -rf /": a chain of shell commands is more than one action too.
         return _unknown("several", "more than one action (out of scope), or one the rules cannot tell apart")
