@@ -863,3 +863,22 @@ def test_round4_writing_on_our_facts_is_not_certain_llm(query: str) -> None:
 def test_round4_a_frame_before_the_imperative() -> None:
     rules = route_with_rules(clean_input("Based on this year's plan, forecast cash burn for the next 6 quarters under a downside scenario"))
     assert (rules.route, rules.kind, rules.certain) == ("risk", "risk_computation", True)
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        # a standing practice or setting of ours asked in the present is a fact on record
+        "What default probability do we assign to CCC-rated names on the internal scale?",
+        "What's our risk appetite for a 1-in-100 year operational loss?",
+        "Which loss given default does the credit team use for unsecured SME loans?",
+    ],
+)
+def test_round4_standing_practice_is_not_a_risk_question(query: str) -> None:
+    rules = route_with_rules(clean_input(query))
+    assert not (rules.certain and rules.route == "risk"), rules
+
+
+def test_round4_standing_practice_guard_keeps_forward_questions() -> None:
+    ahead = route_with_rules(clean_input("What's the probability that we breach our risk appetite for credit losses next year?"))
+    assert (ahead.route, ahead.certain) == ("risk", True)

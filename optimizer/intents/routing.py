@@ -544,6 +544,16 @@ _DOC_REFERENCE = re.compile(
     rf"(?:\s+(?!(?:we|i|you|they)\b)[\w&/'-]+){{0,4}}?\s+(?:{_DOC_NOUNS})\b",
     _I,
 )
+# A standing practice or setting of ours, asked in the present: "What probability of default do we assign to BB names?",
+# "What is our risk appetite for a 1-in-200 year loss?" (a rule or a figure on record, not a new computation).
+_STANDING = re.compile(
+    r"^(?:what|which|how\s+much|how\s+many)\b[^?]{0,60}?\b(?:do|does)\s+(?:we|the\s+bank|the\s+company|our\s+[\w-]+(?:\s+[\w-]+)?)\s+"
+    r"(?:normally\s+|usually\s+|currently\s+|typically\s+)?(?:assign|use|apply|set|assume|report|hold|give|charge|allow|target|require|"
+    r"publish|disclose|map|attach)\b"
+    r"|^what(?:'s|\s+is|\s+are)\s+(?:our|the)\s+(?:[\w-]+\s+){0,2}?(?:risk\s+appetite|appetite|tolerance|limits?|thresholds?|targets?|"
+    r"policy|rule|floor|cap)\s+(?:for|on|around)\b",
+    _I,
+)
 _NEW_DOCUMENT = re.compile(
     rf"\b(?:new|first(?:[- ]ever)?|draft|proposed|future|upcoming|planned)\s+(?:[\w&-]+\s+){{0,3}}?(?:{_DOC_NOUNS})\b", _I)
 _DESIGN = re.compile(
@@ -673,6 +683,16 @@ def route_with_rules(query: str) -> RouteRules:
     subject, a whole class, a regulation's rule or a public body's document is not ours. Where both
     readings stay open (a document with a quantified what-if, writing that needs our facts, figures
     supplied in the query, a definition that names one of our processes) the rules give no opinion.
+
+    Round 4 (blind batch G): greetings and sign-offs in other languages and "can someone / anyone know"
+    are read past, and a wh-question after a colon is the question; an indirect past question ("X to
+    confirm what ... were used"), a standing practice of ours ("what PD do we assign"), a figure of a
+    day gone by, a stress test's inputs or one "we documented", a compute verb on no quantity
+    ("generate a name", "run me through"), what others do ("when banks run ...") and a counterfactual
+    about history are not computation requests; a tail measure naming a thing ("the 99% VaR limit")
+    is not a risk question; a company cue only in the context sentence does not make a company fact.
+    No opinion where both readings stay open: a textbook exercise, a document still to be written,
+    writing on our decisions, processes, bodies or periods, a setting of ours in general words.
     """
     if not query:
         return RouteRules("llm", 0.5, "empty query", "empty")
@@ -761,7 +781,7 @@ def route_with_rules(query: str) -> RouteRules:
             return RouteRules("llm", 0.9, "a general definition or comparison", "definition")
         if _WRITING.search(question) and not re.search(r"\b(?:it|its|this|that|these|those|them)\b", question, _I):
             return RouteRules("llm", 0.0, "writing asked after a document named in the context", "no_rule")
-    open_question = not past and not _DEFINITION.search(lead) and not _GENERIC.search(query) and not (
+    open_question = not past and not _STANDING.search(question) and not _DEFINITION.search(lead) and not _GENERIC.search(query) and not (
         _METHOD.search(lead) and not _STRICT_OURS.search(query))
     # The probability rules read risk words that name a thing ("the VaR limits") as neutral, want a
     # subject of ours or of business, and do not read a question about a record or the past.
