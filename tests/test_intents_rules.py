@@ -1578,3 +1578,10 @@ def test_a_later_need_an_added_sentence_or_a_second_verb_is_not_a_certain_single
 def test_a_reason_after_the_command_that_asks_for_nothing_more_is_still_read() -> None:
     parsed = rules("give vtran access to the atlas share. He needs it for the audit.")
     assert parsed.intent.as_dict() == _access("grant", "vtran", "atlas") and parsed.certain, parsed.reason
+
+
+def test_access_in_a_relative_clause_is_not_a_certain_access_change() -> None:
+    # "remove user X who has access to ..." was a certain revoke_access; the command is the account's removal.
+    parsed = rules("remove user vtran who still has access to the atlas share")
+    assert not (parsed.certain and parsed.intent.as_dict().get("action") == "revoke_access"), parsed.reason
+    assert parsed.is_unknown and not parsed.certain, parsed.reason

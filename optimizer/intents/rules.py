@@ -1354,6 +1354,9 @@ def _samba(core: str) -> RuleParse:
         return _unknown("refusal", "samba: deleting a share is not supported")
     revoke = _REVOKE_CUE.search(core) or _DENIED_ACCESS.search(core)
     grant = _GRANT_CUE.search(core)
+    if (revoke or grant) and re.search(r"\b(?:who|that|which)\s+(?:still\s+)?(?:has|had|have|used\s+to\s+have)\s+(?:\w+\s+)?access\b", core, _FLAGS):
+        # "remove user X who has access to the Y share": the access describes the user; the command may be another.
+        return _unknown("none", "samba: the access is in a relative clause that describes someone, not the request")
     if revoke or grant:
         action = "revoke_access" if revoke else "grant_access"
         pair = _find_pair(_ACCESS_PATTERNS, core)
