@@ -1585,3 +1585,17 @@ def test_access_in_a_relative_clause_is_not_a_certain_access_change() -> None:
     parsed = rules("remove user vtran who still has access to the atlas share")
     assert not (parsed.certain and parsed.intent.as_dict().get("action") == "revoke_access"), parsed.reason
     assert parsed.is_unknown and not parsed.certain, parsed.reason
+
+
+@pytest.mark.parametrize("text", [
+    "Point gw.atlas.lan and gw2.atlas.lan to 10.9.8.7",
+    "point gw.atlas.lan to 10.9.8.7 and gw2.atlas.lan too",
+])
+def test_two_records_to_one_address_are_not_a_certain_single_add(text: str) -> None:
+    parsed = rules(text)
+    assert parsed.is_unknown and not parsed.certain, parsed.reason
+
+
+def test_a_parent_zone_beside_the_record_is_still_one_add() -> None:
+    parsed = rules("add record gw.atlas.lan 10.9.8.7 in zone atlas.lan")
+    assert parsed.intent.as_dict() == {"action": "dns_add", "zone": "gw.atlas.lan", "record_type": "A", "ip": "10.9.8.7"}, parsed.reason

@@ -746,6 +746,13 @@ def _dns(core: str) -> RuleParse:
         record_type = "AAAA" if address.kind == "ipv6" else "A"
         if (_EXPLICIT_AAAA if record_type == "A" else _EXPLICIT_A).search(core):
             return _unknown("partial", f"dns: the type named does not fit an {address.kind} address")
+        if len(hosts) > 1 and re.search(
+            rf"(?<![\w.\-]){re.escape(hosts[0])}\s*(?:,|\band\b|&|\+|\bplus\b|\bas\s+well\s+as\b|/)\s*(?:also\s+)?(?:the\s+)?"
+            rf"(?:(?:record|entry|host|name)\s+)?{re.escape(hosts[1])}"
+            rf"|\b(?:and|plus)\s+(?:also\s+)?(?:the\s+)?{re.escape(hosts[1])}\s+(?:too|as\s+well|also)\b", core, _FLAGS
+        ):
+            # "Point a.lan and b.lan to 10.0.0.5", "point a.lan to 10.0.0.5 and b.lan too": two records.
+            return _unknown("partial", "dns: more than one record to add")
         kind = "match" if len(hosts) == 1 and not parents else "typo"
         return _intent(
             {"action": "dns_add", "zone": hosts[0] if hosts else None, "record_type": record_type, "ip": address.value},
