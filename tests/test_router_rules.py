@@ -882,3 +882,10 @@ def test_round4_standing_practice_is_not_a_risk_question(query: str) -> None:
 def test_round4_standing_practice_guard_keeps_forward_questions() -> None:
     ahead = route_with_rules(clean_input("What's the probability that we breach our risk appetite for credit losses next year?"))
     assert (ahead.route, ahead.certain) == ("risk", True)
+
+
+def test_round4_writing_asked_after_context_sentences_is_not_a_risk_question() -> None:
+    # the asked sentence is a writing request; the risk measure is its topic ("Could you" is politeness, not a forecast)
+    rules = route_with_rules(clean_input(
+        "Hello all. I'm running a lunch-and-learn for new graduates. Could you suggest two quick games that teach expected shortfall?"))
+    assert not (rules.certain and rules.route == "risk"), rules

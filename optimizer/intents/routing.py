@@ -795,7 +795,8 @@ def route_with_rules(query: str) -> RouteRules:
     risk_question = open_question and not generic_subject and bool(
         _FORWARD_QUANTITY.search(scope) or _RISK_FIGURE.search(cue) or probability
         or _TERSE_TAIL.search(scope) or _UNCERTAINTY_BAND.search(scope) or _FREQUENCY_OR_NEED.search(scope) or _SIM_SETUP.search(scope))
-    if risk_question and re.match(r"(?:write|draft|compose|rewrite|create|explain|brainstorm|outline|prepare)\b", lead, _I) and not (
+    if risk_question and any(re.match(r"(?:write|draft|compose|rewrite|create|explain|brainstorm|outline|prepare|suggest|come\s+up\s+with|"
+                                      r"design|describe)\b", part, _I) for part in (lead, question)) and not (
             _STRICT_OURS.search(query)):
         # "Write a paragraph explaining why VaR 99 10d is used": the risk words are the topic
         return RouteRules("llm", 0.0, "writing about a risk measure", "no_rule")
