@@ -1599,3 +1599,13 @@ def test_two_records_to_one_address_are_not_a_certain_single_add(text: str) -> N
 def test_a_parent_zone_beside_the_record_is_still_one_add() -> None:
     parsed = rules("add record gw.atlas.lan 10.9.8.7 in zone atlas.lan")
     assert parsed.intent.as_dict() == {"action": "dns_add", "zone": "gw.atlas.lan", "record_type": "A", "ip": "10.9.8.7"}, parsed.reason
+
+
+@pytest.mark.parametrize("text", [
+    "add vtran to group atlas or orion",
+    "give vtran or lena access to the atlas share",
+    "remove dns record gw.atlas.lan or gw2.atlas.lan",
+])
+def test_a_choice_between_two_values_is_not_certain(text: str) -> None:
+    parsed = rules(text)
+    assert parsed.is_unknown and not parsed.certain, parsed.reason

@@ -1581,6 +1581,13 @@ def parse_with_rules(text: str, domain: str) -> RuleParse:
     owner = _owner_not_value(parsed.intent.as_dict(), text)
     if owner:
         return _unknown("none", f"{parsed.intent.action.value}: {owner}")
+    for key, value in parsed.intent.as_dict().items():
+        if key not in ("action", "record_type", "password") and re.search(
+            rf"(?<![\w.\-]){re.escape(value)}(?:\s+(?:share|group))?\s*,?\s+or\s+(?!(?:not|so|else|later|whatever|something|anything|similar)\b)"
+            rf"(?:the\s+)?(?:(?:user|share|group)\s+)?[\w.\-]", text, _FLAGS
+        ):
+            # "add bob to group sales or marketing": which one? The model decides.
+            return _unknown("none", f"{parsed.intent.action.value}: a choice between two {key} values")
     if len(set(values)) < len(values):
         # One span read as two values ("user add -> rosa pw X" read as rosa's password "rosa"): the
         # pattern misread the command, as the model's normalisation also refuses.
