@@ -1609,3 +1609,18 @@ def test_a_parent_zone_beside_the_record_is_still_one_add() -> None:
 def test_a_choice_between_two_values_is_not_certain(text: str) -> None:
     parsed = rules(text)
     assert parsed.is_unknown and not parsed.certain, parsed.reason
+
+
+@pytest.mark.parametrize("text", [
+    "add user vtran password Mekong#41 no Mekong#42",  # the speaker corrects the password
+    "add user vtran with password Mekong#41 or Mekong#42",
+    "could you add the user vtran with password Mekong#41 I think",  # a hedge at the end
+])
+def test_a_corrected_or_hedged_value_is_not_certain(text: str) -> None:
+    parsed = rules(text)
+    assert parsed.is_unknown and not parsed.certain, parsed.reason
+
+
+def test_no_in_a_courtesy_after_a_value_does_not_doubt_it() -> None:
+    parsed = rules("remove user vtran, no rush")
+    assert parsed.intent.as_dict() == {"action": "remove_user", "username": "vtran"} and parsed.certain, parsed.reason

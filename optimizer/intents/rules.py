@@ -322,7 +322,7 @@ _SELF_CORRECTION = re.compile(
 # Doubt inside a request ("Remove X? Not sure it's still used", "maybe give bob access"): a request or a
 # thought aloud; the rules have no opinion.
 _DOUBT = re.compile(
-    r"\b(?:not\s+sure|unsure|maybe|perhaps|i\s+guess|no\s+idea\s+(?:if|whether)|or\s+(?:whatever|something|similar|anything|not)\b)\b", _FLAGS
+    r"\b(?:not\s+sure|unsure|maybe|perhaps|i\s+guess|i\s+(?:think|believe)(?=\s*[.!?]*$)|if\s+i'?m\s+not\s+mistaken|no\s+idea\s+(?:if|whether)|or\s+(?:whatever|something|similar|anything|not)\b)\b", _FLAGS
 )
 # Not a request for now: a possibility, a plan or a future ("we might add X next month", "planning to remove X",
 # "we'll need user X ...", "eventually X will need access"); the model decides.
@@ -1582,12 +1582,13 @@ def parse_with_rules(text: str, domain: str) -> RuleParse:
     if owner:
         return _unknown("none", f"{parsed.intent.action.value}: {owner}")
     for key, value in parsed.intent.as_dict().items():
-        if key not in ("action", "record_type", "password") and re.search(
-            rf"(?<![\w.\-]){re.escape(value)}(?:\s+(?:share|group))?\s*,?\s+or\s+(?!(?:not|so|else|later|whatever|something|anything|similar)\b)"
-            rf"(?:the\s+)?(?:(?:user|share|group)\s+)?[\w.\-]", text, _FLAGS
+        if key not in ("action", "record_type") and re.search(
+            rf"(?<![\w.\-]){re.escape(value)}(?:\s+(?:share|group))?\s*,?\s+(?:or|no|nope|err|erm)\s*,?\s+"
+            rf"(?!(?:not|so|else|later|whatever|something|anything|similar|longer|more|need|needed|access|one|action|rush|hurry|worries)\b)"
+            rf"(?:the\s+)?(?:(?:user|share|group)\s+)?[\w.\-#!@$%&*]", text, _FLAGS
         ):
-            # "add bob to group sales or marketing": which one? The model decides.
-            return _unknown("none", f"{parsed.intent.action.value}: a choice between two {key} values")
+            # "add bob to group sales or marketing": which one? "password Tulip#88 no Tulip#89": corrected. The model decides.
+            return _unknown("none", f"{parsed.intent.action.value}: a choice between two {key} values, or one corrected")
     if len(set(values)) < len(values):
         # One span read as two values ("user add -> rosa pw X" read as rosa's password "rosa"): the
         # pattern misread the command, as the model's normalisation also refuses.
