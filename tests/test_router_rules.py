@@ -889,3 +889,37 @@ def test_round4_writing_asked_after_context_sentences_is_not_a_risk_question() -
     rules = route_with_rules(clean_input(
         "Hello all. I'm running a lunch-and-learn for new graduates. Could you suggest two quick games that teach expected shortfall?"))
     assert not (rules.certain and rules.route == "risk"), rules
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        # a polite modal ("Could you", "Would you mind") is not a look ahead, and the measure is not its own subject
+        "Could you tell me what expected shortfall is, briefly?",
+        "Would you mind explaining the 95% VaR concept to our interns?",
+        "Could you quiz me on value at risk before my exam?",
+        # the future of the measure itself, or a statistic named "odds ratio", is general
+        "will expected shortfall replace VaR at every bank eventually?",
+        "Could an odds ratio help in explaining churn?",
+        # "fails a backtest" is a noun phrase
+        "How likely is it that a sound VaR model fails a backtest just by bad luck?",
+        # a figure someone already set
+        "Could you tell me the default probability we assigned to Northgate Ltd?",
+    ],
+)
+def test_round4_probability_rule_reads_no_polite_modal(query: str) -> None:
+    rules = route_with_rules(clean_input(query))
+    assert not (rules.certain and rules.route == "risk"), rules
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "What will the 1-day VaR be next week if vol stays elevated?",
+        "what are the odds we breach the VaR limit before year-end?",
+        "Can you give me the probability of a daily loss above 5m next month?",
+    ],
+)
+def test_round4_probability_rule_keeps_forward_questions(query: str) -> None:
+    rules = route_with_rules(clean_input(query))
+    assert (rules.route, rules.certain) == ("risk", True), rules

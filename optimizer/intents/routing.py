@@ -227,7 +227,7 @@ _COMPUTE = re.compile(
     # ("our last Monte Carlo run", "yesterday's run": the noun)
     r"\b(?:(?<!last\s)(?<!latest\s)(?<!previous\s)(?<!the\s)(?<!that\s)(?<!our\s)(?<!'s\s)(?<!carlo\s)(?<!stress\s)run(?!-)|simulate|compute|calculate|(?<!\ba\s)(?<!\ban\s)(?<!the\s)(?<!var\s)(?<!point\s)(?<!our\s)(?<!its\s)estimate|"
     r"generate|perform|(?<!the\s)(?<!a\s)re-?run|"
-    r"(?<!var\s)(?<!the\s)(?<!our\s)(?<!last\s)(?<!latest\s)backtest(?!\s+(?:exceptions?|results?|reports?|breaches|outcomes?|findings|history))|shock|quantify|use\s+monte\s+carlo|work\s+out|"
+    r"(?<!var\s)(?<!the\s)(?<!our\s)(?<!last\s)(?<!latest\s)(?<!\ba\s)backtest(?!\s+(?:exceptions?|results?|reports?|breaches|outcomes?|findings|history))|shock|quantify|use\s+monte\s+carlo|work\s+out|"
     r"figure\s+out)\b",
     _I,
 )
@@ -263,9 +263,11 @@ _COMPUTE_LEAD = re.compile(
 # A risk word naming a thing rather than a quantity: "the new VaR limits", "sensitivity training", "the
 # stress test team" (read as a neutral word by the probability rules).
 _NAMED_THING = re.compile(
-    r"\b(?:var|value[\s-]+at[\s-]+risk|expected\s+shortfall|cvar|(?-i:ES)|sensitivity|probability|likelihood|stress(?:[- ]test(?:ing)?)?|scenario|monte\s+carlo|"
+    r"\b(?:var|value[\s-]+at[\s-]+risk|expected\s+shortfall|cvar|(?-i:ES)|sensitivity|probability(?:\s+of\s+default)?|likelihood|odds|stress(?:[- ]test(?:ing)?)?|scenario|monte\s+carlo|"
     r"worst[- ]case|tail\s+risk)\s+(?:limits?|thresholds?|appetite|models?|methodology|polic(?:y|ies)|teams?|reports?|committees?|"
-    r"framework|training|documentation|systems?|owners?|process|scale|scoring|matrix|workshop|course|template)\b",
+    r"framework|training|documentation|systems?|owners?|process|scale|scoring|matrix|workshop|course|template|"
+    # the notion itself: "the 99% VaR concept", "the odds ratio"
+    r"concepts?|idea|notion|measures?|metrics?|definition|formula|ratio)\b",
     _I,
 )
 # What a probability is about: one of our figures, a book, a business outcome. Without one ("Is there a
@@ -273,8 +275,8 @@ _NAMED_THING = re.compile(
 _RISK_SUBJECT = re.compile(
     r"\b(?:our|we|we'?d|us|loss(?:es)?|book|portfolio|desk|exposures?|capital|liquidity|cash|budget|revenue|sales|margins?|nii|"
     r"earnings|ebitda|income|profit|p&l|pnl|defaults?|breach\w*|covenants?|overrun\w*|overshoot\w*|overspend\w*|costs?|funding|"
-    r"deposits?|outflows?|downgrade|ratio|claims?|pension|reserves?|provisions?|ecl|shortfall|drawdown|returns?|project|programme|"
-    r"deal|loans?|mortgages?|fund|assets|liabilit\w+|run\s+out|miss\w*|exceed\w*|fall\w*\s+below|var|p\d{1,2}|exhaust\w*|"
+    r"deposits?|outflows?|downgrade|ratio|claims?|pension|reserves?|provisions?|ecl|(?<!expected\s)shortfall|drawdown|returns?|project|programme|"
+    r"deal|loans?|mortgages?|fund|assets|liabilit\w+|run\s+out|miss\w*|exceed\w*|fall\w*\s+below|the\s+(?:[\w%.-]+\s+){0,2}?var|p\d{1,2}|exhaust\w*|"
     r"wip\w+\s+out|insolven\w*|1[- ]in[- ]\d+|slip\w*|delay\w*|late|launch|migration|delivery|deadline|targets?|plan|forecast|"
     r"headcount|attrition|churn)\b",
     _I,
@@ -786,10 +788,15 @@ def route_with_rules(query: str) -> RouteRules:
     # The probability rules read risk words that name a thing ("the VaR limits") as neutral, want a
     # subject of ours or of business, and do not read a question about a record or the past.
     cue = _NAMED_THING.sub("item", scope)
-    probability = bool((_RISK_QUANTITY.search(cue) and (_AHEAD.search(cue) or _ASK_FOR.search(scope_lead)))
+    # ("Could you tell me ...", "Would you mind ...": a polite modal is not a look ahead)
+    ahead_cue = re.sub(r"\b(?:could|would|will|can|might)\s+(?:you|u)\b(?:\s+mind)?", " ", cue, flags=_I)
+    probability = bool((_RISK_QUANTITY.search(cue) and (_AHEAD.search(ahead_cue) or _ASK_FOR.search(scope_lead)))
                        or _PROBABILITY_LEAD.search(scope_lead)) and bool(
         _RISK_SUBJECT.search(cue) and not (_GENERAL_SUBJECT.search(cue) and not re.search(r"\b(?:our|we|us)\b", cue, _I))
-        and not _PAST_QUESTION.search(question) and not _COMPANY_RECORD.search(question))
+        and not _PAST_QUESTION.search(question) and not _COMPANY_RECORD.search(question)
+        # a figure someone already set: "the probability of default we assigned to Acme"
+        and not re.search(r"\b(?:we|they|you|risk|finance|the\s+[\w-]+\s+team)\s+(?:assigned|used|set|reported|applied|assumed|recorded|"
+                          r"documented|agreed|approved|gave|estimated|calculated|computed|signed\s+off)\b", question, _I))
     # about a typical or a whole class of subject, not ours ("How bad could a recession get for banks?")
     generic_subject = bool(_GENERAL_SUBJECT.search(scope) and not _STRICT_OURS.search(scope))
     risk_question = open_question and not generic_subject and bool(
