@@ -1624,3 +1624,8 @@ def test_a_corrected_or_hedged_value_is_not_certain(text: str) -> None:
 def test_no_in_a_courtesy_after_a_value_does_not_doubt_it() -> None:
     parsed = rules("remove user vtran, no rush")
     assert parsed.intent.as_dict() == {"action": "remove_user", "username": "vtran"} and parsed.certain, parsed.reason
+
+
+def test_two_records_side_by_side_in_a_removal_are_not_a_certain_single_removal() -> None:
+    parsed = rules("/dns rm gw.atlas.lan gw2.atlas.lan")
+    assert parsed.is_unknown and not parsed.certain, parsed.reason

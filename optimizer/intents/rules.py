@@ -729,8 +729,8 @@ def _dns(core: str) -> RuleParse:
             return _unknown("partial", "dns: a removal and an addition")
         # Two names listed, one inside the other's zone too ("gw.lan and www.gw.lan").
         if any(len(names) > 1 and re.search(
-            rf"(?<![\w.\-]){re.escape(names[0])}\s*(?:,|\band\b|&|\+|\bplus\b|\bas\s+well\s+as\b|/)\s*(?:also\s+)?(?:the\s+)?"
-            rf"(?:(?:record|entry|host|name)\s+)?{re.escape(names[1])}", core, _FLAGS
+            rf"(?<![\w.\-]){re.escape(names[0])}(?:\s*(?:,|\band\b|&|\+|\bplus\b|\bas\s+well\s+as\b|/)\s*(?:also\s+)?(?:the\s+)?"
+            rf"(?:(?:record|entry|host|name)\s+)?|\s+){re.escape(names[1])}", core, _FLAGS  # or side by side: "rm a.lan b.lan"
         ) for names in (records, hosts)):
             return _unknown("partial", "dns: more than one record to remove")
         return _intent({"action": "dns_remove", "zone": records[0] if records else None}, "dns: remove + hostname")
