@@ -1629,3 +1629,16 @@ def test_no_in_a_courtesy_after_a_value_does_not_doubt_it() -> None:
 def test_two_records_side_by_side_in_a_removal_are_not_a_certain_single_removal() -> None:
     parsed = rules("/dns rm gw.atlas.lan gw2.atlas.lan")
     assert parsed.is_unknown and not parsed.certain, parsed.reason
+
+
+@pytest.mark.parametrize("text", [
+    "delete user vtran lol jk",
+    "delete user vtran (just kidding)",
+    "remove user vtran - NOT",
+    "nobody asked to delete user vtran",
+    "I was told to remove user vtran but I'm not going to",
+    "remove user vtran y/n",
+])
+def test_a_joke_a_retraction_nobody_asking_or_a_poll_is_not_a_certain_command(text: str) -> None:
+    parsed = rules(text)
+    assert parsed.is_unknown and not parsed.certain, parsed.reason

@@ -348,6 +348,14 @@ _CALLED_OFF = re.compile(
 )
 # The request dismissed in a sentence the wrappers take ("delete user X. ignore it, it's a test"): read on the text.
 _IGNORED = re.compile(r"(?:^|[.;:!,\-–—(]\s*)(?:(?:please|pls|just|actually|oh)\s+)?(?:ignore|disregard)\s+(?:it|that|this|the\s+above)\b", _FLAGS)
+# Not meant, or asked about: a joke or a retraction ("lol jk", "(just kidding)", "- NOT", "/s"), nobody asking for it,
+# the speaker declining ("... but I'm not going to"), a yes/no poll ("y/n").
+_NOT_MEANT = re.compile(
+    r"\b(?:jk|j/k|just\s+kidding|kidding|lol\s+no)\b|\s[-–—]+\s*not\s*[.!]*$|\s/s\s*$|\by/n\b"
+    r"|\b(?:nobody|no\s+one|no-one|none\s+of\s+us)\s+(?:\w+\s+){0,2}?(?:asked|asks|wants?|needs?|said|requested|told)\b"
+    r"|\bbut\s+(?:i|we)(?:'m|\s+am|'re|\s+are)?\s+(?:not\s+going\s+to|won't|will\s+not|don't\s+want\s+to|refuse|shouldn't)\b",
+    _FLAGS,
+)
 # Asking whether something holds ("I wonder whether X needs access to Y"), not asking for it ("wondering if you could ...").
 _ASKS_WHETHER = re.compile(
     r"(?:\b(?:wonder|wondering|wondered|curious|ask|asked|asking|know|checking|check|find\s+out|confirm|tell\s+me)\s+if|\bwhether)\b"
@@ -1535,7 +1543,8 @@ def parse_with_rules(text: str, domain: str) -> RuleParse:
         return _unknown("partial", "a doubt about the request ('not sure it is still used'): the model decides")
     if _SELF_CORRECTION.search(core) or _SELF_CORRECTION.search(text):  # text: the wrappers may take a trailing sentence
         return _unknown("none", "the speaker corrects a value or calls the request off: the model decides")
-    if _NOT_NOW.search(core) or _CALLED_OFF.search(core) or _ASKS_WHETHER.search(core) or _EXCEPT.search(core) or _IGNORED.search(text):
+    if _NOT_NOW.search(core) or _CALLED_OFF.search(core) or _ASKS_WHETHER.search(core) or _EXCEPT.search(core) or _IGNORED.search(text) \
+            or _NOT_MEANT.search(text):
         return _unknown("none", "a possibility, a plan, a request called off or a question whether: the model decides")
     if re.search(r"\?[\W_]*$", written) and not _REQUEST_OPENER.search(text):
         return _unknown("none", "a question mark with no request addressed to the reader: the model decides")
