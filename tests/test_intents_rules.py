@@ -1642,3 +1642,8 @@ def test_two_records_side_by_side_in_a_removal_are_not_a_certain_single_removal(
 def test_a_joke_a_retraction_nobody_asking_or_a_poll_is_not_a_certain_command(text: str) -> None:
     parsed = rules(text)
     assert parsed.is_unknown and not parsed.certain, parsed.reason
+
+
+def test_two_accounts_before_one_new_password_are_not_a_certain_change() -> None:
+    parsed = rules("reset the password for vtran and lena to Mekong#41")
+    assert parsed.is_unknown and not parsed.certain, parsed.reason

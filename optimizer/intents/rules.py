@@ -1598,6 +1598,12 @@ def parse_with_rules(text: str, domain: str) -> RuleParse:
         ):
             # "add bob to group sales or marketing": which one? "password Tulip#88 no Tulip#89": corrected. The model decides.
             return _unknown("none", f"{parsed.intent.action.value}: a choice between two {key} values, or one corrected")
+        if key == "username" and re.search(
+            rf"(?<![\w.\-]){re.escape(value)}\s*,?\s+(?:and|&|plus)\s+(?!(?:his|her|their|the|also|then|please|set|make|send|mail|tell)\b)"
+            rf"(?:user\s+)?[\w.\-]+\s+(?:to|as|from|into|in|on)\s", text, _FLAGS
+        ):
+            # "reset the password for dmorris and anna to P": two accounts.
+            return _unknown("several", f"{parsed.intent.action.value}: a second account beside {value!r}")
     if len(set(values)) < len(values):
         # One span read as two values ("user add -> rosa pw X" read as rosa's password "rosa"): the
         # pattern misread the command, as the model's normalisation also refuses.
