@@ -923,3 +923,31 @@ def test_round4_probability_rule_reads_no_polite_modal(query: str) -> None:
 def test_round4_probability_rule_keeps_forward_questions(query: str) -> None:
     rules = route_with_rules(clean_input(query))
     assert (rules.route, rules.certain) == ("risk", True), rules
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        # "What's a ..." (no space before 's) is a definition too
+        "What's a fan chart and when is it used?",
+        # "US" is a country, not "us"
+        "Rough chances of a US recession next year, according to analysts?",
+        # a subject of no one in particular
+        "How badly could a poorly calibrated VaR model mislead a board? Give examples",
+        "How often should a 97.5% VaR be breached over 500 trading days?",
+    ],
+)
+def test_round4_general_subjects_are_not_risk_questions(query: str) -> None:
+    rules = route_with_rules(clean_input(query))
+    assert not (rules.certain and rules.route == "risk"), rules
+
+
+def test_round4_a_named_source_of_ours_is_a_lookup() -> None:
+    rules = route_with_rules(clean_input("How exposed are we to Borealis Shipping according to the credit file?"))
+    assert (rules.route, rules.certain) == ("rag", True)
+    # with a look ahead it stays a risk question
+    ahead = route_with_rules(clean_input("How exposed will we be to Borealis Shipping next year according to the credit file?"))
+    assert not (ahead.certain and ahead.route == "rag")
+    # a definition with a source named is not certain general knowledge
+    framework = route_with_rules(clean_input("what's a hard limit breach, per the treasury framework?"))
+    assert not (framework.certain and framework.route == "llm")

@@ -273,7 +273,7 @@ _NAMED_THING = re.compile(
 # What a probability is about: one of our figures, a book, a business outcome. Without one ("Is there a
 # chance the meeting moves?", "how likely is it to rain?") a probability word is not a risk question.
 _RISK_SUBJECT = re.compile(
-    r"\b(?:our|we|we'?d|us|loss(?:es)?|book|portfolio|desk|exposures?|capital|liquidity|cash|budget|revenue|sales|margins?|nii|"
+    r"\b(?:our|we|we'?d|(?-i:us)|loss(?:es)?|book|portfolio|desk|exposures?|capital|liquidity|cash|budget|revenue|sales|margins?|nii|"
     r"earnings|ebitda|income|profit|p&l|pnl|defaults?|breach\w*|covenants?|overrun\w*|overshoot\w*|overspend\w*|costs?|funding|"
     r"deposits?|outflows?|downgrade|ratio|claims?|pension|reserves?|provisions?|ecl|(?<!expected\s)shortfall|drawdown|returns?|project|programme|"
     r"deal|loans?|mortgages?|fund|assets|liabilit\w+|run\s+out|miss\w*|exceed\w*|fall\w*\s+below|the\s+(?:[\w%.-]+\s+){0,2}?var|p\d{1,2}|exhaust\w*|"
@@ -304,7 +304,8 @@ _EXTERNAL = re.compile(
     r"publicly\s+available|public\s+(?:data|sources?|information|results|filings?|reports?|stress\s+test)|wikipedia|investopedia|gdp|cpi)\b",
     _I,
 )
-_STRICT_OURS = re.compile(r"\b(?:our|ours|us|we(?:'d|'re|'ve|'ll)?)\b", _I)
+# ("us" in lower case: "the US" is a country)
+_STRICT_OURS = re.compile(r"\b(?:our|ours|(?-i:us)|we(?:'d|'re|'ve|'ll)?)\b", _I)
 _RISK_TERM = re.compile(
     r"\b(?:monte\s+carlo|simulat\w*|scenarios?|stress(?:[- ]tests?)?|what-if|sensitivity|var|value[\s-]+at[\s-]+risk|"
     r"expected\s+shortfall|tail\s+loss|backtest|shock|probability|distribution|copula|paths|drawdown|downside|worst-case|recession|"
@@ -495,7 +496,7 @@ _GENERAL = re.compile(
     # "what does X stand for", "X meaning?", "X in a nutshell", "what is X in an ALM context",
     # "What is a bank run, and ...", "why do regulators like ...", "... why or why not?"
     r"|\bstand\s+for\b|\bmeaning\s*\??$|\bin\s+a\s+nutshell\b|\bin\s+(?:an?\s+|the\s+)?[\w&-]+\s+context\b"
-    r"|^what\s+(?:is|are|'s)\s+(?:a|an)\s+[\w%.'-]+(?:\s+[\w%.'-]+){0,3}\s*(?:,|\?|$|\s+and\s+(?:how|why|what|when|where)\b)"
+    r"|^what(?:\s+(?:is|are)|'s)\s+(?:a|an)\s+[\w%.'-]+(?:\s+[\w%.'-]+){0,3}\s*(?:,|\?|$|\s+and\s+(?:how|why|what|when|where)\b)"
     r"|\bwhy\s+or\s+why\s+not\b"
     # "help me understand what a 1-in-200 year loss means"
     r"|^(?:understand|get\s+my\s+head\s+around|make\s+sense\s+of)\s+what\b[^?]{1,60}?\b(?:means|stands\s+for)\b"
@@ -556,6 +557,13 @@ _STANDING = re.compile(
     r"policy|rule|floor|cap)\s+(?:for|on|around)\b",
     _I,
 )
+# A subject of no one in particular: "How bad could a bad VaR model get?", "How often would a 99% VaR be breached?"
+_INDEFINITE_SUBJECT = re.compile(
+    r"\bhow\s+(?:bad(?:ly)?|far|low|deep|severe|often|many\s+times)\s+(?:could|would|might|can|will|should|does|do)\s+(?:a|an|any)\b"
+    r"|\b(?:a|an|any)\s+(?:\d+(?:\.\d+)?%\s+)?(?:[\w-]+\s+){0,2}?(?:var|value[\s-]+at[\s-]+risk|expected\s+shortfall|(?-i:ES)|"
+    r"var\s+model)\b(?!\s+(?:on|for|of)\s+(?:the|our|this|that)\b)",
+    _I,
+)
 _NEW_DOCUMENT = re.compile(
     rf"\b(?:new|first(?:[- ]ever)?|draft|proposed|future|upcoming|planned)\s+(?:[\w&-]+\s+){{0,3}}?(?:{_DOC_NOUNS})\b", _I)
 _DESIGN = re.compile(
@@ -575,7 +583,7 @@ _LOOKUP = re.compile(
     _I,
 )
 # ("company" alone or as "the company", "company policy"; "a BB-rated company" is not ours)
-_OURS = re.compile(r"\b(?:our|we|us)\b|(?<![\w-]\s)\bcompany\b|\b(?:the|this)\s+company\b", _I)
+_OURS = re.compile(r"\b(?:our|we|(?-i:us))\b|(?<![\w-]\s)\bcompany\b|\b(?:the|this)\s+company\b", _I)
 # A figure or a choice someone already wrote down: "What P90 did the business case record?",
 # "Which assumptions did the treasury team document?" (a lookup, not a new computation).
 _RECORDED = re.compile(
@@ -771,6 +779,12 @@ def route_with_rules(query: str) -> RouteRules:
     document = bool(_DOC_REFERENCE.search(question if hypothetical_question else query))
     # ("Before we run the simulation, explain what a copula is": the definition follows a clause of plans)
     unplanned = _lead(_OUR_PLAN.sub(" ", lead).lstrip(" ,;-"))
+    # a source of ours named for the answer: "according to the credit file", "per the market risk framework"
+    sourced = bool(re.search(r"\b(?:according\s+to|as\s+per|per|as\s+(?:shown|reported|stated|defined)\s+in)\s+(?:the|our)\s+", query, _I)
+                   and not (_EXTERNAL.search(query) and not _STRICT_OURS.search(query)))
+    if sourced and (_GENERAL.search(lead) or _GENERAL.search(unplanned)) and not _OURS.search(query):
+        # "what's a material limit breach, per the market risk framework?": a definition of ours, or a textbook's
+        return RouteRules("llm", 0.0, "a definition with a source named", "no_rule")
     if (_GENERAL.search(lead) or _GENERAL.search(unplanned)) and not document and not _OURS.search(_OUR_PLAN.sub(" ", query)) and not _PERIOD.search(query):
         if _OUR_PROCESS.search(lead):
             return RouteRules("llm", 0.0, "a definition that names one of our processes", "no_rule")
@@ -792,13 +806,13 @@ def route_with_rules(query: str) -> RouteRules:
     ahead_cue = re.sub(r"\b(?:could|would|will|can|might)\s+(?:you|u)\b(?:\s+mind)?", " ", cue, flags=_I)
     probability = bool((_RISK_QUANTITY.search(cue) and (_AHEAD.search(ahead_cue) or _ASK_FOR.search(scope_lead)))
                        or _PROBABILITY_LEAD.search(scope_lead)) and bool(
-        _RISK_SUBJECT.search(cue) and not (_GENERAL_SUBJECT.search(cue) and not re.search(r"\b(?:our|we|us)\b", cue, _I))
+        _RISK_SUBJECT.search(cue) and not (_GENERAL_SUBJECT.search(cue) and not re.search(r"\b(?:our|we|(?-i:us))\b", cue, _I))
         and not _PAST_QUESTION.search(question) and not _COMPANY_RECORD.search(question)
         # a figure someone already set: "the probability of default we assigned to Acme"
         and not re.search(r"\b(?:we|they|you|risk|finance|the\s+[\w-]+\s+team)\s+(?:assigned|used|set|reported|applied|assumed|recorded|"
                           r"documented|agreed|approved|gave|estimated|calculated|computed|signed\s+off)\b", question, _I))
     # about a typical or a whole class of subject, not ours ("How bad could a recession get for banks?")
-    generic_subject = bool(_GENERAL_SUBJECT.search(scope) and not _STRICT_OURS.search(scope))
+    generic_subject = bool((_GENERAL_SUBJECT.search(scope) or _INDEFINITE_SUBJECT.search(scope)) and not _STRICT_OURS.search(scope))
     risk_question = open_question and not generic_subject and bool(
         _FORWARD_QUANTITY.search(scope) or _RISK_FIGURE.search(cue) or probability
         or _TERSE_TAIL.search(scope) or _UNCERTAINTY_BAND.search(scope) or _FREQUENCY_OR_NEED.search(scope) or _SIM_SETUP.search(scope))
@@ -809,6 +823,9 @@ def route_with_rules(query: str) -> RouteRules:
         return RouteRules("llm", 0.0, "writing about a risk measure", "no_rule")
     # A document named in a question about what may still happen ("the probability we miss the
     # budget next year") is its subject, not its source.
+    # a figure of ours with its source named ("How exposed are we to Acme according to the credit file?") is looked up
+    if sourced and risk_question and not _FUTURE_WORDS.search(query) and not _HYPOTHESIS.search(query):
+        return RouteRules("rag", 0.85, "names a company document or system as the source", "company_source")
     if risk_question and (not document or _FUTURE.search(query) or _PROBABILITY_LEAD.search(lead) or _HYPOTHESIS.search(query)):
         return RouteRules("risk", 0.85, "asks a risk question about what may happen", "risk_question")
     # ("If sales rise 10%, write a note to the team" is writing)
