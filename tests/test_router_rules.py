@@ -951,3 +951,21 @@ def test_round4_a_named_source_of_ours_is_a_lookup() -> None:
     # a definition with a source named is not certain general knowledge
     framework = route_with_rules(clean_input("what's a hard limit breach, per the treasury framework?"))
     assert not (framework.certain and framework.route == "llm")
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        # a document of any kind, or one in a comparison, is not one of ours
+        "Who normally signs the minutes of a shareholder meeting?",
+        "What goes into the conclusions section of an internal audit?",
+        "What's the difference between a handbook and a playbook?",
+        # our document as the subject of a hypothetical or of advice
+        "How would the budget cope if headcount costs came in 8% above plan next year?",
+        "Any suggestions to make our monthly risk dashboard more readable?",
+        "Give me tips to make our annual report more engaging",
+    ],
+)
+def test_round4_a_document_named_is_not_always_the_source(query: str) -> None:
+    rules = route_with_rules(clean_input(query))
+    assert not (rules.certain and rules.route == "rag"), rules

@@ -543,8 +543,10 @@ _DOC_NOUNS = (
 _DOC_REFERENCE = re.compile(
     # up to four words between the determiner and the noun, none of them a subject ("the probability
     # we miss the budget" is not a reference to a budget document)
-    rf"\b(?:our|the|latest|internal|company(?:'s)?|(?:last|this)\s+(?:year|quarter|month|week)'s|yesterday's|\d{{4}})\b"
-    rf"(?:\s+(?!(?:we|i|you|they)\b)[\w&/'-]+){{0,4}}?\s+(?:{_DOC_NOUNS})\b",
+    rf"(?<!\ba\s)(?<!\ban\s)\b(?:our|the|latest|internal|company(?:'s)?|(?:last|this)\s+(?:year|quarter|month|week)'s|yesterday's|\d{{4}})\b"
+    rf"(?:\s+(?!(?:we|i|you|they|a|an|between|versus|vs)\b)[\w&/'-]+){{0,4}}?\s+(?:{_DOC_NOUNS})\b"
+    # (not one of any kind: "the minutes of a board meeting", "the findings section of an audit")
+    r"(?!(?:\s+[\w-]+)?\s+(?:of|for|from)\s+(?:a|an|any)\b)",
     _I,
 )
 # A standing practice or setting of ours, asked in the present: "What probability of default do we assign to BB names?",
@@ -841,6 +843,15 @@ def route_with_rules(query: str) -> RouteRules:
         # hold the answer or be the input of a new computation; the model decides
         return RouteRules("llm", 0.0, "a document and a quantified what-if", "no_rule")
     external = bool(_EXTERNAL.search(query) and not _STRICT_OURS.search(query))
+    if document and (_HYPOTHESIS.search(query) and _IMPACT_QUESTION.search(query) and _FUTURE_WORDS.search(query)):
+        # "How would the budget hold up if sales came in 15% below plan?": the document is the subject of a hypothetical
+        return RouteRules("llm", 0.0, "a document as the subject of a hypothetical", "no_rule")
+    if document and (_WRITING.search(lead) or re.match(
+            r"(?:any|some)\s+(?:tips|advice|ideas|suggestions)\b|how\s+(?:can|could|do|should)\s+(?:i|we)\s+(?:make|improve)\b", lead, _I)) and re.search(
+            r"\b(?:tips|advice|ideas|suggestions|improve|more\s+(?:readable|concise|engaging|persuasive|professional)|"
+            r"better)\b", query, _I):
+        # "Give me tips to make our quarterly report more readable": the document is the subject of advice
+        return RouteRules("llm", 0.0, "advice about a document of ours", "no_rule")
     if document and _NEW_DOCUMENT.search(query) and (_WRITING.search(lead) or _DESIGN.search(query)):
         # "Give me an outline for our first ever stress testing policy", "What sections should our new model risk
         # policy have?": the document is still to be written; the model decides
