@@ -969,3 +969,25 @@ def test_round4_a_named_source_of_ours_is_a_lookup() -> None:
 def test_round4_a_document_named_is_not_always_the_source(query: str) -> None:
     rules = route_with_rules(clean_input(query))
     assert not (rules.certain and rules.route == "rag"), rules
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        # an opinion, a choice or a meaning asked is not a fact on record
+        "What should we name our new quarterly risk podcast?",
+        "What's a good theme for our department's summer party?",
+        "Which of these taglines is better for us: 'Clear risk' or 'Risk, clearly'?",
+        "When we call a loss 'one-in-two-hundred', what does that mean statistically?",
+        # "we" only inside a quote
+        'Who first said "we have nothing to fear but fear itself"?',
+    ],
+)
+def test_round4_opinions_and_quotes_are_not_company_facts(query: str) -> None:
+    rules = route_with_rules(clean_input(query))
+    assert not (rules.certain and rules.route == "rag"), rules
+
+
+def test_round4_company_fact_still_holds_with_an_apostrophe() -> None:
+    rules = route_with_rules(clean_input("What's our team's headcount at the end of last quarter?"))
+    assert (rules.route, rules.certain) == ("rag", True)

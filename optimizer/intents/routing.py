@@ -566,6 +566,15 @@ _INDEFINITE_SUBJECT = re.compile(
     r"var\s+model)\b(?!\s+(?:on|for|of)\s+(?:the|our|this|that)\b)",
     _I,
 )
+# An opinion, a choice or a meaning asked, not a fact on record: "What should we call our newsletter?", "What's a good
+# name for our team?", "Which slogan is better for us?", "what do we mean statistically?"
+_OPINION = re.compile(
+    r"\bshould\s+(?:we|i)\s+(?:call|name|title)\b|\bgood\s+(?:name|title|idea|slogan|theme|activity|gift)\b|\b(?:fun|nice|cool|catchy)\b"
+    r"|\bwhat\s+would\s+be\s+(?:a|an)\b|\b(?:is|are|would\s+be)\s+(?:better|nicer|catchier)\b|\bsupposed\s+to\s+learn\b"
+    r"|\bphilosophically\b|\bin\s+your\s+(?:view|opinion)\b|\bdo\s+you\s+think\b|\bwhat\s+do(?:es)?\s+(?:we|it|that|this)\s+mean\b"
+    r"|\bstatistically\b|\bmathematically\b",
+    _I,
+)
 _NEW_DOCUMENT = re.compile(
     rf"\b(?:new|first(?:[- ]ever)?|draft|proposed|future|upcoming|planned)\s+(?:[\w&-]+\s+){{0,3}}?(?:{_DOC_NOUNS})\b", _I)
 _DESIGN = re.compile(
@@ -880,6 +889,11 @@ def route_with_rules(query: str) -> RouteRules:
             # "Our CRO loves Monte Carlo. What's a good gift for him?": the only sign of a fact of ours is in the
             # sentence of context, and the question asks about nothing in it; the model decides
             return RouteRules("llm", 0.0, "a question whose only company cue is in the context sentence", "no_rule")
+        unquoted = re.sub(r"\"[^\"]*\"|(?<!\w)'[^']{3,}'(?!\w)", " ", query)
+        if _OPINION.search(query) or not (_PERIOD.search(unquoted) or _OURS.search(unquoted) or _RECORDED.search(unquoted)):
+            # "What should we call our new newsletter?", "Who said 'in the long run we are all dead'?": a choice, an
+            # opinion or a meaning asked, or "we" only inside a quote; the model decides
+            return RouteRules("llm", 0.0, "an opinion, a choice or a quote, not a fact of ours", "no_rule")
         return RouteRules("rag", 0.85, "asks for a company fact", "company_fact")
     if any(_COMPANY_RECORD.search(part) for part in (lead, question)) or (indirect_past and not external):
         return RouteRules("rag", 0.85, "asks whether or where a company record exists, or what was decided", "company_record")
