@@ -4,6 +4,7 @@ both sides are calibrated on train, and the threshold comes from the validation 
 from __future__ import annotations
 
 import asyncio
+import json
 import math
 from pathlib import Path
 
@@ -30,7 +31,7 @@ from optimizer.intents.calibration import (
 from optimizer.intents.evaluation import evaluate_parser, evaluate_router, golden_examples
 from optimizer.intents.fitting import fit_parser, fit_router
 from optimizer.intents.keywords import route_domain
-from optimizer.intents.pipeline import DEFAULT_CALIBRATION, IntentParser, ParserConfig, decide
+from optimizer.intents.pipeline import DEFAULT_CALIBRATION, IntentParser, ParseResult, ParserConfig, decide
 from optimizer.intents.routing import DEFAULT_ROUTER_CALIBRATION, DEFAULT_ROUTER_SHOTS, QueryRouter, RouterConfig
 from optimizer.intents.rules import parse_with_rules
 
@@ -83,12 +84,25 @@ def test_a_request_with_two_actions_is_an_opinion_the_model_must_beat() -> None:
     # the model is asked, and its single action stands only when surer than the kind's calibration.
     command = "add dns for vm-a.lab.lan 10.9.9.1 and remove vm-b.lab.lan"
     assert rules(command).kind == "several" and not rules(command).certain
-    calibration = Calibration(rules={"several": 0.83, "match": 0.99}, model_xs=[0.0, 1.0], model_ys=[0.6, 0.6], model_prior=0.6,
-                              rules_threshold=0.99)
-    fake = FakeLLM()
-    fake.enqueue('{"action":"dns_add","zone":"vm-a.lab.lan","record_type":"A","ip":"10.9.9.1"}')
-    result = asyncio.run(IntentParser(fake_client(fake), calibration=calibration).parse(command))
-    assert len(fake.calls) == 1 and result.path == "fallback" and result.intent == {"action": "unknown"}
+    single = '{"action":"dns_add","zone":"vm-a.lab.lan","record_type":"A","ip":"10.9.9.1"}'
+
+    def parse(several: float, model: float) -> ParseResult:
+        calibration = Calibration(rules={"several": several, "match": 0.99}, model_xs=[0.0, 1.0], model_ys=[model, model],
+                                  model_prior=model, rules_threshold=0.99)
+        fake = FakeLLM()
+        fake.enqueue(single)
+        result = asyncio.run(IntentParser(fake_client(fake), calibration=calibration).parse(command))
+        assert len(fake.calls) == 1
+        return result
+
+    assert parse(0.83, 0.6).path == "fallback" and parse(0.83, 0.6).intent == {"action": "unknown"}
+    # A single action is right only when the rules misread the request (1 - 0.83): a model sure
+    # at 0.95 on commands in general does not outweigh that.
+    assert parse(0.83, 0.95).path == "fallback"
+    assert decide({"action": "unknown"}, 0.83, json.loads(single), 0.95, 0.5, two_actions=True)[0] == "rules"
+    assert decide({"action": "unknown"}, 0.83, json.loads(single), 0.95, 0.5)[0] == "model"
+    # Where the two-action cue is mostly wrong, the model's action can stand.
+    assert parse(0.3, 0.95).path == "micro" and parse(0.3, 0.95).intent == json.loads(single)
 
 
 def test_isotonic_fit_is_the_monotone_least_squares_step_function() -> None:

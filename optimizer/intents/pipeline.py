@@ -235,7 +235,7 @@ class IntentParser:
             reason = "model answer" if answer.intent else f"model answer invalid: {answer.error}"
             return self._result(text, domain, rules, answer, path, started, reason, model_only=True)
         chosen, reason = decide(rules.intent.as_dict(), rules_confidence, answer.intent, answer.confidence, self.config.model_threshold,
-                                answer.error, rules_opinion=rules.kind not in NO_OPINION_KINDS)
+                                answer.error, rules_opinion=rules.kind not in NO_OPINION_KINDS, two_actions=rules.kind == "several")
         return self._result(text, domain, rules, answer, path if chosen == "model" else "fallback", started, reason)
 
     async def _ask_model(self, text: str, domain: str, path: str, exclude_id: str | None = None, shots: int | None = None) -> ModelAnswer:
@@ -320,7 +320,7 @@ class IntentParser:
 
 def decide(
     rules_intent: dict[str, str], rules_confidence: float, model_intent: dict[str, str] | None, model_confidence: float | None,
-    model_threshold: float, model_error: str | None = None, *, rules_opinion: bool = True,
+    model_threshold: float, model_error: str | None = None, *, rules_opinion: bool = True, two_actions: bool = False,
 ) -> tuple[str, str | None]:
     """Whose answer stands once the model was asked: ``("model", None)`` or ``("rules", why not the model)``.
 
@@ -330,6 +330,12 @@ def decide(
     on, where a partial match is nearly always a true ``unknown``; on commands written apart from
     the rules it is not (blind batch B, 2026-12-01: of 7 partial matches the rules were right on 2,
     the model on 4).
+
+    ``two_actions=True``: the rules' ``unknown`` says the request holds two actions. The model can
+    only emit one, so its action is right only when the rules misread the request, which happens
+    with probability 1 - ``rules_confidence``: its own confidence, measured on every kind of
+    command, is capped there (train, 2026-12-02: on the 4 two-action commands the rules were right
+    on 4, the model on none, and the pipeline used the model's single action on 3).
 
     A pure function of calibrated confidences, so the calibration can replay it offline.
     """
@@ -341,6 +347,8 @@ def decide(
         if model_confidence < model_threshold:
             return "rules", f"model confidence {model_confidence:.2f} below {model_threshold:.2f}"
         return "model", None
+    if two_actions:
+        model_confidence = min(model_confidence, 1.0 - rules_confidence)
     if model_intent.get("action") == "unknown" and rules_intent.get("action") != "unknown":
         # Abstaining is no evidence against a complete command (a tiny model says "unknown" when lost).
         return "rules", "the model abstained"
