@@ -991,3 +991,17 @@ def test_round4_opinions_and_quotes_are_not_company_facts(query: str) -> None:
 def test_round4_company_fact_still_holds_with_an_apostrophe() -> None:
     rules = route_with_rules(clean_input("What's our team's headcount at the end of last quarter?"))
     assert (rules.route, rules.certain) == ("rag", True)
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        # a compute word that is a noun here, or a toy simulation
+        "Model answers for a practice exam question on expected shortfall",
+        "shock absorbers or coilovers for a track car?",
+        "Simulate rolling two dice 20 times and show me the results",
+    ],
+)
+def test_round4_compute_words_as_nouns_or_toys_are_not_risk(query: str) -> None:
+    rules = route_with_rules(clean_input(query))
+    assert not (rules.certain and rules.route in ("risk", "rag")), rules

@@ -227,7 +227,7 @@ _COMPUTE = re.compile(
     # ("our last Monte Carlo run", "yesterday's run": the noun)
     r"\b(?:(?<!last\s)(?<!latest\s)(?<!previous\s)(?<!the\s)(?<!that\s)(?<!our\s)(?<!'s\s)(?<!carlo\s)(?<!stress\s)run(?!-)|simulate|compute|calculate|(?<!\ba\s)(?<!\ban\s)(?<!the\s)(?<!var\s)(?<!point\s)(?<!our\s)(?<!its\s)estimate|"
     r"generate|perform|(?<!the\s)(?<!a\s)re-?run|"
-    r"(?<!var\s)(?<!the\s)(?<!our\s)(?<!last\s)(?<!latest\s)(?<!\ba\s)backtest(?!\s+(?:exceptions?|results?|reports?|breaches|outcomes?|findings|history))|shock|quantify|use\s+monte\s+carlo|work\s+out|"
+    r"(?<!var\s)(?<!the\s)(?<!our\s)(?<!last\s)(?<!latest\s)(?<!\ba\s)backtest(?!\s+(?:exceptions?|results?|reports?|breaches|outcomes?|findings|history))|shock(?!\s+(?:absorbers?|waves?|therapy|sizes?))|quantify|use\s+monte\s+carlo|work\s+out|"
     r"figure\s+out)\b",
     _I,
 )
@@ -238,7 +238,7 @@ _NON_QUANTITY_OBJECT = re.compile(
     r"|\b(?:generate|work\s+out|figure\s+out|simulate|perform|run|compute|calculate)\s+(?:me\s+|us\s+)?(?:a|an|some|the|my|our)?\s*"
     r"(?:[\w-]+\s+){0,2}?(?:names?|titles?|structure|outline|agenda|ideas?|slogans?|taglines?|interview|conversation|role-?play|"
     r"dialogue|emails?|story|stories|quiz|headlines?|poems?|jokes?|list\s+of\s+(?:ideas|questions|names|topics)|"
-    r"questions\s+(?:for|to\s+ask))\b",
+    r"questions\s+(?:for|to\s+ask)|coin(?:\s+(?:toss|flip))?|dice|die\s+rolls?|(?:board\s+)?games?|lottery|tournament)\b",
     _I,
 )
 # Asking for a new stress test or simulation by name: "I need a reverse stress test of the funding plan"
@@ -257,7 +257,8 @@ _RISK_REQUEST = re.compile(
 _COMPUTE_LEAD = re.compile(
     # the verb, not the noun in front of another noun ("Project plan template ...", "Stress test results for Q3")
     r"^(?:model|stress(?![- ]test)|stress[- ]test|project|forecast|size|predict)\b(?!\s+(?:plans?|managers?|management|templates?|owners?|teams?|"
-    r"status|charter|reports?|results|packs?|documentation|governance|inventory|tips|ideas|policy|policies|reviews?|updates?)\b)",
+    r"status|charter|reports?|results|packs?|documentation|governance|inventory|tips|ideas|policy|policies|reviews?|updates?|"
+    r"answers?|solutions?|essays?|examples?|questions?|exams?)\b)",
     _I,
 )
 # A risk word naming a thing rather than a quantity: "the new VaR limits", "sensitivity training", "the
@@ -787,7 +788,9 @@ def route_with_rules(query: str) -> RouteRules:
     # A document named in a sentence of context before a what-if ("we might lose the X contract. what's
     # the hit to EBITDA if it goes?") is its subject, not the source of the answer.
     hypothetical_question = question is not lead and bool(_HYPOTHESIS.search(question) and _IMPACT_QUESTION.search(question))
-    document = bool(_DOC_REFERENCE.search(question if hypothetical_question else query))
+    # ("Simulate a coin toss 10 times and show me the results": the results of what is asked, not a document)
+    document = bool(_DOC_REFERENCE.search(re.sub(r"\band\s+(?:show|give|send|tell)\s+(?:me|us)\s+the\s+results\b", " ",
+                                                 question if hypothetical_question else query, flags=_I)))
     # ("Before we run the simulation, explain what a copula is": the definition follows a clause of plans)
     unplanned = _lead(_OUR_PLAN.sub(" ", lead).lstrip(" ,;-"))
     # a source of ours named for the answer: "according to the credit file", "per the market risk framework"
