@@ -88,15 +88,16 @@ def test_value_keys_follow_the_golden_key_order() -> None:
 def test_golden_splits_are_the_documented_fixed_assignment() -> None:
     # golden/README_intents.md, "Split": 99 / 48 / 53 and 30 / 20 / 25 as dealt by assign_splits.py, every
     # domain and route in each split; then train items added for the rules' development (issue 12): 50
-    # commands, 43 router queries, and the blind batches: 130 + 70 + 110 + 55 + 109 + 59 commands (less one
-    # held-out duplicate) and 80 + 44 + 90 + 45 + 72 + 48 router queries.
+    # commands, 43 router queries, and the blind batches: 130 + 70 + 110 + 55 + 109 + 59 + 110 + 60 commands
+    # (less one duplicate of a train command and one of a held-out one) and 80 + 44 + 90 + 45 + 72 + 48 + 72 + 48
+    # router queries.
     intents = golden_records(GOLDEN_INTENTS)
     assert Counter(record["split"] for record in intents[:200]) == {"train": 99, "validation": 48, "test": 53}
-    assert Counter(record["split"] for record in intents[200:]) == {"train": 50 + 199 + 165 + 168}
+    assert Counter(record["split"] for record in intents[200:]) == {"train": 50 + 199 + 165 + 168 + 169}
     assert all({record["domain"] for record in intents if record["split"] == split} == {"dns", "user", "samba", "complex"}
                for split in ("train", "validation", "test"))
     router = golden_records(GOLDEN_ROUTER)
     assert Counter(record["split"] for record in router[:75]) == {"train": 30, "validation": 20, "test": 25}
-    assert Counter(record["split"] for record in router[75:]) == {"train": 43 + 80 + 44 + 90 + 45 + 120}
+    assert Counter(record["split"] for record in router[75:]) == {"train": 43 + 80 + 44 + 90 + 45 + 120 + 120}
     assert all({record["route"] for record in router if record["split"] == split} == {"rag", "risk", "llm"}
                for split in ("train", "validation", "test"))
