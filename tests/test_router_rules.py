@@ -30,6 +30,23 @@ def test_rules_route_the_golden_set_above_target() -> None:
     assert len(misses) <= len(records) * 0.05, misses
 
 
+def test_rules_are_never_certain_and_wrong_on_the_golden_set() -> None:
+    # A certain route skips the model in auto mode: a certain wrong answer is the costliest miss.
+    wrong = [(record["id"], decided.kind) for record in golden_records(GOLDEN_ROUTER)
+             if (decided := route_with_rules(clean_input(record["query"]))).certain and decided.route != record["route"]]
+    assert wrong == []
+
+
+@pytest.mark.parametrize("query", [
+    "How bad does interest cover get if we lose the Harlow lease contract?",
+    "how far does liquidity headroom fall if we lose the Okafor supply contract",
+    "How much worse does our margin get if the supplier contract is cancelled?",
+])
+def test_a_document_inside_the_hypothesis_is_its_subject_not_a_source(query: str) -> None:
+    decided = route_with_rules(clean_input(query))
+    assert not (decided.certain and decided.route == "rag"), decided.reason
+
+
 @pytest.mark.parametrize(("query", "route"), HELD_OUT, ids=[query[:40] for query, _ in HELD_OUT])
 def test_rules_generalise_to_new_wording(query: str, route: str) -> None:
     assert route_with_rules(query).route == route

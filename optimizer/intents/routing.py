@@ -855,8 +855,10 @@ def route_with_rules(query: str) -> RouteRules:
         # hold the answer or be the input of a new computation; the model decides
         return RouteRules("llm", 0.0, "a document and a quantified what-if", "no_rule")
     external = bool(_EXTERNAL.search(query) and not _STRICT_OURS.search(query))
-    if document and (_HYPOTHESIS.search(query) and _IMPACT_QUESTION.search(query) and _FUTURE_WORDS.search(query)):
+    if document and (_HYPOTHESIS.search(query) and _IMPACT_QUESTION.search(query) and (
+            _FUTURE_WORDS.search(query) or re.search(rf"\bif\b[^.?!]*\b(?:{_DOC_NOUNS})\b", query, _I))):
         # "How would the budget hold up if sales came in 15% below plan?": the document is the subject of a hypothetical
+        # ("how bad does headroom get if we lose the X contract": the document is inside the hypothesis)
         return RouteRules("llm", 0.0, "a document as the subject of a hypothetical", "no_rule")
     if document and (_WRITING.search(lead) or re.match(
             r"(?:any|some)\s+(?:tips|advice|ideas|suggestions)\b|how\s+(?:can|could|do|should)\s+(?:i|we)\s+(?:make|improve)\b", lead, _I)) and re.search(
