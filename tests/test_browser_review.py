@@ -132,7 +132,7 @@ def test_new_user_creates_runs_reviews_and_exports_a_task(streamlit_app, browser
     # Compare: line-level prompt diff, outputs first, then a human review.
     page.get_by_role("link", name="Compare", exact=True).click()
     settle()
-    expect(page.locator(".prompt-diff").first).to_be_visible()
+    expect(page.locator(".prompt-diff").first).to_be_visible(timeout=30_000)  # the Compare page loads the run first
     expect(page.locator(".diff-changed, .diff-added").first).to_be_visible()
     headers = page.locator("[data-testid='stDataFrame']").nth(0)
     expect(headers).to_be_visible()
