@@ -65,10 +65,10 @@ def test_a_partial_match_is_not_weighed_against_a_usable_model_answer() -> None:
     # stands even when less sure than that; a certain rules answer still has to be beaten.
     full = {"action": "add_user", "username": "peter", "password": "Pa55!"}
     unknown = {"action": "unknown"}
-    assert decide(unknown, 0.94, full, 0.6, 0.5, rules_opinion=False) == ("model", None)
+    assert decide(unknown, 0.94, full, 0.6, 0.5, rules_kind="partial") == ("model", None)
     assert decide(unknown, 0.94, full, 0.6, 0.5)[0] == "rules"  # a refusal (an opinion) is weighed
-    assert decide(unknown, 0.94, full, 0.4, 0.5, rules_opinion=False) == ("rules", "model confidence 0.40 below 0.50")
-    assert decide(unknown, 0.94, None, None, 0.5, "no JSON", rules_opinion=False) == ("rules", "no JSON")
+    assert decide(unknown, 0.94, full, 0.4, 0.5, rules_kind="partial") == ("rules", "model confidence 0.40 below 0.50")
+    assert decide(unknown, 0.94, None, None, 0.5, "no JSON", rules_kind="partial") == ("rules", "no JSON")
     calibration = Calibration(rules={"partial": 0.94, "match": 0.99}, model_xs=[0.0, 1.0], model_ys=[0.6, 0.6], model_prior=0.6,
                               rules_threshold=0.99)
     fake = FakeLLM()
@@ -99,7 +99,7 @@ def test_a_request_with_two_actions_is_an_opinion_the_model_must_beat() -> None:
     # A single action is right only when the rules misread the request (1 - 0.83): a model sure
     # at 0.95 on commands in general does not outweigh that.
     assert parse(0.83, 0.95).path == "fallback"
-    assert decide({"action": "unknown"}, 0.83, json.loads(single), 0.95, 0.5, two_actions=True)[0] == "rules"
+    assert decide({"action": "unknown"}, 0.83, json.loads(single), 0.95, 0.5, rules_kind="several")[0] == "rules"
     assert decide({"action": "unknown"}, 0.83, json.loads(single), 0.95, 0.5)[0] == "model"
     # Where the two-action cue is mostly wrong, the model's action can stand.
     assert parse(0.3, 0.95).path == "micro" and parse(0.3, 0.95).intent == json.loads(single)

@@ -28,7 +28,6 @@ from optimizer.intents.calibration import (
 from optimizer.intents.evaluation import Evaluation
 from optimizer.intents.pipeline import decide
 from optimizer.intents.routing import decide_route
-from optimizer.intents.rules import NO_OPINION_KINDS
 
 MODEL_THRESHOLD = 0.5
 
@@ -51,7 +50,7 @@ def _model_answered(rows: pd.DataFrame) -> pd.Series:
 def _replay_parser(row: pd.Series, rules_confidence: float, model_confidence: float | None) -> tuple[bool, float]:
     """(right?, confidence) of the pipeline's answer once the model was asked, with calibrated numbers."""
     chosen, _ = decide(row["rules_intent"], rules_confidence, row["model_intent"], model_confidence, MODEL_THRESHOLD,
-                       rules_opinion=row["rules_kind"] not in NO_OPINION_KINDS, two_actions=row["rules_kind"] == "several")
+                       rules_kind=row["rules_kind"])
     if chosen != "model" or model_confidence is None:
         return bool(row["rules_correct"]), rules_confidence
     agree = row["model_intent"] == row["rules_intent"]

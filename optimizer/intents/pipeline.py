@@ -235,7 +235,7 @@ class IntentParser:
             reason = "model answer" if answer.intent else f"model answer invalid: {answer.error}"
             return self._result(text, domain, rules, answer, path, started, reason, model_only=True)
         chosen, reason = decide(rules.intent.as_dict(), rules_confidence, answer.intent, answer.confidence, self.config.model_threshold,
-                                answer.error, rules_opinion=rules.kind not in NO_OPINION_KINDS, two_actions=rules.kind == "several")
+                                answer.error, rules_kind=rules.kind)
         return self._result(text, domain, rules, answer, path if chosen == "model" else "fallback", started, reason)
 
     async def _ask_model(self, text: str, domain: str, path: str, exclude_id: str | None = None, shots: int | None = None) -> ModelAnswer:
@@ -320,18 +320,18 @@ class IntentParser:
 
 def decide(
     rules_intent: dict[str, str], rules_confidence: float, model_intent: dict[str, str] | None, model_confidence: float | None,
-    model_threshold: float, model_error: str | None = None, *, rules_opinion: bool = True, two_actions: bool = False,
+    model_threshold: float, model_error: str | None = None, *, rules_kind: str = "match",
 ) -> tuple[str, str | None]:
     """Whose answer stands once the model was asked: ``("model", None)`` or ``("rules", why not the model)``.
 
-    ``rules_opinion=False``: the rules' ``unknown`` is no opinion (a cue without its values, or no
-    pattern at all), so a model answer sure enough to be used is not weighed against the rules'
+    ``rules_kind`` is the rule kind that decided on the rules' side. A kind of ``NO_OPINION_KINDS``
+    (a cue without its values, or no pattern at all) is no opinion, so a model answer sure enough to be used is not weighed against the rules'
     calibrated confidence. That confidence was measured on the train split the rules were written
     on, where a partial match is nearly always a true ``unknown``; on commands written apart from
     the rules it is not (blind batch B, 2026-12-01: of 7 partial matches the rules were right on 2,
     the model on 4).
 
-    ``two_actions=True``: the rules' ``unknown`` says the request holds two actions. The model can
+    Kind ``several``: the rules' ``unknown`` says the request holds two actions. The model can
     only emit one, so its action is right only when the rules misread the request, which happens
     with probability 1 - ``rules_confidence``: its own confidence, measured on every kind of
     command, is capped there (train, 2026-12-02: on the 4 two-action commands the rules were right
@@ -343,11 +343,11 @@ def decide(
         return "rules", model_error or "no model answer"
     if model_intent == rules_intent:
         return "model", None
-    if not rules_opinion:
+    if rules_kind in NO_OPINION_KINDS:
         if model_confidence < model_threshold:
             return "rules", f"model confidence {model_confidence:.2f} below {model_threshold:.2f}"
         return "model", None
-    if two_actions:
+    if rules_kind == "several":
         model_confidence = min(model_confidence, 1.0 - rules_confidence)
     if model_intent.get("action") == "unknown" and rules_intent.get("action") != "unknown":
         # Abstaining is no evidence against a complete command (a tiny model says "unknown" when lost).
