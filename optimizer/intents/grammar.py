@@ -14,11 +14,11 @@ import re
 from dataclasses import dataclass, field
 
 from optimizer.intents.models import Action, actions_for, value_keys
-from optimizer.intents.text import KEYWORDS, STOPWORDS, entities, strip_value
+from optimizer.intents.text import HESITATIONS, KEYWORDS, STOPWORDS, entities, strip_value
 
 # Words a speaker fills a pause or greets with: never a name, a group or a share ("um so change
 # the password for uh tomasz ...").
-_FILLERS = frozenset("um umm uh uhh erm er hmm ah oh yeah yep yes ok okay like hey hi hello thanks cheers".split())
+_FILLERS = HESITATIONS | frozenset("oh yeah yep yes ok okay hey hi hello thanks cheers".split())
 # An English contraction ("she's", "i'll", "don't") is a word of the sentence, not a password.
 _CONTRACTION = re.compile(r"[A-Za-z]+'(?:s|ll|re|ve|d|t|m)", re.IGNORECASE)
 

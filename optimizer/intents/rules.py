@@ -34,7 +34,7 @@ from dataclasses import dataclass
 
 from optimizer.intents.keywords import route_domain
 from optimizer.intents.models import UNKNOWN, InvalidIntentError, IntentModel, validate_intent
-from optimizer.intents.text import KEYWORDS, NAME_KEYS, STOPWORDS, Entity, corrected_text, entities, glued_to_shell_syntax
+from optimizer.intents.text import HESITATIONS, KEYWORDS, NAME_KEYS, STOPWORDS, Entity, corrected_text, entities, glued_to_shell_syntax
 
 CERTAIN = 0.95
 DEFINITE = 0.9
@@ -55,7 +55,7 @@ _NEVER_NAMES = STOPWORDS | frozenset(
     "add create delete remove drop make set grant revoke give change reset username password passwd"
     # Auxiliaries after a key ("the account can be removed"); not "will" or "may", which are names too.
     " can could should must shall needs need has had does did was were are been being now already also still just".split()
-) | frozenset(("um", "uh", "uhm", "umm", "uhh", "erm", "er", "hmm", "ah", "eh", "like")) | frozenset(
+) | HESITATIONS | frozenset(
     "everything anything nothing both".split()
 )
 _NOT_STOPWORD = r"(?![`'\"(]?(?:" + "|".join(sorted(_NEVER_NAMES, key=len, reverse=True)) + r")(?![\w.\-$]))"

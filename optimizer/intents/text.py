@@ -51,6 +51,8 @@ STOPWORDS = frozenset(
     """.split()
 )
 """Words that are never a user, group or share name."""
+HESITATIONS = frozenset("um uh uhm umm uhh erm er hmm ah eh like".split())
+"""Spoken hesitations ("add user, um, atlas"): never a value."""
 ALIASES = {"ad": "add", "grp": "group", "pw": "password", "pwd": "password", "pls": "please", "plz": "please",
            "u": "you", "rm": "remove", "dir": "directory", "rec": "record", "perms": "permissions", "perm": "permission",
            "addr": "address", "fldr": "folder", "pswd": "password", "pword": "password", "mbr": "member", "accnt": "account",
