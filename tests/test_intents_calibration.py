@@ -105,6 +105,37 @@ def test_a_request_with_two_actions_is_an_opinion_the_model_must_beat() -> None:
     assert parse(0.3, 0.95).path == "micro" and parse(0.3, 0.95).intent == json.loads(single)
 
 
+def test_the_model_may_fill_a_partial_match_but_not_change_its_action() -> None:
+    # "add user X" without a password names add_user: the model may find the password the rules
+    # missed, not answer another action (the rules read the verb; what they missed is a value).
+    parsed = rules("new account for mkeller please")
+    assert parsed.kind == "partial" and parsed.cue == "add_user"
+    unknown = {"action": "unknown"}
+    grouped = {"action": "add_to_group", "username": "mkeller", "group": "please"}
+    assert decide(unknown, 0.6, grouped, 0.9, 0.5, rules_kind="partial", rules_cue="add_user")[0] == "rules"
+    assert decide(unknown, 0.6, grouped, 0.9, 0.5, rules_kind="partial")[0] == "model"  # no cue: no opinion
+    full = {"action": "add_user", "username": "mkeller", "password": "Quartz&Mint5"}
+    assert decide(unknown, 0.6, full, 0.9, 0.5, rules_kind="partial", rules_cue="add_user") == ("model", None)
+    calibration = Calibration(rules={"partial": 0.6, "match": 0.99}, model_xs=[0.0, 1.0], model_ys=[0.9, 0.9], model_prior=0.9,
+                              rules_threshold=0.99)
+    fake = FakeLLM()
+    fake.enqueue('{"action":"remove_user","username":"mkeller"}')
+    result = asyncio.run(IntentParser(fake_client(fake), calibration=calibration).parse("new account for mkeller please"))
+    assert result.rules_cue == "add_user" and result.path == "fallback" and result.intent == unknown
+    assert "names add_user" in result.reason
+
+
+def test_a_reported_or_hypothetical_action_is_an_opinion_the_model_must_beat() -> None:
+    # "I already removed user X": the rules read a report, not a command. The model, asked, names
+    # the reported action; it is right only when the rules misread the report.
+    report = "fyi I already deleted the account vkhan last night, nothing to do"
+    assert rules(report).kind == "doubt" and not rules(report).certain and rules(report).is_unknown
+    removal = {"action": "remove_user", "username": "vkhan"}
+    assert decide({"action": "unknown"}, 0.9, removal, 0.95, 0.5, rules_kind="doubt")[0] == "rules"
+    assert decide({"action": "unknown"}, 0.3, removal, 0.95, 0.5, rules_kind="doubt")[0] == "model"
+    assert decide({"action": "unknown"}, 0.9, {"action": "unknown"}, 0.95, 0.5, rules_kind="doubt") == ("model", None)
+
+
 def test_isotonic_fit_is_the_monotone_least_squares_step_function() -> None:
     xs, ys = isotonic_fit([0.1, 0.2, 0.3, 0.4, 0.9], [0, 1, 0, 1, 1])
     assert ys == sorted(ys) and ys[0] == 0.0 and ys[-1] == 1.0

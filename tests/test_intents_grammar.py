@@ -52,6 +52,20 @@ def test_fillers_are_never_names_and_contractions_never_passwords() -> None:
     assert "O'Neil1" in value_candidates("set the password for dmurphy to O'Neil1")["password"]
 
 
+def test_sentence_words_field_names_and_commands_are_never_values() -> None:
+    # A plain word with the sentence's punctuation after it ends the sentence; it is not a password.
+    onboarding = span_grammar("hi, could you set up an account for rvance, he starts Tuesday. ta", "user")
+    assert "add_user" not in onboarding.alternatives["action"]
+    assert "O'Neil1." in value_candidates("set the password for dmurphy to O'Neil1.")["password"]  # a digit: a password
+    # "field=value": the field's name is not part of a value; an action's name and a slash command are not passwords.
+    keyed = value_candidates("remove_user name=okafor; /usr add_user")
+    assert keyed["password"] == [] and "okafor" in keyed["name"] and "remove_user" not in keyed["name"]
+    assert value_candidates("pw reset: eli => Glacier:Bay7")["password"] == ["Glacier:Bay7", "Bay7"]
+    # Modal verbs and abbreviated field words ("grp", "pw") are never names.
+    modal = value_candidates("the share payroll must not be open to kfrost anymore, grp hr only")
+    assert not {"must", "not", "grp"} & set(modal["name"]) and {"payroll", "kfrost"} <= set(modal["name"])
+
+
 def test_multi_word_group_names_are_offered_as_bigrams() -> None:
     assert "Domain Admins" in value_candidates("Join user tchen to group Domain Admins")["group"]
 

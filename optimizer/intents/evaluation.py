@@ -223,6 +223,7 @@ def parser_row(example: Example, result: ParseResult) -> dict[str, Any]:
         "model_failed": result.model_failed,
         "reason": result.reason,
         "rules_kind": result.rules_kind,
+        "rules_cue": result.rules_cue,
         "rules_certain": result.rules_certain,
         "rules_confidence": result.rules_confidence,
         "rules_correct": result.rules_intent == expected,
@@ -296,7 +297,8 @@ _CALIBRATION_COLUMNS = [
     "rules_kind", "rules_certain", "rules_confidence", "rules_correct", "model_confidence", "model_raw_confidence",
 ]
 
-PARSER_COLUMNS = [*_ROW_COLUMNS, "model_valid", "model_schema_valid", "model_failed", *_CALIBRATION_COLUMNS, "model_intent", "rules_intent"]
+PARSER_COLUMNS = [*_ROW_COLUMNS, "model_valid", "model_schema_valid", "model_failed", *_CALIBRATION_COLUMNS, "rules_cue", "model_intent",
+                  "rules_intent"]
 ROUTER_COLUMNS = [*(c for c in _ROW_COLUMNS if c != "schema_valid"), *_CALIBRATION_COLUMNS, "model_route", "rules_route"]
 
 def split_report(evaluations: Mapping[str, Evaluation]) -> pd.DataFrame:

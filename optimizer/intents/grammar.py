@@ -14,13 +14,23 @@ import re
 from dataclasses import dataclass, field
 
 from optimizer.intents.models import Action, actions_for, value_keys
-from optimizer.intents.text import HESITATIONS, KEYWORDS, STOPWORDS, entities, strip_value
+from optimizer.intents.text import ALIASES, HESITATIONS, KEYWORDS, STOPWORDS, entities, strip_value
 
 # Words a speaker fills a pause or greets with: never a name, a group or a share ("um so change
 # the password for uh tomasz ...").
 _FILLERS = HESITATIONS | frozenset("oh yeah yep yes ok okay hey hi hello thanks cheers".split())
 # An English contraction ("she's", "i'll", "don't") is a word of the sentence, not a password.
 _CONTRACTION = re.compile(r"[A-Za-z]+'(?:s|ll|re|ve|d|t|m)", re.IGNORECASE)
+# A modal verb is a word of the sentence ("access to the share audit should no longer ..."), and an
+# abbreviation of a field word ("pw", "grp", "acct") names the field, not its value.
+_SENTENCE_WORDS = _FILLERS | STOPWORDS | frozenset("should would could must might may can will shall not no".split()) | frozenset(
+    alias for alias, word in ALIASES.items() if word in STOPWORDS | KEYWORDS)
+_NEVER_NAMES = _SENTENCE_WORDS | KEYWORDS
+# A plain word with the sentence's punctuation after it ("she starts Monday.", "that fixed it!") ends the
+# sentence; a password has a digit or a symbol of its own.
+_WORD_AND_PUNCTUATION = re.compile(r"[A-Za-z]+[.,!?;:)\]]+")
+_ACTION_NAMES = frozenset(action.value for action in Action)
+_FIELD_KEYS = _NEVER_NAMES | _ACTION_NAMES | frozenset("action zone ip target record_type type username name group share pass".split())
 
 _KIND_BY_KEY = {
     "zone": "host", "target": "host", "path": "path", "password": "password", "group": "group",
@@ -41,21 +51,25 @@ def _name_span(token: str) -> str:
 def value_candidates(text: str) -> dict[str, list[str]]:
     """The spans of ``text`` each kind of value may take, in order of appearance.
 
-    Names are words that are not stopwords, keywords or fillers ("um", "yeah"); a group may also
-    be two such words in a row ("Domain Admins"). A password is any word with a digit or a symbol
-    in it, except a contraction ("she's"): a plain word such as "peter" is a name, so "Add user
+    Names are words that are not stopwords, keywords, modal verbs, fillers ("um", "yeah"),
+    abbreviated field words ("pw") or action names; a group may also be two such words in a row
+    ("Domain Admins"). A password is any word with a digit or a symbol in it, except a contraction
+    ("she's"), a plain word with the sentence's punctuation after it ("Monday."), a slash command
+    ("/user") or an action name ("add_user"): a plain word such as "peter" is a name, so "Add user
     peter" offers no ``add_user``.
     """
     found = entities(text)
     tokens = text.split()
     spans = [_name_span(token) for token in tokens]
     names = _unique([span for span in spans if re.search(r"\w", span) and not span.startswith(("/", "-"))
-                     and span.lower() not in STOPWORDS | KEYWORDS | _FILLERS])
+                     and span.lower() not in _NEVER_NAMES | _ACTION_NAMES])
     bigrams = [f"{first} {second}" for first, second in zip(spans, spans[1:])
-               if first.isalnum() and second.isalnum() and not {first.lower(), second.lower()} & STOPWORDS]
+               if first.isalnum() and second.isalnum() and not {first.lower(), second.lower()} & _SENTENCE_WORDS]
     passwords: list[str] = []
     for token in tokens:
-        passwords.append(token.strip("'\"`").rstrip(",;"))
+        key = re.split(r"[=:]", token.strip("'\"`"), maxsplit=1)[0].lower()
+        if not (key != token and key in _FIELD_KEYS):  # "username=gail": the field's name and its value, not a password
+            passwords.append(token.strip("'\"`").rstrip(",;"))
         for separator in ("=", ":"):
             if separator in token:
                 passwords.append(token.split(separator, 1)[1].strip("'\"`"))
@@ -67,7 +81,9 @@ def value_candidates(text: str) -> dict[str, list[str]]:
         "name": names,
         "group": _unique(names + [bigram for bigram in bigrams if bigram in text]),
         "password": _unique([password for password in passwords
-                             if re.search(r"[^A-Za-z]", password) and len(password) > 1 and not _CONTRACTION.fullmatch(password)]),
+                             if re.search(r"[^A-Za-z]", password) and re.search(r"[A-Za-z0-9]", password) and len(password) > 1 and not _CONTRACTION.fullmatch(password)
+                             and not _WORD_AND_PUNCTUATION.fullmatch(password) and not password.startswith("/")
+                             and password.lower() not in _ACTION_NAMES]),
     }
 
 

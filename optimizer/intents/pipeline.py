@@ -126,7 +126,9 @@ class ParseResult(BaseModel):
     reason: str
     rules_intent: dict[str, str] | None = None
     rules_kind: str | None = None
-    """What decided on the rules' side (``match``, ``typo``, ``refusal``, ``partial``, ``none``, ``unplaced``)."""
+    """What decided on the rules' side (``match``, ``typo``, ``refusal``, ``partial``, ``none``, ``several``, ``doubt``, ``unplaced``)."""
+    rules_cue: str | None = None
+    """A partial match's action: the one the command names, whose values the rules did not all find."""
     rules_certain: bool = False
     rules_confidence: float | None = None
     """The rules' calibrated confidence (whether or not their answer was used)."""
@@ -235,7 +237,7 @@ class IntentParser:
             reason = "model answer" if answer.intent else f"model answer invalid: {answer.error}"
             return self._result(text, domain, rules, answer, path, started, reason, model_only=True)
         chosen, reason = decide(rules.intent.as_dict(), rules_confidence, answer.intent, answer.confidence, self.config.model_threshold,
-                                answer.error, rules_kind=rules.kind)
+                                answer.error, rules_kind=rules.kind, rules_cue=rules.cue)
         return self._result(text, domain, rules, answer, path if chosen == "model" else "fallback", started, reason)
 
     async def _ask_model(self, text: str, domain: str, path: str, exclude_id: str | None = None, shots: int | None = None) -> ModelAnswer:
@@ -305,6 +307,7 @@ class IntentParser:
             reason=reason,
             rules_intent=rules.intent.as_dict(),
             rules_kind=rules.kind,
+            rules_cue=rules.cue,
             rules_certain=rules.certain,
             rules_confidence=round(rules_confidence, 4),
             model_reply=answer.reply if answer else None,
@@ -320,7 +323,7 @@ class IntentParser:
 
 def decide(
     rules_intent: dict[str, str], rules_confidence: float, model_intent: dict[str, str] | None, model_confidence: float | None,
-    model_threshold: float, model_error: str | None = None, *, rules_kind: str = "match",
+    model_threshold: float, model_error: str | None = None, *, rules_kind: str = "match", rules_cue: str | None = None,
 ) -> tuple[str, str | None]:
     """Whose answer stands once the model was asked: ``("model", None)`` or ``("rules", why not the model)``.
 
@@ -331,11 +334,19 @@ def decide(
     the rules it is not (blind batch B, 2026-12-01: of 7 partial matches the rules were right on 2,
     the model on 4).
 
+    ``rules_cue``: a partial match's action (the command names ``add_user`` but gives no password).
+    The model may fill the values the rules did not find, not answer another action: the rules read
+    the verb; what they missed is a value (train, 2026-12-02, leave-one-out: of the 35 partial
+    matches, the model answered another action than the cue on 8, wrongly on all 8).
+
     Kind ``several``: the rules' ``unknown`` says the request holds two actions. The model can
     only emit one, so its action is right only when the rules misread the request, which happens
     with probability 1 - ``rules_confidence``: its own confidence, measured on every kind of
     command, is capped there (train, 2026-12-02: on the 4 two-action commands the rules were right
-    on 4, the model on none, and the pipeline used the model's single action on 3).
+    on 4, the model on none, and the pipeline used the model's single action on 3). Kind ``doubt``
+    likewise: the rules read a report of what was done, a hypothetical or a plan, and the model's
+    action is right only when they misread it (train, 2026-12-02: of 6 such commands, all 6 were
+    ``unknown``; the model answered an action on all 6 and the pipeline used it).
 
     A pure function of calibrated confidences, so the calibration can replay it offline.
     """
@@ -343,11 +354,13 @@ def decide(
         return "rules", model_error or "no model answer"
     if model_intent == rules_intent:
         return "model", None
+    if rules_cue is not None and model_intent.get("action") not in (rules_cue, "unknown"):
+        return "rules", f"the model answered {model_intent.get('action')}, the command names {rules_cue}"
     if rules_kind in NO_OPINION_KINDS:
         if model_confidence < model_threshold:
             return "rules", f"model confidence {model_confidence:.2f} below {model_threshold:.2f}"
         return "model", None
-    if rules_kind == "several":
+    if rules_kind in ("several", "doubt"):
         model_confidence = min(model_confidence, 1.0 - rules_confidence)
     if model_intent.get("action") == "unknown" and rules_intent.get("action") != "unknown":
         # Abstaining is no evidence against a complete command (a tiny model says "unknown" when lost).

@@ -46,8 +46,12 @@ NO_OPINION_KINDS = frozenset({"partial", "none"})
 """Kinds whose ``unknown`` is no opinion: a usable model answer is not weighed against them."""
 UNPLACED = 0.6
 SEVERAL = 0.6
+DOUBT = 0.6
 RAW_CONFIDENCE = {"match": CERTAIN, "typo": TYPO, "refusal": DEFINITE, "partial": PARTIAL, "none": NO_OPINION, "unplaced": UNPLACED,
-                  "several": SEVERAL}
+                  "several": SEVERAL, "doubt": DOUBT}
+"""Kinds besides these: ``several`` (two actions in one request) and ``doubt`` (a report of what was
+done, a hypothetical, a plan or a request called off): the rules' ``unknown`` is an opinion, not
+certain, so the model is asked; its answer is right only when the rules misread the request."""
 
 _FLAGS = re.IGNORECASE
 # A value is never a stopword: the look-ahead makes a pattern try its next reading instead.
@@ -387,6 +391,10 @@ class RuleParse:
     confidence: float
     reason: str
     kind: str = "match"
+    cue: str | None = None
+    """A partial match's action: the one the command's words name, whose values the rules could not
+    all find (``add_user`` for "Add user peter", no password). The model may fill those values; it
+    may not answer another action."""
 
     @property
     def is_unknown(self) -> bool:
@@ -568,8 +576,8 @@ def _find_pair(patterns: Sequence[str], text: str) -> tuple[str, str] | None:
     return None
 
 
-def _unknown(kind: str, reason: str) -> RuleParse:
-    return RuleParse(UNKNOWN, RAW_CONFIDENCE[kind], reason, kind)
+def _unknown(kind: str, reason: str, cue: str | None = None) -> RuleParse:
+    return RuleParse(UNKNOWN, RAW_CONFIDENCE[kind], reason, kind, cue)
 
 
 def _intent(fields: dict[str, str | None], reason: str, kind: str = "match") -> RuleParse:
@@ -577,7 +585,7 @@ def _intent(fields: dict[str, str | None], reason: str, kind: str = "match") -> 
     that fails its field's schema a refusal (``unknown``, whoever would have extracted it)."""
     missing = [key for key, value in fields.items() if value is None]
     if missing:
-        return _unknown("partial", f"{fields['action']}: no {', '.join(missing)} found")
+        return _unknown("partial", f"{fields['action']}: no {', '.join(missing)} found", cue=fields["action"])
     try:
         return RuleParse(validate_intent(fields), RAW_CONFIDENCE[kind], reason, kind)
     except InvalidIntentError as exc:
@@ -1116,7 +1124,7 @@ def _user(core: str) -> RuleParse:
             "user: add to group",
         )
     if _DONE_ALREADY.search(core):
-        return _unknown("none", "user: a report of what was done, not a command")
+        return _unknown("doubt", "user: a report of what was done, not a command")
     if _PASSWORD_LATER.search(core):
         return _unknown("refusal", "user: the password is not given")
     if _PASSWORD_SETTING.search(core):
@@ -1376,7 +1384,7 @@ def _samba(core: str) -> RuleParse:
         action = "revoke_access" if revoke else "grant_access"
         pair = _find_pair(_ACCESS_PATTERNS, core)
         if pair is None:
-            return _unknown("partial", f"samba: {action} without a user and a share")
+            return _unknown("partial", f"samba: {action} without a user and a share", cue=action)
         if pair[0].lower() in _NOT_A_USER or re.search(rf"(?<![\w.\-]){re.escape(pair[0])}\s+{_GROUP_OF_PEOPLE}", core, _FLAGS):
             return _unknown("partial", f"samba: {action} for {pair[0]!r}, not one user")
         if re.match(r"(?:enable|disable)\b", core, _FLAGS) and not re.search(r"\b(?:access|user|permissions?)\b", core, _FLAGS) \
@@ -1399,7 +1407,7 @@ def _samba(core: str) -> RuleParse:
             return _unknown("partial", "samba: the only cue is a name")
         return _intent({"action": action, "username": pair[0], "share": pair[1]}, f"samba: {action}")
     if _CREATE_CUE.search(core):
-        return _unknown("partial", "samba: create_share without a path")
+        return _unknown("partial", "samba: create_share without a path", cue="create_share")
     return _unknown("none", "samba: no pattern matched")
 
 
@@ -1505,7 +1513,7 @@ def parse_with_rules(text: str, domain: str) -> RuleParse:
     # The command as written (before typo correction), without its wrappers: a participle is read as written.
     written = strip_wrappers(spell_action_names(text.replace("’", "'")))
     if (_REPORTED_DONE.search(written) or _THANKED_FOR.search(text)) and not _CLAUSE_VERB.search(core) or _NOTHING_TO_DO.search(text):
-        return _unknown("none", "a report of an action done, not a command: the model decides")
+        return _unknown("doubt", "a report of an action done, not a command: the model decides")
     negatable = _NO_LONGER_NEEDED.sub(" ", _DENIED_ACCESS.sub(" ", core) if domain == "samba" else core)
     # "... - not now": the wrappers take a trailing "now", so the deferral is read on the text as written.
     # A form's reason field is context: "| reason: never used it" does not negate the action field; "| note: do not
@@ -1535,7 +1543,7 @@ def parse_with_rules(text: str, domain: str) -> RuleParse:
     if negations or deferred:
         return _unknown("refusal", "a negated command")
     if _CONDITION.search(text) or _NOT_FOR_REAL.search(text):
-        return _unknown("none", "a command under a condition, or a hypothetical: the model decides")
+        return _unknown("doubt", "a command under a condition, or a hypothetical: the model decides")
     if first in _UNSUPPORTED_VERBS and not re.match(r"\s*[\w'’]+\s*[:,\-–—](?=\s)|\s*[\w'’]+\s+\w+\s*[:\-–—](?=\s)", core):
         # Not a heading or a label before the command ("Help: add user X", "Test env: add ...").
         return _unknown("refusal", f"unsupported operation {first!r}")
@@ -1545,7 +1553,7 @@ def parse_with_rules(text: str, domain: str) -> RuleParse:
         return _unknown("none", "the speaker corrects a value or calls the request off: the model decides")
     if _NOT_NOW.search(core) or _CALLED_OFF.search(core) or _ASKS_WHETHER.search(core) or _EXCEPT.search(core) or _IGNORED.search(text) \
             or _NOT_MEANT.search(text):
-        return _unknown("none", "a possibility, a plan, a request called off or a question whether: the model decides")
+        return _unknown("doubt", "a possibility, a plan, a request called off or a question whether: the model decides")
     if re.search(r"\?[\W_]*$", written) and not _REQUEST_OPENER.search(text):
         return _unknown("none", "a question mark with no request addressed to the reader: the model decides")
     if _SECOND_OTHER_VERB.search(core):
