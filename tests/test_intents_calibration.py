@@ -123,6 +123,10 @@ def test_the_model_may_fill_a_partial_match_but_not_change_its_action() -> None:
     result = asyncio.run(IntentParser(fake_client(fake), calibration=calibration).parse("new account for mkeller please"))
     assert result.rules_cue == "add_user" and result.path == "fallback" and result.intent == unknown
     assert "names add_user" in result.reason
+    # The model is offered only the named action (and unknown): its grammar has no other branch
+    # (here not even add_user: the command has no password span).
+    grammar = fake.calls[0]["grammar"]
+    assert "remove_user" not in grammar and "add_to_group" not in grammar and "unknown" in grammar
 
 
 def test_a_reported_or_hypothetical_action_is_an_opinion_the_model_must_beat() -> None:

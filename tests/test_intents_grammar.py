@@ -66,6 +66,14 @@ def test_sentence_words_field_names_and_commands_are_never_values() -> None:
     assert not {"must", "not", "grp"} & set(modal["name"]) and {"payroll", "kfrost"} <= set(modal["name"])
 
 
+def test_a_grammar_can_offer_one_action_and_unknown() -> None:
+    command = "grp finance <- usr jlarsen"
+    assert span_grammar(command, "user", only="add_to_group").alternatives["action"] == ["add_to_group", "unknown"]
+    assert len(span_grammar(command, "user").alternatives["action"]) > 2
+    # A value wrapped in brackets or quotes that is a plain word is a word of the sentence, not a password.
+    assert value_candidates("offboard jlarsen (moved on) 'today'")["password"] == []
+
+
 def test_multi_word_group_names_are_offered_as_bigrams() -> None:
     assert "Domain Admins" in value_candidates("Join user tchen to group Domain Admins")["group"]
 

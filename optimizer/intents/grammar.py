@@ -23,12 +23,13 @@ _FILLERS = HESITATIONS | frozenset("oh yeah yep yes ok okay hey hi hello thanks 
 _CONTRACTION = re.compile(r"[A-Za-z]+'(?:s|ll|re|ve|d|t|m)", re.IGNORECASE)
 # A modal verb is a word of the sentence ("access to the share audit should no longer ..."), and an
 # abbreviation of a field word ("pw", "grp", "acct") names the field, not its value.
-_SENTENCE_WORDS = _FILLERS | STOPWORDS | frozenset("should would could must might may can will shall not no".split()) | frozenset(
+_SENTENCE_WORDS = _FILLERS | STOPWORDS | frozenset(
+    "should would could must might may can will shall not no needs need wants want requires require gets got has are was were been".split()) | frozenset(
     alias for alias, word in ALIASES.items() if word in STOPWORDS | KEYWORDS)
 _NEVER_NAMES = _SENTENCE_WORDS | KEYWORDS
 # A plain word with the sentence's punctuation after it ("she starts Monday.", "that fixed it!") ends the
 # sentence; a password has a digit or a symbol of its own.
-_WORD_AND_PUNCTUATION = re.compile(r"[A-Za-z]+[.,!?;:)\]]+")
+_WORD_AND_PUNCTUATION = re.compile(r"[(\[{'\"]*[A-Za-z]+[.,!?;:)\]}'\"]*")
 _ACTION_NAMES = frozenset(action.value for action in Action)
 _FIELD_KEYS = _NEVER_NAMES | _ACTION_NAMES | frozenset("action zone ip target record_type type username name group share pass".split())
 
@@ -116,8 +117,11 @@ def _branch(action: Action, sequence: dict[str, str]) -> str:
     return " ".join(parts)
 
 
-def span_grammar(text: str, domain: str) -> SpanGrammar:
-    """The grammar for ``text``: the domain's actions (all actions for an unplaced query) + ``unknown``."""
+def span_grammar(text: str, domain: str, only: str | None = None) -> SpanGrammar:
+    """The grammar for ``text``: the domain's actions (all actions for an unplaced query) + ``unknown``.
+
+    ``only``: offer that one action (and ``unknown``), e.g. the action a partial match named.
+    """
     candidates = value_candidates(text)
     rules: dict[str, str] = {}
     alternatives: dict[str, list[str]] = {"action": [], "record_type": []}
@@ -140,6 +144,8 @@ def span_grammar(text: str, domain: str) -> SpanGrammar:
             alternatives["record_type"].append(record_type)
 
     for action in actions_for(domain):
+        if only is not None and action.value != only:
+            continue
         if action is Action.dns_add:
             add_branch(action, {"zone": "host", "ip": "ipv4"}, "A")
             add_branch(action, {"zone": "host", "ip": "ipv6"}, "AAAA")

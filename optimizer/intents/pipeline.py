@@ -226,10 +226,11 @@ class IntentParser:
         if not placed and not self.config.use_general:
             return self._result(text, domain, rules, None, "rules", started, "no general model for an unplaced query")
         path: Literal["micro", "general"] = "micro" if placed else "general"
-        answer = await self._ask_model(text, domain, path, exclude_id)
+        answer = await self._ask_model(text, domain, path, exclude_id, cue=rules.cue if mode == "auto" else None)
         unsure = answer.confidence is None or answer.confidence < self.config.model_threshold
         if self.config.second_pass and unsure and not answer.failed and not rules.certain and mode != "model_only":
-            again = await self._ask_model(text, domain, path, exclude_id, shots=min(16, 2 * max(self.retrieved_shots, 4)))
+            again = await self._ask_model(text, domain, path, exclude_id, shots=min(16, 2 * max(self.retrieved_shots, 4)),
+                                          cue=rules.cue if mode == "auto" else None)
             if again.confidence is not None and (answer.confidence is None or again.confidence > answer.confidence):
                 answer = ModelAnswer(again.intent, again.confidence, again.error, (answer.latency_s or 0) + (again.latency_s or 0),
                                      again.failed, again.reply, again.raw_confidence, passes=2)
@@ -240,11 +241,13 @@ class IntentParser:
                                 answer.error, rules_kind=rules.kind, rules_cue=rules.cue)
         return self._result(text, domain, rules, answer, path if chosen == "model" else "fallback", started, reason)
 
-    async def _ask_model(self, text: str, domain: str, path: str, exclude_id: str | None = None, shots: int | None = None) -> ModelAnswer:
+    async def _ask_model(
+        self, text: str, domain: str, path: str, exclude_id: str | None = None, shots: int | None = None, cue: str | None = None,
+    ) -> ModelAnswer:
         client = self.micro if path == "micro" else self.general
         assert client is not None
         allowed = actions_for(domain)
-        grammar = span_grammar(text, domain)
+        grammar = span_grammar(text, domain, only=cue if cue in {action.value for action in allowed} else None)
         params = self._params(grammar.gbnf, allowed, path)
         template = self.template
         shots = self.retrieved_shots if shots is None else shots
