@@ -1647,3 +1647,54 @@ def test_a_joke_a_retraction_nobody_asking_or_a_poll_is_not_a_certain_command(te
 def test_two_accounts_before_one_new_password_are_not_a_certain_change() -> None:
     parsed = rules("reset the password for vtran and lena to Mekong#41")
     assert parsed.is_unknown and not parsed.certain, parsed.reason
+
+
+# Round 5 (blind batch IK): guards against certain-and-wrong answers, on inputs written for these tests.
+@pytest.mark.parametrize(("text", "expected"), [
+    ("whenever you get a moment could you remove user tkato", {"action": "remove_user", "username": "tkato"}),
+    ("when u have a minute, can you give bvolk access to share media-raw? ta",
+     {"action": "grant_access", "username": "bvolk", "share": "media-raw"}),
+])
+def test_a_courtesy_about_the_readers_time_opens_a_request_not_a_question(text: str, expected: dict) -> None:
+    parsed = rules(text)
+    assert parsed.intent.as_dict() == expected and parsed.certain, parsed.reason
+
+
+def test_a_request_to_the_reader_after_a_question_word_is_no_certain_question() -> None:
+    # "when" opens the sentence, but "could you add" asks for something: the rules must not refuse it as a question.
+    parsed = rules("when ready could you add user hgross with password Kite#Run7")
+    assert not (parsed.is_unknown and parsed.certain), parsed.reason
+
+
+@pytest.mark.parametrize("text", [
+    "Please create an account for mvoss. I'll send the password separately.",
+    "new login for mvoss please, HR will email her the initial password",
+    "create user mvoss, password separately",
+])
+def test_a_password_that_is_sent_later_is_not_read_as_the_password(text: str) -> None:
+    parsed = rules(text)
+    assert parsed.is_unknown, parsed.intent.as_dict()
+
+
+@pytest.mark.parametrize("text", [
+    "New hire needs a login: username rfaro, password Cedar-Mill-3.",
+    "set the password for rfaro to Cedar-Mill-3.",
+])
+def test_a_dot_after_a_password_is_not_certainly_part_of_it(text: str) -> None:
+    parsed = rules(text)
+    assert not parsed.certain or parsed.intent.as_dict().get("password") == "Cedar-Mill-3", (parsed.reason, parsed.intent.as_dict())
+
+
+def test_a_semicolon_list_of_fields_is_no_shell_syntax() -> None:
+    assert not glued_to_shell_syntax("db.int.lan", "type A; name db.int.lan; ip 10.4.4.4")
+    assert glued_to_shell_syntax("bob", "delete user bob; rm -rf /tmp/x")
+    assert glued_to_shell_syntax("bob", "delete user bob; ip a")  # "ip" with no address is a command, not a field
+    parsed = rules("type A; name db.int.lan; ip 10.4.4.4")
+    assert parsed.intent.as_dict() == {"action": "dns_add", "zone": "db.int.lan", "record_type": "A", "ip": "10.4.4.4"} and parsed.certain
+
+
+def test_a_bracket_closing_an_aside_in_prose_is_no_shell_syntax() -> None:
+    assert not glued_to_shell_syntax("wiki-old", "(per ticket 88: tkato should no longer have access to wiki-old)")
+    assert glued_to_shell_syntax("wiki-old", "delete user $(echo wiki-old)")
+    parsed = rules("(per ticket 88: tkato should no longer have access to wiki-old)")
+    assert parsed.intent.as_dict() == {"action": "revoke_access", "username": "tkato", "share": "wiki-old"}, parsed.reason

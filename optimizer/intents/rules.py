@@ -85,7 +85,9 @@ _PASSWORD_STOPWORDS = frozenset(
     # A description of a password, not one: "reset it to whatever he had", "to the default", "a random one".
     " whatever default previous old original blank empty random temporary strong secure one him them me us match expire never use be"
     # Where the password is, not what it is: "password: see ticket", "the password from the vault", "in the attached file".
-    " see from in on at per via attached below above tbd none".split()
+    " see from in on at per via attached below above tbd none"
+    # When or how it comes, not what it is: "I'll send the password separately".
+    " separately later offline tomorrow soon afterwards".split()
 )
 
 _WRAPPERS = [
@@ -97,6 +99,9 @@ _WRAPPERS = [
          # Not the first label of a hostname or a compound name ("hello.corp.lan", "ok-test").
          r"\b(?![.\-@_]\w)[\s,!.:;-]*"),
         r"^(?:quick one|one more thing|heads up|quick question|question|just checking|just wondering)\s*[:,!.-]\s*",
+        # A courtesy about the reader's time before the ask: "when you have a sec could you ...", "whenever you get a moment, ...".
+        (r"^(?:when(?:ever)?|if)\s+(?:you|u)\s+(?:have|get|got|find)\s+(?:a|the)\s+(?:(?:free|spare|quick)\s+)?"
+         r"(?:sec|second|moment|minute|min|chance|mo)\b[\s,.:;-]*"),
         r"^i\s+(?:was|am)\s+wondering\s+(?:if|whether)\s+(?:you\s+)?(?:could|can|might)\s+(?:please\s+)?",
         # Ticket and request prefixes: "Ticket 4411: ", "Ticket #882 - ", "INC0012345 ", "[OPS-12] ".
         # The number stands apart from the word ("Ticket 12", "case #7") or is long ("INC0012345"), so that
@@ -822,7 +827,12 @@ _PASSWORD_WORD = re.compile(r"\b(?:password|passwd)\b", _FLAGS)
 _PASSWORD_LATER = re.compile(
     r"\b(?:password|passwd)\s+(?:(?:will|would|shall)\s+be|is\s+going\s+to\s+be|is\s+being|gets)\s+"
     r"(?:sent|provided|given|shared|supplied|communicated|decided|emailed|mailed)\b"
-    r"|\b(?:password|passwd)\s+(?:to\s+follow|follows|tbd|later)\b", _FLAGS
+    r"|\b(?:password|passwd)\s+(?:to\s+follow|follows|tbd|later)\b"
+    # The same said actively: "I'll send the password separately", "HR will provide his initial password".
+    r"|\b(?:i|we|he|she|they|hr|someone|somebody|you)(?:'ll|'m\s+going\s+to|\s+will|\s+shall|\s+(?:am|are|is)\s+going\s+to)\s+"
+    r"(?:\w+ly\s+|also\s+)?(?:send|provide|give|share|supply|communicate|e-?mail|mail|text|message|pass\s+on|hand\s+over|dm)\s+"
+    r"(?:(?:you|him|her|them|it)\s+)?(?:the|his|her|their|a|an|its)?\s*(?:initial\s+|temporary\s+|temp\s+|new\s+)?(?:password|passwd|pw)\b",
+    _FLAGS
 )
 _GIVEN_PASSWORD = r"(?:the\s+|a\s+|an\s+)?(?:initial\s+|temporary\s+|starting\s+|first\s+)?(?:password|passwd)\b"
 # Right after the new name: "with the password", ", password", "(password: ...".
@@ -1503,7 +1513,9 @@ def parse_with_rules(text: str, domain: str) -> RuleParse:
     core = strip_wrappers(spell_action_names(corrected.replace("’", "'")))
     first = _first_word(core)
     if first in _QUESTION_WORDS or _MODAL_QUESTION.match(core):
-        if _REQUEST_MODAL.match(core) or _REQUEST_AS_QUESTION.match(core) or _AFTER_THE_QUESTION.search(text):
+        # A request addressed to the reader further on ("when you have a sec could you give ...?") is no certain question.
+        if _REQUEST_MODAL.match(core) or _REQUEST_AS_QUESTION.match(core) or _AFTER_THE_QUESTION.search(text) \
+                or re.search(r"\b(?:can|could|would|will)\s+(?:you|ya|ye|u)\s+(?:please\s+|kindly\s+)?" + _ACTION_VERB, core, _FLAGS):
             return _unknown("none", "a request in a question's form the wrappers did not take: the model decides")
         return _unknown("refusal", "a question, not a command")
     if _HYPOTHETICAL.match(core):
@@ -1584,6 +1596,9 @@ def parse_with_rules(text: str, domain: str) -> RuleParse:
     if password and not re.search(rf"{re.escape(password)}(?:[\s,;'\"`)]|$)", text):
         # "password Pa$$w0rd! pls": a wrapper took the "!" (or "." or "?") glued to the password; the model decides.
         return _unknown("none", f"{parsed.intent.action.value}: the password runs on into punctuation the wrappers took")
+    if password and password.endswith(".") and re.search(rf"{re.escape(password)}(?:\s|$)", text):
+        # "..., password Orbit-Ladder-5.": the dot may end the sentence or the password; the model decides.
+        return _unknown("none", f"{parsed.intent.action.value}: a dot after the password, its own or the sentence's")
     if password and (re.match(r"[(\[{<]", password) and not re.search(r"[)\]}>]$", password)
                      or re.fullmatch(r"[*•xX]{3,}|<[^<>]*>|\[[^\[\]]*\]", password)):
         # "password: (sent separately)" cut to "(sent", "********", "<redacted>": no password, or not this one.

@@ -74,6 +74,33 @@ _NEXT_KEY = re.compile(
     r";\s+(?:[A-Za-z_]+\s*[:=]|(?:the\s+|his\s+|her\s+|their\s+|its\s+)?(?:new\s+)?(?:password|passwd|pw)\b)", re.IGNORECASE
 )
 """What may follow a list separator ";": the next key ("; password: x") or a clause about the password ("; the password is x")."""
+_FIELD_SEGMENT = re.compile(
+    r"\s*(?:(?:record\s+)?type(?:\s*[:=]\s*|\s+)(?:a|aaaa|cname)"
+    r"|(?:addr|address|ip|ipv4|ipv6)(?:\s*[:=]\s*|\s+)[0-9a-f]*[0-9:][0-9a-f:.]*"
+    r"|(?:name|target|zone|record|user|username|login|share|group|path|password|passwd|pwd|pw|pass|alias|cname)(?:\s*[:=]\s*|\s+)"
+    r"[^\s;|&$`<>(){}\\]+)\s*",
+    re.IGNORECASE,
+)
+"""One field of a ";"-separated list written without ":" or "=" ("record type AAAA; name x.lan; addr fd00::1")."""
+
+
+def _field_list_after(text: str, semicolon: int) -> bool:
+    """Whether everything after the ";" at ``semicolon`` is fields of a list ("; addr 10.0.0.1; type A"), no shell command."""
+    return all(_FIELD_SEGMENT.fullmatch(segment) for segment in text[semicolon + 1:].split(";"))
+
+
+def _aside_closes(text: str, close: int) -> bool:
+    """Whether the ")" at ``close`` ends an aside opened in prose ("(ticket 12: drop x.lan)"), not a "$(" substitution."""
+    depth = 0
+    for index in range(close - 1, -1, -1):
+        if text[index] == ")":
+            depth += 1
+        elif text[index] == "(":
+            if depth:
+                depth -= 1
+                continue
+            return index == 0 or text[index - 1].isspace()
+    return False
 
 
 def glued_to_shell_syntax(value: str, text: str) -> bool:
@@ -89,8 +116,11 @@ def glued_to_shell_syntax(value: str, text: str) -> bool:
     while start != -1:
         before = text[start - 1] if start > 0 else " "
         after = text[start + len(value)] if start + len(value) < len(text) else " "
-        if after == ";" and _NEXT_KEY.match(text, start + len(value)):
+        if after == ";" and (_NEXT_KEY.match(text, start + len(value)) or _field_list_after(text, start + len(value))):
             after = " "  # "username: bob; password: x": a list separator before the next key, not shell syntax
+        if after == ")" and before not in SHELL_METACHARACTERS and _aside_closes(text, start + len(value)) \
+                and re.match(r"\)\s*[.!?]*\s*$|\)\s", text[start + len(value):]):
+            after = " "  # "(ticket 12: ivo should lose access to ops)": the bracket closes an aside in prose
         if before == "(" and after == ")" and (start < 2 or text[start - 2] not in "$`<>"):
             before = after = " "  # "(printer.lab.lan)": an aside in prose; "$(reboot)" stays shell syntax
         if before == "`" and after == "`" and (start < 2 or not (text[start - 2].isalnum() or text[start - 2] in "$`<>(")):
