@@ -1698,3 +1698,33 @@ def test_a_bracket_closing_an_aside_in_prose_is_no_shell_syntax() -> None:
     assert glued_to_shell_syntax("wiki-old", "delete user $(echo wiki-old)")
     parsed = rules("(per ticket 88: tkato should no longer have access to wiki-old)")
     assert parsed.intent.as_dict() == {"action": "revoke_access", "username": "tkato", "share": "wiki-old"}, parsed.reason
+
+
+@pytest.mark.parametrize("text", [
+    "add files.int.lan at 10.6.6.6, check it resolves",  # a clause of its own with a verb outside the schema
+    "create user okeefe with password Hal0-Moon; then restart sssd",
+    "rm usr okeefe, grp designers",  # a removal word beside a group is no add_to_group
+    "new share: name=specs path=/srv/specs users=okeefe",  # a keyed field the action does not use
+    "user=okeefe pw=Hal0-Moon group=designers",
+    "create share specs at /srv/specs, read-only for okeefe",  # an access level for someone: a second action
+    "grant okeefe admin access on the server build7.lan",  # a machine is no share
+    "please give okeefe access to the specs share (and drawings).",
+    "give okeefe access to specs? or drawings?",
+    "offboard okeefe (pending manager approval)",
+    "delete the record files.int.lan. Its replacement docs.int.lan is at 10.6.6.7",  # the dot may end a sentence
+])
+def test_round_5_guards_leave_no_certain_answer_on_these_near_misses(text: str) -> None:
+    parsed = rules(text)
+    assert not parsed.certain, (parsed.kind, parsed.reason, parsed.intent.as_dict())
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    # The guards above must leave the plain forms of the same families alone.
+    ("new share: name=specs path=/srv/specs", {"action": "create_share", "name": "specs", "path": "/srv/specs"}),
+    ("zone=files.int.lan ip=10.6.6.6", {"action": "dns_add", "zone": "files.int.lan", "record_type": "A", "ip": "10.6.6.6"}),
+    ("add okeefe to group designers, please confirm", {"action": "add_to_group", "username": "okeefe", "group": "designers"}),
+    ("specs share: remove okeefe", {"action": "revoke_access", "username": "okeefe", "share": "specs"}),
+])
+def test_round_5_guards_keep_the_plain_forms(text: str, expected: dict) -> None:
+    parsed = rules(text)
+    assert parsed.intent.as_dict() == expected and parsed.certain, (parsed.kind, parsed.reason)

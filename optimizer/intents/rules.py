@@ -187,7 +187,7 @@ _NOTHING_TO_DO = re.compile(
     r"|^\W*(?:\[\s*)?(?:done|closed|completed|resolved|fixed|rejected|denied|declined|cancell?ed|won't\s+do|wontfix|duplicate|undo"
     r"|revert(?:ed)?|roll\s*back|rolled\s+back)\s*(?:\]|:|-|–|—)"
     r"|\bstatus\s*[:=]\s*(?:done|closed|completed|resolved|rejected|denied|declined|cancell?ed|on\s+hold|pending)\b"
-    r"|\bapprov(?:ed|al)\s*[:=]\s*(?:no|false|denied|rejected|pending)\b|\b(?:pending|awaiting|waiting\s+for)\s+approval\b"
+    r"|\bapprov(?:ed|al)\s*[:=]\s*(?:no|false|denied|rejected|pending)\b|\b(?:pending|awaiting|waiting\s+(?:for|on))\s+(?:[\w\-]+(?:'s)?\s+){0,2}?(?:approval|sign-?off|go-?ahead|confirmation)\b"
     r"|\bnot\s+(?:yet\s+)?approved\b|\brequest\s+(?:denied|rejected|declined)\b"
     r"|(?:^|\s)[-*]?\s*\[[xX✓✔]\]\s+(?!.*\[\s\])|~~[^~]+~~"
     # A trailing status: "... - done, closing ticket", "... (resolved)", "ticket closed".
@@ -318,6 +318,14 @@ _SECOND_OTHER_VERB = re.compile(
     r"|transfer|back\s*up|lock|unlock|rename|restart|reboot|migrate|wipe|disable|suspend|expire|clone"
     r"|check|verify|flush|clear|review|investigate|restore|install|reinstall|upgrade|export|audit)\b"
     r"(?!\s+(?:it|them|the\s+(?:new\s+)?(?:one|password|passwd|pw|credentials))\s+(?:over\s+)?to\b)",
+    _FLAGS,
+)
+# A clause of its own that opens with a verb outside the schema ("add web.lan at 10.0.0.5, check it resolves", "...; then
+# restart bind"): a second action the patterns did not consume. Not a courtesy ("please confirm", "let me know").
+_LATER_OTHER_VERB = re.compile(
+    r"(?:[,;!?.]\s|\s[-–—]+)\s*(?:(?:and|then|also|please|pls|plz|kindly|afterwards|after\s+that)\s*,?\s+)*"
+    r"(?:check|verify|test|ping|restart|reload|reboot|flush|lock|unlock|rename|list|show|audit|suspend|migrate|mount|unmount"
+    r"|archive|forward|notify|move|copy|back\s*up|clear|restore|wipe|expire|deactivate|reinstall|install)(?![\w\-/@$]|\.\w)",
     _FLAGS,
 )
 # The speaker corrects himself ("add user X uh no wait Y", "delete X, sorry, I mean Y", "... actually no, keep him",
@@ -569,6 +577,14 @@ def _find(patterns: Sequence[str], text: str, slot: str, stopwords: frozenset[st
     return None
 
 
+# What a user may get access to that is no share ("grant ana admin access on the server web01.lan"): a machine or a system.
+_NOT_A_SHARE = frozenset(
+    "server servers host hosts machine machines box vm vms system systems database databases db cluster network domain vpn repo"
+    " repository portal website site computer laptop pc workstation console dashboard printer router firewall switch app"
+    " application instance node".split()
+)
+
+
 def _find_pair(patterns: Sequence[str], text: str) -> tuple[str, str] | None:
     """(user, share) from the first pattern that yields both and neither is a stopword."""
     for pattern in patterns:
@@ -576,7 +592,7 @@ def _find_pair(patterns: Sequence[str], text: str) -> tuple[str, str] | None:
             user = _clean_value(match.group("user")).rstrip(".-")
             share = _clean_value(match.group("share")).rstrip(".-")
             # A role is not a user ("grant the contractor access to ...": whom?).
-            if user.lower() not in _USER_STOPWORDS and share.lower() not in STOPWORDS:
+            if user.lower() not in _USER_STOPWORDS and share.lower() not in STOPWORDS | _NOT_A_SHARE:
                 return user, share
     return None
 
@@ -1125,6 +1141,9 @@ def _user(core: str) -> RuleParse:
     if _SECOND_TARGET.search(core) or len(re.findall(_ARROW, core)) > 1:
         return _unknown("several", "user: a second account in the same request (more than one action is out of scope)")
     if _GROUP_CUE.search(core):
+        if _REMOVE_USER_CUE.search(core):
+            # "rm usr ana, grp devs": a removal word beside a group is no request to add to it.
+            return _unknown("none", "user: a removal word beside a group: the model decides")
         if _SECOND_GROUP.search(core):
             return _unknown("several", "user: a second group or command (more than one action is out of scope)")
         if _PASSWORD_WORD.search(core):
@@ -1335,10 +1354,10 @@ _CONNECTIVE = r"(?:at|on|in|for|under|with|pointing|located|path|from|to|via|usi
 # Another name right after a value ("give ben access to media4 and media5", "give ben and ana access"):
 # more than one user or share, out of scope.
 _MORE_NAMES = re.compile(
-    r"^['\"]?(?:\s+shares?)?\s*(?:,\s*and\b|,|\band\b|&)\s*(?!(?:please|thanks|thank|and|or|he|she|they|we|it|then|also|i|asap|too|give|grant|provide"
+    r"^['\"]?(?:\s+shares?)?\s*\(?\s*(?:,\s*and\b|,|\band\b|&)\s*(?!(?:please|thanks|thank|and|or|he|she|they|we|it|then|also|i|asap|too|give|grant|provide"
     r"|allow|enable|add|open|let|authori[sz]e|permit|revoke|remove|withdraw|take|cut|disable|deny|block|kick|ban|stop|prevent)\b)"
     # "... and the finance share": the article may come before a bare name too.
-    r"(?:the\s+)?(?:(?:user|share)\s+)?[\w.\-]+\$?(?:\s+(?:shares?|access|to|into|on|from|too|also|as\s+well)\b|\s*[.!?]*$)",
+    r"(?:the\s+)?(?:(?:user|share)\s+)?[\w.\-]+\$?(?:\s+(?:shares?|access|to|into|on|from|too|also|as\s+well)\b|\s*\)?\s*[.!?]*$)",
     _FLAGS,
 )
 
@@ -1346,6 +1365,13 @@ _MORE_NAMES = re.compile(
 # Access named with a new share ("create share X at /srv/x with access for bob"): granting it is a second action.
 # A share's own setting ("a read-only share X at /srv/x") is no second action.
 _ACCESS_WORDS = _cue(r"access|permissions?|rights|grant|give|allow|let|revoke")
+
+
+# An access level for someone with a new share ("create share logs at /srv/logs, read-only for ana"): a second action.
+_LEVEL_FOR_SOMEONE = re.compile(
+    r"\b(?:read-only|readonly|read-write|read/write|rw|ro|write|full)\s+(?:access\s+|rights\s+)?(?:for|to)\s+"
+    r"(?!(?:everyone|everybody|all|guests?|anyone|the\s+public)\b)[\w.\-]+", _FLAGS
+)
 
 
 def _value_spots(value: str, core: str) -> list[re.Match[str]]:
@@ -1378,7 +1404,7 @@ def _samba(core: str) -> RuleParse:
             return _unknown("partial", f"samba: {name!r} after 'as' may be a setting, not the share's name")
         if name and re.search(rf"(?<![\w.\-]){re.escape(name)}\s+(?!{_CONNECTIVE}\b)(?-i:[A-Z][a-z]+)\b(?!\s*[:=])", core, _FLAGS):
             return _unknown("partial", f"samba: the share name may run on past {name!r} (a name with a space)")
-        if _ACCESS_WORDS.search(core):
+        if _ACCESS_WORDS.search(core) or _LEVEL_FOR_SOMEONE.search(core):
             return _unknown("partial", "samba: a new share with access for someone (two actions) or a setting")
         if len(set(paths)) > 1:
             return _unknown("partial", "samba: more than one path (two shares, or one path to compare with)")
@@ -1446,6 +1472,25 @@ def _REPEATED_KEY(text: str) -> bool:
         key = match.group("key").lower()
         seen.setdefault(_SAME_KEY.get(key, key), set()).add(match.group("value").lower())
     return any(len(values) > 1 for values in seen.values())
+
+
+_ANY_KEYED_FIELD = re.compile(
+    r"(?<![\w\-])(?:user(?:name)?s?|login|shares?|groups?|zone|host(?:name)?|path|password|passwd|pass|pwd|pw|ip|ipv4|ipv6|addr|address"
+    r"|target)[\"']?\s*[:=](?![>=])\s*[\"'`]?(?![\w\-]+\s*[:=])(?!(?:name|user(?:name)?|path|password|passwd|pw|pwd|group|share|zone|host|ip|target|type|new"
+    r"|add|create|delete|remove|drop|grant|give|revoke|reset|change|set|make|put|block|deny|allow|open|rm|del|kick|cut|take)\b)(?P<value>[^\s,;|\"'`]+)",
+    _FLAGS,
+)
+
+
+def _UNUSED_KEYED_VALUE(intent: dict[str, str], text: str) -> str | None:
+    """A keyed field ("users=ana", "group: devs") whose value the intent does not hold, if there is one: the command asks
+    for more than its action does (a new share with a user for it, an account with a group)."""
+    values = [value.lower().rstrip(".") for key, value in intent.items() if key not in ("action", "record_type")]
+    for match in _ANY_KEYED_FIELD.finditer(text):
+        keyed = match.group("value").lower().rstrip(".)")
+        if keyed and not any(value.startswith(keyed) or keyed.startswith(value) for value in values):
+            return match.group()
+    return None
 
 
 def _ACTION_FIELD_DISAGREES(action: str, text: str) -> bool:
@@ -1570,6 +1615,8 @@ def parse_with_rules(text: str, domain: str) -> RuleParse:
         return _unknown("none", "a question mark with no request addressed to the reader: the model decides")
     if _SECOND_OTHER_VERB.search(core):
         return _unknown("several", "a second verb outside the schema joined to the command (more than one action)")
+    if _LATER_OTHER_VERB.search(core):
+        return _unknown("several", "a clause after the command opens with a verb outside the schema ('..., check it'): more than one action")
     if _CONTINUED.search(core) or _CONTINUED.search(text):  # text: the wrappers may take the added sentence
         return _unknown("several", "a second sentence adds to the request ('... . Also his record X'): more than one action")
     if _LATER_NEED.search(text):
@@ -1605,6 +1652,14 @@ def parse_with_rules(text: str, domain: str) -> RuleParse:
         return _unknown("none", f"{parsed.intent.action.value}: the password is a placeholder or cut from an aside")
     if _ACTION_FIELD_DISAGREES(parsed.intent.action.value, corrected):
         return _unknown("none", f"{parsed.intent.action.value}: an 'action' field names another action")
+    unused = _UNUSED_KEYED_VALUE(parsed.intent.as_dict(), text)
+    if unused:
+        return _unknown("several", f"{parsed.intent.action.value}: a keyed field the action does not use ({unused}): a second action")
+    for key in ("zone", "target"):
+        value = parsed.intent.as_dict().get(key)
+        if value and value.endswith(".") and re.search(rf"(?<![\w.\-]){re.escape(value)}\s+(?-i:[A-Z])", text):
+            # "delete old.lan. Its replacement ...": the dot may end the sentence rather than the name; the model decides.
+            return _unknown("none", f"{parsed.intent.action.value}: a dot after {value[:-1]!r} that may end a sentence")
     if _REPEATED_KEY(text):
         return _unknown("several", f"{parsed.intent.action.value}: a field given twice with two values (two actions, or which one?)")
     cut = _cut_from_a_longer_token(parsed.intent.as_dict(), text)
@@ -1615,7 +1670,7 @@ def parse_with_rules(text: str, domain: str) -> RuleParse:
         return _unknown("none", f"{parsed.intent.action.value}: {owner}")
     for key, value in parsed.intent.as_dict().items():
         if key not in ("action", "record_type") and re.search(
-            rf"(?<![\w.\-]){re.escape(value)}(?:\s+(?:share|group))?\s*,?\s+(?:or|no|nope|err|erm)\s*,?\s+"
+            rf"(?<![\w.\-]){re.escape(value)}(?:\s+(?:share|group))?\s*[?!]*\s*,?\s+(?:or|no|nope|err|erm)\s*,?\s+"
             rf"(?!(?:not|so|else|later|whatever|something|anything|similar|longer|more|need|needed|access|one|action|rush|hurry|worries)\b)"
             rf"(?:the\s+)?(?:(?:user|share|group)\s+)?[\w.\-#!@$%&*]", text, _FLAGS
         ):
