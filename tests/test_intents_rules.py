@@ -1728,3 +1728,15 @@ def test_round_5_guards_leave_no_certain_answer_on_these_near_misses(text: str) 
 def test_round_5_guards_keep_the_plain_forms(text: str, expected: dict) -> None:
     parsed = rules(text)
     assert parsed.intent.as_dict() == expected and parsed.certain, (parsed.kind, parsed.reason)
+
+
+@pytest.mark.parametrize("text", [
+    "we rotated dfenn's password to Gale#Force2 this morning",  # a report with an admin synonym's past form
+    "rotated pw for dfenn -> Gale#Force2",  # a log line that opens with the past form
+    "stripped dfenn's access to the atlas share",
+    "rm -rf kiosk.lab.lan",  # a shell command's options: a file may be meant, not a record
+    "rotate kiosk.lab.lan to 10.8.1.9",  # changing a record's address, not adding one
+])
+def test_round_5_reports_options_and_changes_are_not_certain(text: str) -> None:
+    parsed = rules(text)
+    assert not parsed.certain, (parsed.kind, parsed.reason, parsed.intent.as_dict())

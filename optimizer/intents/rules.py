@@ -169,13 +169,18 @@ _REQUEST_MODAL = re.compile(
 # needed"), read on the text before typo correction (which reads "removed" as "remove"). Not a command, unless an
 # imperative action verb opens a clause of its own ("It was removed by mistake. Add it back ...": no certain reading).
 _PAST_ACTION = (r"(?:removed|deleted|dropped|purged|erased|wiped|nuked|added|created|registered|granted|revoked|changed|updated|gave"
-                r"|given|made|blocked|disabled|provisioned|offboarded|onboarded|deprovisioned|took\s+away|taken\s+away|cut\s+off|set\s+up)")
+                r"|given|made|blocked|disabled|provisioned|offboarded|onboarded|deprovisioned|took\s+away|taken\s+away|cut\s+off|set\s+up"
+                # The admin synonyms' past forms: "we rotated X's password", "stripped bob's access", "wired up ana to devs".
+                # Not "retired", "decommissioned", "pointed": said of a machine in context ("we retired the box, so X can go").
+                r"|rotated|stripped|wired\s+up|hooked\s+up|mapped|opened\s+up|enrolled|revoked|deactivated|zapped|scrapped|binned)")
 _REPORTED_DONE = re.compile(
     r"(?<![\w\-./@])(?:i|we|he|she|they|someone|somebody|you|ops|it)(?:'ve|'d|\s+have|\s+has|\s+had)?\s+"
     r"(?:already\s+|just\s+|finally\s+|also\s+|previously\s+|recently\s+)*" + _PAST_ACTION + r"(?![\w\-/$@]|\.\w)"
     r"|\b(?:already|just)\s+(?:been\s+)?" + _PAST_ACTION + r"(?![\w\-/$@]|\.\w)"
     r"|\b(?:was|were|has\s+been|have\s+been|had\s+been|got)\s+(?:already\s+|just\s+)?" + _PAST_ACTION + r"(?![\w\-/$@]|\.\w)"
-    r"|\bno\s+(?:further\s+)?action\s+(?:is\s+)?(?:needed|required|necessary)\b",
+    r"|\bno\s+(?:further\s+)?action\s+(?:is\s+)?(?:needed|required|necessary)\b"
+    # A log line that opens with the past form ("rotated pw for X -> P", "Nuked web.lan"): a report of it done.
+    r"|^\W*" + _PAST_ACTION + r"(?![\w\-/$@]|\.\w)",
     _FLAGS,
 )
 # Nothing left to do, whatever the command before says ("Add record X -> Y - done already", "(done by Bob)"), or a
@@ -662,7 +667,7 @@ _EXPLICIT_A = re.compile(r"(?<![\w.\-])(?:A\s+(?:record|entry|RECORD|ENTRY)|type
 _CNAME_WORDS = _cue(r"cname|alias|canonical")
 # Changing an existing record ("change the IP of X to Y") is not clearly an add: no opinion, the model decides.
 _DNS_MODIFY = _cue(
-    r"change|update(?!\s+add\b)|modify|edit|replace|move|switch|migrate|repoint|re-point"
+    r"change|update(?!\s+add\b)|modify|edit|replace|move|switch|migrate|repoint|re-point|rotate|swap"
     # Not DNS at all: DHCP, firewall rules.
     r"|dhcp|firewall"
 )
@@ -760,6 +765,9 @@ def _dns(core: str) -> RuleParse:
     if not addresses and len(records) == 1 and _DNS_OBSOLETE.search(core) and not _DNS_ADD_WORD.search(core):
         return _intent({"action": "dns_remove", "zone": records[0]}, "dns: an obsolete record")
     if _DNS_REMOVE.search(core):
+        if re.search(r"(?:^|\s)--?[a-z][\w\-]*(?=\s)", core, _FLAGS):
+            # "rm -rf web.lan": a shell command's options; a file, not a record, may be meant.
+            return _unknown("partial", "dns: a removal with command-line options")
         if re.search(r"\bwildcard\b", core, _FLAGS) and not any(record.startswith("*") for record in records):
             return _unknown("partial", "dns: a wildcard record that is not written out")
         if _THEN_ADD.search(core) and (addresses or len(records) > 1):
