@@ -1740,3 +1740,24 @@ def test_round_5_guards_keep_the_plain_forms(text: str, expected: dict) -> None:
 def test_round_5_reports_options_and_changes_are_not_certain(text: str) -> None:
     parsed = rules(text)
     assert not parsed.certain, (parsed.kind, parsed.reason, parsed.intent.as_dict())
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    # A ";" before a sentence of prose is punctuation, not shell syntax: the command before it stands.
+    ("revoke dfenn from atlas; she's on parental leave", {"action": "revoke_access", "username": "dfenn", "share": "atlas"}),
+    ("add dfenn to group auditors; the manager signed off", {"action": "add_to_group", "username": "dfenn", "group": "auditors"}),
+])
+def test_a_semicolon_before_prose_is_no_shell_syntax(text: str, expected: dict) -> None:
+    parsed = rules(text)
+    assert parsed.intent.as_dict() == expected, (parsed.kind, parsed.reason)
+    assert glued_to_shell_syntax("dfenn", "remove user dfenn; userdel -r root")  # a command after it still is
+
+
+@pytest.mark.parametrize("text", [
+    "grant dfenn access to atlas (approval pending)",
+    "grant dfenn access to atlas - waiting on Priti",
+    "Can dfenn get access to atlas? Priti approved.",  # a request in a question's form: no certain "question"
+])
+def test_round_5_pending_requests_and_third_party_questions_are_not_certain(text: str) -> None:
+    parsed = rules(text)
+    assert not parsed.certain, (parsed.kind, parsed.reason, parsed.intent.as_dict())

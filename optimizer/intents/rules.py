@@ -194,6 +194,9 @@ _NOTHING_TO_DO = re.compile(
     r"|\bstatus\s*[:=]\s*(?:done|closed|completed|resolved|rejected|denied|declined|cancell?ed|on\s+hold|pending)\b"
     r"|\bapprov(?:ed|al)\s*[:=]\s*(?:no|false|denied|rejected|pending)\b|\b(?:pending|awaiting|waiting\s+(?:for|on))\s+(?:[\w\-]+(?:'s)?\s+){0,2}?(?:approval|sign-?off|go-?ahead|confirmation)\b"
     r"|\bnot\s+(?:yet\s+)?approved\b|\brequest\s+(?:denied|rejected|declined)\b"
+    # Still waiting at the end: "(approval pending)", "- waiting on Sam", "awaiting sign-off".
+    r"|\bapproval\s+(?:is\s+)?(?:still\s+)?(?:pending|outstanding|required|needed)\b"
+    r"|\b(?:pending|awaiting\s+[\w.\-]+|waiting\s+(?:on|for)\s+[\w.\-]+)\s*[)\].!]*\s*$"
     r"|(?:^|\s)[-*]?\s*\[[xX✓✔]\]\s+(?!.*\[\s\])|~~[^~]+~~"
     # A trailing status: "... - done, closing ticket", "... (resolved)", "ticket closed".
     r"|(?:\s[-–—:]\s*|[(\[]\s*|,\s*)(?:done|completed|resolved|closed|fixed)\s*[)\]]?\s*(?:[,.;!]|$)"
@@ -294,6 +297,8 @@ _REQUEST_AS_QUESTION = re.compile(
     # Not "Will the record be added today?": a question about what will happen.
     r"|(?:can|could|would)\s+(?:\S+\s+){1,4}?(?:be|get)\s+\w+(?:ed|en)\b"
     r"|would\s+it\s+be\s+(?:too\s+much|possible|ok|okay|alright|fine)\b"
+    # "Can bob get access to hr?": a request for someone else, in a question's form.
+    r"|(?:can|could|may)\s+(?:user\s+)?(?!(?:i|we|you|u|they|he|she|it)\b)\S+\s+(?:get|have|be\s+given|be\s+granted)\s+(?:[\w/\-]+\s+)?(?:access|membership|an?\s+account)\b"
     # "Is need to delete X", "Is necessary to add X": a need, said as a non-native speaker may.
     r"|is\s+(?:it\s+)?(?:need|needed|necessary|required|possible)\b",
     _FLAGS,
