@@ -1761,3 +1761,29 @@ def test_a_semicolon_before_prose_is_no_shell_syntax(text: str, expected: dict) 
 def test_round_5_pending_requests_and_third_party_questions_are_not_certain(text: str) -> None:
     parsed = rules(text)
     assert not parsed.certain, (parsed.kind, parsed.reason, parsed.intent.as_dict())
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    # Round 5 phrasing families (users), inputs written for these tests.
+    ("offboard: tvance (contract ended)", {"action": "remove_user", "username": "tvance"}),
+    ("Deprovison the login tvance", {"action": "remove_user", "username": "tvance"}),  # a typo in the admin synonym
+    ("Onboard Lena Ruiz as lruiz with initial pw Harbor!Light4", {"action": "add_user", "username": "lruiz", "password": "Harbor!Light4"}),
+    ("the \"payroll-ro\" group needs tvance added", {"action": "add_to_group", "username": "tvance", "group": "payroll-ro"}),
+    ("the auditors group should get tvance as a member", {"action": "add_to_group", "username": "tvance", "group": "auditors"}),
+    ("usr tvance => grp auditors", {"action": "add_to_group", "username": "tvance", "group": "auditors"}),
+    ('password reset for user=tvance new="Harbor!Light4"', {"action": "change_password", "username": "tvance", "password": "Harbor!Light4"}),
+    ("pw reset -> tvance : Harbor!Light4", {"action": "change_password", "username": "tvance", "password": "Harbor!Light4"}),
+])
+def test_round_5_user_phrasing_families(text: str, expected: dict) -> None:
+    parsed = rules(text)
+    assert parsed.intent.as_dict() == expected and parsed.certain, (parsed.kind, parsed.reason)
+
+
+@pytest.mark.parametrize("text", [
+    "offboard tvance, mkeel",  # a list of accounts after an admin synonym
+    "deprovision tvance + mkeel",
+    "the auditors group needs tvance's approval",  # the group's need is no member
+])
+def test_round_5_user_families_do_not_overreach(text: str) -> None:
+    parsed = rules(text)
+    assert parsed.is_unknown and not parsed.certain, (parsed.kind, parsed.reason, parsed.intent.as_dict())

@@ -957,7 +957,7 @@ _GROUP_USER = (
     r"\b(?:add|put|include|enroll)\s+(?:the\s+)?(?:user\s+)?{U}\s+as\s+(?:a\s+)?member\s+(?:of|in|to)\b",
     r"\b{U}\s+(?:should|must|needs\s+to|has\s+to)\s+(?:have|get)\s+(?:a\s+)?membership\s+(?:in|of|to)\b",
     # Terse: "user NAME, group G", "NAME -> group G".
-    r"\buser\s+{U}\s*[,;/]\s*group\b",
+    r"\buser\s+{U}\s*(?:[,;/]|->|=>|→)\s*group\b",
     r"^{U}\s*(?:->|=>|→|\s(?:to|into)\s)\s*(?:the\s+)?(?:[\w.\-]+\s+)?group\b",
     r"\b(?:user|account|login)s?\s+to\s+(?:be\s+)?add(?:ed)?\s+(?:to|in|into)\s+(?:the\s+)?(?:group\s+[\w.\-]+|[\w.\-]+\s+group)\s*[:=]\s*{U}\s*$",
     # The user first or last around a verb without an object: "NAME - please add to group G", "add to group G: NAME".
@@ -978,6 +978,8 @@ _GROUP_USER = (
     r"(?:be\s+(?:in|added\s+to|put\s+in(?:to)?|a\s+member\s+of|part\s+of)|join)\s"
     r"(?![^?]*\?)",
     r"\bgroup\s+\S+\s+(?:needs|wants|gets|should\s+(?:get|have|include))\s+(?:user\s+)?{U}",
+    # The group named first: "the 'ops' group needs ana added", "the auditors group should get ana as a member".
+    r"\b[\w.\-'\"`]+\s+group\s+(?:needs|wants|should\s+(?:get|have|include))\s+(?:user\s+)?{U}\s+(?:added|as\s+(?:a\s+)?(?:new\s+)?member)\b",
     # Word order: "To the group netadmins, add user rui", "Into the admins group with alice".
     r"^(?:(?:to|into|in|for|on)\s+)?(?:the\s+)?(?:group\s+(?:[\w.\-]+|\"[^\"]+\"|`[^`]+`)|[\w.\-]+\s+group)\s*[,:]?\s*(?:add|put|include|enroll|assign|place|with)\s+"
     r"(?:the\s+)?(?:user\s+)?{U}",
@@ -1047,6 +1049,8 @@ _NEW_USER = (
     # The name right after the create verb's noun, before a "user WORD" in context ("Our user base ... create user NAME").
     r"\b(?:create|add|register|make|set\s*up|provision|onboard)\s+(?:a\s+|an\s+|the\s+)?(?:new\s+)?(?:user|account|login)\s+"
     r"(?:called\s+|named\s+)?{U}",
+    # A person's name, then the login: "Onboard Mei Tanaka as mtanaka with ...".
+    r"\b(?:onboard|create|add|provision|set\s*up)\s+(?-i:[A-Z][a-z]+)(?:\s+(?-i:[A-Z][a-z]+)){{0,2}}\s+as\s+{U}\s+with\b",
     # A role before the name: "account for contractor ext.li", "login for the new intern jdoe".
     r"\b(?:user|account|login)" + _FOR_ROLE + r"{U}",
     r"\b(?:user(?:name)?|account|login)" + _KEYED + r"(?:for\s+)?(?:called\s+|named\s+)?{U}",
@@ -1081,7 +1085,7 @@ _OLD_USER = (
     r"\b(?:user(?:name)?|account|login)" + _KEYED + r"(?:account\s+)?(?:for\s+|of\s+|belonging\s+to\s+)?{U}",
     # Terse: "user del: NAME", "account remove NAME".
     r"\b(?:user|account|login)\s+(?:delete|remove|drop)\s*[:=]?\s*{U}",
-    r"\b(?:offboard|deprovision|decommission)(?:ing)?\s+(?:the\s+)?(?:user\s+|account\s+)?{U}",
+    r"\b(?:offboard|deprovision|decommission)(?:ing)?(?:\s*(?::|->|=>|→)\s*|\s+)(?:the\s+)?(?:user\s+|account\s+)?{U}",
     rf"\b{_REMOVE_VERBS}\s+(?:the\s+)?{{U}}\s+(?:user\s+)?(?:account|login)\b",
     # Keyed by the task: "user to remove: NAME", "account to delete = NAME", "NAME: delete account".
     rf"\b(?:user|account|login)s?\s+to\s+(?:be\s+)?{_REMOVE_VERBS}(?:e?d)?\s*[:=]\s*{{U}}\s*$",
@@ -1097,6 +1101,8 @@ _PASSWORD_OWNER = (
     r"\bpasswd\s+{U}",
     r"^(?:change|reset)\s+(?:password|passwd)\s+{U}\s+(?=\S*[\d\W])\S+\s*$",
     r"\b(?:password|passwd)\s+(?:change|reset|update)" + _KEYED + r"(?:for\s+|of\s+)?(?:user\s+)?{U}",
+    # "pwd reset => NAME : NEW": an arrow to the user, then the new password.
+    r"\b(?:password|passwd)\s+(?:change|reset|update)\s*" + _ARROW + r"\s*(?:user\s+)?{U}\s*(?::|/|" + _ARROW + r")\s*\S",
     r"^{U}\s*:\s*(?:new\s+)?(?:password|passwd)\b",
     # "passwd: NAME -> NEW", "update password: NAME / NEW".
     r"\b(?:password|passwd)\s*[:=]\s*(?:user\s+)?{U}\s*(?:" + _ARROW + r"|/\s)",
@@ -1124,6 +1130,9 @@ _CHANGED_PASSWORD = (
     # An arrow to the new password, unless what follows is the next key ("-> user: NAME, password: NEW").
     r"\s" + _ARROW + r"\s*(?![\w.\-]+\s*[:=]){PW}",
     r"\bnew\s+password\s+(?:is\s+)?{PW}",
+    r"\b(?:password|passwd)\s+(?:change|reset|update)\s*" + _ARROW + r"\s*(?:user\s+)?[\w.\-]+\s*(?::|/|" + _ARROW + r")\s*{PW}",
+    # Keyed as "new": 'pw reset for user=x new="P"'.
+    r"\bnew[\"']?\s*[:=](?!>)\s*{PW}",
     r"\bnew\s+one\s*(?:is\s+|[:=]\s*){PW}",
     r"\b(?:become|becomes|should\s+be)\s+(?!(?:set|changed|change|reset|updated|update|rotated|switched)\b){PW}",
     r"\b(?:make|set)\s+it\s+(?:to\s+)?{PW}",
@@ -1695,6 +1704,13 @@ def parse_with_rules(text: str, domain: str) -> RuleParse:
         ):
             # "reset the password for dmorris and anna to P": two accounts.
             return _unknown("several", f"{parsed.intent.action.value}: a second account beside {value!r}")
+    username = parsed.intent.as_dict().get("username")
+    if username:
+        for spot in re.finditer(rf"(?<![\w.\-]){re.escape(username)}\s*(?:,|&|\+|\band\b)\s*(?:(?:user|account|login)\s+)?(?P<next>[\w.\-]+)\s*[.!]*\s*$",
+                                core, _FLAGS):
+            if spot.group("next") not in values and spot.group("next").lower() not in _NOT_A_VALUE | _USER_STOPWORDS:
+                # "offboard: ana.k, bob.m": a list of accounts, more than one action.
+                return _unknown("several", f"{parsed.intent.action.value}: a second account listed after {username!r}")
     if len(set(values)) < len(values):
         # One span read as two values ("user add -> rosa pw X" read as rosa's password "rosa"): the
         # pattern misread the command, as the model's normalisation also refuses.

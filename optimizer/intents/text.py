@@ -31,7 +31,7 @@ KEYWORDS = frozenset(
     insert entry point resolve canonical remove erase purge provision onboard offboard include enroll
     assign permission permissions withdraw block allow authorize provide enable disable revoke rename
     restart please address domain cname dns host hostname login folder directory useradd userdel usermod
-    passwd smb cifs decommission unregister deregister give gpasswd adduser
+    passwd smb cifs decommission unregister deregister give gpasswd adduser deprovision
     """.split()
 )
 _NOT_TYPOS = frozenset({"used", "name", "names", "shared", "grand", "hosts", "posts", "most", "range", "users", "chance", "makes",
