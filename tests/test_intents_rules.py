@@ -1787,3 +1787,32 @@ def test_round_5_user_phrasing_families(text: str, expected: dict) -> None:
 def test_round_5_user_families_do_not_overreach(text: str) -> None:
     parsed = rules(text)
     assert parsed.is_unknown and not parsed.certain, (parsed.kind, parsed.reason, parsed.intent.as_dict())
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    # Round 5 phrasing families (shares, DNS), inputs written for these tests.
+    ("strip access to share atlas-cad from user mkeel", {"action": "revoke_access", "username": "mkeel", "share": "atlas-cad"}),
+    ("strip write access for mkeel on the atlas share, she works in logistics now", {"action": "revoke_access", "username": "mkeel", "share": "atlas"}),
+    ("wire up read access to share atlas-cad for user mkeel", {"action": "grant_access", "username": "mkeel", "share": "atlas-cad"}),
+    ("cut mkeel off from the atlas share", {"action": "revoke_access", "username": "mkeel", "share": "atlas"}),
+    ("open the share atlas-cad up to user mkeel", {"action": "grant_access", "username": "mkeel", "share": "atlas-cad"}),
+    ("The atlas share should be opened up to mkeel.", {"action": "grant_access", "username": "mkeel", "share": "atlas"}),
+    ("kiosk.branch9.example.org needs to be dropped from DNS", {"action": "dns_remove", "zone": "kiosk.branch9.example.org"}),
+    ("New share for the CAD team: name it cad-drop, path /srv/cad/drop so they can drop drawings there",
+     {"action": "create_share", "name": "cad-drop", "path": "/srv/cad/drop"}),
+])
+def test_round_5_share_and_dns_phrasing_families(text: str, expected: dict) -> None:
+    parsed = rules(text)
+    assert parsed.intent.as_dict() == expected and parsed.certain, (parsed.kind, parsed.reason)
+
+
+@pytest.mark.parametrize("text", [
+    "strip mkeel's access to atlas and cad",  # two shares
+    "open the share atlas up to user mkeel and tvance",  # two users
+    "the atlas share was opened up to mkeel",  # a report
+    "kiosk.lab.lan needs to be dropped from DNS and kiosk2.lab.lan added at 10.8.1.9",  # a removal and an addition
+    "kiosk.lab.lan can be dropped once the migration is done",  # a condition on a future event
+])
+def test_round_5_share_and_dns_families_do_not_overreach(text: str) -> None:
+    parsed = rules(text)
+    assert parsed.is_unknown and not parsed.certain, (parsed.kind, parsed.reason, parsed.intent.as_dict())

@@ -227,7 +227,9 @@ _CONDITION = re.compile(
     # A future event the command waits for: "delete user X when he leaves", "... once she's back", "after they join".
     r"|\b(?:when|once|after|as\s+soon\s+as)\s+(?:he|she|they|he's|she's|they're|the\s+\w+|his\s+\w+|her\s+\w+|their\s+\w+)\s+"
     r"(?:(?:has|have|is|are|actually|finally|officially)\s+)?"
-    r"(?:leaves?|left|joins?|joined|starts?|started|returns?|returned|is\s+back|are\s+back|comes?\s+back|back|arrives?|finish(?:es)?|ends?)\b",
+    r"(?:leaves?|left|joins?|joined|starts?|started|returns?|returned|is\s+back|are\s+back|comes?\s+back|back|arrives?|finish(?:es)?|ends?"
+    # "... once the migration is done", "after the cutover is complete".
+    r"|(?:is|are|has\s+been|have\s+been)\s+(?:done|over|complete|completed|finished|live|through))\b",
     _FLAGS,
 )
 # Not for real: a dry run, a simulation, "what if", an example ("e.g. delete user X", "remove user X (dry run)").
@@ -273,7 +275,9 @@ _NEGATION = re.compile(
 _ACTION_VERB = (
     # Not "let me know": a courtesy, no action.
     r"(?:add|create|delete|remove|drop|grant|give|revoke|reset|change|put|kick|let(?!\s+(?:me|us)\s+know\b)|allow|open|cut\s+off"
-    r"|take\s+away|block|deny|disable|enable|register|purge|erase|provision|offboard|onboard|set\s+up|make|set|point|map)(?![\w\-/$@]|\.\w)"
+    r"|take\s+away|block|deny|disable|enable|register|purge|erase|provision|offboard|onboard|set\s+up|make|set|point|map"
+    # The admin synonyms: "strip access ...", "wire up ...", "rotate ...", "nuke ...", "deprovision ...".
+    r"|strip|wire\s+up|rotate|nuke|deprovision)(?![\w\-/$@]|\.\w)"
     # "... and give him the password X": the new account's password, no second action.
     r"(?!\s+(?:it|it's|that|this|them|sure|(?:(?:him|her|them)\s+)?(?:(?:the|his|her|their|its|an?|initial|new)\s+)*(?:password|passwd|pw))\b)"
 )
@@ -641,7 +645,10 @@ def _cue(alternatives: str) -> re.Pattern[str]:
 
 _DNS_REMOVE = _cue(
     r"remove|delete|drop|purge|unregister|deregister|erase|kill|nuke|retire|wipe|zap|scrap|decommission|expunge"
-    r"|unpublish|get\s+rid\s+of|tear\s+down|(?:want|need)s?\s+(?:the\s+|this\s+|that\s+)?(?:record|entry|name|it)\s+gone|take\b.*\bout\s+of|(?:come|go|be\s+taken)\s+out\s+of\s+(?:the\s+)?(?:dns|zone)"
+    r"|unpublish|get\s+rid\s+of|tear\s+down"
+    # Passive: "X needs to be dropped from DNS", "X should be nuked".
+    r"|be\s+(?:removed|deleted|dropped|purged|nuked|wiped|zapped|scrapped|binned|erased|killed|unpublished|expunged)"
+    r"|(?:want|need)s?\s+(?:the\s+|this\s+|that\s+)?(?:record|entry|name|it)\s+gone|take\b.*\bout\s+of|(?:come|go|be\s+taken)\s+out\s+of\s+(?:the\s+)?(?:dns|zone)"
 )
 # A second hostname is a CNAME target only when the request says so: a CNAME word, an arrow, a verb that
 # points one name at another, a target key ("add web.lan on server ns1.lan" is not a CNAME).
@@ -665,7 +672,9 @@ _DNS_REQUEST_WORD = _cue(
 )
 _SAME_ADDRESS = re.compile(r"\bsame\s+(?:ip|address|ipv4|ipv6|ip\s+address)\b", _FLAGS)
 # Removing and adding in one request: "delete the old record for X and add ..." is two actions (out of scope).
-_THEN_ADD = re.compile(r"\band\s+(?:then\s+)?(?:add|create|set|point|register|re-?add|replace|make|map)\b", _FLAGS)
+_THEN_ADD = re.compile(r"\band\s+(?:then\s+)?(?:add|create|set|point|register|re-?add|replace|make|map)\b"
+                       # "X needs to be dropped and Y added at IP": the second verb in the passive, after its name.
+                       r"|\band\s+(?:the\s+)?[\w.\-*]+\.[\w.\-]+\s+(?:added|created|registered|pointed|mapped|set\s+up)\b", _FLAGS)
 # An explicit record type ("AAAA", an upper-case "A record"; "a record" may be the article).
 _EXPLICIT_AAAA = _cue(r"aaaa")
 _EXPLICIT_A = re.compile(r"(?<![\w.\-])(?:A\s+(?:record|entry|RECORD|ENTRY)|type\s*[:=]\s*['\"]?A['\"]?)(?![\w.\-])")
@@ -1406,12 +1415,30 @@ def _quote_left_open(core: str, path: Entity) -> bool:
     return quote in ("'", '"') and not core[path.start + len(path.value):].startswith(quote)
 
 
+_LEVEL = r"(?:(?:read|write|rw|ro|read-only|readonly|read/write|read-write|full)\s+)?"
+# Admin synonyms and word orders of the access verbs, spelt as the patterns know them (values untouched): "strip access to
+# S from U", "wire up read access to S for U", "cut U off from S", "open the share S up to U", "the S share should be opened up to U".
+_SAMBA_SYNONYMS = (
+    (re.compile(r"\bstrip\s+(?=(?:[\w.\-]+'s\s+)?" + _LEVEL + r"access\b)", _FLAGS), "revoke "),
+    (re.compile(r"\b(?:wire|hook)\s+up\s+(?=" + _LEVEL + r"access\b)", _FLAGS), "grant "),
+    (re.compile(r"\bcut\s+(?P<user>[\w.\-]+)\s+off\s+(?=(?:from|of)\b)", _FLAGS), r"cut off \g<user> "),
+    (re.compile(r"\bopen\s+(?P<share>(?:the\s+)?(?:share\s+[\w.\-$]+|[\w.\-$]+\s+share|[\w.\-$]+))\s+up\s+(?=(?:to|for)\b)", _FLAGS),
+     r"open up \g<share> "),
+    (re.compile(r"^(?:the\s+)?(?P<share>share\s+[\w.\-$]+|[\w.\-$]+\s+share)\s+(?:should|must|needs\s+to|has\s+to|is\s+to|can|will)\s+be\s+"
+                r"opened(?:\s+up)?\s+(?=(?:to|for)\b)", _FLAGS), r"open up the \g<share> "),
+)
+
+
 def _samba(core: str) -> RuleParse:
+    for synonym, spelt in _SAMBA_SYNONYMS:
+        core = synonym.sub(spelt, core)
     found = [entity for entity in entities(core) if entity.kind == "path"]
     paths = [entity.value for entity in found]
     if found and _quote_left_open(core, found[0]):
         return _unknown("partial", "samba: a quoted path that runs on past a space")
-    if paths and _SHARE_CHANGE.search(core):
+    # Not the verbs of a purpose clause: "... path /srv/x so they can drop files over the weekend".
+    if paths and _SHARE_CHANGE.search(re.sub(r"\bso\s+(?:that\s+)?(?:they|we|he|she|people|users|everyone|the\s+\w+)\s+(?:can|could|may)\b.*$",
+                                             "", core, flags=_FLAGS)):
         return _unknown("partial", "samba: a path with a change to an existing share, not a new one")
     if paths and not _CREATE_CUE.search(core) and re.search(
             r"\b(?:is|are|was|were|lives|sits|resides|exists|existed|lies|works|worked|working|looks|seems|contains|holds|has|had)\b",
