@@ -1816,3 +1816,19 @@ def test_round_5_share_and_dns_phrasing_families(text: str, expected: dict) -> N
 def test_round_5_share_and_dns_families_do_not_overreach(text: str) -> None:
     parsed = rules(text)
     assert parsed.is_unknown and not parsed.certain, (parsed.kind, parsed.reason, parsed.intent.as_dict())
+
+
+def test_round_5_pipe_separated_access_with_the_verb_first() -> None:
+    parsed = rules("revoke | tvance | share: atlas-cad")
+    assert parsed.intent.as_dict() == {"action": "revoke_access", "username": "tvance", "share": "atlas-cad"} and parsed.certain
+
+
+@pytest.mark.parametrize("text", [
+    "revoke | tvance | share: atlas, cad",  # two shares
+    "the auditors group should get tvance as a member once he passes probation",  # "once" with its own subject: a condition
+    "pw reset => tvance : Harbor!Light4 ; mkeel : Sea#Glass5",  # a second account's pair
+    "kiosk.lab.lan needs to be dropped from DNS, then re-added at 10.8.1.9",  # a removal and an addition
+])
+def test_round_5_new_families_stay_unsure_on_their_near_misses(text: str) -> None:
+    parsed = rules(text)
+    assert parsed.is_unknown and not parsed.certain, (parsed.kind, parsed.reason, parsed.intent.as_dict())

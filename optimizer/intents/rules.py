@@ -229,7 +229,9 @@ _CONDITION = re.compile(
     r"(?:(?:has|have|is|are|actually|finally|officially)\s+)?"
     r"(?:leaves?|left|joins?|joined|starts?|started|returns?|returned|is\s+back|are\s+back|comes?\s+back|back|arrives?|finish(?:es)?|ends?"
     # "... once the migration is done", "after the cutover is complete".
-    r"|(?:is|are|has\s+been|have\s+been)\s+(?:done|over|complete|completed|finished|live|through))\b",
+    r"|(?:is|are|has\s+been|have\s+been)\s+(?:done|over|complete|completed|finished|live|through))\b"
+    # "once he passes probation", "as soon as she signs the NDA": "once" with its own subject waits for an event.
+    r"|\b(?:once|as\s+soon\s+as)\s+(?:he|she|they|he's|she's|they're|it|it's|the\s+\w+|his\s+\w+|her\s+\w+|their\s+\w+)\s+\w+",
     _FLAGS,
 )
 # Not for real: a dry run, a simulation, "what if", an example ("e.g. delete user X", "remove user X (dry run)").
@@ -672,7 +674,7 @@ _DNS_REQUEST_WORD = _cue(
 )
 _SAME_ADDRESS = re.compile(r"\bsame\s+(?:ip|address|ipv4|ipv6|ip\s+address)\b", _FLAGS)
 # Removing and adding in one request: "delete the old record for X and add ..." is two actions (out of scope).
-_THEN_ADD = re.compile(r"\band\s+(?:then\s+)?(?:add|create|set|point|register|re-?add|replace|make|map)\b"
+_THEN_ADD = re.compile(r"(?:\band|[,;]|\bthen)\s+(?:then\s+)?(?:add|create|set|point|register|re-?add(?:ed)?|replace|make|map)\b"
                        # "X needs to be dropped and Y added at IP": the second verb in the passive, after its name.
                        r"|\band\s+(?:the\s+)?[\w.\-*]+\.[\w.\-]+\s+(?:added|created|registered|pointed|mapped|set\s+up)\b", _FLAGS)
 # An explicit record type ("AAAA", an upper-case "A record"; "a record" may be the article).
@@ -908,7 +910,10 @@ _SECOND_TARGET = re.compile(
     r"|\band\s+(?:also\s+)?(?:for|of)\s+(?:user\s+)?[\w.\-]+\s+(?:to|as|:)\s"
     # "... and the one for Ana", "... and Ana's account too".
     r"|\b(?:and|plus)\s+(?:also\s+)?(?:the\s+one|that\s+one|the\s+other\s+one|those|the\s+ones)\s+(?:for|of|belonging)\b"
-    r"|\b(?:and|plus)\s+(?:also\s+)?[\w.\-]+'s\s+(?:user\s+|own\s+)?(?:account|login|password)\b",
+    r"|\b(?:and|plus)\s+(?:also\s+)?[\w.\-]+'s\s+(?:user\s+|own\s+)?(?:account|login|password)\b"
+    # A second "name : password" pair after a separator: "pw reset => bob : P1 ; ana : P2".
+    r"|[;,]\s*(?!(?:password|passwd|pw|pwd|pass|new|old|user|username|login|account|group|share|reason|note|ticket|type|expires?)\b)"
+    r"[\w.\-]+\s*(?:\s:|->|=>|→)\s*\S+\s*$",
     _FLAGS,
 )
 # "create user X with password Y and add her to group G": two actions, never one certain action. Not a password
@@ -1270,6 +1275,8 @@ _ACCESS_PATTERNS = (
     # A change-request form's fields: "| user: bob | share: hr |".
     r"\buser(?:name)?[\"']?\s*[:=]\s*{U}[\s,;|]+[\"']?share(?:name)?[\"']?\s*[:=]\s*{S}",
     r"\bshare(?:name)?[\"']?\s*[:=]\s*{S}[\s,;|]+[\"']?user(?:name)?[\"']?\s*[:=]\s*{U}",
+    # Pipe-separated, the verb first: "revoke | bob | share: hr", "grant | user: bob | share: hr".
+    r"^(?:grant|give|allow|revoke|remove|deny|block)(?:\s+access)?\s*\|\s*(?:user(?:name)?\s*[:=]?\s*)?{U}\s*\|\s*share\s*[:=]?\s*{S}\s*\|?\s*$",
     # Terse: "user bob -> share hr (grant)", "bob: remove from share hr".
     r"\buser(?:name)?\s*[:=]?\s*{U}\s*(?:->|=>|→)\s*share\s*[:=]?\s*{S}",
     (r"^(?:user\s+)?{U}\s*:\s*(?:remove|revoke|block|deny|add|grant|give|allow)(?:\s+access)?\s+(?:from|to|on|for|into)\s+(?:the\s+)?"
