@@ -1832,3 +1832,13 @@ def test_round_5_pipe_separated_access_with_the_verb_first() -> None:
 def test_round_5_new_families_stay_unsure_on_their_near_misses(text: str) -> None:
     parsed = rules(text)
     assert parsed.is_unknown and not parsed.certain, (parsed.kind, parsed.reason, parsed.intent.as_dict())
+
+
+def test_round_5_a_courtesy_after_a_semicolon_is_no_shell_syntax() -> None:
+    parsed = rules('Create share "cad-drop" at /srv/cad/drop; thanks')
+    assert parsed.intent.as_dict() == {"action": "create_share", "name": "cad-drop", "path": "/srv/cad/drop"} and parsed.certain
+
+
+def test_round_5_a_semicolon_ending_a_password_is_not_certainly_part_of_it() -> None:
+    parsed = rules("username=tvance; password=Harbor!Light4;")
+    assert not parsed.certain or parsed.intent.as_dict().get("password") == "Harbor!Light4", (parsed.reason, parsed.intent.as_dict())

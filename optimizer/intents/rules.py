@@ -1699,9 +1699,9 @@ def parse_with_rules(text: str, domain: str) -> RuleParse:
     if password and not re.search(rf"{re.escape(password)}(?:[\s,;'\"`)]|$)", text):
         # "password Pa$$w0rd! pls": a wrapper took the "!" (or "." or "?") glued to the password; the model decides.
         return _unknown("none", f"{parsed.intent.action.value}: the password runs on into punctuation the wrappers took")
-    if password and password.endswith(".") and re.search(rf"{re.escape(password)}(?:\s|$)", text):
-        # "..., password Orbit-Ladder-5.": the dot may end the sentence or the password; the model decides.
-        return _unknown("none", f"{parsed.intent.action.value}: a dot after the password, its own or the sentence's")
+    if password and password[-1] in ".;:," and re.search(rf"{re.escape(password)}(?:\s|$)", text):
+        # "..., password Orbit-Ladder-5.", "password=P;": the mark may end the sentence or the password; the model decides.
+        return _unknown("none", f"{parsed.intent.action.value}: a {password[-1]!r} after the password, its own or the sentence's")
     if password and (re.match(r"[(\[{<]", password) and not re.search(r"[)\]}>]$", password)
                      or re.fullmatch(r"[*•xX]{3,}|<[^<>]*>|\[[^\[\]]*\]", password)):
         # "password: (sent separately)" cut to "(sent", "********", "<redacted>": no password, or not this one.

@@ -73,7 +73,9 @@ NAME_KEYS = ("zone", "target", "username", "group", "name", "share", "path")
 _NEXT_KEY = re.compile(
     r";\s+(?:[A-Za-z_]+\s*[:=]|(?:the\s+|his\s+|her\s+|their\s+|its\s+)?(?:new\s+)?(?:password|passwd|pw)\b"
     # A sentence of prose after the command ("revoke bob from hr; he's on leave"): a pronoun or a determiner opens it.
-    r"|(?:he|she|they|it|we|i|you|his|her|their|its|our|my|the|this|that|these|those|there)(?:'s|'re|'ll|'d|'ve|'m)?\s+[A-Za-z])",
+    r"|(?:he|she|they|it|we|i|you|his|her|their|its|our|my|the|this|that|these|those|there)(?:'s|'re|'ll|'d|'ve|'m)?\s+[A-Za-z]"
+    # Or a courtesy that closes it ("create share x at /srv/x; thanks").
+    r"|(?:thanks|thank\s+you|thx|ty|cheers|regards|please|pls|much\s+appreciated)\b(?!\s*[=(|&;$`<>]))",
     re.IGNORECASE,
 )
 """What may follow a list separator ";": the next key ("; password: x") or a clause about the password ("; the password is x")."""
