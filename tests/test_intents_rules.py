@@ -1842,3 +1842,19 @@ def test_round_5_a_courtesy_after_a_semicolon_is_no_shell_syntax() -> None:
 def test_round_5_a_semicolon_ending_a_password_is_not_certainly_part_of_it() -> None:
     parsed = rules("username=tvance; password=Harbor!Light4;")
     assert not parsed.certain or parsed.intent.as_dict().get("password") == "Harbor!Light4", (parsed.reason, parsed.intent.as_dict())
+
+
+def test_round_5_chg_is_an_abbreviation_of_change_not_a_user() -> None:
+    parsed = rules("chg pw tvance -> Harbor!Light4")
+    assert parsed.intent.as_dict() == {"action": "change_password", "username": "tvance", "password": "Harbor!Light4"} and parsed.certain
+
+
+@pytest.mark.parametrize("text", [
+    "userdel -r tvance; groupdel tvance",  # a second shell command after ";"
+    "usermod -aG auditors tvance mkeel",  # usermod takes one login
+    "useradd tvance -p Harbor!Light4 -G auditors",  # an account and a group: two actions
+    "dns rec upd kiosk.lab.lan 10.8.1.9",  # "upd" is an update, not an add
+])
+def test_round_5_shell_forms_with_more_than_one_action_are_not_certain(text: str) -> None:
+    parsed = rules(text)
+    assert parsed.is_unknown and not parsed.certain, (parsed.kind, parsed.reason, parsed.intent.as_dict())

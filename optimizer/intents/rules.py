@@ -311,6 +311,10 @@ _REQUEST_AS_QUESTION = re.compile(
 )
 # A question, then a request after it ("Is it ok to delete X? If so, please do it", "Where do I ask? Anyway: delete X").
 _AFTER_THE_QUESTION = re.compile(r"\?\s*\S.*\b(?:please|pls|need|needed|anyway|do\s+it|go\s+ahead|" + _ACTION_VERB + r")", _FLAGS)
+# A second shell command after ";" ("userdel -r bob; groupdel bob").
+_SHELL_COMMAND = (r"(?:sudo\s+)?(?:useradd|userdel|usermod|groupadd|groupdel|groupmod|gpasswd|passwd|adduser|deluser|addgroup|delgroup"
+                  r"|chpasswd|smbpasswd|pdbedit|net|samba-tool|rm|mv|cp|chmod|chown|systemctl|service|reboot|shutdown|kill|echo|curl|wget"
+                  r"|bash|sh|nsupdate|rndc)(?![\w\-.])")
 # A sentence that adds to the one before ("Delete user X. Also his dns record Y."): a second action without its verb.
 _CONTINUED = re.compile(r"[.;!]\s+(?:also|plus|and|as\s+well\s+as)\b", _FLAGS)
 # A later sentence with a need of its own ("delete user X. Anna needs access to Y too.", "add user X ... - he'll need the
@@ -962,7 +966,8 @@ _NO_ARG_OPTIONS = r"(?:\s+(?:-[a-zA-Z]+|--[\w\-]+))*"
 _USERADD_OPTIONS = r"(?:\s+(?:-[mMrNUlDf]+|--[\w\-]+(?:=\S+)?|-(?![mMrNUlDf]\b)[a-zA-Z]\s+\S+))*?"
 _USERMOD_APPEND = r"(?:-aG|-Ga|-a\s+-G|-G\s+-a|--append\s+--groups|--groups\s+\S+\s+--append)"
 _GROUP_USER = (
-    rf"\busermod\s+{_USERMOD_APPEND}\s+(?:\"[^\"]+\"|'[^']+'|\S+)\s+{{U}}",
+    # One login only: "usermod -aG devs bob ana" names two.
+    rf"\busermod\s+{_USERMOD_APPEND}\s+(?:\"[^\"]+\"|'[^']+'|\S+)\s+{{U}}(?!\s+[\w.\-]+\s*$)",
     r"\bgpasswd\s+(?:-a|--add)\s+{U}",
     r"\buser(?:name)?[\"']?\s*[:=]\s*{U}",
     r"\busername\s+is\s+{U}",
@@ -1114,6 +1119,8 @@ _ARROW = r"(?:->|=>|→)"
 _PASSWORD_OWNER = (
     r"\bpasswd\s+{U}",
     r"^(?:change|reset)\s+(?:password|passwd)\s+{U}\s+(?=\S*[\d\W])\S+\s*$",
+    # "chg pw NAME -> NEW": the verb, the password, the user, an arrow.
+    r"^(?:change|reset|update|set)\s+(?:password|passwd)\s+(?:for\s+)?(?:user\s+)?{U}\s*(?:->|=>|→)\s*\S+\s*$",
     r"\b(?:password|passwd)\s+(?:change|reset|update)" + _KEYED + r"(?:for\s+|of\s+)?(?:user\s+)?{U}",
     # "pwd reset => NAME : NEW": an arrow to the user, then the new password.
     r"\b(?:password|passwd)\s+(?:change|reset|update)\s*" + _ARROW + r"\s*(?:user\s+)?{U}\s*(?::|/|" + _ARROW + r")\s*\S",
@@ -1176,6 +1183,9 @@ def _user(core: str) -> RuleParse:
         return _unknown("several", "user: a second action joined to the first (more than one action is out of scope)")
     if _SECOND_TARGET.search(core) or len(re.findall(_ARROW, core)) > 1:
         return _unknown("several", "user: a second account in the same request (more than one action is out of scope)")
+    if re.search(r"\b(?:useradd|adduser)\b.*\s(?:-G|--groups?|--ingroup)(?:\s|=)", core):
+        # "useradd bob -p P -G devs": the account and a group, two actions.
+        return _unknown("several", "user: useradd with a group option (creating and adding to a group)")
     if _GROUP_CUE.search(core):
         if _REMOVE_USER_CUE.search(core):
             # "rm usr ana, grp devs": a removal word beside a group is no request to add to it.
@@ -1677,7 +1687,7 @@ def parse_with_rules(text: str, domain: str) -> RuleParse:
         return _unknown("several", "a second sentence adds to the request ('... . Also his record X'): more than one action")
     if _LATER_NEED.search(text):
         return _unknown("several", "a later sentence asks for something more ('. He needs access to X too'): more than one action")
-    if len(_CLAUSE_VERB.findall(core)) > 1 or re.search(r"\s(?:&&|\|\|)\s", re.sub(r"(['\"`]).*?\1", "", core)):
+    if len(_CLAUSE_VERB.findall(core)) > 1 or re.search(r"\s(?:&&|\|\|)\s|;\s+" + _SHELL_COMMAND, re.sub(r"(['\"`]).*?\1", "", core)):
         # "delete record x.lan && rm -rf /": a chain of shell commands is more than one action too.
         return _unknown("several", "more than one action (out of scope), or one the rules cannot tell apart")
     if domain not in _BY_DOMAIN:

@@ -56,7 +56,7 @@ HESITATIONS = frozenset("um uh uhm umm uhh erm er hmm ah eh like".split())
 ALIASES = {"ad": "add", "grp": "group", "pw": "password", "pwd": "password", "pls": "please", "plz": "please",
            "u": "you", "rm": "remove", "dir": "directory", "rec": "record", "perms": "permissions", "perm": "permission",
            "addr": "address", "fldr": "folder", "pswd": "password", "pword": "password", "mbr": "member", "accnt": "account",
-           "w/": "with", "rmv": "remove", "giv": "give", "del": "delete", "usr": "user", "pass": "password", "acct": "account",
+           "w/": "with", "rmv": "remove", "chg": "change", "chng": "change", "upd": "update", "giv": "give", "del": "delete", "usr": "user", "pass": "password", "acct": "account",
            # "Would you mind adding ...": a verb's -ing form reads as the verb.
            "adding": "add", "creating": "create", "removing": "remove", "deleting": "delete", "dropping": "drop",
            "granting": "grant", "revoking": "revoke", "giving": "give", "changing": "change", "resetting": "reset",
