@@ -1858,3 +1858,18 @@ def test_round_5_chg_is_an_abbreviation_of_change_not_a_user() -> None:
 def test_round_5_shell_forms_with_more_than_one_action_are_not_certain(text: str) -> None:
     parsed = rules(text)
     assert parsed.is_unknown and not parsed.certain, (parsed.kind, parsed.reason, parsed.intent.as_dict())
+
+
+@pytest.mark.parametrize("text", [
+    "On share atlas, give mkeel access to cad",  # two shares named: which one?
+    "On share atlas, grant access to user mkeel on share cad",
+    "Share the folder /srv/cad as cad with mkeel",  # a user named with a new share: access for him too
+    "kiosk.lab.lan should resolve to gw.lab.lan, not to 10.8.1.9",  # the value taken is the one ruled out
+    "gw.lab.lan should also answer to kiosk.lab.lan and kiosk2.lab.lan",  # two aliases
+    "the alias kiosk.lab.lan for gw.lab.lan must go",  # "must go" is a removal, never an add
+    "Password for tvance was set to Harbor!Light4 yesterday",  # a report in the passive past
+])
+def test_round_5_values_from_the_wrong_place_are_not_certain(text: str) -> None:
+    parsed = rules(text)
+    assert not parsed.certain or parsed.intent.as_dict() == {"action": "dns_remove", "zone": "kiosk.lab.lan"}, (
+        parsed.kind, parsed.reason, parsed.intent.as_dict())

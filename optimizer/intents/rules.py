@@ -179,6 +179,8 @@ _REPORTED_DONE = re.compile(
     r"|\b(?:already|just)\s+(?:been\s+)?" + _PAST_ACTION + r"(?![\w\-/$@]|\.\w)"
     r"|\b(?:was|were|has\s+been|have\s+been|had\s+been|got)\s+(?:already\s+|just\s+)?" + _PAST_ACTION + r"(?![\w\-/$@]|\.\w)"
     r"|\bno\s+(?:further\s+)?action\s+(?:is\s+)?(?:needed|required|necessary)\b"
+    # "... was set to P", "has been reset": the passive past of the verbs whose past looks like their present.
+    r"|\b(?:was|were|has\s+been|have\s+been|had\s+been)\s+(?:already\s+|just\s+)?(?:set|reset|put)(?![\w\-/$@]|\.\w)"
     # A log line that opens with the past form ("rotated pw for X -> P", "Nuked web.lan"): a report of it done.
     r"|^\W*" + _PAST_ACTION + r"(?![\w\-/$@]|\.\w)",
     _FLAGS,
@@ -605,6 +607,30 @@ _NOT_A_SHARE = frozenset(
 )
 
 
+_NOT_A_SHARE_NAME = STOPWORDS | _NOT_A_SHARE | frozenset(
+    "new samba smb file files network windows cifs same old this that which whose any every each one another their his her its our my"
+    " your what some no drive folder folders directory permissions permission rights access level levels request requests name names"
+    " path paths grant revoke give remove add allow deny block enable disable open access".split()
+)
+
+
+def _shares_named(core: str) -> set[str]:
+    """The names written with the word "share" ("share hr", "the hr share"), lower-cased."""
+    names = set()
+    for match in re.finditer(r"(?:^|\b(?:the|a|to|on|from|for|in|into|of|at)\s+)share\s+(?:named\s+|called\s+)?(?P<after>[\w.\-$'\"`]+)"
+                             r"|\bthe\s+(?P<before>[\w.\-$'\"`]+)\s+share\b(?=\s*(?:[,.;:!?)]|$|(?:to|for|from|on|in|and|too|as)\b))",
+                             core, _FLAGS):
+        name = _clean_value(match.group("after") or match.group("before")).rstrip(".-").lower()
+        if name and name not in _NOT_A_SHARE_NAME and not name.endswith("'s"):
+            names.add(name)
+    return names
+
+
+def _SAME_VALUE(reading: tuple[str, str], pair: tuple[str, str]) -> bool:
+    """Whether two readings differ only in case or in a possessive or a bracket taken along."""
+    return all(a.lower().removesuffix("'s") == b.lower().removesuffix("'s") for a, b in zip(reading, pair))
+
+
 def _find_pair(patterns: Sequence[str], text: str) -> tuple[str, str] | None:
     """(user, share) from the first pattern that yields both and neither is a stopword."""
     for pattern in patterns:
@@ -651,7 +677,7 @@ def _cue(alternatives: str) -> re.Pattern[str]:
 
 _DNS_REMOVE = _cue(
     r"remove|delete|drop|purge|unregister|deregister|erase|kill|nuke|retire|wipe|zap|scrap|decommission|expunge"
-    r"|unpublish|get\s+rid\s+of|tear\s+down"
+    r"|unpublish|get\s+rid\s+of|tear\s+down|(?:must|should|can|has\s+to|needs\s+to)\s+go(?!\s+(?:to|at|live)\b)"
     # Passive: "X needs to be dropped from DNS", "X should be nuked".
     r"|be\s+(?:removed|deleted|dropped|purged|nuked|wiped|zapped|scrapped|binned|erased|killed|unpublished|expunged)"
     r"|(?:want|need)s?\s+(?:the\s+|this\s+|that\s+)?(?:record|entry|name|it)\s+gone|take\b.*\bout\s+of|(?:come|go|be\s+taken)\s+out\s+of\s+(?:the\s+)?(?:dns|zone)"
@@ -829,6 +855,9 @@ def _dns(core: str) -> RuleParse:
             return _unknown("partial", "dns: two hostnames, but nothing says one points at the other")
         if _EXPLICIT_A.search(core) or _EXPLICIT_AAAA.search(core):
             return _unknown("partial", "dns: an A or AAAA type named with a hostname target (labelling rule 3: the named type wins)")
+        if len(hosts) > 2 and re.search(
+                rf"(?<![\w.\-]){re.escape(hosts[-2])}\s*(?:,|\band\b|&|\+|\bor\b)\s*(?:also\s+)?(?:the\s+)?{re.escape(hosts[-1])}", core, _FLAGS):
+            return _unknown("partial", "dns: more than one alias or target listed")
         kind = "match" if len(hosts) == 2 and not parents else "typo"
         zone, target = _cname_pair(core, found)
         return _intent({"action": "dns_add", "zone": zone, "record_type": "CNAME", "target": target}, "dns: hostname -> hostname", kind)
@@ -1297,7 +1326,8 @@ _ACCESS_PATTERNS = (
     r"\baccess\s+(?:to|on)\s+(?:the\s+)?share\s+{S}\s+for\s+(?:the\s+)?(?:user\s+)?{U}",
     # The share fronted: "On the share payroll, remove access for user tobias".
     (r"^(?:on|for|to|from)\s+(?:the\s+)?share\s+{S}\s*,?\s*(?:give|grant|provide|allow|enable|add|open|revoke|remove|withdraw|"
-     r"take\s+away|cut\s+off|disable|deny|block)\s+(?:[\w/\-]+\s+)?access\s+(?:for|to|from|of)\s+(?:the\s+)?(?:user\s+)?{U}"),
+     r"take\s+away|cut\s+off|disable|deny|block)\s+(?:(?:read|write|rw|ro|read-only|readonly|read/write|read-write|full|admin)\s+)?access"
+     r"\s+(?:for|to|from|of)\s+(?:the\s+)?(?:user\s+)?{U}"),
     # The user fronted: "For user gustav, revoke access to the share archive2019".
     (r"^(?:for|from)\s+(?:the\s+)?user\s+{U}\s*,?\s*(?:give|grant|provide|allow|enable|add|open|revoke|remove|withdraw|"
      r"take\s+away|cut\s+off|disable|deny|block)\s+(?:[\w/\-]+\s+)?access\s+(?:to|on|for|from)\s+(?:the\s+)?(?:share\s+)?{S}"),
@@ -1357,7 +1387,9 @@ _ACCESS_PATTERNS = (
     # The share fronted, the user after the verb: "For the share X, give Y access", "On share X, block user Y".
     *(
         rf"^{front}(?:the\s+)?{share}{punctuation}{_FRONT_VERBS}"
-        r"\s+(?:(?:[\w/\-]+\s+)?access\s+(?:for|to|from|of)\s+)?(?:the\s+)?(?:user\s+)?{U}"
+        r"\s+(?:(?:(?:read|write|rw|ro|read-only|readonly|read/write|read-write|full|admin)\s+)?access\s+(?:for|to|from|of)\s+)?(?:the\s+)?(?:user\s+)?{U}"
+        # Not when another share follows ("On share hr, give bob access to finance"): which share?
+        r"(?![\w.\-$])(?!\s+(?:(?:[\w/\-]+\s+)?access\s+)?(?:to|on|for|into)\s+(?:the\s+)?(?:share\s+)?[\w.\-$]+)"
         for share in (r"(?:samba\s+|smb\s+)?share\s+{S}", r"{S}\s+share")
         # After "On/For ...", the comma may be left out; a bare heading ("hr share: remove bob") needs one.
         for front, punctuation in (
@@ -1470,7 +1502,10 @@ def _samba(core: str) -> RuleParse:
             return _unknown("partial", f"samba: {name!r} after 'as' may be a setting, not the share's name")
         if name and re.search(rf"(?<![\w.\-]){re.escape(name)}\s+(?!{_CONNECTIVE}\b)(?-i:[A-Z][a-z]+)\b(?!\s*[:=])", core, _FLAGS):
             return _unknown("partial", f"samba: the share name may run on past {name!r} (a name with a space)")
-        if _ACCESS_WORDS.search(core) or _LEVEL_FOR_SOMEONE.search(core):
+        if _ACCESS_WORDS.search(core) or _LEVEL_FOR_SOMEONE.search(core) or re.search(
+                r"\b(?:with|for)\s+(?:user\s+)?(?!(?:the|a|an|our|my|his|her|their|everyone|everybody|all|guests?|now|later|today|tomorrow"
+                r"|them|him|me|us|it|this|that)\b)[\w.\-]+\s*[.!]*$", core, _FLAGS):
+            # "Share the folder /srv/logs as logs with bob": a user named with the new share is access for him, a second action.
             return _unknown("partial", "samba: a new share with access for someone (two actions) or a setting")
         if len(set(paths)) > 1:
             return _unknown("partial", "samba: more than one path (two shares, or one path to compare with)")
@@ -1487,6 +1522,14 @@ def _samba(core: str) -> RuleParse:
         pair = _find_pair(_ACCESS_PATTERNS, core)
         if pair is None:
             return _unknown("partial", f"samba: {action} without a user and a share", cue=action)
+        other = next((reading for pattern in _ACCESS_PATTERNS if (reading := _find_pair((pattern,), core)) and reading != pair
+                      and reading[0] != pair[1] and reading[1] != pair[0] and not _SAME_VALUE(reading, pair)
+                      and reading[0].lower() not in _NOT_A_USER and reading[1].lower() not in _NOT_A_SHARE_NAME), None)
+        if any(name not in (pair[1].lower(), pair[0].lower()) for name in _shares_named(core)):
+            return _unknown("partial", f"samba: another share is named besides {pair[1]!r}")
+        if other:
+            # "On share hr, give bob access to finance": one pattern reads bob/hr, another bob/finance; which share is meant?
+            return _unknown("partial", f"samba: two readings of the request ({pair[0]}/{pair[1]} and {other[0]}/{other[1]})")
         if pair[0].lower() in _NOT_A_USER or re.search(rf"(?<![\w.\-]){re.escape(pair[0])}\s+{_GROUP_OF_PEOPLE}", core, _FLAGS):
             return _unknown("partial", f"samba: {action} for {pair[0]!r}, not one user")
         if re.match(r"(?:enable|disable)\b", core, _FLAGS) and not re.search(r"\b(?:access|user|permissions?)\b", core, _FLAGS) \
@@ -1718,6 +1761,12 @@ def parse_with_rules(text: str, domain: str) -> RuleParse:
         return _unknown("none", f"{parsed.intent.action.value}: the password is a placeholder or cut from an aside")
     if _ACTION_FIELD_DISAGREES(parsed.intent.action.value, corrected):
         return _unknown("none", f"{parsed.intent.action.value}: an 'action' field names another action")
+    for key, value in parsed.intent.as_dict().items():
+        if key not in ("action", "record_type") and re.search(
+                rf"\b(?:not|never|instead\s+of|rather\s+than|except|but\s+not)\s+(?:(?:to|at|for|on|in|into|from|the|user|share|group)\s+)*"
+                rf"{re.escape(value)}(?![\w\-$]|\.\w)", text, _FLAGS):
+            # "web.lan should resolve to app.lan, not to 10.0.0.5": the value taken is the one ruled out.
+            return _unknown("none", f"{parsed.intent.action.value}: the {key} {value!r} is the one ruled out ('not ...')")
     unused = _UNUSED_KEYED_VALUE(parsed.intent.as_dict(), text)
     if unused:
         return _unknown("several", f"{parsed.intent.action.value}: a keyed field the action does not use ({unused}): a second action")
