@@ -1873,3 +1873,25 @@ def test_round_5_values_from_the_wrong_place_are_not_certain(text: str) -> None:
     parsed = rules(text)
     assert not parsed.certain or parsed.intent.as_dict() == {"action": "dns_remove", "zone": "kiosk.lab.lan"}, (
         parsed.kind, parsed.reason, parsed.intent.as_dict())
+
+
+@pytest.mark.parametrize("text", [
+    "point kiosk.lab.lan to 10.8.1.9 on the external view and gw.lab.lan on internal",  # two names, one address
+    "kiosk.lab.lan != 10.8.1.9",  # the address is ruled out
+    "add kiosk.lab.lan 10.8.1.9 to the hosts file",  # not DNS
+    "add kiosk.lab.lan as a new DNS server at 10.8.1.9",  # a server, not a record
+    "remove kiosk.lab.lan from the blocklist",  # removed from something that is not DNS
+    "remove kiosk.lab.lan from the zone file and reload",  # a second verb
+])
+def test_round_5_dns_near_misses_are_not_certain(text: str) -> None:
+    parsed = rules(text)
+    assert parsed.is_unknown and not parsed.certain, (parsed.kind, parsed.reason, parsed.intent.as_dict())
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("remove kiosk.lab.lan from the internal DNS", {"action": "dns_remove", "zone": "kiosk.lab.lan"}),
+    ("remove kiosk.lab.lan from lab.lan", {"action": "dns_remove", "zone": "kiosk.lab.lan"}),
+])
+def test_round_5_a_removal_from_dns_or_its_zone_stays_certain(text: str, expected: dict) -> None:
+    parsed = rules(text)
+    assert parsed.intent.as_dict() == expected and parsed.certain, (parsed.kind, parsed.reason)

@@ -337,7 +337,7 @@ _OWN_THINGS = frozenset(
 # actions, one unsupported. Not the password sent on ("... and mail it to him").
 _SECOND_OTHER_VERB = re.compile(
     r"\b(?:and|then|also)\s+(?:then\s+|also\s+|afterwards\s+)?(?:forward|send|e-?mail(?!\s+address)|mail|notify|inform|tell|archive|move|copy"
-    r"|transfer|back\s*up|lock|unlock|rename|restart|reboot|migrate|wipe|disable|suspend|expire|clone"
+    r"|transfer|back\s*up|lock|unlock|rename|restart|reload|refresh|reboot|migrate|wipe|disable|suspend|expire|clone"
     r"|check|verify|flush|clear|review|investigate|restore|install|reinstall|upgrade|export|audit)\b"
     r"(?!\s+(?:it|them|the\s+(?:new\s+)?(?:one|password|passwd|pw|credentials))\s+(?:over\s+)?to\b)",
     _FLAGS,
@@ -805,7 +805,10 @@ def _dns(core: str) -> RuleParse:
     ]
     if not hosts and _only_function_words(core, addresses):
         return _unknown("refusal", "dns: no hostname at all")
-    if re.search(r"\b(?:dhcp|firewall|reservations?|leases?)\b", core, _FLAGS):
+    if re.search(r"\b(?:dhcp|firewall|reservations?|leases?|hosts\s+file|/etc/hosts|(?:block|allow|white|black|deny)\s*-?list)\b"
+                 # Not a record: "add X as a new DNS server", "as a forwarder", "as a search domain".
+                 r"|\bas\s+(?:a|an|the)\s+(?:new\s+)?(?:(?:dns|name)\s*servers?|nameservers?|forwarders?|resolvers?|search\s+domains?)\b",
+                 core, _FLAGS):
         # "Remove X from DNS and the DHCP reservation": a second system, out of scope (also for an add).
         return _unknown("partial", "dns: DHCP or a firewall too")
     if not addresses and len(records) == 1 and _DNS_OBSOLETE.search(core) and not _DNS_ADD_WORD.search(core):
@@ -824,6 +827,13 @@ def _dns(core: str) -> RuleParse:
             rf"(?:(?:record|entry|host|name)\s+)?|\s+){re.escape(names[1])}", core, _FLAGS  # or side by side: "rm a.lan b.lan"
         ) for names in (records, hosts)):
             return _unknown("partial", "dns: more than one record to remove")
+        elsewhere = re.search(r"\bfrom\s+(?:the\s+|our\s+|my\s+|all\s+)?(?P<place>[\w\-]+)", core, _FLAGS)
+        if elsewhere and not re.match(r"(?:(?:internal|external|public|private|local|main|primary|corp|company|ad|bind|our)\s+)?"
+                                      r"(?:dns|zones?|records?|entries|name\s*servers?|nameservers?|bind|ad|active|resolver|server)\b",
+                                      core[elsewhere.start("place"):], _FLAGS) \
+                and not any(entity.start == elsewhere.start("place") for entity in entities(core)):
+            # "remove web.lan from the blocklist": removed from something that is not DNS.
+            return _unknown("partial", f"dns: removed from {elsewhere.group('place')!r}, which may not be DNS")
         return _intent({"action": "dns_remove", "zone": records[0] if records else None}, "dns: remove + hostname")
     if _DNS_MODIFY.search(core):
         return _unknown("partial", "dns: changing a record, not adding one")
@@ -844,6 +854,9 @@ def _dns(core: str) -> RuleParse:
         ):
             # "Point a.lan and b.lan to 10.0.0.5", "point a.lan to 10.0.0.5 and b.lan too": two records.
             return _unknown("partial", "dns: more than one record to add")
+        if len(hosts) > 1:
+            # "point a.lan to 10.0.0.5 on the external view and b.lan on internal": which name gets the address?
+            return _unknown("partial", "dns: more than one record name with one address")
         kind = "match" if len(hosts) == 1 and not parents else "typo"
         return _intent(
             {"action": "dns_add", "zone": hosts[0] if hosts else None, "record_type": record_type, "ip": address.value},
@@ -1763,8 +1776,8 @@ def parse_with_rules(text: str, domain: str) -> RuleParse:
         return _unknown("none", f"{parsed.intent.action.value}: an 'action' field names another action")
     for key, value in parsed.intent.as_dict().items():
         if key not in ("action", "record_type") and re.search(
-                rf"\b(?:not|never|instead\s+of|rather\s+than|except|but\s+not)\s+(?:(?:to|at|for|on|in|into|from|the|user|share|group)\s+)*"
-                rf"{re.escape(value)}(?![\w\-$]|\.\w)", text, _FLAGS):
+                rf"(?:\b(?:not|never|instead\s+of|rather\s+than|except|but\s+not)\s+(?:(?:to|at|for|on|in|into|from|the|user|share|group)\s+)*"
+                rf"|(?:!=|≠|<>)\s*){re.escape(value)}(?![\w\-$]|\.\w)", text, _FLAGS):
             # "web.lan should resolve to app.lan, not to 10.0.0.5": the value taken is the one ruled out.
             return _unknown("none", f"{parsed.intent.action.value}: the {key} {value!r} is the one ruled out ('not ...')")
     unused = _UNUSED_KEYED_VALUE(parsed.intent.as_dict(), text)
