@@ -1895,3 +1895,14 @@ def test_round_5_dns_near_misses_are_not_certain(text: str) -> None:
 def test_round_5_a_removal_from_dns_or_its_zone_stays_certain(text: str, expected: dict) -> None:
     parsed = rules(text)
     assert parsed.intent.as_dict() == expected and parsed.certain, (parsed.kind, parsed.reason)
+
+
+@pytest.mark.parametrize("text", [
+    "remove tvance's account and mkeel's",  # a second owner with the thing left out
+    "give the auditors access to atlas",  # "the X": a team, not a login
+    "give tvance access to atlas via group auditors",
+    "give tvance ownership of the atlas share",
+])
+def test_round_5_teams_owners_and_second_accounts_are_not_certain(text: str) -> None:
+    parsed = rules(text)
+    assert parsed.is_unknown and not parsed.certain, (parsed.kind, parsed.reason, parsed.intent.as_dict())

@@ -957,6 +957,8 @@ _SECOND_TARGET = re.compile(
     # "... and the one for Ana", "... and Ana's account too".
     r"|\b(?:and|plus)\s+(?:also\s+)?(?:the\s+one|that\s+one|the\s+other\s+one|those|the\s+ones)\s+(?:for|of|belonging)\b"
     r"|\b(?:and|plus)\s+(?:also\s+)?[\w.\-]+'s\s+(?:user\s+|own\s+)?(?:account|login|password)\b"
+    # "remove bob's account and ana's": a second owner with the thing left out.
+    r"|\b(?:and|plus|&)\s+(?:also\s+)?[\w.\-]+'s\s*(?:too|as\s+well|also)?\s*[.!]*$"
     # A second "name : password" pair after a separator: "pw reset => bob : P1 ; ana : P2".
     r"|[;,]\s*(?!(?:password|passwd|pw|pwd|pass|new|old|user|username|login|account|group|share|reason|note|ticket|type|expires?)\b)"
     r"[\w.\-]+\s*(?:\s:|->|=>|→)\s*\S+\s*$",
@@ -1543,6 +1545,10 @@ def _samba(core: str) -> RuleParse:
         if other:
             # "On share hr, give bob access to finance": one pattern reads bob/hr, another bob/finance; which share is meant?
             return _unknown("partial", f"samba: two readings of the request ({pair[0]}/{pair[1]} and {other[0]}/{other[1]})")
+        if re.search(rf"\bthe\s+{re.escape(pair[0])}(?![\w.\-$])", core, _FLAGS) or re.search(
+                r"\b(?:via|through)\s+(?:the\s+)?(?:group|membership)\b|\b(?:ownership|owner|owners)\b", core, _FLAGS):
+            # "give the devs access to hr" (a team, not a login), "... via group devs", "give bob ownership of hr": not one user's access.
+            return _unknown("partial", f"samba: {action} for {pair[0]!r} may be a team, a group or ownership")
         if pair[0].lower() in _NOT_A_USER or re.search(rf"(?<![\w.\-]){re.escape(pair[0])}\s+{_GROUP_OF_PEOPLE}", core, _FLAGS):
             return _unknown("partial", f"samba: {action} for {pair[0]!r}, not one user")
         if re.match(r"(?:enable|disable)\b", core, _FLAGS) and not re.search(r"\b(?:access|user|permissions?)\b", core, _FLAGS) \
