@@ -1906,3 +1906,12 @@ def test_round_5_a_removal_from_dns_or_its_zone_stays_certain(text: str, expecte
 def test_round_5_teams_owners_and_second_accounts_are_not_certain(text: str) -> None:
     parsed = rules(text)
     assert parsed.is_unknown and not parsed.certain, (parsed.kind, parsed.reason, parsed.intent.as_dict())
+
+
+@pytest.mark.parametrize("text", [
+    'Forwarded from Priti: "add user tvance with password Harbor!Light4"',  # the closing quote is not the password's
+    "add user tvance with password $INITIAL_PW",  # a variable, not a password
+])
+def test_round_5_a_quote_or_a_variable_is_never_a_certain_password(text: str) -> None:
+    parsed = rules(text)
+    assert not parsed.certain or parsed.intent.as_dict().get("password") == "Harbor!Light4", (parsed.reason, parsed.intent.as_dict())

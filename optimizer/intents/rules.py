@@ -1775,7 +1775,9 @@ def parse_with_rules(text: str, domain: str) -> RuleParse:
         # "..., password Orbit-Ladder-5.", "password=P;": the mark may end the sentence or the password; the model decides.
         return _unknown("none", f"{parsed.intent.action.value}: a {password[-1]!r} after the password, its own or the sentence's")
     if password and (re.match(r"[(\[{<]", password) and not re.search(r"[)\]}>]$", password)
-                     or re.fullmatch(r"[*•xX]{3,}|<[^<>]*>|\[[^\[\]]*\]", password)):
+                     or re.fullmatch(r"[*•xX]{3,}|<[^<>]*>|\[[^\[\]]*\]|\$\{?[A-Z_][A-Z0-9_]*\}?|\{[^{}]*\}", password)
+                     # A closing quote the password did not open: 'Forwarded: "add user bob with password P"'.
+                     or (password[-1] in "\"'`”’" and password[0] != password[-1])):
         # "password: (sent separately)" cut to "(sent", "********", "<redacted>": no password, or not this one.
         return _unknown("none", f"{parsed.intent.action.value}: the password is a placeholder or cut from an aside")
     if _ACTION_FIELD_DISAGREES(parsed.intent.action.value, corrected):
