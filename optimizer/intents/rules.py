@@ -1112,7 +1112,7 @@ _NEW_USER = (
     # The name right after the create verb's noun, before a "user WORD" in context ("Our user base ... create user NAME").
     r"\b(?:create|add|register|make|set\s*up|provision|onboard)\s+(?:a\s+|an\s+|the\s+)?(?:new\s+)?(?:user|account|login)\s+"
     r"(?:called\s+|named\s+)?{U}",
-    # A person's name, then the login: "Onboard Mei Tanaka as mtanaka with ...".
+    # A person's name, then the login: "Onboard Ada Quist as aquist with ...".
     r"\b(?:onboard|create|add|provision|set\s*up)\s+(?-i:[A-Z][a-z]+)(?:\s+(?-i:[A-Z][a-z]+)){{0,2}}\s+as\s+{U}\s+with\b",
     # A role before the name: "account for contractor ext.li", "login for the new intern jdoe".
     r"\b(?:user|account|login)" + _FOR_ROLE + r"{U}",
@@ -1772,7 +1772,7 @@ def parse_with_rules(text: str, domain: str) -> RuleParse:
         # "password Pa$$w0rd! pls": a wrapper took the "!" (or "." or "?") glued to the password; the model decides.
         return _unknown("none", f"{parsed.intent.action.value}: the password runs on into punctuation the wrappers took")
     if password and password[-1] in ".;:," and re.search(rf"{re.escape(password)}(?:\s|$)", text):
-        # "..., password Orbit-Ladder-5.", "password=P;": the mark may end the sentence or the password; the model decides.
+        # "..., password Rivet-Moss-8.", "password=P;": the mark may end the sentence or the password; the model decides.
         return _unknown("none", f"{parsed.intent.action.value}: a {password[-1]!r} after the password, its own or the sentence's")
     if password and (re.match(r"[(\[{<]", password) and not re.search(r"[)\]}>]$", password)
                      or re.fullmatch(r"[*•xX]{3,}|<[^<>]*>|\[[^\[\]]*\]|\$\{?[A-Z_][A-Z0-9_]*\}?|\{[^{}]*\}", password)
