@@ -57,6 +57,8 @@ def test_sentence_words_field_names_and_commands_are_never_values() -> None:
     onboarding = span_grammar("hi, could you set up an account for rvance, he starts Tuesday. ta", "user")
     assert "add_user" not in onboarding.alternatives["action"]
     assert "O'Neil1." in value_candidates("set the password for dmurphy to O'Neil1.")["password"]  # a digit: a password
+    # A mark or a bracket right after a password may end the sentence: both readings are offered.
+    assert value_candidates("(new pw for ana: Fern-42.)")["password"][-2:] == ["Fern-42.)", "Fern-42"]
     # "field=value": the field's name is not part of a value; an action's name and a slash command are not passwords.
     keyed = value_candidates("remove_user name=okafor; /usr add_user")
     assert keyed["password"] == [] and "okafor" in keyed["name"] and "remove_user" not in keyed["name"]

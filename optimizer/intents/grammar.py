@@ -71,6 +71,8 @@ def value_candidates(text: str) -> dict[str, list[str]]:
         key = re.split(r"[=:]", token.strip("'\"`"), maxsplit=1)[0].lower()
         if not (key != token and key in _FIELD_KEYS):  # "username=gail": the field's name and its value, not a password
             passwords.append(token.strip("'\"`").rstrip(",;"))
+            # The sentence's mark or a closing bracket right after it ("password Fern-42.", "(pw Fern-42)"): both readings.
+            passwords.append(token.strip("'\"`").rstrip(",;.:)]}'\"`"))
         for separator in ("=", ":"):
             if separator in token:
                 passwords.append(token.split(separator, 1)[1].strip("'\"`"))
