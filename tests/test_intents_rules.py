@@ -1915,3 +1915,36 @@ def test_round_5_teams_owners_and_second_accounts_are_not_certain(text: str) -> 
 def test_round_5_a_quote_or_a_variable_is_never_a_certain_password(text: str) -> None:
     parsed = rules(text)
     assert not parsed.certain or parsed.intent.as_dict().get("password") == "Harbor!Light4", (parsed.reason, parsed.intent.as_dict())
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("mount point /data/atlas-maps should be exposed as share atlasmaps",
+     {"action": "create_share", "name": "atlasmaps", "path": "/data/atlas-maps"}),
+    ("backup folder /srv/nightly is to be shared as nightly", {"action": "create_share", "name": "nightly", "path": "/srv/nightly"}),
+])
+def test_round_6_an_unsupported_verb_used_as_a_noun_subject_is_no_refusal(text: str, expected: dict) -> None:
+    parsed = rules(text)
+    assert parsed.intent.as_dict() == expected or not parsed.certain, (parsed.kind, parsed.reason, parsed.intent.as_dict())
+    assert parsed.intent.as_dict() == expected and parsed.certain or text.startswith("backup"), (parsed.kind, parsed.reason)
+
+
+@pytest.mark.parametrize("text", ["mount /data/atlas-maps", "mount the share atlasmaps", "check user tvance should be removed"])
+def test_round_6_an_unsupported_verb_as_a_command_is_still_refused(text: str) -> None:
+    parsed = rules(text)
+    assert parsed.is_unknown and parsed.certain, (parsed.kind, parsed.reason)
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("strip access: tvance from share atlas", {"action": "revoke_access", "username": "tvance", "share": "atlas"}),
+    ("revoke access: tvance off share atlas", {"action": "revoke_access", "username": "tvance", "share": "atlas"}),
+    ("remove access for user tvance from share atlas", {"action": "revoke_access", "username": "tvance", "share": "atlas"}),
+    ("give read access to user tvance on share atlas", {"action": "grant_access", "username": "tvance", "share": "atlas"}),
+])
+def test_round_6_access_verb_then_user_then_named_share(text: str, expected: dict) -> None:
+    parsed = rules(text)
+    assert parsed.intent.as_dict() == expected and parsed.certain, (parsed.kind, parsed.reason, parsed.intent.as_dict())
+
+
+def test_round_6_access_for_a_user_on_two_shares_is_not_certain() -> None:
+    parsed = rules("give read access to user tvance on share atlas and maps")
+    assert not parsed.certain, (parsed.reason, parsed.intent.as_dict())

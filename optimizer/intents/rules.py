@@ -418,6 +418,15 @@ _UNSUPPORTED_VERBS = frozenset(
 )
 
 
+# The first word is no verb but the start of a noun that is the subject of a passive ("mount point /x should be exposed as
+# share y", "backup folder /srv/b is to be shared as b"): not an unsupported operation; the domain's patterns decide.
+_NOUN_SUBJECT = re.compile(
+    r"\s*[a-z]+\s+(?!(?:the|a|an|all|my|our|this|that|these|those|his|her|their|its|it|user|users|share|shares|record|records|group"
+    r"|groups|account|accounts|if|whether|and|or|to|for|on|in|of|from|with)\b)[a-z]+\s+(?:\S+\s+)?"
+    r"(?:should|must|shall|needs\s+to|has\s+to|is\s+to|will)\s+(?:also\s+)?be\s+[a-z]+(?:ed|en)\b",
+)
+
+
 @dataclass(frozen=True)
 class RuleParse:
     """What the rules make of a command, how sure they are, and which rule decided."""
@@ -1312,7 +1321,7 @@ _FRONT_VERBS = (r"(?:give|grant|provide|allow|enable|add|open|let|authori[sz]e|p
 # A path with these is a change to a share, not a new one ("move the share X to /srv/y").
 _SHARE_CHANGE = _cue(
     r"move|change|modify|update|relocate|copy|migrate|edit|rename|delete|remove|drop|stop|unshare|disable|fix|chmod|chown"
-    r"|back\s*up|restore|sync|mount|unmount"
+    r"|back\s*up|restore|sync|mount(?!\s+points?\b)|unmount"  # "mount point": a noun, the path's kind
 )
 # Share access for a setting or a whole team ("enable guest access", "give the sales team access") is no one user.
 _NOT_A_USER = frozenset(
@@ -1354,6 +1363,12 @@ _ACCESS_PATTERNS = (
     # Terse: "remove access: ivo / lab", "grant share access: ivo -> lab".
     r"\b(?:give|grant|add|revoke|remove|withdraw|block|deny)\s+(?:share\s+)?access\s*:\s*(?:user\s*[:=]?\s*)?{U}\s*(?:/|->|=>|→|,)\s*"
     r"(?:share\s*[:=]?\s*)?{S}\s*[.!]?$",
+    # The user after "access", the share last and named as one: "remove access for user ivo from share lab",
+    # "give read access to user ivo on share lab", "revoke access: ivo off share lab".
+    r"\b(?:give|grant|provide|allow|enable|add|open|revoke|remove|withdraw|take\s+away|cut\s+off|disable|deny|block)\s+"
+    r"(?:(?:read|write|rw|ro|read-only|readonly|read/write|read-write|full)\s+)?access\s*(?::\s*|\s+(?:for|of|to)\s+)"
+    r"(?:the\s+)?(?:user\s+)?{U}\s+(?:from|on|to|off|for|in|into)\s+(?:the\s+)?(?:(?:samba|smb)\s+)?share\s+{S}(?![\w.\-$])"
+    r"(?!\s+(?:and|&|,)\s)",
     # "ivo should be able to access the lab share" ("should not be able to" is a revoke, above).
     _SUBJECT + r"(?!(?:might|may|would|will|could)\s){U}\s+(?:should|must|needs?\s+to|has\s+to)\s+be\s+able\s+to\s+"
     r"(?:access|use|reach|open|read|write\s+to)\s+(?:the\s+)?(?:share\s+)?{S}",
@@ -1729,7 +1744,8 @@ def parse_with_rules(text: str, domain: str) -> RuleParse:
         return _unknown("refusal", "a negated command")
     if _CONDITION.search(text) or _NOT_FOR_REAL.search(text):
         return _unknown("doubt", "a command under a condition, or a hypothetical: the model decides")
-    if first in _UNSUPPORTED_VERBS and not re.match(r"\s*[\w'’]+\s*[:,\-–—](?=\s)|\s*[\w'’]+\s+\w+\s*[:\-–—](?=\s)", core):
+    if first in _UNSUPPORTED_VERBS and not re.match(r"\s*[\w'’]+\s*[:,\-–—](?=\s)|\s*[\w'’]+\s+\w+\s*[:\-–—](?=\s)", core) \
+            and not _NOUN_SUBJECT.match(core):
         # Not a heading or a label before the command ("Help: add user X", "Test env: add ...").
         return _unknown("refusal", f"unsupported operation {first!r}")
     if _DOUBT.search(core) or _DOUBT.search(text):  # text: the wrappers may take the sentence with the doubt
