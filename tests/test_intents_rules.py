@@ -1948,3 +1948,36 @@ def test_round_6_access_verb_then_user_then_named_share(text: str, expected: dic
 def test_round_6_access_for_a_user_on_two_shares_is_not_certain() -> None:
     parsed = rules("give read access to user tvance on share atlas and maps")
     assert not parsed.certain, (parsed.reason, parsed.intent.as_dict())
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("userdel: qlarsen7", {"action": "remove_user", "username": "qlarsen7"}),
+    ("pwd reset: qlarsen7 / Birch!Ladder3", {"action": "change_password", "username": "qlarsen7", "password": "Birch!Ladder3"}),
+    ("password change: qlarsen7 -> Birch!Ladder3", {"action": "change_password", "username": "qlarsen7", "password": "Birch!Ladder3"}),
+    ("swap the password on account qlarsen7 to Birch.Ladder3", {"action": "change_password", "username": "qlarsen7", "password": "Birch.Ladder3"}),
+    ("set the password of user qlarsen7 to be Birch.Ladder3", {"action": "change_password", "username": "qlarsen7", "password": "Birch.Ladder3"}),
+    ("reset pw 4 qlarsen7 -> 'Birch$ladder3'", {"action": "change_password", "username": "qlarsen7", "password": "Birch$ladder3"}),
+    ("The qa group should also include qlarsen7", {"action": "add_to_group", "username": "qlarsen7", "group": "qa"}),
+    ("please put the user qlarsen7 inside the group called net-ops", {"action": "add_to_group", "username": "qlarsen7", "group": "net-ops"}),
+    # Someone else forgot: no call-off.
+    ("please change the password of user qlarsen7 to Birch.Ladder3, she forget it",
+     {"action": "change_password", "username": "qlarsen7", "password": "Birch.Ladder3"}),
+])
+def test_round_6_terse_and_synonym_user_families(text: str, expected: dict) -> None:
+    parsed = rules(text)
+    assert parsed.intent.as_dict() == expected and parsed.certain, (parsed.kind, parsed.reason, parsed.intent.as_dict())
+
+
+@pytest.mark.parametrize("text", [
+    "forget it, change the password of user qlarsen7 to Birch.Ladder3",  # the speaker calls it off
+    "we set up a login for qlarsen7 with password Birch-Ladder-3",  # a report of it done
+    "The qa group should also include qlarsen7 and mbeck",  # two users
+])
+def test_round_6_call_offs_reports_and_second_users_stay_uncertain(text: str) -> None:
+    parsed = rules(text)
+    assert not parsed.certain, (parsed.kind, parsed.reason, parsed.intent.as_dict())
+
+
+def test_round_6_a_request_with_a_modal_is_no_report_of_it_done() -> None:
+    parsed = rules("could you set up a login for qlarsen7 with password Birch-Ladder-3 please")
+    assert parsed.intent.as_dict() == {"action": "add_user", "username": "qlarsen7", "password": "Birch-Ladder-3"}, (parsed.reason,)

@@ -174,7 +174,9 @@ _PAST_ACTION = (r"(?:removed|deleted|dropped|purged|erased|wiped|nuked|added|cre
                 # Not "retired", "decommissioned", "pointed": said of a machine in context ("we retired the box, so X can go").
                 r"|rotated|stripped|wired\s+up|hooked\s+up|mapped|opened\s+up|enrolled|revoked|deactivated|zapped|scrapped|binned)")
 _REPORTED_DONE = re.compile(
-    r"(?<![\w\-./@])(?:i|we|he|she|they|someone|somebody|you|ops|it)(?:'ve|'d|\s+have|\s+has|\s+had)?\s+"
+    # Not after a modal or "please" ("could you set up a login", "can we put X in ..."): a request, not a report.
+    r"(?<![\w\-./@])(?<!\bcould\s)(?<!\bcan\s)(?<!\bwould\s)(?<!\bwill\s)(?<!\bplease\s)"
+    r"(?:i|we|he|she|they|someone|somebody|you|ops|it)(?:'ve|'d|\s+have|\s+has|\s+had)?\s+"
     r"(?:already\s+|just\s+|finally\s+|also\s+|previously\s+|recently\s+)*" + _PAST_ACTION + r"(?![\w\-/$@]|\.\w)"
     r"|\b(?:already|just)\s+(?:been\s+)?" + _PAST_ACTION + r"(?![\w\-/$@]|\.\w)"
     r"|\b(?:was|were|has\s+been|have\s+been|had\s+been|got)\s+(?:already\s+|just\s+)?" + _PAST_ACTION + r"(?![\w\-/$@]|\.\w)"
@@ -381,7 +383,9 @@ _NOT_NOW = re.compile(
 # A request called off ("never mind the request to add X", "ignore my last message about deleting X").
 _CALLED_OFF = re.compile(
     r"\b(?:never\s*mind|nevermind|scratch\s+that|disregard\s+(?:my|the|that|this)\b|ignore\s+(?:my|the|that|this)\s+(?:\w+\s+){0,2}?"
-    r"(?:request|message|ticket|e-?mail|ask)|forget\s+(?:about\s+)?(?:it|that|this|my|the\s+(?:request|ticket))\b|decided\s+against"
+    r"(?:request|message|ticket|e-?mail|ask)"
+    # Not someone else who forgot ("he forget it", a non-native "forgot"): the speaker calls nothing off.
+    r"|(?<!\bhe\s)(?<!\bshe\s)(?<!\bthey\s)(?<!\bwho\s)forget\s+(?:about\s+)?(?:it|that|this|my|the\s+(?:request|ticket))\b|decided\s+against"
     r"|changed\s+(?:my|our)\s+minds?|called\s+off)\b",
     _FLAGS,
 )
@@ -906,7 +910,9 @@ _CHANGE_CUE = re.compile(
     _FLAGS,
 )
 # A change that cannot be part of creating an account; "set"/"new password" can ("Create user X and set the password to Y").
-_STRONG_CHANGE_CUE = re.compile(r"\b(?:change|reset|update|rotate|forgot)\b|\blocked\s+out\b|^passwd\b", _FLAGS)
+_STRONG_CHANGE_CUE = re.compile(r"\b(?:change|reset|update|rotate|forgot)\b|\blocked\s+out\b|^passwd\b"
+                                # "swap the password on X to P": an admin's synonym, with the password as its object.
+                                r"|\bswap\s+(?:the\s+|their\s+|his\s+|her\s+)?(?:password|passwd)\b", _FLAGS)
 # Passive: "Account X should be created with the password Y", "user X is to be set up".
 _PASSIVE_CREATE = (r"\b(?:user|account|login)\s+\S+\s+(?:should|must|shall|needs\s+to|has\s+to|is\s+to|is\s+going\s+to|will)\s+be\s+"
                    r"(?:create|add|register|set\s*up|provision|make|made)(?:e?d)?\b")
@@ -1024,7 +1030,7 @@ _GROUP_USER = (
     r"\bgpasswd\s+(?:-a|--add)\s+{U}",
     r"\buser(?:name)?[\"']?\s*[:=]\s*{U}",
     r"\busername\s+is\s+{U}",
-    r"\b(?:add|put|include|enroll|join|assign|place)\s+(?:the\s+)?(?:user\s+|account\s+|login\s+)?{U}\s+(?:to|in|into)\b",
+    r"\b(?:add|put|include|enroll|join|assign|place)\s+(?:the\s+)?(?:user\s+|account\s+|login\s+)?{U}\s+(?:to|in|into|inside)\b",
     r"\b{U}\s+(?:is\s+|becomes\s+)?(?:a\s+)?(?:member|part)\s+(?:of|in)\b",
     r"\b(?:add|put|include|enroll)\s+(?:the\s+)?(?:user\s+)?{U}\s+as\s+(?:a\s+)?member\s+(?:of|in|to)\b",
     r"\b{U}\s+(?:should|must|needs\s+to|has\s+to)\s+(?:have|get)\s+(?:a\s+)?membership\s+(?:in|of|to)\b",
@@ -1050,6 +1056,9 @@ _GROUP_USER = (
     r"(?:be\s+(?:in|added\s+to|put\s+in(?:to)?|a\s+member\s+of|part\s+of)|join)\s"
     r"(?![^?]*\?)",
     r"\bgroup\s+\S+\s+(?:needs|wants|gets|should\s+(?:get|have|include))\s+(?:user\s+)?{U}",
+    # "the G group should also include U", "group G must include user U".
+    r"\b(?:[\w.\-]+\s+group|group\s+[\w.\-]+)\s+(?:should|must|needs\s+to|has\s+to|is\s+to)\s+(?:also\s+|now\s+)?include\s+"
+    r"(?:the\s+)?(?:user\s+|account\s+)?{U}\s*[.!]?$",
     # The group named first: "the 'ops' group needs ana added", "the auditors group should get ana as a member".
     r"\b[\w.\-'\"`]+\s+group\s+(?:needs|wants|should\s+(?:get|have|include))\s+(?:user\s+)?{U}\s+(?:added|as\s+(?:a\s+)?(?:new\s+)?member)\b",
     # Word order: "To the group netadmins, add user rui", "Into the admins group with alice".
@@ -1146,7 +1155,7 @@ _NEW_PASSWORD = (
     r"^(?:user|account)\s+(?:add|create)\s+[\w.\-]+\s+{PW}\s*$",
 )
 _OLD_USER = (
-    rf"\buserdel\b{_NO_ARG_OPTIONS}\s+{{U}}",
+    rf"\buserdel\b{_NO_ARG_OPTIONS}(?:\s*(?::|->|=>|→)\s*|\s+){{U}}",
     rf"\b{_REMOVE_VERBS}\s+(?:the\s+)?(?:user|account|login)\s+(?:called\s+|named\s+)?{{U}}",
     r"\b(?:user|account|login)" + _FOR_ROLE + r"{U}",
     # A person named, then the login: "the account for Ivo (ivo.k)", "Ivo's account (ivo.k)", "Ivo's login ivo.k".
@@ -1183,7 +1192,7 @@ _PASSWORD_OWNER = (
     r"\buser(?:name)?[\"']?\s*[:=]\s*{U}",
     r"\b{U}'s\s+(?:new\s+)?password\b",
     r"\b(?:password|passwd|credentials)" + _FOR_ROLE + r"{U}",
-    r"\b(?:password|passwd|credentials)\s+(?:for|of)\s+(?:the\s+)?(?:user\s+|account\s+)?{U}",
+    r"\b(?:password|passwd|credentials)\s+(?:for|of|on|4)\s+(?:the\s+)?(?:user\s+|account\s+)?{U}",
     r"\buser\s+{U}",
     r"\b{U}\s+(?:password|forgot)\b",
     r"\b{U}\s+(?:needs|wants|gets|requires)\s+(?:a\s+)?(?:new\s+(?:password|passwd)|(?:password|passwd)\s+(?:reset|change))\b",
@@ -1205,6 +1214,8 @@ _CHANGED_PASSWORD = (
     r"\s" + _ARROW + r"\s*(?![\w.\-]+\s*[:=]){PW}",
     r"\bnew\s+password\s+(?:is\s+)?{PW}",
     r"\b(?:password|passwd)\s+(?:change|reset|update)\s*" + _ARROW + r"\s*(?:user\s+)?[\w.\-]+\s*(?::|/|" + _ARROW + r")\s*{PW}",
+    # "pwd reset: NAME / NEW", "password change: NAME -> NEW".
+    r"\b(?:password|passwd)\s+(?:change|reset|update)\s*:\s*(?:user\s+)?[\w.\-]+\s*(?:/|" + _ARROW + r")\s*{PW}\s*[.!]?$",
     # Keyed as "new": 'pw reset for user=x new="P"'.
     r"\bnew[\"']?\s*[:=](?!>)\s*{PW}",
     r"\bnew\s+one\s*(?:is\s+|[:=]\s*){PW}",
@@ -1212,7 +1223,7 @@ _CHANGED_PASSWORD = (
     r"\b(?:make|set)\s+it\s+(?:to\s+)?{PW}",
     r"\bset\s+(?:the\s+|a\s+)?(?:new\s+)?password\s+(?!to\b|for\b|of\b){PW}",
     # "to PASS" near the password or its verb, not "Back to work ...: reset pw for X".
-    r"\b(?:password|passwd|pw|it|reset|change|set|update|rotate)\b(?:\s+(?!to\b)\S+){{0,6}}?\s+to\s+{PW}",
+    r"\b(?:password|passwd|pw|it|reset|change|set|update|rotate|swap)\b(?:\s+(?!to\b)\S+){{0,6}}?\s+to\s+(?:be\s+)?{PW}",
     # "is PASS" only about the password ("the new one is X", "password for bob is X"), not "hope all is well".
     r"\b(?:password|passwd|one|it|pw)\b(?:\s+(?!is\b)\S+){{0,4}}?\s+is\s+{PW}",
 )
