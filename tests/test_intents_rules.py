@@ -1979,5 +1979,29 @@ def test_round_6_call_offs_reports_and_second_users_stay_uncertain(text: str) ->
 
 
 def test_round_6_a_request_with_a_modal_is_no_report_of_it_done() -> None:
-    parsed = rules("could you set up a login for qlarsen7 with password Birch-Ladder-3 please")
+    # The apology keeps the wrappers from taking "could you"; "you set up" is still no report.
+    parsed = rules("hi sorry to bother, could you set up a login for qlarsen7 with password Birch-Ladder-3")
     assert parsed.intent.as_dict() == {"action": "add_user", "username": "qlarsen7", "password": "Birch-Ladder-3"}, (parsed.reason,)
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("usr add => qlarsen7 | Birch!Ladder3", {"action": "add_user", "username": "qlarsen7", "password": "Birch!Ladder3"}),
+    ("user add: qlarsen7 / Birch!Ladder3", {"action": "add_user", "username": "qlarsen7", "password": "Birch!Ladder3"}),
+    ("share /data/lab-scans → labscans", {"action": "create_share", "name": "labscans", "path": "/data/lab-scans"}),
+    ("share: /data/lab-scans => labscans", {"action": "create_share", "name": "labscans", "path": "/data/lab-scans"}),
+    ("share=atlas, give read access to user tvance", {"action": "grant_access", "username": "tvance", "share": "atlas"}),
+    ("share: atlas, revoke access for tvance", {"action": "revoke_access", "username": "tvance", "share": "atlas"}),
+])
+def test_round_6_terse_arrow_pipe_and_keyed_first_forms(text: str, expected: dict) -> None:
+    parsed = rules(text)
+    assert parsed.intent.as_dict() == expected and parsed.certain, (parsed.kind, parsed.reason, parsed.intent.as_dict())
+
+
+@pytest.mark.parametrize("text", [
+    "usr add => qlarsen7",  # no password
+    "share /data/lab-scans -> labscans users",  # the name runs on
+    "share=atlas, give read access to user tvance and mbeck",  # two users
+])
+def test_round_6_terse_forms_with_a_missing_or_extra_value_are_not_certain(text: str) -> None:
+    parsed = rules(text)
+    assert not parsed.certain, (parsed.kind, parsed.reason, parsed.intent.as_dict())

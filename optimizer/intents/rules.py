@@ -1150,9 +1150,12 @@ _NEW_PASSWORD = (
     # "the password for the new account NAME is PASS".
     r"\bpassword\s+for\s+(?:the\s+)?(?:new\s+)?(?:user\s+|account\s+|login\s+)?[\w.\-]+\s+(?:is|should\s+be|:)\s*{PW}",
     r"\bpassword(?:[\"']\s*(?=[:=]))?\s*(?:is\s+|=(?!>)\s*|:\s*|of\s+|(?:->|=>|→)\s*)?{PW}",
-    r"\b(?:user(?:name)?|account|login)" + _KEYED + r"(?:called\s+|named\s+)?[\w.\-]+(?:\s*(?:/|->|=>|→)\s*|:(?=\S)){PW}",
+    # Not the command's own verb read as the name ("user add => NAME | PASS").
+    r"\b(?:user(?:name)?|account|login)" + _KEYED + r"(?:called\s+|named\s+)?(?!(?:add|create)\b)[\w.\-]+(?:\s*(?:/|->|=>|→)\s*|:(?=\S)){PW}",
     r"\b(?:useradd|adduser)\b.*\s(?:-p|--password)(?:\s+|=){PW}",
     r"^(?:user|account)\s+(?:add|create)\s+[\w.\-]+\s+{PW}\s*$",
+    # Terse: "user add => NAME | PASS", "user add: NAME / PASS".
+    r"^(?:user|account)\s+(?:add|create)\s*(?::|->|=>|→)\s*[\w.\-]+\s*(?:\||/)\s*{PW}\s*$",
 )
 _OLD_USER = (
     rf"\buserdel\b{_NO_ARG_OPTIONS}(?:\s*(?::|->|=>|→)\s*|\s+){{U}}",
@@ -1355,6 +1358,10 @@ _ACCESS_PATTERNS = (
     r"\buser(?:name)?\s*[:=]?\s*{U}\s*(?:->|=>|→)\s*share\s*[:=]?\s*{S}",
     (r"^(?:user\s+)?{U}\s*:\s*(?:remove|revoke|block|deny|add|grant|give|allow)(?:\s+access)?\s+(?:from|to|on|for|into)\s+(?:the\s+)?"
      r"share\s+{S}"),
+    # The share keyed first, the command after it: "share=hr, give read access to user bob", "share: hr, revoke access for bob".
+    r"^share\s*[:=]\s*{S}\s*[,;|]\s*(?:give|grant|provide|allow|enable|revoke|remove|withdraw|take\s+away|cut\s+off|deny|block)\s+"
+    r"(?:(?:read|write|rw|ro|read-only|readonly|read/write|read-write|full)\s+)?access\s+(?:to|for|from|of)\s+(?:the\s+)?(?:user\s+)?{U}"
+    r"\s*[.!]?$",
     # Word order: "grant access on share X to user Y", "revoke access to X from Y".
     r"\b(?:give|grant|provide|allow|enable|add|open|revoke|remove|withdraw|take\s+away|cut\s+off|disable|deny|block)\s+"
     r"(?:[\w/\-]+\s+)?access\s+(?:on|to|for)\s+(?:the\s+)?(?:share\s+)?{S}(?:\s+share)?\s+(?:to|for|from)\s+(?:the\s+)?(?:user\s+)?{U}",
@@ -1449,6 +1456,8 @@ _SHARE_NAME = (
     # Bare keys: "name X, path /srv/x".
     r"\bname\s+(?:is\s+)?{N}(?=\s*[,;]?\s*(?:and\s+)?(?:(?:the|its|a)\s+)?(?:path|location|folder|directory)\b)",
     r"\b(?:call|name)\s+(?:it|the\s+share)\s+{N}",
+    # Terse, the path pointing at the name that ends the command: "share /srv/x -> data", "share: /srv/x => data".
+    r"^(?:(?:samba|smb)\s+)?share\s*:?\s*/\S*\s*(?:->|=>|→)\s*{N}\s*[.!]?$",
     r"\b(?:under|with)\s+the\s+(?:share\s+)?name\s+{N}",
     r"\bshare\s+name\s+(?:is\s+|of\s+)?{N}",
     r"\bas\s+(?:a\s+)?(?:samba\s+|file\s+)?share\s+(?:called\s+|named\s+)?{N}",
