@@ -2005,3 +2005,28 @@ def test_round_6_terse_arrow_pipe_and_keyed_first_forms(text: str, expected: dic
 def test_round_6_terse_forms_with_a_missing_or_extra_value_are_not_certain(text: str) -> None:
     parsed = rules(text)
     assert not parsed.certain, (parsed.kind, parsed.reason, parsed.intent.as_dict())
+
+
+@pytest.mark.parametrize("text", [
+    "nuke the cache on kiosk.lab.lan",  # another thing of the host, not its record
+    "remove the ssl cert for kiosk.lab.lan",
+    "point the monitoring at kiosk.lab.lan 10.8.1.9",
+    "add the health check for kiosk.lab.lan 10.8.1.9",
+    "create a snapshot of /data/atlas as atlas",  # a thing made of the path, not a share
+    "user tvance cannot log in after the password reset to Birch!9",  # the change is when a problem began
+])
+def test_round_6_an_object_that_is_not_the_record_share_or_request_is_not_certain(text: str) -> None:
+    parsed = rules(text)
+    assert not parsed.certain, (parsed.kind, parsed.reason, parsed.intent.as_dict())
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("nuke the entry for kiosk.lab.lan", {"action": "dns_remove", "zone": "kiosk.lab.lan"}),
+    ("add a new A record for kiosk.lab.lan at 10.8.1.9", {"action": "dns_add", "zone": "kiosk.lab.lan", "record_type": "A", "ip": "10.8.1.9"}),
+    ("create a share of /data/atlas as atlas", {"action": "create_share", "name": "atlas", "path": "/data/atlas"}),
+    ("reset the password for tvance to Birch!9, she is locked out since the password change",
+     {"action": "change_password", "username": "tvance", "password": "Birch!9"}),
+])
+def test_round_6_the_record_share_or_request_itself_stays_certain(text: str, expected: dict) -> None:
+    parsed = rules(text)
+    assert parsed.intent.as_dict() == expected and parsed.certain, (parsed.kind, parsed.reason, parsed.intent.as_dict())

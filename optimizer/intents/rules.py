@@ -793,7 +793,28 @@ _ALIAS_BEFORE = re.compile(
 )
 
 
+# The verb's object is some other thing of the host's ("nuke the cache on X", "point the monitoring at X 10.0.0.5",
+# "remove the ssl cert for X"): a determiner, a noun that is no DNS word, a preposition, then the hostname.
+_OTHER_OBJECT = re.compile(
+    r"^(?:please\s+)?[a-z]+(?:\s+(?:up|out|off|away))?\s+(?:the|a|an|its|their|his|her|our|my|this|that)\s+(?P<words>(?:[\w\-]+\s+){0,2}?"
+    r"(?P<noun>[a-z][\w\-]*))\s+(?:on|for|of|at|to|in|from|behind)\s+(?:the\s+)?[\w*\-]+(?:\.[\w\-]+)+",
+    _FLAGS,
+)
+_DNS_NOUNS = frozenset(
+    "record records entry entries name names hostname hostnames host hosts a aaaa cname alias aliases dns domain address addresses"
+    " ip ips ipv4 ipv6 zone mapping mappings subdomain fqdn one pointer lookup resolution"
+    # Record types the schema lacks: their own refusal follows.
+    " mx txt srv ptr ns soa caa spf dkim".split()
+)
+
+# "make an alias pointing to X": a participle that describes the record, no other object.
+_RECORD_PARTICIPLES = frozenset("pointing resolving mapping mapped going leading named called set new".split())
+
+
 def _dns(core: str) -> RuleParse:
+    other = _OTHER_OBJECT.match(core)
+    if other and not _DNS_NOUNS & set(other.group("words").lower().split()) and other.group("noun").lower() not in _RECORD_PARTICIPLES:
+        return _unknown("none", f"dns: the command is about {other.group('noun')!r} of the host, not its record")
     if _DNS_UNSUPPORTED_TYPE.search(core):
         # Only when the type is asked for in the clause of the command ("add an MX record for X"), not named in context
         # ("We already have an MX record; please add X at ...", "(the mail server, not an MX)").
@@ -910,6 +931,12 @@ _CHANGE_CUE = re.compile(
     _FLAGS,
 )
 # A change that cannot be part of creating an account; "set"/"new password" can ("Create user X and set the password to Y").
+# A change as a noun after a time word ("after the password reset to P", "since her last password change").
+_AFTER_A_CHANGE = re.compile(
+    r"\b(?:after|since|before|following|during|from)\s+(?:the\s+|a\s+|his\s+|her\s+|their\s+|its\s+|my\s+|our\s+)?(?:last\s+|recent\s+|latest\s+)?"
+    r"(?:password|passwd)\s+(?:reset|change|update|rotation)\b(?:\s+to\b)?",
+    _FLAGS,
+)
 _STRONG_CHANGE_CUE = re.compile(r"\b(?:change|reset|update|rotate|forgot)\b|\blocked\s+out\b|^passwd\b"
                                 # "swap the password on X to P": an admin's synonym, with the password as its object.
                                 r"|\bswap\s+(?:the\s+|their\s+|his\s+|her\s+)?(?:password|passwd)\b", _FLAGS)
@@ -1274,6 +1301,9 @@ def _user(core: str) -> RuleParse:
     if _PASSWORD_WORD.search(core) and (
         _STRONG_CHANGE_CUE.search(core) or (_CHANGE_CUE.search(core) and not _CREATE_USER_VERB.search(core))
     ):
+        if _AFTER_A_CHANGE.search(core) and not _CHANGE_CUE.search(_AFTER_A_CHANGE.sub(" ", core)):
+            # "X cannot log in after the password reset to P": the change is the time of a problem, not the request.
+            return _unknown("none", "user: a password change named as the time of something else, not asked for")
         username = _find(_PASSWORD_OWNER, core, "user", _USER_STOPWORDS)
         password = _find(_CHANGED_PASSWORD, _SEND_IT_TO.sub(" ", core), "password", _PASSWORD_STOPWORDS)
         if _ends_in_question_mark(password, core):
@@ -1543,6 +1573,11 @@ def _samba(core: str) -> RuleParse:
             r"\b(?:is|are|was|were|lives|sits|resides|exists|existed|lies|works|worked|working|looks|seems|contains|holds|has|had)\b",
             core, _FLAGS):
         return _unknown("partial", "samba: a statement about a share and a path, not a request")
+    made = re.match(r"(?:please\s+)?(?:create|make|set\s*up|add|take)\s+(?:a|an|the)\s+(?:new\s+)?(?P<noun>[a-z][\w\-]*)\s+(?:of|for|from)\b",
+                    core, _FLAGS)
+    if paths and made and made.group("noun").lower() not in {"share", "samba", "smb", "network", "file", "folder", "directory"}:
+        # "create a snapshot of /srv/x as x": the thing made is of the path, not a share of it.
+        return _unknown("none", f"samba: a {made.group('noun')!r} of the path is made, not a share")
     if paths:
         name = _find(_SHARE_NAME, core, "name", _SHARE_NAME_STOPWORDS)
         if name is None and _only_function_words(core, found):
