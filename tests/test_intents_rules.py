@@ -2030,3 +2030,28 @@ def test_round_6_an_object_that_is_not_the_record_share_or_request_is_not_certai
 def test_round_6_the_record_share_or_request_itself_stays_certain(text: str, expected: dict) -> None:
     parsed = rules(text)
     assert parsed.intent.as_dict() == expected and parsed.certain, (parsed.kind, parsed.reason, parsed.intent.as_dict())
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("wire up tvance to share atlas", {"action": "grant_access", "username": "tvance", "share": "atlas"}),
+    ("hook up tvance to the atlas share", {"action": "grant_access", "username": "tvance", "share": "atlas"}),
+    ("grant tvance -> atlas", {"action": "grant_access", "username": "tvance", "share": "atlas"}),
+    ("revoke: tvance => share atlas", {"action": "revoke_access", "username": "tvance", "share": "atlas"}),
+    ("wire up tvance to the ops group", {"action": "add_to_group", "username": "tvance", "group": "ops"}),
+    # An apology is no condition.
+    ("Sorry if this is a silly question, but could you remove the DNS entry for kiosk.lab.lan?",
+     {"action": "dns_remove", "zone": "kiosk.lab.lan"}),
+])
+def test_round_6_wire_up_arrows_and_apologies(text: str, expected: dict) -> None:
+    parsed = rules(text)
+    assert parsed.intent.as_dict() == expected and parsed.certain, (parsed.kind, parsed.reason, parsed.intent.as_dict())
+
+
+@pytest.mark.parametrize("text", [
+    "remove the DNS entry for kiosk.lab.lan if it still exists",  # a real condition
+    "wire up tvance to the ops group",  # a group, not a share
+    "grant tvance -> atlas, maps",  # two shares
+])
+def test_round_6_conditions_groups_and_lists_stay_uncertain_or_other(text: str) -> None:
+    parsed = rules(text)
+    assert not parsed.certain or parsed.intent.as_dict().get("action") != "grant_access", (parsed.kind, parsed.reason, parsed.intent.as_dict())

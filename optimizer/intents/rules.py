@@ -221,6 +221,8 @@ _THANKED_FOR = re.compile(r"\b(?:thanks|thank\s+you|thx|ty|cheers)\s+(?:so\s+muc
 _CONDITION = re.compile(
     r"(?<!\bwhat\s)(?<!great\s)(?<!good\s)(?<!nice\s)(?<!lovely\s)(?<!helpful\s)(?<!awesome\s)(?<!brilliant\s)(?<!ideal\s)"
     r"(?<!perfect\s)(?<!appreciate\sit\s)(?<!grateful\s)(?<!wondering\s)(?<!wonder\s)"
+    # An apology is no condition: "Sorry if this is a silly question, but could you ...".
+    r"(?<!sorry\s)(?<!apologies\s)(?<!apologize\s)(?<!apologise\s)(?<!pardon\sme\s)"
     r"(?<![\w\-/$@.#!&*+=])(?:if|in\s+case|unless|provided\s+that|assuming|as\s+long\s+as)(?![\w\-/$@#!&*+=]|\.\w)"
     r"(?!\s+(?:(?:it's|it\s+is|that's|that\s+is|this\s+is|it\s+were|it\s+would\s+be)\s+(?:not\s+too\s+much\s+(?:trouble|hassle|work)"
     r"|(?:ok|okay|alright|all\s+right|fine|possible|no\s+trouble|not\s+a\s+problem|no\s+problem|easier|convenient)\b)"
@@ -1057,7 +1059,7 @@ _GROUP_USER = (
     r"\bgpasswd\s+(?:-a|--add)\s+{U}",
     r"\buser(?:name)?[\"']?\s*[:=]\s*{U}",
     r"\busername\s+is\s+{U}",
-    r"\b(?:add|put|include|enroll|join|assign|place)\s+(?:the\s+)?(?:user\s+|account\s+|login\s+)?{U}\s+(?:to|in|into|inside)\b",
+    r"\b(?:add|put|include|enroll|join|assign|place|(?:wire|hook)\s+up)\s+(?:the\s+)?(?:user\s+|account\s+|login\s+)?{U}\s+(?:to|in|into|inside)\b",
     r"\b{U}\s+(?:is\s+|becomes\s+)?(?:a\s+)?(?:member|part)\s+(?:of|in)\b",
     r"\b(?:add|put|include|enroll)\s+(?:the\s+)?(?:user\s+)?{U}\s+as\s+(?:a\s+)?member\s+(?:of|in|to)\b",
     r"\b{U}\s+(?:should|must|needs\s+to|has\s+to)\s+(?:have|get)\s+(?:a\s+)?membership\s+(?:in|of|to)\b",
@@ -1386,6 +1388,8 @@ _ACCESS_PATTERNS = (
     r"^(?:grant|give|allow|revoke|remove|deny|block)(?:\s+access)?\s*\|\s*(?:user(?:name)?\s*[:=]?\s*)?{U}\s*\|\s*share\s*[:=]?\s*{S}\s*\|?\s*$",
     # Terse: "user bob -> share hr (grant)", "bob: remove from share hr".
     r"\buser(?:name)?\s*[:=]?\s*{U}\s*(?:->|=>|→)\s*share\s*[:=]?\s*{S}",
+    # The verb, the user, an arrow, the share, and nothing else: "grant tvance -> atlas", "revoke: bob => share hr".
+    r"^(?:grant|give|allow|revoke|remove|deny|block)(?:\s+access)?\s*:?\s+(?:user\s+)?{U}\s*(?:->|=>|→)\s*(?:share\s*[:=]?\s*)?{S}\s*[.!]?$",
     (r"^(?:user\s+)?{U}\s*:\s*(?:remove|revoke|block|deny|add|grant|give|allow)(?:\s+access)?\s+(?:from|to|on|for|into)\s+(?:the\s+)?"
      r"share\s+{S}"),
     # The share keyed first, the command after it: "share=hr, give read access to user bob", "share: hr, revoke access for bob".
@@ -1550,6 +1554,9 @@ _LEVEL = r"(?:(?:read|write|rw|ro|read-only|readonly|read/write|read-write|full)
 _SAMBA_SYNONYMS = (
     (re.compile(r"\bstrip\s+(?=(?:[\w.\-]+'s\s+)?" + _LEVEL + r"access\b)", _FLAGS), "revoke "),
     (re.compile(r"\b(?:wire|hook)\s+up\s+(?=" + _LEVEL + r"access\b)", _FLAGS), "grant "),
+    # "wire up U to share S", "hook U up to the S share".
+    (re.compile(r"\b(?:wire|hook)\s+up\s+(?=(?:the\s+)?(?:user\s+)?[\w.\-]+\s+(?:to|with|on|into)\s+(?:the\s+)?(?:share\b|[\w.\-$]+\s+share\b))",
+                _FLAGS), "grant "),
     (re.compile(r"\bcut\s+(?P<user>[\w.\-]+)\s+off\s+(?=(?:from|of)\b)", _FLAGS), r"cut off \g<user> "),
     (re.compile(r"\bopen\s+(?P<share>(?:the\s+)?(?:share\s+[\w.\-$]+|[\w.\-$]+\s+share|[\w.\-$]+))\s+up\s+(?=(?:to|for)\b)", _FLAGS),
      r"open up \g<share> "),
