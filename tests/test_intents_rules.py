@@ -2055,3 +2055,24 @@ def test_round_6_wire_up_arrows_and_apologies(text: str, expected: dict) -> None
 def test_round_6_conditions_groups_and_lists_stay_uncertain_or_other(text: str) -> None:
     parsed = rules(text)
     assert not parsed.certain or parsed.intent.as_dict().get("action") != "grant_access", (parsed.kind, parsed.reason, parsed.intent.as_dict())
+
+
+@pytest.mark.parametrize("text", [
+    "Step 3: confirm the A record kiosk.lab.lan -> 10.8.1.9 exists",  # a check after a label, not an add
+    "Step 2 - verify user tvance was created with password Birch!9",
+    "Reminder: remove kiosk.lab.lan after cutover",  # waits for a planned event
+    "delete user tvance once the migration is over",
+    "reset tvance's password to what it was before",  # a clause, not a password
+])
+def test_round_6_labelled_checks_planned_events_and_clauses_are_not_certain(text: str) -> None:
+    parsed = rules(text)
+    assert not parsed.certain, (parsed.kind, parsed.reason, parsed.intent.as_dict())
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("Step 3: add the A record kiosk.lab.lan -> 10.8.1.9", {"action": "dns_add", "zone": "kiosk.lab.lan", "record_type": "A", "ip": "10.8.1.9"}),
+    ("Test env: add user tvance with password Birch!9", {"action": "add_user", "username": "tvance", "password": "Birch!9"}),
+])
+def test_round_6_a_labelled_command_in_the_schema_stays_certain(text: str, expected: dict) -> None:
+    parsed = rules(text)
+    assert parsed.intent.as_dict() == expected and parsed.certain, (parsed.kind, parsed.reason, parsed.intent.as_dict())

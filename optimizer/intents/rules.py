@@ -87,7 +87,9 @@ _PASSWORD_STOPWORDS = frozenset(
     # Where the password is, not what it is: "password: see ticket", "the password from the vault", "in the attached file".
     " see from in on at per via attached below above tbd none"
     # When or how it comes, not what it is: "I'll send the password separately".
-    " separately later offline tomorrow soon afterwards".split()
+    " separately later offline tomorrow soon afterwards"
+    # A clause about a password, not one: "reset it to what it was before", "to whichever she used".
+    " what which whichever that this those these".split()
 )
 
 _WRAPPERS = [
@@ -237,7 +239,10 @@ _CONDITION = re.compile(
     # "... once the migration is done", "after the cutover is complete".
     r"|(?:is|are|has\s+been|have\s+been)\s+(?:done|over|complete|completed|finished|live|through))\b"
     # "once he passes probation", "as soon as she signs the NDA": "once" with its own subject waits for an event.
-    r"|\b(?:once|as\s+soon\s+as)\s+(?:he|she|they|he's|she's|they're|it|it's|the\s+\w+|his\s+\w+|her\s+\w+|their\s+\w+)\s+\w+",
+    r"|\b(?:once|as\s+soon\s+as)\s+(?:he|she|they|he's|she's|they're|it|it's|the\s+\w+|his\s+\w+|her\s+\w+|their\s+\w+)\s+\w+"
+    # A planned event named as a time: "remove X after cutover", "once the migration ...", "post go-live".
+    r"|\b(?:after|once|post|following)\s+(?:the\s+|our\s+|tonight's\s+|tomorrow's\s+)?(?:cutover|cut-over|migration|go-?live|switchover"
+    r"|rollout|roll-out|decommission(?:ing)?|maintenance(?:\s+window)?|upgrade|change\s+window)\b",
     _FLAGS,
 )
 # Not for real: a dry run, a simulation, "what if", an example ("e.g. delete user X", "remove user X (dry run)").
@@ -1810,6 +1815,10 @@ def parse_with_rules(text: str, domain: str) -> RuleParse:
             and not _NOUN_SUBJECT.match(core):
         # Not a heading or a label before the command ("Help: add user X", "Test env: add ...").
         return _unknown("refusal", f"unsupported operation {first!r}")
+    after_label = re.match(r"\s*[\w'’]+(?:\s+[\w#]+)?\s*[:\-–—]\s+(?P<verb>[a-z]+)\b(?![\-/@.])", core, _FLAGS)
+    if after_label and after_label.group("verb").lower() in _UNSUPPORTED_VERBS:
+        # "Step 3: confirm the A record X -> Y exists": the labelled step is an operation outside the schema, or a check.
+        return _unknown("none", f"an operation outside the schema ({after_label.group('verb').lower()!r}) after a label")
     if _DOUBT.search(core) or _DOUBT.search(text):  # text: the wrappers may take the sentence with the doubt
         return _unknown("partial", "a doubt about the request ('not sure it is still used'): the model decides")
     if _SELF_CORRECTION.search(core) or _SELF_CORRECTION.search(text):  # text: the wrappers may take a trailing sentence
