@@ -2076,3 +2076,22 @@ def test_round_6_labelled_checks_planned_events_and_clauses_are_not_certain(text
 def test_round_6_a_labelled_command_in_the_schema_stays_certain(text: str, expected: dict) -> None:
     parsed = rules(text)
     assert parsed.intent.as_dict() == expected and parsed.certain, (parsed.kind, parsed.reason, parsed.intent.as_dict())
+
+
+@pytest.mark.parametrize("text", [
+    "create user tvance password Birch!9 and mbeck password Oak!7",  # a second account with its own password
+    "add tvance to group ops, mbeck too",  # a second account after a comma
+    "delete user tvance then recreate it",  # made again: a second action
+])
+def test_round_6_second_accounts_and_remade_accounts_are_not_certain(text: str) -> None:
+    parsed = rules(text)
+    assert not parsed.certain, (parsed.kind, parsed.reason, parsed.intent.as_dict())
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("create user tvance and set password Birch!9", {"action": "add_user", "username": "tvance", "password": "Birch!9"}),
+    ("add tvance to group ops, thanks too", {"action": "add_to_group", "username": "tvance", "group": "ops"}),
+])
+def test_round_6_one_account_with_its_password_or_thanks_stays_certain(text: str, expected: dict) -> None:
+    parsed = rules(text)
+    assert parsed.intent.as_dict() == expected and parsed.certain, (parsed.kind, parsed.reason, parsed.intent.as_dict())

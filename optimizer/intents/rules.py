@@ -1010,7 +1010,14 @@ _SECOND_TARGET = re.compile(
     r"|\b(?:and|plus|&)\s+(?:also\s+)?[\w.\-]+'s\s*(?:too|as\s+well|also)?\s*[.!]*$"
     # A second "name : password" pair after a separator: "pw reset => bob : P1 ; ana : P2".
     r"|[;,]\s*(?!(?:password|passwd|pw|pwd|pass|new|old|user|username|login|account|group|share|reason|note|ticket|type|expires?)\b)"
-    r"[\w.\-]+\s*(?:\s:|->|=>|→)\s*\S+\s*$",
+    r"[\w.\-]+\s*(?:\s:|->|=>|→)\s*\S+\s*$"
+    # "..., mbeck too", "..., also mbeck": a second account after a comma.
+    r"|,\s*(?:and\s+)?(?:also\s+)?(?!(?:he|she|they|it|we|i|you|me|him|her|them|this|that|the|his|their|please|pls|thanks|thx|ty|then|do|so"
+    r"|me|same|ok|okay)\b)[\w.\-]+\s+(?:too|as\s+well)\s*[.!]*$"
+    # A second name with a password of its own after the first password: "user X password P and Y password Q".
+    r"|\b(?:password|passwd|pw)\b[^.;]*?\b(?:and|plus)\s+(?:also\s+)?(?:user\s+|account\s+)?"
+    r"(?!(?:the|his|her|their|its|a|an|new|set|with|give|send|assign|use|make|mail|email|then|also|please|same)\b)[\w.\-]+\s+"
+    r"(?:with\s+)?(?:password|passwd|pw)\b",
     _FLAGS,
 )
 # "create user X with password Y and add her to group G": two actions, never one certain action. Not a password
@@ -1035,10 +1042,12 @@ _REMOVE_SOMETHING_ELSE = re.compile(
 _SECOND_ACTION = re.compile(
     r"\b(?:add|create|remove|delete|drop|reset|change|put|make|grant|give|revoke|set\s*up|register|provision|useradd|userdel"
     rf"|{_REMOVE_VERBS})\b.*(?:\band|\bthen|\balso|\bplus|[,;])\s+(?:then\s+|also\s+|afterwards\s+)?(?:add|create|remove|delete|drop|reset|change|put|make|grant"
-    r"|give|revoke|include|enroll|assign|lock|unlock|disable|enable|expire|rename|set\s*up|register|provision)\b"
+    r"|give|revoke|include|enroll|assign|lock|unlock|disable|enable|expire|rename|set\s*up|register|provision|re-?create|re-?add)\b"
     r"(?!\s+(?:(?:him|her|them|it)\s+)?(?:(?:the|a|an|his|her|their|its)\s+)?(?:new\s+|initial\s+|temporary\s+)?(?:password|passwd)\b)"
     r"(?!\s+(?:sure|it\b))"
-    rf"(?=.*\b(?:group|membership|member|user|account|login|share|access|password|passwd|{_REMOVE_VERBS})\b)",
+    rf"(?=.*\b(?:group|membership|member|user|account|login|share|access|password|passwd|{_REMOVE_VERBS})\b)"
+    # "delete user X then recreate it": the thing made again, a second action whatever its object.
+    r"|\b(?:then|and|afterwards|after\s+that)\s+(?:then\s+)?re-?(?:create|add|make|provision)\b",
     _FLAGS,
 )
 # "the account was deleted last week": a report (the participle reads as the verb after typo correction).
