@@ -2095,3 +2095,27 @@ def test_round_6_second_accounts_and_remade_accounts_are_not_certain(text: str) 
 def test_round_6_one_account_with_its_password_or_thanks_stays_certain(text: str, expected: dict) -> None:
     parsed = rules(text)
     assert parsed.intent.as_dict() == expected and parsed.certain, (parsed.kind, parsed.reason, parsed.intent.as_dict())
+
+
+@pytest.mark.parametrize("text", [
+    "kiosk.lab.lan used to point to 10.8.1.9",  # a past state
+    "kiosk.lab.lan was pointing at 10.8.1.9 until yesterday",
+    "kiosk.lab.lan points to 10.8.1.9 now, remove the old one",  # the removed record is described, not named
+    "add kiosk.lab.lan 10.8.1.9 to the monitoring",  # another system
+    "add kiosk.lab.lan (10.8.1.9) to nagios",
+    "add cname kiosk.lab.lan -> web.lab.lan (temporary, remove friday)",  # an add and a removal
+    "export /data/atlas as atlas over NFS",  # another protocol
+])
+def test_round_6_past_states_other_systems_and_mixed_verbs_are_not_certain(text: str) -> None:
+    parsed = rules(text)
+    assert not parsed.certain, (parsed.kind, parsed.reason, parsed.intent.as_dict())
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("add kiosk.lab.lan 10.8.1.9 to the internal zone", {"action": "dns_add", "zone": "kiosk.lab.lan", "record_type": "A", "ip": "10.8.1.9"}),
+    ("add kiosk.lab.lan 10.8.1.9 to dns please", {"action": "dns_add", "zone": "kiosk.lab.lan", "record_type": "A", "ip": "10.8.1.9"}),
+    ("share /data/atlas as atlas", {"action": "create_share", "name": "atlas", "path": "/data/atlas"}),
+])
+def test_round_6_records_added_to_dns_and_plain_shares_stay_certain(text: str, expected: dict) -> None:
+    parsed = rules(text)
+    assert parsed.intent.as_dict() == expected and parsed.certain, (parsed.kind, parsed.reason, parsed.intent.as_dict())

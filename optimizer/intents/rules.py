@@ -814,11 +814,30 @@ _DNS_NOUNS = frozenset(
     " mx txt srv ptr ns soa caa spf dkim".split()
 )
 
+# Where a record is added: DNS itself, a zone or a view ("to the internal zone", "in the staging view", "to DNS").
+_DNS_SYSTEMS = frozenset("dns zone zones record records view views server servers domain resolver internal external please pls thanks".split())
 # "make an alias pointing to X": a participle that describes the record, no other object.
 _RECORD_PARTICIPLES = frozenset("pointing resolving mapping mapped going leading named called set new".split())
 
 
 def _dns(core: str) -> RuleParse:
+    if re.search(r"\b(?:used\s+to|was|were|had\s+been)\s+(?:\w+ly\s+)?(?:point|pointing|pointed|resolv(?:e|ing|ed)|mapp?(?:ed|ing)?|go(?:ing)?)\b",
+                 core, _FLAGS):
+        # "X used to point to Y", "X was pointing at Y until yesterday": how it was, not a request.
+        return _unknown("doubt", "dns: a past state of a name, not a request")
+    if re.search(r"\b(?:remove|delete|drop|nuke|purge|zap|scrap)\s+(?:the\s+)?(?:old|previous|stale|other|former|existing|wrong)\s+"
+                 r"(?:one|record|entry|ip|address|mapping|value)s?\b(?!\s+(?:for|of|on)\s+[\w*\-]+\.)", core, _FLAGS):
+        # "X points to Y now, remove the old one": the thing removed is described, not named.
+        return _unknown("none", "dns: the record to remove is described ('the old one'), not named")
+    added_to = re.search(r"\b(?:add|put|register|include)\b.*\s(?:to|into|in|on)\s+(?:the\s+|our\s+)?(?:[\w\-]+\s+)?(?P<system>[a-z][a-z\-]*)\s*[.!]?$",
+                         core, _FLAGS)
+    if added_to and added_to.group("system").lower() not in _DNS_SYSTEMS:
+        # "add X 10.0.0.9 to the monitoring", "add X (Y) to nagios": another system, not DNS.
+        return _unknown("none", f"dns: added to {added_to.group('system')!r}, not to DNS")
+    if _DNS_REMOVE.search(core) and re.search(r"\b(?:add|create|register|new|alias|make)\b", core, _FLAGS) and not re.search(
+            r"\b(?:and|then|,)\s+(?:then\s+)?(?:add|create|register)\b", core, _FLAGS):
+        # "add cname X -> Y (temporary, remove friday)": an add and a removal in one line; the model decides.
+        return _unknown("none", "dns: both an add and a removal named")
     other = _OTHER_OBJECT.match(core)
     if other and not _DNS_NOUNS & set(other.group("words").lower().split()) and other.group("noun").lower() not in _RECORD_PARTICIPLES:
         return _unknown("none", f"dns: the command is about {other.group('noun')!r} of the host, not its record")
@@ -1599,6 +1618,9 @@ def _samba(core: str) -> RuleParse:
     if paths and made and made.group("noun").lower() not in {"share", "samba", "smb", "network", "file", "folder", "directory"}:
         # "create a snapshot of /srv/x as x": the thing made is of the path, not a share of it.
         return _unknown("none", f"samba: a {made.group('noun')!r} of the path is made, not a share")
+    if re.search(r"\b(?:nfs|nfsv[34]|ftp|sftp|webdav|iscsi)\b", core, _FLAGS):
+        # "export /x as x over NFS": another protocol, not a samba share.
+        return _unknown("none", "samba: another file-sharing protocol named")
     if paths:
         name = _find(_SHARE_NAME, core, "name", _SHARE_NAME_STOPWORDS)
         if name is None and _only_function_words(core, found):
