@@ -2119,3 +2119,19 @@ def test_round_6_past_states_other_systems_and_mixed_verbs_are_not_certain(text:
 def test_round_6_records_added_to_dns_and_plain_shares_stay_certain(text: str, expected: dict) -> None:
     parsed = rules(text)
     assert parsed.intent.as_dict() == expected and parsed.certain, (parsed.kind, parsed.reason, parsed.intent.as_dict())
+
+
+@pytest.mark.parametrize("text", [
+    "reset password for tvance to Birch!9 - wait, tvance2",  # a value corrected after "wait,"
+    "create a vpn user tvance with password Birch!9",  # another system's account
+    "create user tvance with password Birch!9 on the vpn",
+    "add tvance to the ops group on github",  # another system's group
+])
+def test_round_6_corrections_and_other_systems_accounts_are_not_certain(text: str) -> None:
+    parsed = rules(text)
+    assert not parsed.certain, (parsed.kind, parsed.reason, parsed.intent.as_dict())
+
+
+def test_round_6_a_local_group_stays_certain() -> None:
+    parsed = rules("add tvance to the ops group")
+    assert parsed.intent.as_dict() == {"action": "add_to_group", "username": "tvance", "group": "ops"} and parsed.certain, parsed.reason

@@ -364,7 +364,9 @@ _LATER_OTHER_VERB = re.compile(
 _SELF_CORRECTION = re.compile(
     r"(?<=\S)\W*\s+(?:no\s*,?\s*wait|wait\s*,?\s*no|sorry\s*,?\s*(?:i\s+mean|i\s+meant|make\s+(?:that|it))|i\s+mean|i\s+meant"
     r"|actually\s*,?\s*(?:no|make\s+(?:that|it)|i\s+mean|scratch|forget|don't|keep|leave)|make\s+that|scratch\s+that|correction\s*:"
-    r"|or\s+rather|strike\s+that|my\s+bad|typo\s*:|oops)\b",
+    r"|or\s+rather|strike\s+that|my\s+bad|typo\s*:|oops"
+    # "... to P - wait, bob2": "wait" set off by a dash or a comma, then a comma: a value corrected.
+    r"|(?<=[-–—,;.]\s)wait(?=\s*[,:!]))\b",
     _FLAGS,
 )
 # Doubt inside a request ("Remove X? Not sure it's still used", "maybe give bob access"): a request or a
@@ -1144,6 +1146,12 @@ _KEYED = r"(?:[\"']?\s*[:=]\s*|\s+)"
 _ROLE = (r"(?:former\s+|old\s+|external\s+|temporary\s+|summer\s+)?(?:contractor|intern|employee|consultant|colleague|hire|starter"
          r"|vendor|analyst|developer|engineer|auditor|freelancer|trainee|apprentice)")
 _FOR_ROLE = r"\s+(?:for|of|belonging\s+to)\s+(?:the\s+|our\s+|a\s+|an\s+|my\s+|their\s+)?(?:new\s+)?" + _ROLE + r"\s+"
+# Another system's account or group: "a vpn user", "database login", "... on github", "... in jira".
+_OTHER_SYSTEMS = r"(?:vpn|database|db|mysql|postgres|postgresql|sql|jira|github|gitlab|bitbucket|confluence|slack|teams|aws|azure|gcp|okta|wifi|wi-fi|crm|salesforce|wiki|jenkins)"
+_OTHER_SYSTEM_USER = re.compile(
+    rf"\b{_OTHER_SYSTEMS}\s+(?:user|account|login|group)s?\b|\b(?:on|in|into|to|from)\s+(?:the\s+|our\s+)?{_OTHER_SYSTEMS}\b(?![\w.\-])",
+    _FLAGS,
+)
 # A courtesy or a time after "group" is not its name ("add X to the grp ty", "group b4 friday").
 _GROUP_STOPWORDS = STOPWORDS | frozenset(
     "ty thx tia pls plz asap b4 before by until till today tomorrow now thanks cheers"
@@ -1300,6 +1308,9 @@ def _ends_in_question_mark(password: str | None, core: str) -> bool:
 
 
 def _user(core: str) -> RuleParse:
+    if _OTHER_SYSTEM_USER.search(core):
+        # "create a vpn user X ...", "add X to group G in jira": an account of another system, not a local one.
+        return _unknown("none", "user: an account or group of another system")
     if _FROM_GROUP.search(core):
         if re.search(rf"\b(?:was|were|got|has\s+been|have\s+been|had\s+been)\s+(?:\w+ly\s+)?(?:{_REMOVE_VERBS}(?:e?d)?|taken|kicked|thrown)\b",
                      core, _FLAGS):
