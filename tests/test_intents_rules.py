@@ -2135,3 +2135,23 @@ def test_round_6_corrections_and_other_systems_accounts_are_not_certain(text: st
 def test_round_6_a_local_group_stays_certain() -> None:
     parsed = rules("add tvance to the ops group")
     assert parsed.intent.as_dict() == {"action": "add_to_group", "username": "tvance", "group": "ops"} and parsed.certain, parsed.reason
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("Could user tvance be added to the ops group, please?", {"action": "add_to_group", "username": "tvance", "group": "ops"}),
+    ("Could the share called atlas-maps be opened up to tvance when you get a minute? thx",
+     {"action": "grant_access", "username": "tvance", "share": "atlas-maps"}),
+    ("Would the record kiosk.lab.lan be removed, please", {"action": "dns_remove", "zone": "kiosk.lab.lan"}),
+])
+def test_round_6_a_polite_passive_question_is_a_request(text: str, expected: dict) -> None:
+    parsed = rules(text)
+    assert parsed.intent.as_dict() == expected and parsed.certain, (parsed.kind, parsed.reason, parsed.intent.as_dict())
+
+
+@pytest.mark.parametrize("text", [
+    "Could the account tvance be removed?",  # no courtesy: may ask whether it is allowed
+    "Could the account tvance ever be removed, please?",  # a question about it
+])
+def test_round_6_a_bare_or_asking_passive_question_is_no_certain_command(text: str) -> None:
+    parsed = rules(text)
+    assert parsed.is_unknown, (parsed.kind, parsed.reason, parsed.intent.as_dict())

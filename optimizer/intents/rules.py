@@ -1604,6 +1604,9 @@ _SAMBA_SYNONYMS = (
     (re.compile(r"\bcut\s+(?P<user>[\w.\-]+)\s+off\s+(?=(?:from|of)\b)", _FLAGS), r"cut off \g<user> "),
     (re.compile(r"\bopen\s+(?P<share>(?:the\s+)?(?:share\s+[\w.\-$]+|[\w.\-$]+\s+share|[\w.\-$]+))\s+up\s+(?=(?:to|for)\b)", _FLAGS),
      r"open up \g<share> "),
+    # "the share called S should be ...": the name without "called".
+    (re.compile(r"^(?:the\s+)?share\s+(?:called|named)\s+(?=[\w.\-$]+\s+(?:should|must|needs\s+to|has\s+to|is\s+to|can|will)\s+be\s)", _FLAGS),
+     "the share "),
     (re.compile(r"^(?:the\s+)?(?P<share>share\s+[\w.\-$]+|[\w.\-$]+\s+share)\s+(?:should|must|needs\s+to|has\s+to|is\s+to|can|will)\s+be\s+"
                 r"opened(?:\s+up)?\s+(?=(?:to|for)\b)", _FLAGS), r"open up the \g<share> "),
 )
@@ -1802,12 +1805,35 @@ def _owner_not_value(intent: dict[str, str], text: str) -> str | None:
 _BY_DOMAIN: dict[str, Callable[[str], RuleParse]] = {"dns": _dns, "user": _user, "samba": _samba}
 
 
+# "Could the account X be removed ...?", "Would user X be added to G, please?": "could"/"would", a subject that is not the
+# reader, "be" and a participle. Only with a courtesy ("please", "thanks", "when you have a sec"): "Can X be removed?" may ask
+# whether it is allowed.
+_POLITE_PASSIVE = re.compile(
+    r"(?:could|would)\s+(?!(?:you|ya|u|we|i|someone|somebody|anyone|anybody|it|this|that|there|they|he|she)\b)"
+    r"(?P<subject>(?:the\s+)?(?:user|account|login|share|record|group|dns\s+record|a\s+record)\b[^?]*?)\s+be\s+"
+    r"(?P<rest>(?:[a-z]+(?:ed|en)|remove|add|grant|give|set|put|cut)\b[^?]*?)\s*\??\s*$",
+    _FLAGS,
+)
+_COURTESY = re.compile(
+    r"\b(?:please|pls|plz|kindly|thanks|thank\s+you|thx|ty|cheers|much\s+appreciated)\b|\bwhen\s+you\s+(?:have|get)\s+a\b"
+    r"|\bat\s+your\s+(?:earliest\s+)?convenience\b",
+    _FLAGS,
+)
+
+
 def parse_with_rules(text: str, domain: str) -> RuleParse:
     """Parse a cleaned command routed to ``domain``; never raises."""
     if not text:
         return _unknown("refusal", "empty input")
     corrected, corrections = corrected_text(text)
     core = strip_wrappers(spell_action_names(corrected.replace("’", "'")))
+    polite_passive = _POLITE_PASSIVE.match(core)
+    if polite_passive and _COURTESY.search(text) and not re.search(r"\b(?:whether|if|why|how|ever|still)\b", core, _FLAGS):
+        # "Could the share S be opened up to U when you have a sec? thanks!": a polite request in the passive, read as
+        # "the share S should be opened up to U"; the passive patterns decide.
+        core = f"{polite_passive.group('subject')} should be {polite_passive.group('rest')}"
+    else:
+        polite_passive = None
     first = _first_word(core)
     if first in _QUESTION_WORDS or _MODAL_QUESTION.match(core):
         # A request addressed to the reader further on ("when you have a sec could you give ...?") is no certain question.
@@ -1868,7 +1894,7 @@ def parse_with_rules(text: str, domain: str) -> RuleParse:
     if _NOT_NOW.search(core) or _CALLED_OFF.search(core) or _ASKS_WHETHER.search(core) or _EXCEPT.search(core) or _IGNORED.search(text) \
             or _NOT_MEANT.search(text):
         return _unknown("doubt", "a possibility, a plan, a request called off or a question whether: the model decides")
-    if re.search(r"\?[\W_]*$", written) and not _REQUEST_OPENER.search(text):
+    if re.search(r"\?[\W_]*$", written) and not _REQUEST_OPENER.search(text) and not polite_passive:
         return _unknown("none", "a question mark with no request addressed to the reader: the model decides")
     if _SECOND_OTHER_VERB.search(core):
         return _unknown("several", "a second verb outside the schema joined to the command (more than one action)")
