@@ -2155,3 +2155,9 @@ def test_round_6_a_polite_passive_question_is_a_request(text: str, expected: dic
 def test_round_6_a_bare_or_asking_passive_question_is_no_certain_command(text: str) -> None:
     parsed = rules(text)
     assert parsed.is_unknown, (parsed.kind, parsed.reason, parsed.intent.as_dict())
+
+
+def test_round_6_user_arrow_to_a_named_group() -> None:
+    parsed = rules("user tvance -> the ops group")
+    assert parsed.intent.as_dict() == {"action": "add_to_group", "username": "tvance", "group": "ops"} and parsed.certain, parsed.reason
+    assert not rules("user tvance -> ops group, dev group").certain

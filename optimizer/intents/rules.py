@@ -1099,7 +1099,7 @@ _GROUP_USER = (
     r"\b(?:add|put|include|enroll)\s+(?:the\s+)?(?:user\s+)?{U}\s+as\s+(?:a\s+)?member\s+(?:of|in|to)\b",
     r"\b{U}\s+(?:should|must|needs\s+to|has\s+to)\s+(?:have|get)\s+(?:a\s+)?membership\s+(?:in|of|to)\b",
     # Terse: "user NAME, group G", "NAME -> group G".
-    r"\buser\s+{U}\s*(?:[,;/]|->|=>|→)\s*group\b",
+    r"\buser\s+{U}\s*(?:[,;/]|->|=>|→)\s*(?:the\s+)?(?:[\w.\-]+\s+)?group\b",
     r"^{U}\s*(?:->|=>|→|\s(?:to|into)\s)\s*(?:the\s+)?(?:[\w.\-]+\s+)?group\b",
     r"\b(?:user|account|login)s?\s+to\s+(?:be\s+)?add(?:ed)?\s+(?:to|in|into)\s+(?:the\s+)?(?:group\s+[\w.\-]+|[\w.\-]+\s+group)\s*[:=]\s*{U}\s*$",
     # The user first or last around a verb without an object: "NAME - please add to group G", "add to group G: NAME".
