@@ -2161,3 +2161,13 @@ def test_round_6_user_arrow_to_a_named_group() -> None:
     parsed = rules("user tvance -> the ops group")
     assert parsed.intent.as_dict() == {"action": "add_to_group", "username": "tvance", "group": "ops"} and parsed.certain, parsed.reason
     assert not rules("user tvance -> ops group, dev group").certain
+
+
+@pytest.mark.parametrize("text", [
+    "grant tvance access to atlas as well as mbeck",  # a second user
+    "grant tvance access to atlas plus maps",  # a second share
+    "grant tvance access to atlas as well as to maps",
+])
+def test_round_6_as_well_as_and_plus_name_a_second_user_or_share(text: str) -> None:
+    parsed = rules(text)
+    assert not parsed.certain, (parsed.kind, parsed.reason, parsed.intent.as_dict())

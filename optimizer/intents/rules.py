@@ -1562,10 +1562,11 @@ _CONNECTIVE = r"(?:at|on|in|for|under|with|pointing|located|path|from|to|via|usi
 # Another name right after a value ("give ben access to media4 and media5", "give ben and ana access"):
 # more than one user or share, out of scope.
 _MORE_NAMES = re.compile(
-    r"^['\"]?(?:\s+shares?)?\s*\(?\s*(?:,\s*and\b|,|\band\b|&)\s*(?!(?:please|thanks|thank|and|or|he|she|they|we|it|then|also|i|asap|too|give|grant|provide"
+    r"^['\"]?(?:\s+shares?)?\s*\(?\s*(?:,\s*and\b|,|\band\b|&|\bas\s+well\s+as\b|\bplus\b|\balong\s+with\b)\s*(?!(?:please|thanks|thank|and|or|he|she|they|we|it|then|also|i|asap|too|give|grant|provide"
     r"|allow|enable|add|open|let|authori[sz]e|permit|revoke|remove|withdraw|take|cut|disable|deny|block|kick|ban|stop|prevent)\b)"
     # "... and the finance share": the article may come before a bare name too.
-    r"(?:the\s+)?(?:(?:user|share)\s+)?[\w.\-]+\$?(?:\s+(?:shares?|access|to|into|on|from|too|also|as\s+well)\b|\s*\)?\s*[.!?]*$)",
+    # "... as well as to maps": the preposition may be said again.
+    r"(?:(?:to|on|for|from|into)\s+)?(?:the\s+)?(?:(?:user|share)\s+)?[\w.\-]+\$?(?:\s+(?:shares?|access|to|into|on|from|too|also|as\s+well)\b|\s*\)?\s*[.!?]*$)",
     _FLAGS,
 )
 
