@@ -85,7 +85,7 @@ def test_eval_parser_prints_accuracy_latency_confusion_and_misses() -> None:
     result = run_cli("eval-parser", "--no-model", "--split", "all")
     assert result.returncode == 0, result.stderr
     out = result.stdout
-    assert "parser: 1151 all examples, mode auto, decoding spans, model none" in out  # 200 + 50 + 199 + 165 + 168 + 169 + 200 train items added for issue 12
+    assert "parser: 1350 all examples, mode auto, decoding spans, model none" in out  # 200 + 50 + 199 + 165 + 168 + 169 + 200 + 199 train items added for issue 12
     assert "overall: accuracy" in out and "schema-valid 1.000" in out and "p95" in out
     for heading in ("by domain:", "by path:", "confusion (action, expected rows x predicted columns):", "misses:"):
         assert heading in out

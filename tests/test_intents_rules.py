@@ -2171,3 +2171,12 @@ def test_round_6_user_arrow_to_a_named_group() -> None:
 def test_round_6_as_well_as_and_plus_name_a_second_user_or_share(text: str) -> None:
     parsed = rules(text)
     assert not parsed.certain, (parsed.kind, parsed.reason, parsed.intent.as_dict())
+
+
+def test_alias_as_the_verb_after_a_modal_makes_its_subject_the_alias() -> None:
+    # "X should alias Y": X is the new name pointing at Y (not "give X the alias Y", where Y is new).
+    parsed = parse_with_rules("shop.kite.lan should just alias storefront.cdn.lan, thanks", "dns")
+    assert parsed.certain and parsed.intent.as_dict() == {
+        "action": "dns_add", "zone": "shop.kite.lan", "record_type": "CNAME", "target": "storefront.cdn.lan"}
+    noun = parse_with_rules("give storefront.cdn.lan the alias shop.kite.lan", "dns")
+    assert noun.intent.as_dict()["zone"] == "shop.kite.lan"

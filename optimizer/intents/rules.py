@@ -783,6 +783,10 @@ def _cname_pair(core: str, found: Sequence[Entity]) -> tuple[str | None, str | N
     before_first, before_second = core[: first.start], core[: second.start]
     if _TARGET_ROLE.search(before_first) and not _NAMED.search(before_first) and _NAMED.search(before_second):
         return second.value, first.value
+    # "alias" as the verb after a modal ("X should just alias Y", "X can alias Y"): the subject, X, is the alias.
+    if re.search(r"\b(?:should|must|shall|will|would|can|could|may|might|to)\s+(?:(?:just|simply|also|now)\s+)?alias\s+['\"`]?$",
+                 before_second, _FLAGS):
+        return first.value, second.value
     # The second name is the new one: "X needs an alias Y", "give X the alias Y", "X should be reachable as Y",
     # "reach X via Y", "an alias for X: Y".
     # Not "X CNAME Y" (a zone file's order: the name first).
