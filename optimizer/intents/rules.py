@@ -840,7 +840,8 @@ def _dns(core: str) -> RuleParse:
     if added_to and added_to.group("system").lower() not in _DNS_SYSTEMS:
         # "add X 10.0.0.9 to the monitoring", "add X (Y) to nagios": another system, not DNS.
         return _unknown("none", f"dns: added to {added_to.group('system')!r}, not to DNS")
-    if _DNS_REMOVE.search(core) and re.search(r"\b(?:add|create|register|new|alias|make)\b", core, _FLAGS) and not re.search(
+    # The add word stands as a word, not inside a name ("remove the cname alias-old.example.net").
+    if _DNS_REMOVE.search(core) and re.search(r"(?<![\w.\-])(?:add|create|register|new|alias|make)(?![\w.\-])", core, _FLAGS) and not re.search(
             r"\b(?:and|then|,)\s+(?:then\s+)?(?:add|create|register)\b", core, _FLAGS):
         # "add cname X -> Y (temporary, remove friday)": an add and a removal in one line; the model decides.
         return _unknown("none", "dns: both an add and a removal named")
