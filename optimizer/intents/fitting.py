@@ -49,8 +49,9 @@ def _model_answered(rows: pd.DataFrame) -> pd.Series:
 
 def _replay_parser(row: pd.Series, rules_confidence: float, model_confidence: float | None) -> tuple[bool, float]:
     """(right?, confidence) of the pipeline's answer once the model was asked, with calibrated numbers."""
+    cue = row.get("rules_cue")  # missing (a run stored before cues) or NaN: no cue
     chosen, _ = decide(row["rules_intent"], rules_confidence, row["model_intent"], model_confidence, MODEL_THRESHOLD,
-                       rules_kind=row["rules_kind"], rules_cue=row.get("rules_cue") if isinstance(row.get("rules_cue"), str) else None)
+                       rules_kind=row["rules_kind"], rules_cue=cue if isinstance(cue, str) else None)
     if chosen != "model" or model_confidence is None:
         return bool(row["rules_correct"]), rules_confidence
     agree = row["model_intent"] == row["rules_intent"]

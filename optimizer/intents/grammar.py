@@ -31,7 +31,8 @@ _NEVER_NAMES = _SENTENCE_WORDS | KEYWORDS
 # sentence; a password has a digit or a symbol of its own.
 _WORD_AND_PUNCTUATION = re.compile(r"[(\[{'\"]*[A-Za-z]+[.,!?;:)\]}'\"]*")
 _ACTION_NAMES = frozenset(action.value for action in Action)
-_FIELD_KEYS = _NEVER_NAMES | _ACTION_NAMES | frozenset("action zone ip target record_type type username name group share pass".split())
+_NOT_A_NAME = _NEVER_NAMES | _ACTION_NAMES
+_FIELD_KEYS = _NOT_A_NAME | frozenset("action zone ip target record_type type username name group share pass".split())
 
 _KIND_BY_KEY = {
     "zone": "host", "target": "host", "path": "path", "password": "password", "group": "group",
@@ -63,16 +64,17 @@ def value_candidates(text: str) -> dict[str, list[str]]:
     tokens = text.split()
     spans = [_name_span(token) for token in tokens]
     names = _unique([span for span in spans if re.search(r"\w", span) and not span.startswith(("/", "-"))
-                     and span.lower() not in _NEVER_NAMES | _ACTION_NAMES])
+                     and span.lower() not in _NOT_A_NAME])
     bigrams = [f"{first} {second}" for first, second in zip(spans, spans[1:])
                if first.isalnum() and second.isalnum() and not {first.lower(), second.lower()} & _SENTENCE_WORDS]
     passwords: list[str] = []
     for token in tokens:
-        key = re.split(r"[=:]", token.strip("'\"`"), maxsplit=1)[0].lower()
+        unquoted = token.strip("'\"`")
+        key = re.split(r"[=:]", unquoted, maxsplit=1)[0].lower()
         if not (key != token and key in _FIELD_KEYS):  # "username=gail": the field's name and its value, not a password
-            passwords.append(token.strip("'\"`").rstrip(",;"))
+            passwords.append(unquoted.rstrip(",;"))
             # The sentence's mark or a closing bracket right after it ("password Fern-42.", "(pw Fern-42)"): both readings.
-            passwords.append(token.strip("'\"`").rstrip(",;.:)]}'\"`"))
+            passwords.append(unquoted.rstrip(",;.:)]}'\"`"))
         for separator in ("=", ":"):
             if separator in token:
                 passwords.append(token.split(separator, 1)[1].strip("'\"`"))

@@ -226,11 +226,11 @@ class IntentParser:
         if not placed and not self.config.use_general:
             return self._result(text, domain, rules, None, "rules", started, "no general model for an unplaced query")
         path: Literal["micro", "general"] = "micro" if placed else "general"
-        answer = await self._ask_model(text, domain, path, exclude_id, cue=rules.cue if mode == "auto" else None)
+        cue = rules.cue if mode == "auto" else None  # model_first / model_only measure the model on its own
+        answer = await self._ask_model(text, domain, path, exclude_id, cue=cue)
         unsure = answer.confidence is None or answer.confidence < self.config.model_threshold
         if self.config.second_pass and unsure and not answer.failed and not rules.certain and mode != "model_only":
-            again = await self._ask_model(text, domain, path, exclude_id, shots=min(16, 2 * max(self.retrieved_shots, 4)),
-                                          cue=rules.cue if mode == "auto" else None)
+            again = await self._ask_model(text, domain, path, exclude_id, shots=min(16, 2 * max(self.retrieved_shots, 4)), cue=cue)
             if again.confidence is not None and (answer.confidence is None or again.confidence > answer.confidence):
                 answer = ModelAnswer(again.intent, again.confidence, again.error, (answer.latency_s or 0) + (again.latency_s or 0),
                                      again.failed, again.reply, again.raw_confidence, passes=2)
